@@ -1,0 +1,199 @@
+//! The history of a run: `history.jsonl`, one operation event per line, in real-time order.
+//!
+//! ```json
+//! {"index":0,"time":1200,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":5}
+//! {"index":1,"time":9800,"process":0,"node":"n0","type":"ok","f":"broadcast","value":5}
+//! {"index":2,"time":20000,"process":"nemesis","type":"info","f":"start-partition","value":{"n0":["n1"]}}
+//! {"index":9,"time":12000000,"process":3,"node":"n1","type":"ok","f":"read","value":[5],"final":true}
+//! ```
+//!
+//! - `index`: position in the file, from 0; `time`: nanoseconds since the run started.
+//! - `process`: a client process (an integer; a client whose op ended `info` continues as a new
+//!   process, as in Jepsen) or `"nemesis"` for faults.
+//! - `node`: the node the client sent the op to (for a broadcast, its origin). Absent for
+//!   nemesis events.
+//! - `type`: `invoke`, then exactly one of `ok` (it happened, `value` is the result), `fail`
+//!   (it certainly did not happen) or `info` (unknown: it may have happened), with the same
+//!   `process` and `f`. An invoke with no completion is like `info`.
+//! - `error`: on `fail` and `info`, why (`{"code", "name", "text"}`; code 0 for a timeout).
+//! - `final`: true on the final reads made after the recovery wait.
+//!
+//! Values by workload: echo `f: "echo"`, value the string; unique-ids `f: "generate"`, ok value
+//! the id; broadcast `f: "broadcast"` value the message, `f: "read"` ok value the list of
+//! messages in delivery order; g-counter `f: "add"` value the delta, `f: "read"` ok value the
+//! count; lin-kv `f: "read"` value `[key, null]` then `[key, v]`, `f: "write"` `[key, v]`,
+//! `f: "cas"` `[key, [from, to]]`.
+//!
+//! Nemesis events are `type: "info"` with `f` one of `start-partition` (value: the grudge,
+//! `{node: [nodes it cannot hear from]}`), `stop-partition`, `kill`, `restart`, `pause`,
+//! `resume` (value: the list of nodes), `start-loss`, `stop-loss`, `start-duplicate`,
+//! `stop-duplicate` (value: the probability).
+
+use std::fmt;
+use std::io::BufRead;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+
+/// Who performed an operation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Process {
+    /// A client process.
+    Client(u64),
+    /// The fault injector; serialized as the string `"nemesis"`.
+    Nemesis(NemesisTag),
+}
+
+/// The string `"nemesis"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum NemesisTag {
+    #[serde(rename = "nemesis")]
+    Nemesis,
+}
+
+impl Process {
+    /// The nemesis process.
+    pub const NEMESIS: Process = Process::Nemesis(NemesisTag::Nemesis);
+
+    /// True for the nemesis.
+    pub fn is_nemesis(&self) -> bool {
+        matches!(self, Process::Nemesis(_))
+    }
+}
+
+impl fmt::Display for Process {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Process::Client(p) => write!(f, "{p}"),
+            Process::Nemesis(_) => f.write_str("nemesis"),
+        }
+    }
+}
+
+/// The kind of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventType {
+    Invoke,
+    Ok,
+    Fail,
+    Info,
+}
+
+/// Why an op failed or is uncertain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// The Maelstrom error code; 0 for a timeout.
+    pub code: u32,
+    /// Its name (`"timeout"`, `"key-does-not-exist"`, ...).
+    #[serde(default)]
+    pub name: String,
+    /// The node's text, or the harness's.
+    #[serde(default)]
+    pub text: String,
+}
+
+/// One line of `history.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub index: u64,
+    /// Nanoseconds since the run started.
+    pub time: u64,
+    pub process: Process,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    pub f: String,
+    #[serde(default)]
+    pub value: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    #[serde(default, rename = "final", skip_serializing_if = "std::ops::Not::not")]
+    pub is_final: bool,
+}
+
+/// A history that could not be read.
+#[derive(Debug, Error)]
+pub enum HistoryError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {reason}")]
+    Parse {
+        path: String,
+        line: usize,
+        reason: String,
+    },
+}
+
+/// Parse `history.jsonl` text. `path` names the source in errors. Blank lines are skipped.
+pub fn parse_history(path: &str, text: impl BufRead) -> Result<Vec<Event>, HistoryError> {
+    let mut events = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.map_err(|source| HistoryError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event: Event = serde_json::from_str(&line).map_err(|e| HistoryError::Parse {
+            path: path.to_owned(),
+            line: i + 1,
+            reason: e.to_string(),
+        })?;
+        events.push(event);
+    }
+    Ok(events)
+}
+
+/// Read a `history.jsonl` file.
+pub fn read_history_file(path: &Path) -> Result<Vec<Event>, HistoryError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    parse_history(&name, std::io::BufReader::new(file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_client_and_nemesis_events() {
+        let text = r#"{"index":0,"time":1,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":5}
+{"index":1,"time":2,"process":"nemesis","type":"info","f":"start-partition","value":{"n0":["n1"]}}
+
+{"index":2,"time":3,"process":0,"node":"n0","type":"fail","f":"broadcast","value":5,"error":{"code":11,"name":"temporarily-unavailable","text":"no"}}
+{"index":3,"time":4,"process":1,"node":"n1","type":"ok","f":"read","value":[5],"final":true}
+"#;
+        let events = parse_history("h", text.as_bytes()).unwrap();
+        assert_eq!(events.len(), 4);
+        assert_eq!(events[0].process, Process::Client(0));
+        assert!(events[1].process.is_nemesis());
+        assert_eq!(events[2].error.as_ref().unwrap().code, 11);
+        assert!(events[3].is_final);
+        let line = serde_json::to_string(&events[1]).unwrap();
+        assert!(line.contains(r#""process":"nemesis""#), "{line}");
+        assert!(!line.contains("final"));
+    }
+
+    #[test]
+    fn a_bad_line_names_file_line_and_reason() {
+        let text = "{\"index\":0,\"time\":1,\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{oops\n";
+        let err = parse_history("history.jsonl", text.as_bytes()).unwrap_err();
+        let message = err.to_string();
+        assert!(message.starts_with("history.jsonl:2: "), "{message}");
+        let text = r#"{"index":0,"time":1,"process":"client","type":"invoke","f":"read"}"#;
+        assert!(parse_history("h", text.as_bytes()).is_err());
+    }
+}

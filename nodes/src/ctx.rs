@@ -1,0 +1,243 @@
+//! What a node may do: learn who it is and what time it is, draw seeded random numbers, send
+//! messages, make RPCs with a timeout, and set timers. Everything it asks for is recorded as an
+//! [`Effect`] that the driver carries out after the event.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use proto::{Body, ErrorCode, Message, Payload};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::node::TimerId;
+
+/// Something a node asked for while handling one event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Put this message on the wire.
+    Send(Message),
+    /// Call [`crate::Node::on_timer`] with `id` once `now` reaches `at`.
+    SetTimer { id: TimerId, at: Duration },
+    /// Forget the timer `id` (no effect if it already fired).
+    CancelTimer(TimerId),
+}
+
+/// An RPC waiting for its reply.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingRpc {
+    pub dest: String,
+    pub deadline: Duration,
+}
+
+/// The node's view of the world, kept by the runtime between events.
+#[derive(Debug)]
+pub struct Ctx {
+    id: String,
+    node_ids: Vec<String>,
+    now: Duration,
+    incarnation: u64,
+    rng: ChaCha8Rng,
+    next_msg_id: u64,
+    next_timer: u64,
+    pub(crate) timers: BTreeSet<(Duration, TimerId)>,
+    pub(crate) timer_deadlines: BTreeMap<TimerId, Duration>,
+    pub(crate) rpcs: BTreeMap<u64, PendingRpc>,
+    pub(crate) rpc_deadlines: BTreeSet<(Duration, u64)>,
+    pub(crate) effects: Vec<Effect>,
+}
+
+impl Ctx {
+    /// A context for a node not yet initialised. `seed` seeds [`Ctx::rng`] (mixed with the node
+    /// id at init); `incarnation` is different for every start of the node program.
+    pub fn new(seed: u64, incarnation: u64) -> Self {
+        Ctx {
+            id: String::new(),
+            node_ids: Vec::new(),
+            now: Duration::ZERO,
+            incarnation,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            next_msg_id: 0,
+            next_timer: 0,
+            timers: BTreeSet::new(),
+            timer_deadlines: BTreeMap::new(),
+            rpcs: BTreeMap::new(),
+            rpc_deadlines: BTreeSet::new(),
+            effects: Vec::new(),
+        }
+    }
+
+    /// Set the node's identity, and reseed the rng with the node id mixed in so that nodes of
+    /// one run draw different numbers from one seed.
+    pub(crate) fn initialise(&mut self, id: String, node_ids: Vec<String>, seed: u64) {
+        let mixed = id
+            .bytes()
+            .fold(seed ^ 0x9e37_79b9_7f4a_7c15, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        self.rng = ChaCha8Rng::seed_from_u64(mixed);
+        self.id = id;
+        self.node_ids = node_ids;
+    }
+
+    pub(crate) fn set_now(&mut self, now: Duration) {
+        self.now = self.now.max(now);
+    }
+
+    /// This node's id (`"n0"`, ...). Empty before init.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Every node's id, this one included, in the order `init` gave them.
+    pub fn node_ids(&self) -> &[String] {
+        &self.node_ids
+    }
+
+    /// Every node's id but this one.
+    pub fn peers(&self) -> impl Iterator<Item = &str> {
+        self.node_ids
+            .iter()
+            .map(String::as_str)
+            .filter(move |n| *n != self.id)
+    }
+
+    /// Time since the driver started: monotonic, and virtual under the simulator.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// A number different for every start of this node program (the driver derives it from
+    /// the wall clock at start; the simulator counts restarts). Lets a node mint ids that stay
+    /// unique across its own restarts without coordination.
+    pub fn incarnation(&self) -> u64 {
+        self.incarnation
+    }
+
+    /// The node's random number generator, seeded from the run's seed and the node id.
+    pub fn rng(&mut self) -> &mut ChaCha8Rng {
+        &mut self.rng
+    }
+
+    fn fresh_msg_id(&mut self) -> u64 {
+        let id = self.next_msg_id;
+        self.next_msg_id += 1;
+        id
+    }
+
+    fn push(&mut self, dest: &str, msg_id: Option<u64>, in_reply_to: Option<u64>, payload: Payload) {
+        self.effects.push(Effect::Send(Message::new(
+            self.id.clone(),
+            dest,
+            Body {
+                msg_id,
+                in_reply_to,
+                payload,
+            },
+        )));
+    }
+
+    fn payload_of<P: Serialize>(&self, payload: &P) -> Option<Payload> {
+        match Payload::custom(payload) {
+            Ok(payload) => Some(payload),
+            Err(err) => {
+                tracing::error!(node = %self.id, "cannot serialize an outgoing body: {err}");
+                None
+            }
+        }
+    }
+
+    /// Send `payload` (a [`Payload`] or any value that serializes to an object with a `type`)
+    /// to `dest`, with no `msg_id`: fire and forget.
+    pub fn send<P: Serialize>(&mut self, dest: &str, payload: &P) {
+        if let Some(payload) = self.payload_of(payload) {
+            self.push(dest, None, None, payload);
+        }
+    }
+
+    /// Send `payload` to `dest` with a fresh `msg_id`, and return that id. The reply, if any,
+    /// arrives through [`crate::Node::on_message`] with `in_reply_to` set; no timeout applies.
+    pub fn send_request<P: Serialize>(&mut self, dest: &str, payload: &P) -> u64 {
+        let msg_id = self.fresh_msg_id();
+        if let Some(payload) = self.payload_of(payload) {
+            self.push(dest, Some(msg_id), None, payload);
+        }
+        msg_id
+    }
+
+    /// Answer `request`: send `payload` to its sender with `in_reply_to` set to its `msg_id`.
+    pub fn reply<P: Serialize>(&mut self, request: &Message, payload: &P) {
+        if let Some(payload) = self.payload_of(payload) {
+            let msg_id = self.fresh_msg_id();
+            self.push(&request.src, Some(msg_id), request.body.msg_id, payload);
+        }
+    }
+
+    /// Answer `request` with an error.
+    pub fn reply_error(&mut self, request: &Message, code: ErrorCode, text: impl Into<String>) {
+        self.reply(request, &Payload::error(code, text));
+    }
+
+    /// Answer a request this node does not serve with error 10 (`not-supported`). Replies,
+    /// and messages that carry no `msg_id`, are only logged: nobody waits for an answer.
+    pub fn not_supported(&mut self, request: &Message) {
+        if request.body.msg_id.is_some() && request.body.in_reply_to.is_none() {
+            let text = format!("{} does not support {:?}", self.id, request.body.kind());
+            self.reply_error(request, ErrorCode::NotSupported, text);
+        } else {
+            tracing::warn!(
+                node = %self.id,
+                "ignoring unexpected {:?} from {}",
+                request.body.kind(),
+                request.src
+            );
+        }
+    }
+
+    /// Send a request and expect a reply within `timeout`. Returns the request's `msg_id`. The
+    /// reply arrives through [`crate::Node::on_message`] with that `in_reply_to`; if none comes
+    /// in time, the node receives an `error` reply with code 0 (timeout) from `dest` instead,
+    /// and a late real reply is dropped. Exactly one of the two arrives.
+    pub fn rpc<P: Serialize>(&mut self, dest: &str, payload: &P, timeout: Duration) -> u64 {
+        let msg_id = self.send_request(dest, payload);
+        let deadline = self.now + timeout;
+        self.rpcs.insert(
+            msg_id,
+            PendingRpc {
+                dest: dest.to_owned(),
+                deadline,
+            },
+        );
+        self.rpc_deadlines.insert((deadline, msg_id));
+        msg_id
+    }
+
+    /// True while the RPC `msg_id` awaits its reply.
+    pub fn rpc_pending(&self, msg_id: u64) -> bool {
+        self.rpcs.contains_key(&msg_id)
+    }
+
+    /// Call [`crate::Node::on_timer`] once `after` has passed.
+    pub fn set_timer(&mut self, after: Duration) -> TimerId {
+        let id = TimerId(self.next_timer);
+        self.next_timer += 1;
+        let at = self.now + after;
+        self.timers.insert((at, id));
+        self.timer_deadlines.insert(id, at);
+        self.effects.push(Effect::SetTimer { id, at });
+        id
+    }
+
+    /// Forget a timer. Nothing happens if it already fired.
+    pub fn cancel_timer(&mut self, id: TimerId) {
+        if let Some(at) = self.timer_deadlines.remove(&id) {
+            self.timers.remove(&(at, id));
+            self.effects.push(Effect::CancelTimer(id));
+        }
+    }
+
+    /// Log a line to the node's stderr (through `tracing`), tagged with the node id.
+    pub fn log(&self, text: impl AsRef<str>) {
+        tracing::info!(node = %self.id, "{}", text.as_ref());
+    }
+}

@@ -1,0 +1,190 @@
+//! The stdin/stdout driver: runs a [`Node`] as a Maelstrom node program.
+//!
+//! One thread reads stdin line by line; the main thread runs a single-threaded event loop that
+//! handles each line and each due timer in order, and writes every outgoing message as one line
+//! ending in `\n`, flushed at once. Logs go to stderr through `tracing` (`RUST_LOG` filters
+//! them). At end of input the driver writes what is pending and exits 0.
+//!
+//! The rng seed comes from the `HARNESS_SEED` environment variable when set (the harness sets
+//! it from the run's seed), otherwise from the wall clock.
+
+use std::io::{BufRead, BufWriter, Write};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::ctx::Effect;
+use crate::node::Node;
+use crate::runtime::Runtime;
+
+/// The environment variable the driver reads its rng seed from.
+pub const SEED_ENV: &str = "HARNESS_SEED";
+
+enum Input {
+    Line(String),
+    End,
+}
+
+/// Install the stderr logger for a node program.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+}
+
+/// Run `node` on stdin/stdout until end of input. Returns the process exit code.
+pub fn run<N: Node>(node: N) -> std::process::ExitCode {
+    init_logging();
+    let incarnation = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+        ^ (u64::from(std::process::id()) << 40);
+    let seed = std::env::var(SEED_ENV)
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(incarnation);
+    let mut runtime = Runtime::new(node, seed, incarnation);
+
+    let (tx, rx) = mpsc::channel();
+    thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || read_stdin(tx))
+        .expect("spawning the stdin reader thread");
+
+    let start = Instant::now();
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    loop {
+        let input = match runtime.next_deadline() {
+            None => rx.recv().unwrap_or(Input::End),
+            Some(deadline) => {
+                let wait = deadline.saturating_sub(start.elapsed());
+                match rx.recv_timeout(wait) {
+                    Ok(input) => input,
+                    Err(RecvTimeoutError::Timeout) => {
+                        let effects = runtime.advance(start.elapsed());
+                        if write_effects(&mut out, &effects).is_err() {
+                            return std::process::ExitCode::from(1);
+                        }
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => Input::End,
+                }
+            }
+        };
+        let effects = match input {
+            Input::Line(line) => {
+                let mut effects = runtime.advance(start.elapsed());
+                effects.extend(runtime.handle_line(start.elapsed(), &line));
+                effects
+            }
+            Input::End => {
+                tracing::info!("end of input; exiting");
+                let _ = out.flush();
+                return std::process::ExitCode::SUCCESS;
+            }
+        };
+        if write_effects(&mut out, &effects).is_err() {
+            return std::process::ExitCode::from(1);
+        }
+    }
+}
+
+fn read_stdin(tx: mpsc::Sender<Input>) {
+    let stdin = std::io::stdin();
+    let mut reader = stdin.lock();
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buf).into_owned();
+                if line.trim().is_empty() {
+                    continue;
+                }
+                if tx.send(Input::Line(line)).is_err() {
+                    return;
+                }
+            }
+            Err(err) => {
+                tracing::error!("reading stdin: {err}");
+                break;
+            }
+        }
+    }
+    let _ = tx.send(Input::End);
+}
+
+fn write_effects(out: &mut impl Write, effects: &[Effect]) -> std::io::Result<()> {
+    let mut wrote = false;
+    for effect in effects {
+        if let Effect::Send(msg) = effect {
+            let line = proto::to_line(msg);
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")?;
+            wrote = true;
+        }
+    }
+    if wrote {
+        if let Err(err) = out.flush() {
+            tracing::error!("writing stdout: {err}");
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+/// Parse a node program's flags with a tiny `--name value` parser, so that binaries need no
+/// argument-parsing crate: returns the value of `--name`, parsed, or `default`. Exits with a
+/// message on stderr when the value does not parse or an unknown flag is given.
+pub fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    let key = format!("--{name}");
+    let mut found = None;
+    for (i, arg) in args.iter().enumerate() {
+        if let Some(value) = arg.strip_prefix(&format!("{key}=")) {
+            found = Some(value.to_owned());
+        } else if *arg == key {
+            found = args.get(i + 1).cloned();
+            if found.is_none() {
+                eprintln!("{key} needs a value");
+                std::process::exit(2);
+            }
+        }
+    }
+    match found {
+        None => default,
+        Some(value) => value.parse().unwrap_or_else(|_| {
+            eprintln!("{key}: cannot parse {value:?}");
+            std::process::exit(2);
+        }),
+    }
+}
+
+/// Exit with a message if `args` holds a flag not among `known` (names without `--`).
+pub fn reject_unknown_flags(args: &[String], known: &[&str]) {
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        let name = arg.trim_start_matches("--");
+        let name = name.split('=').next().unwrap_or(name);
+        if !arg.starts_with("--") || !known.contains(&name) {
+            eprintln!(
+                "unknown argument {arg:?}; known flags: {}",
+                known
+                    .iter()
+                    .map(|k| format!("--{k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            std::process::exit(2);
+        }
+        i += if arg.contains('=') { 1 } else { 2 };
+    }
+}

@@ -1,0 +1,322 @@
+//! `g-counter`: a counter backed by the `seq-kv` service, correct under its errors and timeouts.
+//!
+//! Each node owns one key in `seq-kv`, `"g-counter/<node>"`, and is its only writer; the
+//! counter's value is the sum over every node's key. An `add` is acknowledged only once the
+//! node's compare-and-set that includes it has succeeded, so an acknowledged add survives a
+//! crash of the node. Adds that arrive while a write is in flight wait and go together in the
+//! next one (batching).
+//!
+//! The stored value is `{"sum", "ver", "by"}`: `ver` counts writes to the key and `by` names the
+//! incarnation and write that made it, so no two writes ever store the same value. That makes a
+//! timed-out compare-and-set decidable: read the key back; if it holds the attempt's own value
+//! the write happened, if it still holds the value the attempt expected it has not happened (yet)
+//! and the *same* compare-and-set is sent again (it can apply at most once), and if it holds
+//! anything else a late write of an earlier incarnation of this node moved the key on, so the
+//! attempt can never apply and its adds are retried on top of the new value.
+//!
+//! Service errors: 20 (key does not exist) on a read means the sum is 0. Any failure of a
+//! compare-and-set (22 precondition failed, 20, a timeout) is settled the same way, by reading
+//! the key back: a definite error speaks only of that one send, and an earlier send of the same
+//! attempt may have landed. A read older than what the node already saw (seq-kv may serve stale
+//! reads) is read again.
+//!
+//! `read` asks `seq-kv` for every node's key and answers with the sum; if any of those reads
+//! fails it answers error 11 (the read did not happen, the client may retry).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use proto::{ErrorCode, Message, Payload};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ctx::Ctx;
+use crate::node::{Node, TimerId};
+
+/// The service the counter is stored in.
+pub const SERVICE: &str = "seq-kv";
+/// How long an RPC to the service may take before it counts as timed out.
+pub const RPC_TIMEOUT: Duration = Duration::from_millis(1000);
+/// How long to wait before retrying after the service failed to answer.
+pub const RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// The key node `node` owns.
+pub fn key_of(node: &str) -> String {
+    format!("g-counter/{node}")
+}
+
+/// What a node's key holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stored {
+    pub sum: i64,
+    pub ver: u64,
+    pub by: String,
+}
+
+/// An in-flight compare-and-set of this node's key.
+#[derive(Debug, Clone)]
+struct Attempt {
+    /// What the key held when the attempt was made (None: absent).
+    from: Option<Stored>,
+    to: Stored,
+    /// The `add` requests it acknowledges when it succeeds.
+    batch: Vec<Message>,
+}
+
+/// What an outstanding RPC was for.
+#[derive(Debug, Clone)]
+enum Purpose {
+    /// Learn this node's own key (at start, and after a failed or uncertain write).
+    LoadOwn,
+    /// The compare-and-set of the current attempt.
+    Write,
+    /// One of the per-node reads of a client `read`.
+    Read { op: u64, key: String },
+}
+
+/// A client `read` waiting for its per-node reads.
+#[derive(Debug)]
+struct ReadOp {
+    request: Message,
+    waiting: usize,
+    sum: i64,
+    failed: bool,
+}
+
+/// The g-counter node.
+#[derive(Debug, Default)]
+pub struct GCounter {
+    /// This node's key as last known: None until loaded; Some(None) when absent.
+    own: Option<Option<Stored>>,
+    attempt: Option<Attempt>,
+    pending: Vec<Message>,
+    rpcs: BTreeMap<u64, Purpose>,
+    reads: BTreeMap<u64, ReadOp>,
+    next_read: u64,
+    writes: u64,
+    retry_timer: Option<TimerId>,
+}
+
+impl GCounter {
+    fn key(ctx: &Ctx) -> String {
+        key_of(ctx.id())
+    }
+
+    fn load_own(&mut self, ctx: &mut Ctx) {
+        let key = Self::key(ctx);
+        let id = ctx.rpc(SERVICE, &Payload::Read { key: Some(key.into()) }, RPC_TIMEOUT);
+        self.rpcs.insert(id, Purpose::LoadOwn);
+    }
+
+    fn retry_later(&mut self, ctx: &mut Ctx) {
+        if self.retry_timer.is_none() {
+            self.retry_timer = Some(ctx.set_timer(RETRY_DELAY));
+        }
+    }
+
+    /// Start a write of every pending add, if the key is known and no write is in flight.
+    fn flush(&mut self, ctx: &mut Ctx) {
+        let Some(own) = &self.own else { return };
+        if self.attempt.is_some() || self.pending.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.pending);
+        let delta: i64 = batch.iter().map(delta_of).sum();
+        self.writes += 1;
+        let base = own.as_ref();
+        let to = Stored {
+            sum: base.map_or(0, |s| s.sum).saturating_add(delta),
+            ver: base.map_or(0, |s| s.ver) + 1,
+            by: format!("{}-{:x}-{}", ctx.id(), ctx.incarnation(), self.writes),
+        };
+        self.attempt = Some(Attempt {
+            from: own.clone(),
+            to,
+            batch,
+        });
+        self.send_attempt(ctx);
+    }
+
+    fn send_attempt(&mut self, ctx: &mut Ctx) {
+        let Some(attempt) = &self.attempt else { return };
+        let cas = Payload::Cas {
+            key: Self::key(ctx).into(),
+            from: to_json(attempt.from.as_ref()),
+            to: to_json(Some(&attempt.to)),
+            create_if_not_exists: Some(attempt.from.is_none()),
+        };
+        let id = ctx.rpc(SERVICE, &cas, RPC_TIMEOUT);
+        self.rpcs.insert(id, Purpose::Write);
+    }
+
+    /// The attempt is known to have happened: acknowledge its adds.
+    fn attempt_applied(&mut self, ctx: &mut Ctx) {
+        if let Some(attempt) = self.attempt.take() {
+            for request in &attempt.batch {
+                ctx.reply(request, &Payload::AddOk);
+            }
+            self.own = Some(Some(attempt.to));
+        }
+        self.flush(ctx);
+    }
+
+    /// The attempt is known never to apply: put its adds back in front of the queue.
+    fn attempt_dead(&mut self, ctx: &mut Ctx, now_stored: Option<Stored>) {
+        if let Some(attempt) = self.attempt.take() {
+            let mut batch = attempt.batch;
+            batch.append(&mut self.pending);
+            self.pending = batch;
+        }
+        self.own = Some(now_stored);
+        self.flush(ctx);
+    }
+
+    /// This node's key was read back (at start, or to settle an uncertain write).
+    fn on_own_key(&mut self, ctx: &mut Ctx, value: Option<Stored>) {
+        let Some(attempt) = &self.attempt else {
+            self.own = Some(value);
+            self.flush(ctx);
+            return;
+        };
+        let from_ver = attempt.from.as_ref().map_or(0, |s| s.ver);
+        if value.as_ref() == Some(&attempt.to) {
+            self.attempt_applied(ctx);
+        } else if value == attempt.from {
+            // Not applied yet, and it may still be on its way: send the same write again.
+            self.send_attempt(ctx);
+        } else if value.as_ref().map_or(0, |s| s.ver) < from_ver {
+            // A stale read: older than what this node already saw. Read again.
+            self.load_own(ctx);
+        } else {
+            // Someone (an earlier incarnation of this node) moved the key on: the attempt's
+            // precondition can never hold again.
+            self.attempt_dead(ctx, value);
+        }
+    }
+
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx, purpose: Purpose, msg: &Message) {
+        let error = msg.body.error_code();
+        match purpose {
+            Purpose::LoadOwn => match (&msg.body.payload, error) {
+                (Payload::ReadOk { value, .. }, _) => match parse_stored(value.as_ref()) {
+                    Some(stored) => self.on_own_key(ctx, Some(stored)),
+                    None => {
+                        ctx.log(format!("unreadable value in own key: {value:?}"));
+                        self.retry_later(ctx);
+                    }
+                },
+                (_, Some(ErrorCode::KeyDoesNotExist)) => self.on_own_key(ctx, None),
+                _ => self.retry_later(ctx),
+            },
+            Purpose::Write => match msg.body.payload {
+                Payload::CasOk => self.attempt_applied(ctx),
+                // A timeout says nothing, and even a definite error (22, 20) speaks only of
+                // this send of the attempt, not of an earlier send that may have landed:
+                // settle it by reading the key back.
+                _ => self.load_own(ctx),
+            },
+            Purpose::Read { op, key } => {
+                let Some(read) = self.reads.get_mut(&op) else { return };
+                read.waiting -= 1;
+                match (&msg.body.payload, error) {
+                    (Payload::ReadOk { value, .. }, _) => match parse_stored(value.as_ref()) {
+                        Some(stored) => {
+                            let sum = if key == key_of(ctx.id()) {
+                                // Never report less than this node's own acknowledged adds.
+                                let own = self.own.clone().flatten();
+                                own.filter(|o| o.ver > stored.ver).map_or(stored.sum, |o| o.sum)
+                            } else {
+                                stored.sum
+                            };
+                            read.sum = read.sum.saturating_add(sum);
+                        }
+                        None => read.failed = true,
+                    },
+                    (_, Some(ErrorCode::KeyDoesNotExist)) => {}
+                    _ => read.failed = true,
+                }
+                if read.waiting == 0 {
+                    let read = self.reads.remove(&op).expect("present");
+                    if read.failed {
+                        ctx.reply_error(
+                            &read.request,
+                            ErrorCode::TemporarilyUnavailable,
+                            "seq-kv did not answer every read",
+                        );
+                    } else {
+                        ctx.reply(
+                            &read.request,
+                            &Payload::ReadOk {
+                                messages: None,
+                                value: Some(read.sum.into()),
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn delta_of(request: &Message) -> i64 {
+    match request.body.payload {
+        Payload::Add { delta } => delta,
+        _ => 0,
+    }
+}
+
+fn to_json(stored: Option<&Stored>) -> Value {
+    stored.map_or(Value::Null, |s| serde_json::to_value(s).unwrap_or(Value::Null))
+}
+
+fn parse_stored(value: Option<&Value>) -> Option<Stored> {
+    serde_json::from_value(value?.clone()).ok()
+}
+
+impl Node for GCounter {
+    fn on_init(&mut self, ctx: &mut Ctx) {
+        self.load_own(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
+        if let Some(reply_to) = msg.body.in_reply_to {
+            if let Some(purpose) = self.rpcs.remove(&reply_to) {
+                self.on_rpc_reply(ctx, purpose, &msg);
+            }
+            return;
+        }
+        match &msg.body.payload {
+            Payload::Add { .. } => {
+                self.pending.push(msg);
+                self.flush(ctx);
+            }
+            Payload::Read { .. } => {
+                let op = self.next_read;
+                self.next_read += 1;
+                let nodes: Vec<String> = ctx.node_ids().to_vec();
+                for node in &nodes {
+                    let key = key_of(node);
+                    let id = ctx.rpc(SERVICE, &Payload::Read { key: Some(key.clone().into()) }, RPC_TIMEOUT);
+                    self.rpcs.insert(id, Purpose::Read { op, key });
+                }
+                self.reads.insert(
+                    op,
+                    ReadOp {
+                        request: msg,
+                        waiting: nodes.len(),
+                        sum: 0,
+                        failed: false,
+                    },
+                );
+            }
+            _ => ctx.not_supported(&msg),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
+        if self.retry_timer == Some(timer) {
+            self.retry_timer = None;
+            self.load_own(ctx);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The sans-IO runtime around a [`Node`]: the part of every driver that is not I/O.
+//!
+//! It answers `init`, turns RPCs that outlived their timeout into error replies with code 0,
+//! fires timers in deadline order, answers malformed requests with error 12, and hands
+//! everything else to the node. Drivers feed it lines or messages and the current time, and
+//! carry out the [`Effect`]s it returns; tests do the same with scripted messages.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use proto::{Body, ErrorCode, Message, Payload, parse_line};
+
+use crate::ctx::{Ctx, Effect};
+use crate::node::Node;
+
+/// How many timed-out RPC ids are remembered, so that their late replies are dropped.
+const EXPIRED_RPCS_KEPT: usize = 65_536;
+
+/// A node plus its context: the whole of a node's state between events.
+#[derive(Debug)]
+pub struct Runtime<N> {
+    node: N,
+    ctx: Ctx,
+    seed: u64,
+    initialised: bool,
+    expired_rpcs: BTreeSet<u64>,
+}
+
+impl<N: Node> Runtime<N> {
+    /// A runtime for `node`. `seed` seeds the node's rng; `incarnation` must differ between
+    /// starts of the same node program (see [`Ctx::incarnation`]).
+    pub fn new(node: N, seed: u64, incarnation: u64) -> Self {
+        Runtime {
+            node,
+            ctx: Ctx::new(seed, incarnation),
+            seed,
+            initialised: false,
+            expired_rpcs: BTreeSet::new(),
+        }
+    }
+
+    /// The node, for inspection.
+    pub fn node(&self) -> &N {
+        &self.node
+    }
+
+    /// The node, for tests that set up a state directly.
+    pub fn node_mut(&mut self) -> &mut N {
+        &mut self.node
+    }
+
+    /// The node's context.
+    pub fn ctx(&self) -> &Ctx {
+        &self.ctx
+    }
+
+    /// True once `init` has been handled.
+    pub fn is_initialised(&self) -> bool {
+        self.initialised
+    }
+
+    /// Handle one line of input. A line that is not a valid message is logged and, when it
+    /// had a `src` and a `msg_id`, answered with error 12.
+    pub fn handle_line(&mut self, now: Duration, line: &str) -> Vec<Effect> {
+        self.ctx.set_now(now);
+        match parse_line(line) {
+            Ok(msg) => self.handle_message(now, msg),
+            Err(err) => {
+                tracing::warn!(node = %self.ctx.id(), "malformed line ({err}): {}", line.trim_end());
+                if let (Some(src), Some(msg_id)) = (err.src, err.msg_id) {
+                    let request = Message::new(
+                        src,
+                        self.ctx.id().to_owned(),
+                        Body {
+                            msg_id: Some(msg_id),
+                            in_reply_to: None,
+                            payload: Payload::InitOk,
+                        },
+                    );
+                    let text = format!("malformed request: {}", err.reason);
+                    self.ctx
+                        .reply_error(&request, ErrorCode::MalformedRequest, text);
+                }
+                self.take_effects()
+            }
+        }
+    }
+
+    /// Handle one message.
+    pub fn handle_message(&mut self, now: Duration, msg: Message) -> Vec<Effect> {
+        self.ctx.set_now(now);
+        let is_request = msg.body.msg_id.is_some() && msg.body.in_reply_to.is_none();
+        if let Payload::Init { node_id, node_ids } = &msg.body.payload {
+            let first = !self.initialised;
+            if first {
+                self.ctx
+                    .initialise(node_id.clone(), node_ids.clone(), self.seed);
+                self.initialised = true;
+            }
+            self.ctx.reply(&msg, &Payload::InitOk);
+            if first {
+                self.node.on_init(&mut self.ctx);
+            }
+            return self.take_effects();
+        }
+        if !self.initialised {
+            tracing::warn!("{:?} from {} before init", msg.body.kind(), msg.src);
+            if is_request {
+                self.ctx.reply_error(
+                    &msg,
+                    ErrorCode::TemporarilyUnavailable,
+                    "node not initialised yet",
+                );
+            }
+            return self.take_effects();
+        }
+        if let Some(kind) = msg.body.malformed() {
+            let text = format!("malformed {kind:?} body: {}", msg.body.to_value());
+            tracing::warn!(node = %self.ctx.id(), "{text}");
+            if is_request {
+                self.ctx.reply_error(&msg, ErrorCode::MalformedRequest, text);
+            }
+            return self.take_effects();
+        }
+        if let Some(reply_to) = msg.body.in_reply_to {
+            if let Some(rpc) = self.ctx.rpcs.remove(&reply_to) {
+                self.ctx.rpc_deadlines.remove(&(rpc.deadline, reply_to));
+            } else if self.expired_rpcs.contains(&reply_to) {
+                tracing::debug!(node = %self.ctx.id(), "dropping late reply to rpc {reply_to}");
+                return self.take_effects();
+            }
+        }
+        self.node.on_message(&mut self.ctx, msg);
+        self.take_effects()
+    }
+
+    /// The earliest time at which [`Runtime::advance`] has something to do.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        let timer = self.ctx.timers.first().map(|(at, _)| *at);
+        let rpc = self.ctx.rpc_deadlines.first().map(|(at, _)| *at);
+        match (timer, rpc) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Fire every timer and RPC timeout due at or before `now`, in deadline order (a timer
+    /// before an RPC timeout at the same instant).
+    pub fn advance(&mut self, now: Duration) -> Vec<Effect> {
+        self.ctx.set_now(now);
+        let mut effects = Vec::new();
+        loop {
+            let timer = self.ctx.timers.first().copied().filter(|(at, _)| *at <= now);
+            let rpc = self.ctx.rpc_deadlines.first().copied().filter(|(at, _)| *at <= now);
+            match (timer, rpc) {
+                (Some((t_at, id)), rpc) if rpc.is_none_or(|(r_at, _)| t_at <= r_at) => {
+                    self.ctx.timers.remove(&(t_at, id));
+                    self.ctx.timer_deadlines.remove(&id);
+                    self.node.on_timer(&mut self.ctx, id);
+                }
+                (_, Some((r_at, msg_id))) => {
+                    self.ctx.rpc_deadlines.remove(&(r_at, msg_id));
+                    let Some(rpc) = self.ctx.rpcs.remove(&msg_id) else {
+                        continue;
+                    };
+                    self.expired_rpcs.insert(msg_id);
+                    if self.expired_rpcs.len() > EXPIRED_RPCS_KEPT {
+                        self.expired_rpcs.pop_first();
+                    }
+                    let timeout = Message::new(
+                        rpc.dest,
+                        self.ctx.id().to_owned(),
+                        Body {
+                            msg_id: None,
+                            in_reply_to: Some(msg_id),
+                            payload: Payload::error(ErrorCode::Timeout, "rpc timed out"),
+                        },
+                    );
+                    self.node.on_message(&mut self.ctx, timeout);
+                }
+                _ => break,
+            }
+            effects.append(&mut self.ctx.effects);
+        }
+        effects.append(&mut self.ctx.effects);
+        effects
+    }
+
+    fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.ctx.effects)
+    }
+}
+
+/// The messages among `effects`.
+pub fn sends(effects: &[Effect]) -> Vec<&Message> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(m) => Some(m),
+            _ => None,
+        })
+        .collect()
+}

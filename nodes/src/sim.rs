@@ -1,0 +1,263 @@
+//! An in-process cluster under virtual time: the same [`Node`]s as the real binaries, driven by
+//! a discrete-event simulation instead of processes and pipes.
+//!
+//! Every message between nodes gets a random latency drawn from the cluster's seed, so one seed
+//! is one interleaving and different seeds are different interleavings. Partitions, message
+//! loss, crashes and restarts are available, so scripted and property tests can check what a
+//! node does under the faults of the course's system models. Messages addressed to anything
+//! that is not a node (clients `c…`) are collected in [`Cluster::client_inbox`].
+
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::cmp::Reverse;
+use std::time::Duration;
+
+use proto::{Body, Message, Payload};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::ctx::Effect;
+use crate::node::Node;
+use crate::runtime::Runtime;
+
+/// A message on its way, ordered by delivery time and then by send order.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct InFlight {
+    at: Duration,
+    seq: u64,
+    line: String,
+}
+
+/// A simulated cluster of nodes `n0 .. n{N-1}`.
+pub struct Cluster<N> {
+    make: Box<dyn Fn(&str) -> N>,
+    nodes: BTreeMap<String, Option<Runtime<N>>>,
+    incarnations: BTreeMap<String, u64>,
+    node_ids: Vec<String>,
+    queue: BinaryHeap<Reverse<InFlight>>,
+    seq: u64,
+    now: Duration,
+    rng: ChaCha8Rng,
+    seed: u64,
+    max_latency: Duration,
+    loss: f64,
+    /// Pairs (from, to) whose messages are dropped at delivery.
+    cut: BTreeSet<(String, String)>,
+    next_client_msg: u64,
+    /// Every message sent to a non-node, in the order sent.
+    pub client_inbox: Vec<Message>,
+    /// Node-to-node messages sent so far.
+    pub messages_sent: u64,
+}
+
+impl<N: Node> Cluster<N> {
+    /// `count` nodes built by `make` (given each node's id), initialised, with latencies
+    /// uniform in `[0, max_latency]`. Init replies land in the client inbox and are cleared.
+    pub fn new(
+        count: usize,
+        seed: u64,
+        max_latency: Duration,
+        make: impl Fn(&str) -> N + 'static,
+    ) -> Self {
+        let node_ids: Vec<String> = (0..count).map(|i| format!("n{i}")).collect();
+        let mut cluster = Cluster {
+            make: Box::new(make),
+            nodes: BTreeMap::new(),
+            incarnations: BTreeMap::new(),
+            node_ids: node_ids.clone(),
+            queue: BinaryHeap::new(),
+            seq: 0,
+            now: Duration::ZERO,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            seed,
+            max_latency,
+            loss: 0.0,
+            cut: BTreeSet::new(),
+            next_client_msg: 0,
+            client_inbox: Vec::new(),
+            messages_sent: 0,
+        };
+        for id in &node_ids {
+            cluster.start(id);
+        }
+        cluster.client_inbox.clear();
+        cluster
+    }
+
+    fn start(&mut self, id: &str) {
+        let incarnation = self.incarnations.entry(id.to_owned()).or_insert(0);
+        *incarnation += 1;
+        let mut runtime = Runtime::new((self.make)(id), self.seed, *incarnation);
+        let init = Message::new(
+            "c-init",
+            id,
+            Body {
+                msg_id: Some(0),
+                in_reply_to: None,
+                payload: Payload::Init {
+                    node_id: id.to_owned(),
+                    node_ids: self.node_ids.clone(),
+                },
+            },
+        );
+        let effects = runtime.handle_message(self.now, init);
+        self.nodes.insert(id.to_owned(), Some(runtime));
+        self.dispatch(effects);
+    }
+
+    /// Virtual time now.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// The node `id`'s runtime (None while crashed).
+    pub fn node(&self, id: &str) -> Option<&N> {
+        self.nodes.get(id)?.as_ref().map(Runtime::node)
+    }
+
+    /// Drop each node-to-node message with probability `p` (a fair-loss network).
+    pub fn set_loss(&mut self, p: f64) {
+        self.loss = p;
+    }
+
+    /// Cut every link between the two groups, both ways. Checked at delivery.
+    pub fn partition(&mut self, a: &[&str], b: &[&str]) {
+        for x in a {
+            for y in b {
+                self.cut.insert(((*x).to_owned(), (*y).to_owned()));
+                self.cut.insert(((*y).to_owned(), (*x).to_owned()));
+            }
+        }
+    }
+
+    /// Heal every partition.
+    pub fn heal(&mut self) {
+        self.cut.clear();
+    }
+
+    /// Crash a node: its memory is gone and messages to it are lost until it restarts.
+    pub fn crash(&mut self, id: &str) {
+        self.nodes.insert(id.to_owned(), None);
+    }
+
+    /// Restart a crashed node with empty memory and send it `init` again.
+    pub fn restart(&mut self, id: &str) {
+        self.start(id);
+    }
+
+    /// Send a request from client `client` to node `node`; returns its `msg_id`. Client links
+    /// have no latency: it is handled at once.
+    pub fn request<P: Serialize>(&mut self, client: &str, node: &str, payload: &P) -> u64 {
+        let msg_id = self.next_client_msg;
+        self.next_client_msg += 1;
+        let payload = Payload::custom(payload).expect("request payload serializes");
+        let msg = Message::new(
+            client,
+            node,
+            Body {
+                msg_id: Some(msg_id),
+                in_reply_to: None,
+                payload,
+            },
+        );
+        self.deliver(msg);
+        msg_id
+    }
+
+    /// The reply a client got to `msg_id`, if any.
+    pub fn reply_to(&self, client: &str, msg_id: u64) -> Option<&Message> {
+        self.client_inbox
+            .iter()
+            .find(|m| m.dest == client && m.body.in_reply_to == Some(msg_id))
+    }
+
+    fn dispatch(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            let Effect::Send(msg) = effect else { continue };
+            if self.nodes.contains_key(&msg.dest) {
+                self.messages_sent += 1;
+                let latency = self.max_latency.mul_f64(self.rng.random::<f64>());
+                self.seq += 1;
+                self.queue.push(Reverse(InFlight {
+                    at: self.now + latency,
+                    seq: self.seq,
+                    line: proto::to_line(&msg),
+                }));
+            } else {
+                self.client_inbox.push(msg);
+            }
+        }
+    }
+
+    fn deliver(&mut self, msg: Message) {
+        let now = self.now;
+        let Some(Some(runtime)) = self.nodes.get_mut(&msg.dest) else {
+            return;
+        };
+        let effects = runtime.handle_message(now, msg);
+        self.dispatch(effects);
+    }
+
+    /// The time of the next event: a message delivery or a node's timer.
+    fn next_event(&self) -> Option<Duration> {
+        let msg = self.queue.peek().map(|Reverse(m)| m.at);
+        let timer = self
+            .nodes
+            .values()
+            .filter_map(|r| r.as_ref()?.next_deadline())
+            .min();
+        match (msg, timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Run one event (the earliest). Returns false when nothing is left to do.
+    pub fn step(&mut self) -> bool {
+        let Some(at) = self.next_event() else {
+            return false;
+        };
+        self.now = self.now.max(at);
+        if self.queue.peek().is_some_and(|Reverse(m)| m.at <= at) {
+            let Reverse(item) = self.queue.pop().expect("peeked");
+            let msg = proto::parse_line(&item.line).expect("simulated messages parse");
+            let lost = self.loss > 0.0 && self.rng.random_bool(self.loss);
+            if lost || self.cut.contains(&(msg.src.clone(), msg.dest.clone())) {
+                return true;
+            }
+            self.deliver(msg);
+        } else {
+            let now = self.now;
+            let ids: Vec<String> = self.nodes.keys().cloned().collect();
+            for id in ids {
+                if let Some(Some(runtime)) = self.nodes.get_mut(&id) {
+                    if runtime.next_deadline().is_some_and(|d| d <= now) {
+                        let effects = runtime.advance(now);
+                        self.dispatch(effects);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Run events until virtual time passes `now + span`, or nothing is left to do.
+    pub fn run_for(&mut self, span: Duration) {
+        let until = self.now + span;
+        while self.next_event().is_some_and(|at| at <= until) {
+            self.step();
+        }
+        self.now = self.now.max(until);
+    }
+
+    /// Run until no message is in flight and no timer is set, or `max_steps` events ran.
+    /// Returns true if the cluster became quiet.
+    pub fn run_until_quiet(&mut self, max_steps: usize) -> bool {
+        for _ in 0..max_steps {
+            if !self.step() {
+                return true;
+            }
+        }
+        false
+    }
+}

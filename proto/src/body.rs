@@ -1,0 +1,332 @@
+//! Message bodies: typed forms for every workload and service of DESIGN.md, and a raw form
+//! for the rest.
+//!
+//! A [`Body`] is `msg_id` and `in_reply_to` (both optional; 0 is a valid id) plus a
+//! [`Payload`] selected by the body's `type`. A body whose `type` no one declared parses as
+//! [`Payload::Raw`], keeping every field, so a node's own peer messages (`gossip`, `ack`, ...)
+//! travel untouched; [`Body::parse_custom`] turns them into the node's own types. A body whose
+//! `type` *is* declared but whose fields do not fit also parses as `Raw`; [`Body::malformed`]
+//! tells the two apart, so a driver can answer it with error 12.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::ErrorCode;
+
+/// A message body: ids plus the payload named by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Body {
+    /// The sender's id for this message, echoed as `in_reply_to` by the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg_id: Option<u64>,
+    /// The `msg_id` of the request this message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<u64>,
+    /// The `type` and its fields.
+    #[serde(flatten)]
+    pub payload: Payload,
+}
+
+/// The `type` of a body and its fields.
+///
+/// Requests and replies of every workload (echo, unique-ids, broadcast, g-counter, lin-kv) and
+/// service (`lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`), the handshake, and errors. Optional fields
+/// are `None` when absent and are not written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Payload {
+    /// Sent once to each node before any other traffic.
+    Init {
+        node_id: String,
+        node_ids: Vec<String>,
+    },
+    InitOk,
+    /// `{type: "error", code, text}`.
+    Error {
+        code: ErrorCode,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    Echo {
+        echo: Value,
+    },
+    EchoOk {
+        echo: Value,
+    },
+    Generate,
+    GenerateOk {
+        id: Value,
+    },
+    /// The suggested neighbours of every node.
+    Topology {
+        topology: BTreeMap<String, Vec<String>>,
+    },
+    TopologyOk,
+    Broadcast {
+        message: Value,
+    },
+    BroadcastOk,
+    /// `read` of the broadcast and g-counter workloads (no key) and of lin-kv and the key-value
+    /// services (with a key).
+    Read {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<Value>,
+    },
+    /// `messages` for broadcast (in delivery order), `value` for g-counter and key-value reads.
+    ReadOk {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        messages: Option<Vec<Value>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<Value>,
+    },
+    Add {
+        delta: i64,
+    },
+    AddOk,
+    Write {
+        key: Value,
+        value: Value,
+    },
+    WriteOk,
+    Cas {
+        key: Value,
+        from: Value,
+        to: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        create_if_not_exists: Option<bool>,
+    },
+    CasOk,
+    /// `lin-tso`: ask for a timestamp.
+    Ts,
+    TsOk {
+        ts: u64,
+    },
+    /// Any other body, fields kept as they came.
+    #[serde(untagged)]
+    Raw(RawBody),
+}
+
+/// Every `type` that [`Payload`] declares.
+pub const KNOWN_TYPES: [&str; 21] = [
+    "init",
+    "init_ok",
+    "error",
+    "echo",
+    "echo_ok",
+    "generate",
+    "generate_ok",
+    "topology",
+    "topology_ok",
+    "broadcast",
+    "broadcast_ok",
+    "read",
+    "read_ok",
+    "add",
+    "add_ok",
+    "write",
+    "write_ok",
+    "cas",
+    "cas_ok",
+    "ts",
+    "ts_ok",
+];
+
+/// A body no one declared: its `type` and every other field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawBody {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(flatten)]
+    pub fields: Map<String, Value>,
+}
+
+impl Payload {
+    /// The wire `type` of this payload.
+    pub fn kind(&self) -> &str {
+        match self {
+            Payload::Init { .. } => "init",
+            Payload::InitOk => "init_ok",
+            Payload::Error { .. } => "error",
+            Payload::Echo { .. } => "echo",
+            Payload::EchoOk { .. } => "echo_ok",
+            Payload::Generate => "generate",
+            Payload::GenerateOk { .. } => "generate_ok",
+            Payload::Topology { .. } => "topology",
+            Payload::TopologyOk => "topology_ok",
+            Payload::Broadcast { .. } => "broadcast",
+            Payload::BroadcastOk => "broadcast_ok",
+            Payload::Read { .. } => "read",
+            Payload::ReadOk { .. } => "read_ok",
+            Payload::Add { .. } => "add",
+            Payload::AddOk => "add_ok",
+            Payload::Write { .. } => "write",
+            Payload::WriteOk => "write_ok",
+            Payload::Cas { .. } => "cas",
+            Payload::CasOk => "cas_ok",
+            Payload::Ts => "ts",
+            Payload::TsOk { .. } => "ts_ok",
+            Payload::Raw(raw) => &raw.kind,
+        }
+    }
+
+    /// An error payload.
+    pub fn error(code: ErrorCode, text: impl Into<String>) -> Self {
+        Payload::Error {
+            code,
+            text: Some(text.into()),
+        }
+    }
+
+    /// Any serializable value with a `type` field (a node's own peer message) as a payload.
+    /// Declared types come back typed; the rest as [`Payload::Raw`].
+    pub fn custom<T: Serialize>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(serde_json::to_value(value)?)
+    }
+}
+
+impl Body {
+    /// A body with no ids.
+    pub fn new(payload: Payload) -> Self {
+        Body {
+            msg_id: None,
+            in_reply_to: None,
+            payload,
+        }
+    }
+
+    /// The wire `type`.
+    pub fn kind(&self) -> &str {
+        self.payload.kind()
+    }
+
+    /// True when this is an `error` body.
+    pub fn is_error(&self) -> bool {
+        matches!(self.payload, Payload::Error { .. })
+    }
+
+    /// The error code, when this is an `error` body.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        match self.payload {
+            Payload::Error { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// When the `type` is one [`Payload`] declares but its fields did not fit (a `broadcast`
+    /// with no `message`, an `add` whose `delta` is a string), that type.
+    pub fn malformed(&self) -> Option<&str> {
+        match &self.payload {
+            Payload::Raw(raw) if KNOWN_TYPES.contains(&raw.kind.as_str()) => {
+                Some(raw.kind.as_str())
+            }
+            _ => None,
+        }
+    }
+
+    /// The whole body (ids included) as a JSON object.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The body read as a node's own message type `T` (typically an enum with
+    /// `#[serde(tag = "type")]`). Works on declared and raw bodies alike.
+    pub fn parse_custom<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        match &self.payload {
+            Payload::Raw(raw) => {
+                let mut map = raw.fields.clone();
+                map.insert("type".into(), Value::String(raw.kind.clone()));
+                serde_json::from_value(Value::Object(map))
+            }
+            payload => serde_json::from_value(serde_json::to_value(payload)?),
+        }
+    }
+}
+
+impl From<Payload> for Body {
+    fn from(payload: Payload) -> Self {
+        Body::new(payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse(value: Value) -> Body {
+        serde_json::from_value(value).expect("body parses")
+    }
+
+    #[test]
+    fn declared_types_parse_typed() {
+        let body = parse(json!({"type": "broadcast", "msg_id": 0, "message": 7}));
+        assert_eq!(body.msg_id, Some(0));
+        assert_eq!(body.payload, Payload::Broadcast { message: json!(7) });
+        let body = parse(json!({"type": "read", "msg_id": 3}));
+        assert_eq!(body.payload, Payload::Read { key: None });
+        let body = parse(json!({"type": "error", "in_reply_to": 5, "code": 20, "text": "no"}));
+        assert_eq!(body.error_code(), Some(ErrorCode::KeyDoesNotExist));
+    }
+
+    #[test]
+    fn undeclared_types_keep_every_field() {
+        let body = parse(json!({"type": "gossip", "msg_id": 9, "seen": [1, 2], "from": "n1"}));
+        let Payload::Raw(raw) = &body.payload else {
+            panic!("expected raw, got {body:?}");
+        };
+        assert_eq!(raw.kind, "gossip");
+        assert_eq!(raw.fields["seen"], json!([1, 2]));
+        assert_eq!(body.malformed(), None);
+        let back = serde_json::to_value(&body).unwrap();
+        assert_eq!(
+            back,
+            json!({"type": "gossip", "msg_id": 9, "seen": [1, 2], "from": "n1"})
+        );
+    }
+
+    #[test]
+    fn a_declared_type_with_bad_fields_is_malformed() {
+        let body = parse(json!({"type": "broadcast", "msg_id": 1}));
+        assert_eq!(body.malformed(), Some("broadcast"));
+        let body = parse(json!({"type": "add", "delta": "x"}));
+        assert_eq!(body.malformed(), Some("add"));
+    }
+
+    #[test]
+    fn custom_types_round_trip() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum Peer {
+            Gossip { values: Vec<u64> },
+        }
+        let payload = Payload::custom(&Peer::Gossip { values: vec![1, 2] }).unwrap();
+        let body = Body::new(payload);
+        assert_eq!(body.kind(), "gossip");
+        assert_eq!(
+            body.parse_custom::<Peer>().unwrap(),
+            Peer::Gossip { values: vec![1, 2] }
+        );
+    }
+
+    #[test]
+    fn kind_matches_the_serialized_type() {
+        let payloads = [
+            Payload::InitOk,
+            Payload::Generate,
+            Payload::Ts,
+            Payload::TsOk { ts: 1 },
+            Payload::ReadOk {
+                messages: Some(vec![]),
+                value: None,
+            },
+        ];
+        for payload in payloads {
+            let value = serde_json::to_value(&payload).unwrap();
+            assert_eq!(value["type"], json!(payload.kind()));
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The line codec: one JSON object per line.
+//!
+//! [`parse_line`] never panics: it returns the message, or a [`LineError`] saying what was
+//! wrong and, when the line still had them, its `src` and `msg_id` so the receiver can answer
+//! with error 12. [`parse_header`] reads only what a router needs (`src`, `dest`, the body's
+//! `type`, `msg_id` and `in_reply_to`) and keeps the body as raw JSON to forward untouched.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use thiserror::Error;
+
+use crate::envelope::Message;
+
+/// Why a line is not a valid message.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{reason}")]
+pub struct LineError {
+    /// What was wrong, in words.
+    pub reason: String,
+    /// The line's `src`, if it had one that is a string.
+    pub src: Option<String>,
+    /// The line's `body.msg_id`, if it had one that is an integer.
+    pub msg_id: Option<u64>,
+}
+
+/// Parse one line (without its newline) into a [`Message`].
+pub fn parse_line(line: &str) -> Result<Message, LineError> {
+    let line = line.trim_end_matches(['\n', '\r']);
+    if line.trim().is_empty() {
+        return Err(LineError {
+            reason: "empty line".into(),
+            src: None,
+            msg_id: None,
+        });
+    }
+    match serde_json::from_str::<Message>(line) {
+        Ok(message) => Ok(message),
+        Err(err) => Err(describe(line, err)),
+    }
+}
+
+/// Work out what was wrong with a line that did not parse as a message, salvaging its `src`
+/// and `msg_id` when it is at least a JSON object.
+fn describe(line: &str, err: serde_json::Error) -> LineError {
+    let value: Value = match serde_json::from_str(line) {
+        Ok(value) => value,
+        Err(_) => {
+            return LineError {
+                reason: format!("not JSON: {err}"),
+                src: None,
+                msg_id: None,
+            };
+        }
+    };
+    let Value::Object(object) = &value else {
+        return LineError {
+            reason: format!("not a JSON object but {}", kind_of(&value)),
+            src: None,
+            msg_id: None,
+        };
+    };
+    let src = object.get("src").and_then(Value::as_str).map(str::to_owned);
+    let body = object.get("body");
+    let msg_id = body.and_then(|b| b.get("msg_id")).and_then(Value::as_u64);
+    let reason = if src.is_none() {
+        "missing or non-string \"src\"".to_owned()
+    } else if object.get("dest").and_then(Value::as_str).is_none() {
+        "missing or non-string \"dest\"".to_owned()
+    } else if !matches!(body, Some(Value::Object(_))) {
+        "missing \"body\" object".to_owned()
+    } else if body.and_then(|b| b.get("type")).and_then(Value::as_str).is_none() {
+        "body has no string \"type\"".to_owned()
+    } else {
+        format!("bad body: {err}")
+    };
+    LineError {
+        reason,
+        src,
+        msg_id,
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// One message as a line, without the trailing newline.
+pub fn to_line(message: &Message) -> String {
+    // A Message holds only strings, integers, maps and JSON values: serializing cannot fail.
+    serde_json::to_string(message).unwrap_or_default()
+}
+
+/// What a router reads of a line: addresses, and the raw body to forward.
+#[derive(Debug, Deserialize)]
+pub struct RouteHeader<'a> {
+    #[serde(borrow)]
+    pub src: Cow<'a, str>,
+    #[serde(borrow)]
+    pub dest: Cow<'a, str>,
+    #[serde(borrow)]
+    pub body: &'a RawValue,
+}
+
+/// What a router reads of a body.
+#[derive(Debug, Deserialize)]
+pub struct BodyHeader<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    #[serde(default)]
+    pub msg_id: Option<u64>,
+    #[serde(default)]
+    pub in_reply_to: Option<u64>,
+}
+
+/// Parse a line's addresses and body header without building the body.
+pub fn parse_header(line: &str) -> Result<(RouteHeader<'_>, BodyHeader<'_>), LineError> {
+    let header: RouteHeader<'_> =
+        serde_json::from_str(line).map_err(|err| describe(line, err))?;
+    let body: BodyHeader<'_> =
+        serde_json::from_str(header.body.get()).map_err(|err| describe(line, err))?;
+    Ok((header, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::Payload;
+
+    #[test]
+    fn parses_a_message_and_ignores_unknown_envelope_keys() {
+        let line = r#"{"id":4,"src":"c1","dest":"n0","body":{"type":"echo","msg_id":0,"echo":"hi"}}"#;
+        let message = parse_line(line).unwrap();
+        assert_eq!(message.src, "c1");
+        assert_eq!(message.body.msg_id, Some(0));
+        assert_eq!(
+            message.body.payload,
+            Payload::Echo {
+                echo: Value::from("hi")
+            }
+        );
+        assert_eq!(
+            to_line(&message),
+            r#"{"src":"c1","dest":"n0","body":{"msg_id":0,"type":"echo","echo":"hi"}}"#
+        );
+    }
+
+    #[test]
+    fn says_what_was_wrong() {
+        let cases = [
+            ("", "empty line"),
+            ("{not json", "not JSON"),
+            ("[1,2]", "not a JSON object but an array"),
+            (r#"{"dest":"n0","body":{"type":"x"}}"#, "missing or non-string \"src\""),
+            (r#"{"src":"c0","body":{"type":"x"}}"#, "missing or non-string \"dest\""),
+            (r#"{"src":"c0","dest":"n0"}"#, "missing \"body\" object"),
+            (r#"{"src":"c0","dest":"n0","body":{"msg_id":1}}"#, "body has no string \"type\""),
+            (
+                r#"{"src":"c0","dest":"n0","body":{"type":"read","msg_id":-1}}"#,
+                "bad body",
+            ),
+        ];
+        for (line, reason) in cases {
+            let err = parse_line(line).unwrap_err();
+            assert!(err.reason.starts_with(reason), "{line}: {}", err.reason);
+        }
+    }
+
+    #[test]
+    fn salvages_src_and_msg_id_for_an_error_reply() {
+        let err = parse_line(r#"{"src":"c3","dest":"n0","body":{"msg_id":0}}"#).unwrap_err();
+        assert_eq!(err.src.as_deref(), Some("c3"));
+        assert_eq!(err.msg_id, Some(0));
+    }
+
+    #[test]
+    fn header_parse_keeps_the_raw_body() {
+        let line = r#"{"src":"n1","dest":"n2","body":{"type":"gossip","msg_id":7,"v":[1]}}"#;
+        let (route, body) = parse_header(line).unwrap();
+        assert_eq!(route.src, "n1");
+        assert_eq!(route.dest, "n2");
+        assert_eq!(route.body.get(), r#"{"type":"gossip","msg_id":7,"v":[1]}"#);
+        assert_eq!(body.kind, "gossip");
+        assert_eq!(body.msg_id, Some(7));
+        assert_eq!(body.in_reply_to, None);
+        assert!(parse_header(r#"{"src":"n1","dest":"n2","body":{}}"#).is_err());
+    }
+}
