@@ -8,6 +8,8 @@
 //!
 //! The reference node programs live in `src/bin/`, their logic in the modules below.
 
+pub mod broadcast;
+pub mod clock;
 pub mod ctx;
 pub mod driver;
 pub mod node;

@@ -1,0 +1,1 @@
+//! The broadcast algorithms of the course.

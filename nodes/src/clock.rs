@@ -1,0 +1,1 @@
+//! Logical clocks (Lamport and vector clocks).

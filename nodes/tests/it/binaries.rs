@@ -1,0 +1,1 @@
+//! echo, unique-ids and g-counter binaries under scripted conversations.

@@ -1,0 +1,1 @@
+//! Broadcast binaries under scripted conversations.

@@ -1,0 +1,4 @@
+//! Integration tests of the node programs: scripted conversations through the real binaries.
+
+mod binaries;
+mod broadcast;

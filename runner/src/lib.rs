@@ -1,0 +1,6 @@
+//! The harness: runs a cluster of Maelstrom node programs behind a simulated network, drives a
+//! workload, injects faults, records everything and checks the result.
+
+pub mod nemesis;
+pub mod net;
+pub mod services;

@@ -1,0 +1,1 @@
+//! The simulated network (see DESIGN.md, "Network and faults").

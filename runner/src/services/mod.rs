@@ -1,0 +1,1 @@
+//! The services nodes can call: lin-kv, seq-kv, lww-kv, lin-tso.
