@@ -3,4 +3,5 @@
 
 pub mod nemesis;
 pub mod net;
+pub mod check_cmd;
 pub mod services;

@@ -1,0 +1,1 @@
+//! `harness check`: check a recorded history from the command line.
