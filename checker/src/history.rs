@@ -189,7 +189,8 @@ mod tests {
 
     #[test]
     fn a_bad_line_names_file_line_and_reason() {
-        let text = "{\"index\":0,\"time\":1,\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{oops\n";
+        let text =
+            "{\"index\":0,\"time\":1,\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{oops\n";
         let err = parse_history("history.jsonl", text.as_bytes()).unwrap_err();
         let message = err.to_string();
         assert!(message.starts_with("history.jsonl:2: "), "{message}");

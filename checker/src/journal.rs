@@ -59,11 +59,13 @@ pub fn parse_journal(path: &str, text: impl BufRead) -> Result<Vec<NetEvent>, Hi
         if line.trim().is_empty() {
             continue;
         }
-        events.push(serde_json::from_str(&line).map_err(|e| HistoryError::Parse {
-            path: path.to_owned(),
-            line: i + 1,
-            reason: e.to_string(),
-        })?);
+        events.push(
+            serde_json::from_str(&line).map_err(|e| HistoryError::Parse {
+                path: path.to_owned(),
+                line: i + 1,
+                reason: e.to_string(),
+            })?,
+        );
     }
     Ok(events)
 }

@@ -92,9 +92,18 @@ mod tests {
     #[test]
     fn merges_and_serializes() {
         assert_eq!(Validity::Valid.merge(Validity::Unknown), Validity::Unknown);
-        assert_eq!(Validity::Unknown.merge(Validity::Invalid), Validity::Invalid);
+        assert_eq!(
+            Validity::Unknown.merge(Validity::Invalid),
+            Validity::Invalid
+        );
         assert_eq!(Validity::all([]), Validity::Valid);
-        assert_eq!(serde_json::to_string(&Validity::Unknown).unwrap(), "\"unknown\"");
-        assert_eq!(serde_json::from_str::<Validity>("false").unwrap(), Validity::Invalid);
+        assert_eq!(
+            serde_json::to_string(&Validity::Unknown).unwrap(),
+            "\"unknown\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Validity>("false").unwrap(),
+            Validity::Invalid
+        );
     }
 }

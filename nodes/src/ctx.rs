@@ -70,11 +70,9 @@ impl Ctx {
     /// Set the node's identity, and reseed the rng with the node id mixed in so that nodes of
     /// one run draw different numbers from one seed.
     pub(crate) fn initialise(&mut self, id: String, node_ids: Vec<String>, seed: u64) {
-        let mixed = id
-            .bytes()
-            .fold(seed ^ 0x9e37_79b9_7f4a_7c15, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
+        let mixed = id.bytes().fold(seed ^ 0x9e37_79b9_7f4a_7c15, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
         self.rng = ChaCha8Rng::seed_from_u64(mixed);
         self.id = id;
         self.node_ids = node_ids;
@@ -125,7 +123,13 @@ impl Ctx {
         id
     }
 
-    fn push(&mut self, dest: &str, msg_id: Option<u64>, in_reply_to: Option<u64>, payload: Payload) {
+    fn push(
+        &mut self,
+        dest: &str,
+        msg_id: Option<u64>,
+        in_reply_to: Option<u64>,
+        payload: Payload,
+    ) {
         self.effects.push(Effect::Send(Message::new(
             self.id.clone(),
             dest,

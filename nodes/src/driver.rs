@@ -132,11 +132,9 @@ fn write_effects(out: &mut impl Write, effects: &[Effect]) -> std::io::Result<()
             wrote = true;
         }
     }
-    if wrote {
-        if let Err(err) = out.flush() {
-            tracing::error!("writing stdout: {err}");
-            return Err(err);
-        }
+    if wrote && let Err(err) = out.flush() {
+        tracing::error!("writing stdout: {err}");
+        return Err(err);
     }
     Ok(())
 }

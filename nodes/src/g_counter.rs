@@ -104,7 +104,13 @@ impl GCounter {
 
     fn load_own(&mut self, ctx: &mut Ctx) {
         let key = Self::key(ctx);
-        let id = ctx.rpc(SERVICE, &Payload::Read { key: Some(key.into()) }, RPC_TIMEOUT);
+        let id = ctx.rpc(
+            SERVICE,
+            &Payload::Read {
+                key: Some(key.into()),
+            },
+            RPC_TIMEOUT,
+        );
         self.rpcs.insert(id, Purpose::LoadOwn);
     }
 
@@ -216,7 +222,9 @@ impl GCounter {
                 _ => self.load_own(ctx),
             },
             Purpose::Read { op, key } => {
-                let Some(read) = self.reads.get_mut(&op) else { return };
+                let Some(read) = self.reads.get_mut(&op) else {
+                    return;
+                };
                 read.waiting -= 1;
                 match (&msg.body.payload, error) {
                     (Payload::ReadOk { value, .. }, _) => match parse_stored(value.as_ref()) {
@@ -224,7 +232,8 @@ impl GCounter {
                             let sum = if key == key_of(ctx.id()) {
                                 // Never report less than this node's own acknowledged adds.
                                 let own = self.own.clone().flatten();
-                                own.filter(|o| o.ver > stored.ver).map_or(stored.sum, |o| o.sum)
+                                own.filter(|o| o.ver > stored.ver)
+                                    .map_or(stored.sum, |o| o.sum)
                             } else {
                                 stored.sum
                             };
@@ -266,7 +275,9 @@ fn delta_of(request: &Message) -> i64 {
 }
 
 fn to_json(stored: Option<&Stored>) -> Value {
-    stored.map_or(Value::Null, |s| serde_json::to_value(s).unwrap_or(Value::Null))
+    stored.map_or(Value::Null, |s| {
+        serde_json::to_value(s).unwrap_or(Value::Null)
+    })
 }
 
 fn parse_stored(value: Option<&Value>) -> Option<Stored> {
@@ -296,7 +307,13 @@ impl Node for GCounter {
                 let nodes: Vec<String> = ctx.node_ids().to_vec();
                 for node in &nodes {
                     let key = key_of(node);
-                    let id = ctx.rpc(SERVICE, &Payload::Read { key: Some(key.clone().into()) }, RPC_TIMEOUT);
+                    let id = ctx.rpc(
+                        SERVICE,
+                        &Payload::Read {
+                            key: Some(key.clone().into()),
+                        },
+                        RPC_TIMEOUT,
+                    );
                     self.rpcs.insert(id, Purpose::Read { op, key });
                 }
                 self.reads.insert(
@@ -318,5 +335,257 @@ impl Node for GCounter {
             self.retry_timer = None;
             self.load_own(ctx);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proto::Body;
+    use serde_json::json;
+
+    use super::*;
+    use crate::{Effect, Runtime, sends};
+
+    const MS: Duration = Duration::from_millis(1);
+
+    /// A g-counter node and a scripted seq-kv: the test plays the service.
+    struct Script {
+        rt: Runtime<GCounter>,
+        now: Duration,
+        outbox: Vec<Message>,
+    }
+
+    impl Script {
+        fn new(nodes: &[&str]) -> Self {
+            let mut rt = Runtime::new(GCounter::default(), 0, 0xab);
+            let init = json!({"type": "init", "msg_id": 1, "node_id": "n0", "node_ids": nodes});
+            let effects = rt.handle_message(
+                Duration::ZERO,
+                Message::new("c0", "n0", serde_json::from_value(init).unwrap()),
+            );
+            let mut script = Script {
+                rt,
+                now: Duration::ZERO,
+                outbox: Vec::new(),
+            };
+            script.collect(effects);
+            script
+        }
+
+        fn collect(&mut self, effects: Vec<Effect>) {
+            self.outbox.extend(sends(&effects).into_iter().cloned());
+        }
+
+        fn deliver(&mut self, src: &str, body: Value) {
+            let effects = self.rt.handle_message(
+                self.now,
+                Message::new(src, "n0", serde_json::from_value::<Body>(body).unwrap()),
+            );
+            self.collect(effects);
+        }
+
+        fn advance(&mut self, by: Duration) {
+            self.now += by;
+            let effects = self.rt.advance(self.now);
+            self.collect(effects);
+        }
+
+        /// The next message the node sent, which must go to `dest` with type `kind`.
+        fn expect(&mut self, dest: &str, kind: &str) -> Message {
+            assert!(
+                !self.outbox.is_empty(),
+                "expected a {kind} to {dest}, node sent nothing"
+            );
+            let msg = self.outbox.remove(0);
+            assert_eq!(
+                (msg.dest.as_str(), msg.body.kind()),
+                (dest, kind),
+                "{msg:?}"
+            );
+            msg
+        }
+
+        fn answer(&mut self, request: &Message, mut body: Value) {
+            body["in_reply_to"] = json!(request.body.msg_id.unwrap());
+            self.deliver(SERVICE, body);
+        }
+    }
+
+    fn add(script: &mut Script, msg_id: u64, delta: i64) {
+        script.deliver(
+            "c1",
+            json!({"type": "add", "msg_id": msg_id, "delta": delta}),
+        );
+    }
+
+    fn cas_to(msg: &Message) -> Value {
+        match &msg.body.payload {
+            Payload::Cas { to, .. } => to.clone(),
+            other => panic!("expected cas, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn first_add_creates_the_key_and_is_acknowledged_after_cas_ok() {
+        let mut s = Script::new(&["n0"]);
+        s.expect("c0", "init_ok");
+        let load = s.expect(SERVICE, "read");
+        assert_eq!(
+            load.body.payload,
+            Payload::Read {
+                key: Some(json!("g-counter/n0"))
+            }
+        );
+        add(&mut s, 0, 3);
+        assert!(s.outbox.is_empty(), "no write before the key is known");
+        s.answer(
+            &load,
+            json!({"type": "error", "code": 20, "text": "not found"}),
+        );
+        let cas = s.expect(SERVICE, "cas");
+        match &cas.body.payload {
+            Payload::Cas {
+                key,
+                from,
+                to,
+                create_if_not_exists,
+            } => {
+                assert_eq!(key, &json!("g-counter/n0"));
+                assert_eq!(from, &Value::Null);
+                assert_eq!(to["sum"], json!(3));
+                assert_eq!(to["ver"], json!(1));
+                assert_eq!(*create_if_not_exists, Some(true));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(s.outbox.is_empty(), "no ack before the write is done");
+        s.answer(&cas, json!({"type": "cas_ok"}));
+        let ack = s.expect("c1", "add_ok");
+        assert_eq!(ack.body.in_reply_to, Some(0));
+    }
+
+    #[test]
+    fn precondition_failed_rereads_and_retries_on_the_new_value() {
+        let mut s = Script::new(&["n0"]);
+        s.expect("c0", "init_ok");
+        let load = s.expect(SERVICE, "read");
+        s.answer(&load, json!({"type": "error", "code": 20}));
+        add(&mut s, 0, 2);
+        let cas = s.expect(SERVICE, "cas");
+        // An earlier incarnation's late write got there first.
+        s.answer(
+            &cas,
+            json!({"type": "error", "code": 22, "text": "expected null"}),
+        );
+        let reread = s.expect(SERVICE, "read");
+        let moved = json!({"sum": 5, "ver": 1, "by": "n0-old-1"});
+        s.answer(&reread, json!({"type": "read_ok", "value": moved}));
+        let retry = s.expect(SERVICE, "cas");
+        match &retry.body.payload {
+            Payload::Cas {
+                from,
+                to,
+                create_if_not_exists,
+                ..
+            } => {
+                assert_eq!(from, &moved);
+                assert_eq!(to["sum"], json!(7));
+                assert_eq!(to["ver"], json!(2));
+                assert_eq!(*create_if_not_exists, Some(false));
+            }
+            other => panic!("{other:?}"),
+        }
+        s.answer(&retry, json!({"type": "cas_ok"}));
+        assert_eq!(s.expect("c1", "add_ok").body.in_reply_to, Some(0));
+    }
+
+    #[test]
+    fn a_timed_out_write_that_landed_is_acknowledged_without_writing_again() {
+        let mut s = Script::new(&["n0"]);
+        s.expect("c0", "init_ok");
+        let load = s.expect(SERVICE, "read");
+        s.answer(&load, json!({"type": "error", "code": 20}));
+        add(&mut s, 0, 4);
+        let cas = s.expect(SERVICE, "cas");
+        let to = cas_to(&cas);
+        add(&mut s, 1, 1); // waits for the next batch
+        s.advance(RPC_TIMEOUT + MS);
+        let reread = s.expect(SERVICE, "read");
+        s.answer(&reread, json!({"type": "read_ok", "value": to}));
+        assert_eq!(s.expect("c1", "add_ok").body.in_reply_to, Some(0));
+        // The waiting add goes out next, on top of the landed write.
+        let next = s.expect(SERVICE, "cas");
+        assert_eq!(cas_to(&next)["sum"], json!(5));
+        // A late cas_ok for the timed-out RPC is dropped by the runtime.
+        s.answer(&cas, json!({"type": "cas_ok"}));
+        assert!(s.outbox.is_empty(), "{:?}", s.outbox);
+    }
+
+    #[test]
+    fn a_timed_out_write_that_did_not_land_is_sent_again_unchanged() {
+        let mut s = Script::new(&["n0"]);
+        s.expect("c0", "init_ok");
+        let load = s.expect(SERVICE, "read");
+        let base = json!({"sum": 10, "ver": 3, "by": "n0-x-3"});
+        s.answer(&load, json!({"type": "read_ok", "value": base}));
+        add(&mut s, 7, 2);
+        let cas = s.expect(SERVICE, "cas");
+        s.advance(RPC_TIMEOUT + MS);
+        let reread = s.expect(SERVICE, "read");
+        s.answer(&reread, json!({"type": "read_ok", "value": base}));
+        let again = s.expect(SERVICE, "cas");
+        assert_eq!(
+            again.body.payload, cas.body.payload,
+            "the same write, so it applies once"
+        );
+        // The first send lands late, so the second fails with 22: settle by reading back.
+        s.answer(&again, json!({"type": "error", "code": 22}));
+        let settle = s.expect(SERVICE, "read");
+        s.answer(&settle, json!({"type": "read_ok", "value": cas_to(&cas)}));
+        assert_eq!(s.expect("c1", "add_ok").body.in_reply_to, Some(7));
+        assert!(s.outbox.is_empty());
+    }
+
+    #[test]
+    fn read_sums_every_node_key_and_fails_definitely_when_one_is_unanswered() {
+        let mut s = Script::new(&["n0", "n1", "n2"]);
+        s.expect("c0", "init_ok");
+        let load = s.expect(SERVICE, "read");
+        s.answer(
+            &load,
+            json!({"type": "read_ok", "value": {"sum": 2, "ver": 1, "by": "a"}}),
+        );
+        s.deliver("c1", json!({"type": "read", "msg_id": 4}));
+        let reads: Vec<Message> = (0..3).map(|_| s.expect(SERVICE, "read")).collect();
+        s.answer(
+            &reads[0],
+            json!({"type": "read_ok", "value": {"sum": 2, "ver": 1, "by": "a"}}),
+        );
+        s.answer(
+            &reads[1],
+            json!({"type": "read_ok", "value": {"sum": 40, "ver": 9, "by": "b"}}),
+        );
+        s.answer(&reads[2], json!({"type": "error", "code": 20}));
+        let reply = s.expect("c1", "read_ok");
+        assert_eq!(reply.body.in_reply_to, Some(4));
+        assert_eq!(
+            reply.body.payload,
+            Payload::ReadOk {
+                messages: None,
+                value: Some(json!(42))
+            }
+        );
+
+        s.deliver("c1", json!({"type": "read", "msg_id": 5}));
+        let reads: Vec<Message> = (0..3).map(|_| s.expect(SERVICE, "read")).collect();
+        s.answer(&reads[0], json!({"type": "error", "code": 20}));
+        s.answer(&reads[1], json!({"type": "error", "code": 20}));
+        s.advance(RPC_TIMEOUT + MS);
+        let reply = s.expect("c1", "error");
+        assert_eq!(reply.body.in_reply_to, Some(5));
+        assert_eq!(
+            reply.body.error_code(),
+            Some(ErrorCode::TemporarilyUnavailable)
+        );
     }
 }

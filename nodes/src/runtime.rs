@@ -118,7 +118,8 @@ impl<N: Node> Runtime<N> {
             let text = format!("malformed {kind:?} body: {}", msg.body.to_value());
             tracing::warn!(node = %self.ctx.id(), "{text}");
             if is_request {
-                self.ctx.reply_error(&msg, ErrorCode::MalformedRequest, text);
+                self.ctx
+                    .reply_error(&msg, ErrorCode::MalformedRequest, text);
             }
             return self.take_effects();
         }
@@ -150,8 +151,18 @@ impl<N: Node> Runtime<N> {
         self.ctx.set_now(now);
         let mut effects = Vec::new();
         loop {
-            let timer = self.ctx.timers.first().copied().filter(|(at, _)| *at <= now);
-            let rpc = self.ctx.rpc_deadlines.first().copied().filter(|(at, _)| *at <= now);
+            let timer = self
+                .ctx
+                .timers
+                .first()
+                .copied()
+                .filter(|(at, _)| *at <= now);
+            let rpc = self
+                .ctx
+                .rpc_deadlines
+                .first()
+                .copied()
+                .filter(|(at, _)| *at <= now);
             match (timer, rpc) {
                 (Some((t_at, id)), rpc) if rpc.is_none_or(|(r_at, _)| t_at <= r_at) => {
                     self.ctx.timers.remove(&(t_at, id));
@@ -200,4 +211,228 @@ pub fn sends(effects: &[Effect]) -> Vec<&Message> {
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use proto::{Body, ErrorCode, Message, Payload};
+    use serde_json::json;
+
+    use super::*;
+    use crate::node::TimerId;
+
+    /// A node that records what it sees and does what a test asks.
+    #[derive(Default)]
+    struct Probe {
+        seen: Vec<Message>,
+        timers: Vec<TimerId>,
+        inits: usize,
+    }
+
+    impl Node for Probe {
+        fn on_init(&mut self, ctx: &mut Ctx) {
+            self.inits += 1;
+            ctx.set_timer(Duration::from_millis(50));
+        }
+        fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
+            if msg.body.kind() == "call" {
+                ctx.rpc("n1", &json!({"type": "ping"}), Duration::from_millis(100));
+            } else if msg.body.kind() == "unknown" {
+                ctx.not_supported(&msg);
+            }
+            self.seen.push(msg);
+        }
+        fn on_timer(&mut self, _ctx: &mut Ctx, timer: TimerId) {
+            self.timers.push(timer);
+        }
+    }
+
+    fn msg(src: &str, body: serde_json::Value) -> Message {
+        Message::new(src, "n0", serde_json::from_value::<Body>(body).unwrap())
+    }
+
+    fn initialised() -> Runtime<Probe> {
+        let mut rt = Runtime::new(Probe::default(), 7, 1);
+        let effects = rt.handle_message(
+            Duration::ZERO,
+            msg(
+                "c0",
+                json!({"type": "init", "msg_id": 0, "node_id": "n0", "node_ids": ["n0", "n1"]}),
+            ),
+        );
+        assert_eq!(
+            effects,
+            vec![
+                Effect::Send(msg_from_n0(
+                    "c0",
+                    json!({"type": "init_ok", "msg_id": 0, "in_reply_to": 0})
+                )),
+                Effect::SetTimer {
+                    id: TimerId(0),
+                    at: Duration::from_millis(50)
+                },
+            ]
+        );
+        rt
+    }
+
+    fn msg_from_n0(dest: &str, body: serde_json::Value) -> Message {
+        Message::new("n0", dest, serde_json::from_value::<Body>(body).unwrap())
+    }
+
+    #[test]
+    fn init_is_answered_and_on_init_runs_once() {
+        let mut rt = initialised();
+        let again = rt.handle_message(
+            Duration::ZERO,
+            msg(
+                "c0",
+                json!({"type": "init", "msg_id": 5, "node_id": "n0", "node_ids": ["n0"]}),
+            ),
+        );
+        assert_eq!(sends(&again).len(), 1);
+        assert_eq!(rt.node().inits, 1);
+        assert_eq!(rt.ctx().node_ids(), ["n0", "n1"]);
+    }
+
+    #[test]
+    fn requests_before_init_get_error_11() {
+        let mut rt = Runtime::new(Probe::default(), 7, 1);
+        let effects = rt.handle_message(
+            Duration::ZERO,
+            msg("c0", json!({"type": "read", "msg_id": 3})),
+        );
+        let sent = sends(&effects);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            sent[0].body.error_code(),
+            Some(ErrorCode::TemporarilyUnavailable)
+        );
+        assert!(rt.node().seen.is_empty());
+    }
+
+    #[test]
+    fn an_rpc_that_times_out_becomes_an_error_0_reply_and_a_late_reply_is_dropped() {
+        let mut rt = initialised();
+        let effects = rt.handle_message(
+            Duration::from_millis(10),
+            msg("c0", json!({"type": "call", "msg_id": 1})),
+        );
+        assert_eq!(
+            effects,
+            vec![Effect::Send(msg_from_n0(
+                "n1",
+                json!({"type": "ping", "msg_id": 1})
+            ))]
+        );
+        assert_eq!(rt.next_deadline(), Some(Duration::from_millis(50)));
+        // The timer at 50 ms fires before the RPC deadline at 110 ms.
+        rt.advance(Duration::from_millis(200));
+        assert_eq!(rt.node().timers, vec![TimerId(0)]);
+        let timeout = rt.node().seen.last().unwrap();
+        assert_eq!(timeout.src, "n1");
+        assert_eq!(timeout.body.in_reply_to, Some(1));
+        assert_eq!(timeout.body.error_code(), Some(ErrorCode::Timeout));
+        let seen = rt.node().seen.len();
+        rt.handle_message(
+            Duration::from_millis(300),
+            msg("n1", json!({"type": "pong", "in_reply_to": 1})),
+        );
+        assert_eq!(rt.node().seen.len(), seen, "late reply must be dropped");
+        assert_eq!(rt.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_reply_in_time_cancels_the_timeout() {
+        let mut rt = initialised();
+        rt.handle_message(
+            Duration::ZERO,
+            msg("c0", json!({"type": "call", "msg_id": 1})),
+        );
+        rt.handle_message(
+            Duration::from_millis(20),
+            msg("n1", json!({"type": "pong", "in_reply_to": 1})),
+        );
+        assert_eq!(rt.node().seen.last().unwrap().body.kind(), "pong");
+        let before = rt.node().seen.len();
+        rt.advance(Duration::from_secs(5));
+        assert_eq!(rt.node().seen.len(), before, "no timeout after the reply");
+    }
+
+    #[test]
+    fn malformed_lines_and_bodies_get_error_12_and_the_node_goes_on() {
+        let mut rt = initialised();
+        let effects = rt.handle_line(
+            Duration::ZERO,
+            r#"{"src":"c1","dest":"n0","body":{"msg_id":0}}"#,
+        );
+        let sent = sends(&effects);
+        assert_eq!(sent[0].dest, "c1");
+        assert_eq!(sent[0].body.in_reply_to, Some(0));
+        assert_eq!(sent[0].body.error_code(), Some(ErrorCode::MalformedRequest));
+        assert!(rt.handle_line(Duration::ZERO, "garbage").is_empty());
+        let effects = rt.handle_line(
+            Duration::ZERO,
+            r#"{"src":"c1","dest":"n0","body":{"type":"broadcast","msg_id":4}}"#,
+        );
+        assert_eq!(
+            sends(&effects)[0].body.error_code(),
+            Some(ErrorCode::MalformedRequest)
+        );
+        assert!(rt.node().seen.is_empty());
+        rt.handle_line(
+            Duration::ZERO,
+            r#"{"src":"c1","dest":"n0","body":{"type":"read","msg_id":5}}"#,
+        );
+        assert_eq!(rt.node().seen.len(), 1);
+    }
+
+    #[test]
+    fn not_supported_answers_requests_once_and_ignores_the_rest() {
+        let mut rt = initialised();
+        let effects = rt.handle_message(
+            Duration::ZERO,
+            msg("c0", json!({"type": "unknown", "msg_id": 9})),
+        );
+        let sent = sends(&effects);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].body.error_code(), Some(ErrorCode::NotSupported));
+        assert_eq!(sent[0].body.in_reply_to, Some(9));
+        let effects = rt.handle_message(Duration::ZERO, msg("n1", json!({"type": "unknown"})));
+        assert!(effects.is_empty());
+    }
+
+    #[test]
+    fn cancelled_timers_do_not_fire() {
+        struct Cancel(Option<TimerId>, usize);
+        impl Node for Cancel {
+            fn on_init(&mut self, ctx: &mut Ctx) {
+                let t = ctx.set_timer(Duration::from_millis(10));
+                ctx.set_timer(Duration::from_millis(20));
+                ctx.cancel_timer(t);
+                self.0 = Some(t);
+            }
+            fn on_message(&mut self, _: &mut Ctx, _: Message) {}
+            fn on_timer(&mut self, _: &mut Ctx, timer: TimerId) {
+                assert_ne!(Some(timer), self.0);
+                self.1 += 1;
+            }
+        }
+        let mut rt = Runtime::new(Cancel(None, 0), 1, 1);
+        rt.handle_message(
+            Duration::ZERO,
+            Message::new(
+                "c0",
+                "n0",
+                Body::new(Payload::Init {
+                    node_id: "n0".into(),
+                    node_ids: vec!["n0".into()],
+                }),
+            ),
+        );
+        rt.advance(Duration::from_millis(100));
+        assert_eq!(rt.node().1, 1);
+    }
 }

@@ -7,8 +7,8 @@
 //! node does under the faults of the course's system models. Messages addressed to anything
 //! that is not a node (clients `c…`) are collected in [`Cluster::client_inbox`].
 
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::time::Duration;
 
 use proto::{Body, Message, Payload};
@@ -230,11 +230,11 @@ impl<N: Node> Cluster<N> {
             let now = self.now;
             let ids: Vec<String> = self.nodes.keys().cloned().collect();
             for id in ids {
-                if let Some(Some(runtime)) = self.nodes.get_mut(&id) {
-                    if runtime.next_deadline().is_some_and(|d| d <= now) {
-                        let effects = runtime.advance(now);
-                        self.dispatch(effects);
-                    }
+                if let Some(Some(runtime)) = self.nodes.get_mut(&id)
+                    && runtime.next_deadline().is_some_and(|d| d <= now)
+                {
+                    let effects = runtime.advance(now);
+                    self.dispatch(effects);
                 }
             }
         }

@@ -71,7 +71,11 @@ fn describe(line: &str, err: serde_json::Error) -> LineError {
         "missing or non-string \"dest\"".to_owned()
     } else if !matches!(body, Some(Value::Object(_))) {
         "missing \"body\" object".to_owned()
-    } else if body.and_then(|b| b.get("type")).and_then(Value::as_str).is_none() {
+    } else if body
+        .and_then(|b| b.get("type"))
+        .and_then(Value::as_str)
+        .is_none()
+    {
         "body has no string \"type\"".to_owned()
     } else {
         format!("bad body: {err}")
@@ -124,8 +128,7 @@ pub struct BodyHeader<'a> {
 
 /// Parse a line's addresses and body header without building the body.
 pub fn parse_header(line: &str) -> Result<(RouteHeader<'_>, BodyHeader<'_>), LineError> {
-    let header: RouteHeader<'_> =
-        serde_json::from_str(line).map_err(|err| describe(line, err))?;
+    let header: RouteHeader<'_> = serde_json::from_str(line).map_err(|err| describe(line, err))?;
     let body: BodyHeader<'_> =
         serde_json::from_str(header.body.get()).map_err(|err| describe(line, err))?;
     Ok((header, body))
@@ -138,7 +141,8 @@ mod tests {
 
     #[test]
     fn parses_a_message_and_ignores_unknown_envelope_keys() {
-        let line = r#"{"id":4,"src":"c1","dest":"n0","body":{"type":"echo","msg_id":0,"echo":"hi"}}"#;
+        let line =
+            r#"{"id":4,"src":"c1","dest":"n0","body":{"type":"echo","msg_id":0,"echo":"hi"}}"#;
         let message = parse_line(line).unwrap();
         assert_eq!(message.src, "c1");
         assert_eq!(message.body.msg_id, Some(0));
@@ -160,10 +164,19 @@ mod tests {
             ("", "empty line"),
             ("{not json", "not JSON"),
             ("[1,2]", "not a JSON object but an array"),
-            (r#"{"dest":"n0","body":{"type":"x"}}"#, "missing or non-string \"src\""),
-            (r#"{"src":"c0","body":{"type":"x"}}"#, "missing or non-string \"dest\""),
+            (
+                r#"{"dest":"n0","body":{"type":"x"}}"#,
+                "missing or non-string \"src\"",
+            ),
+            (
+                r#"{"src":"c0","body":{"type":"x"}}"#,
+                "missing or non-string \"dest\"",
+            ),
             (r#"{"src":"c0","dest":"n0"}"#, "missing \"body\" object"),
-            (r#"{"src":"c0","dest":"n0","body":{"msg_id":1}}"#, "body has no string \"type\""),
+            (
+                r#"{"src":"c0","dest":"n0","body":{"msg_id":1}}"#,
+                "body has no string \"type\"",
+            ),
             (
                 r#"{"src":"c0","dest":"n0","body":{"type":"read","msg_id":-1}}"#,
                 "bad body",

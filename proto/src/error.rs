@@ -163,7 +163,10 @@ mod tests {
 
     #[test]
     fn serializes_as_a_bare_integer() {
-        assert_eq!(serde_json::to_string(&ErrorCode::KeyDoesNotExist).unwrap(), "20");
+        assert_eq!(
+            serde_json::to_string(&ErrorCode::KeyDoesNotExist).unwrap(),
+            "20"
+        );
         let code: ErrorCode = serde_json::from_str("22").unwrap();
         assert_eq!(code, ErrorCode::PreconditionFailed);
         assert!(serde_json::from_str::<ErrorCode>("-1").is_err());

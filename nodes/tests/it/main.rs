@@ -2,3 +2,4 @@
 
 mod binaries;
 mod broadcast;
+pub mod pipe;

@@ -74,14 +74,18 @@ fn payload() -> impl Strategy<Value = Payload> {
         Just(Payload::AddOk),
         (json_value(), json_value()).prop_map(|(key, value)| Payload::Write { key, value }),
         Just(Payload::WriteOk),
-        (json_value(), json_value(), json_value(), prop::option::of(any::<bool>())).prop_map(
-            |(key, from, to, create_if_not_exists)| Payload::Cas {
+        (
+            json_value(),
+            json_value(),
+            json_value(),
+            prop::option::of(any::<bool>())
+        )
+            .prop_map(|(key, from, to, create_if_not_exists)| Payload::Cas {
                 key,
                 from,
                 to,
                 create_if_not_exists
-            }
-        ),
+            }),
         Just(Payload::CasOk),
         Just(Payload::Ts),
         any::<u64>().prop_map(|ts| Payload::TsOk { ts }),
