@@ -1,1 +1,79 @@
-//! placeholder
+//! The workloads: what the clients of a test ask the nodes, and how each reply is judged.
+//!
+//! Each workload is one module (see [`WorkloadKind`]) with the op mix and value patterns of
+//! Maelstrom's workload of the same name; [`topology`] builds the `topology` message. A
+//! workload is a deterministic generator driven by the run's seeded rng, plus pure functions:
+//! op -> request body, reply -> [`Completion`] (with the ok / fail / info rules of [`op`]).
+//! Nothing here does I/O or reads a clock; the runner owns clients, timeouts and the history.
+//!
+//! The course concept behind each module is named in its documentation; the rules for
+//! uncertain outcomes are the client side of 5.1 "Manipulating remote state" (idempotence).
+
+pub mod broadcast;
+pub mod echo;
+pub mod g_counter;
+pub mod kind;
+pub mod lin_kv;
+pub mod op;
+pub mod topology;
+pub mod unique_ids;
+
+use proto::{Body, Payload};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+pub use kind::{UnknownWorkload, WorkloadKind};
+pub use lin_kv::LinKvOptions;
+pub use op::{
+    CLIENT_TIMEOUT, Completion, ErrorInfo, MALFORMED_REPLY, MALFORMED_REPLY_CODE, Op, OpError,
+    Outcome,
+};
+pub use topology::TopologyKind;
+
+/// A workload: the ops its clients invoke, and how replies become completions.
+///
+/// The runner calls [`Workload::next_op`] whenever a client is free to invoke (with the
+/// run's seeded rng, so one seed is one sequence of ops), sends [`Workload::request`] to the
+/// client's node, and records [`Workload::complete`] of the reply, or [`Workload::timeout`]
+/// after [`CLIENT_TIMEOUT`]. None of these panics on any reply.
+pub trait Workload: Send {
+    /// Which workload this is.
+    fn kind(&self) -> WorkloadKind;
+
+    /// The next op to invoke, drawn from `rng`.
+    fn next_op(&mut self, rng: &mut ChaCha8Rng) -> Op;
+
+    /// The request body for `op` (no ids; the client sets `msg_id`). An error only for an op
+    /// that did not come from this workload.
+    fn request(&self, op: &Op) -> Result<Payload, OpError>;
+
+    /// The completion of `op` given its reply: `ok` with the result, `fail` or `info`.
+    fn complete(&self, op: &Op, reply: &Body) -> Completion;
+
+    /// The completion of `op` when no reply came within [`CLIENT_TIMEOUT`].
+    fn timeout(&self, op: &Op) -> Completion;
+
+    /// The op each node gets once after the recovery wait (`final: true`), if any.
+    fn final_op(&self) -> Option<Op>;
+
+    /// True when every node gets a `topology` message after `init`.
+    fn sends_topology(&self) -> bool;
+}
+
+/// Settings of the workloads; defaults are Maelstrom's where it has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WorkloadOptions {
+    /// How lin-kv spreads its ops over keys.
+    pub lin_kv: LinKvOptions,
+}
+
+/// A fresh generator for the workload `kind`.
+pub fn workload(kind: WorkloadKind, options: &WorkloadOptions) -> Box<dyn Workload> {
+    match kind {
+        WorkloadKind::Echo => Box::new(echo::Echo),
+        WorkloadKind::UniqueIds => Box::new(unique_ids::UniqueIds),
+        WorkloadKind::Broadcast => Box::new(broadcast::Broadcast::new()),
+        WorkloadKind::GCounter => Box::new(g_counter::GCounter),
+        WorkloadKind::LinKv => Box::new(lin_kv::LinKv::new(options.lin_kv)),
+    }
+}

@@ -1,0 +1,97 @@
+//! `broadcast`: the course's broadcast protocols (4.2 "Broadcast ordering", 4.3 "Broadcast
+//! algorithms"): a value given to one node (its *origin*) must be delivered by every node.
+//!
+//! Op mix (Maelstrom's): half `broadcast`, half `read`, drawn independently for each op. The
+//! broadcast values are the integers 0, 1, 2, ... in invocation order, so each is unique and
+//! a checker can tell them apart. Requests `broadcast {message}` -> `broadcast_ok` (the `ok`
+//! value is the message) and `read` -> `read_ok {messages}` (the `ok` value is the list, in
+//! the order the node delivered them). Every node gets `topology` first, and one final `read`
+//! after the recovery wait.
+//!
+//! A `read` changes nothing, so it is idempotent (`fail` on a timeout or an indefinite error);
+//! a `broadcast` whose reply was lost may still spread, so it is `info`. A `read_ok` without a
+//! `messages` list is a malformed reply.
+
+use proto::{Body, Payload};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde_json::Value;
+
+use crate::op::{Completion, ErrorInfo, Op, OpError, complete_with, unexpected};
+use crate::{Workload, WorkloadKind};
+
+/// The broadcast workload: the next value to broadcast.
+#[derive(Debug, Clone, Default)]
+pub struct Broadcast {
+    next_value: u64,
+}
+
+impl Broadcast {
+    /// A generator whose first broadcast value is 0.
+    pub fn new() -> Self {
+        Broadcast::default()
+    }
+}
+
+fn is_read(op: &Op) -> bool {
+    op.f == "read"
+}
+
+impl Workload for Broadcast {
+    fn kind(&self) -> WorkloadKind {
+        WorkloadKind::Broadcast
+    }
+
+    fn next_op(&mut self, rng: &mut ChaCha8Rng) -> Op {
+        if rng.random_bool(0.5) {
+            let value = self.next_value;
+            self.next_value += 1;
+            Op::new("broadcast", Value::from(value))
+        } else {
+            Op::new("read", Value::Null)
+        }
+    }
+
+    fn request(&self, op: &Op) -> Result<Payload, OpError> {
+        match op.f.as_str() {
+            "broadcast" => Ok(Payload::Broadcast {
+                message: op.value.clone(),
+            }),
+            "read" => Ok(Payload::Read { key: None }),
+            _ => Err(OpError::new("broadcast", op)),
+        }
+    }
+
+    fn complete(&self, op: &Op, reply: &Body) -> Completion {
+        complete_with(op, is_read(op), reply, |reply| {
+            match (op.f.as_str(), &reply.payload) {
+                ("broadcast", Payload::BroadcastOk) => Ok(op.value.clone()),
+                (
+                    "read",
+                    Payload::ReadOk {
+                        messages: Some(messages),
+                        ..
+                    },
+                ) => Ok(Value::Array(messages.clone())),
+                ("read", Payload::ReadOk { messages: None, .. }) => Err(format!(
+                    "read_ok has no \"messages\" list: {}",
+                    reply.to_value()
+                )),
+                ("read", _) => Err(unexpected(reply, "read_ok")),
+                _ => Err(unexpected(reply, "broadcast_ok")),
+            }
+        })
+    }
+
+    fn timeout(&self, op: &Op) -> Completion {
+        Completion::uncertain(op, is_read(op), ErrorInfo::timeout())
+    }
+
+    fn final_op(&self) -> Option<Op> {
+        Some(Op::new("read", Value::Null))
+    }
+
+    fn sends_topology(&self) -> bool {
+        true
+    }
+}

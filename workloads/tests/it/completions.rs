@@ -1,0 +1,394 @@
+//! Every workload's completions follow the ok / fail / info rules for every error code, for
+//! timeouts, and for replies that are of the wrong type or malformed.
+
+use proto::{Body, ErrorCode, Payload};
+use serde_json::{Value, json};
+use workloads::{
+    Completion, MALFORMED_REPLY, Op, Outcome, Workload, WorkloadKind, WorkloadOptions, workload,
+};
+
+fn body(value: Value) -> Body {
+    serde_json::from_value(value).expect("a body")
+}
+
+fn make(kind: WorkloadKind) -> Box<dyn Workload> {
+    workload(kind, &WorkloadOptions::default())
+}
+
+/// Every (workload, op, idempotent?) the generators produce.
+fn ops() -> Vec<(WorkloadKind, Op, bool)> {
+    vec![
+        (
+            WorkloadKind::Echo,
+            Op::new("echo", json!("Please echo 3")),
+            true,
+        ),
+        (
+            WorkloadKind::UniqueIds,
+            Op::new("generate", Value::Null),
+            false,
+        ),
+        (
+            WorkloadKind::Broadcast,
+            Op::new("broadcast", json!(7)),
+            false,
+        ),
+        (WorkloadKind::Broadcast, Op::new("read", Value::Null), true),
+        (WorkloadKind::GCounter, Op::new("add", json!(3)), false),
+        (WorkloadKind::GCounter, Op::new("read", Value::Null), true),
+        (WorkloadKind::LinKv, Op::new("read", json!([1, null])), true),
+        (WorkloadKind::LinKv, Op::new("write", json!([1, 4])), false),
+        (
+            WorkloadKind::LinKv,
+            Op::new("cas", json!([1, [2, 3]])),
+            false,
+        ),
+    ]
+}
+
+#[test]
+fn error_codes_follow_the_rules_for_every_op() {
+    let mut codes: Vec<ErrorCode> = ErrorCode::ALL.to_vec();
+    codes.extend([
+        ErrorCode::Other(1000),
+        ErrorCode::Other(1234),
+        ErrorCode::Other(5),
+    ]);
+    for (kind, op, idempotent) in ops() {
+        let w = make(kind);
+        for code in &codes {
+            let reply = body(
+                json!({"type": "error", "in_reply_to": 1, "code": code.code(), "text": "nope"}),
+            );
+            let c = w.complete(&op, &reply);
+            let expected = if code.is_definite() || idempotent {
+                Outcome::Fail
+            } else {
+                Outcome::Info
+            };
+            assert_eq!(c.outcome, expected, "{kind} {} code {code}", op.f);
+            assert_eq!(
+                c.value, op.value,
+                "{kind} {}: fail/info keep the invoke value",
+                op.f
+            );
+            let error = c.error.expect("an error");
+            assert_eq!(error.code, code.code());
+            assert_eq!(error.name, code.name());
+            assert_eq!(error.text, "nope");
+        }
+    }
+}
+
+#[test]
+fn timeouts_are_info_unless_idempotent() {
+    for (kind, op, idempotent) in ops() {
+        let c = make(kind).timeout(&op);
+        let expected = if idempotent {
+            Outcome::Fail
+        } else {
+            Outcome::Info
+        };
+        assert_eq!(c.outcome, expected, "{kind} {}", op.f);
+        let error = c.error.expect("an error");
+        assert_eq!((error.code, error.name.as_str()), (0, "timeout"));
+        assert_eq!(c.value, op.value);
+    }
+}
+
+#[test]
+fn ok_replies_give_the_history_values() {
+    let cases = [
+        (
+            WorkloadKind::Echo,
+            Op::new("echo", json!("hi")),
+            json!({"type": "echo_ok", "echo": "hi"}),
+            json!("hi"),
+        ),
+        (
+            WorkloadKind::UniqueIds,
+            Op::new("generate", Value::Null),
+            json!({"type": "generate_ok", "id": [3, "x"]}),
+            json!([3, "x"]),
+        ),
+        (
+            WorkloadKind::UniqueIds,
+            Op::new("generate", Value::Null),
+            json!({"type": "generate_ok", "id": null}),
+            Value::Null,
+        ),
+        (
+            WorkloadKind::Broadcast,
+            Op::new("broadcast", json!(7)),
+            json!({"type": "broadcast_ok"}),
+            json!(7),
+        ),
+        (
+            WorkloadKind::Broadcast,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "messages": [3, 1, 2]}),
+            json!([3, 1, 2]),
+        ),
+        (
+            WorkloadKind::Broadcast,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "messages": []}),
+            json!([]),
+        ),
+        (
+            WorkloadKind::GCounter,
+            Op::new("add", json!(3)),
+            json!({"type": "add_ok"}),
+            json!(3),
+        ),
+        (
+            WorkloadKind::GCounter,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "value": 42}),
+            json!(42),
+        ),
+        (
+            WorkloadKind::LinKv,
+            Op::new("read", json!([1, null])),
+            json!({"type": "read_ok", "value": 4}),
+            json!([1, 4]),
+        ),
+        (
+            WorkloadKind::LinKv,
+            Op::new("read", json!([1, null])),
+            json!({"type": "read_ok", "value": null}),
+            json!([1, null]),
+        ),
+        (
+            WorkloadKind::LinKv,
+            Op::new("write", json!([1, 4])),
+            json!({"type": "write_ok"}),
+            json!([1, 4]),
+        ),
+        (
+            WorkloadKind::LinKv,
+            Op::new("cas", json!([1, [2, 3]])),
+            json!({"type": "cas_ok"}),
+            json!([1, [2, 3]]),
+        ),
+    ];
+    for (kind, op, reply, value) in cases {
+        let mut reply = reply;
+        reply["in_reply_to"] = json!(0);
+        let c = make(kind).complete(&op, &body(reply.clone()));
+        assert_eq!(c, Completion::ok(value), "{kind} {} <- {reply}", op.f);
+    }
+}
+
+#[test]
+fn malformed_replies_are_named_and_never_ok() {
+    let cases = [
+        (
+            WorkloadKind::Echo,
+            Op::new("echo", json!("hi")),
+            json!({"type": "echo_ok", "echo": "ho"}),
+            "echoed \"ho\"",
+        ),
+        (
+            WorkloadKind::Echo,
+            Op::new("echo", json!("hi")),
+            json!({"type": "echo_ok"}),
+            "echo_ok reply with missing",
+        ),
+        (
+            WorkloadKind::Echo,
+            Op::new("echo", json!("hi")),
+            json!({"type": "read_ok", "messages": []}),
+            "expected echo_ok",
+        ),
+        (
+            WorkloadKind::UniqueIds,
+            Op::new("generate", Value::Null),
+            json!({"type": "generate_ok"}),
+            "generate_ok reply with missing",
+        ),
+        (
+            WorkloadKind::UniqueIds,
+            Op::new("generate", Value::Null),
+            json!({"type": "gossip", "x": 1}),
+            "got \"gossip\"",
+        ),
+        (
+            WorkloadKind::Broadcast,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "value": 3}),
+            "no \"messages\" list",
+        ),
+        (
+            WorkloadKind::Broadcast,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "messages": 3}),
+            "read_ok reply with missing",
+        ),
+        (
+            WorkloadKind::Broadcast,
+            Op::new("broadcast", json!(1)),
+            json!({"type": "read_ok", "messages": []}),
+            "expected broadcast_ok",
+        ),
+        (
+            WorkloadKind::GCounter,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "value": "3"}),
+            "must be an integer",
+        ),
+        (
+            WorkloadKind::GCounter,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "value": 2.5}),
+            "must be an integer",
+        ),
+        (
+            WorkloadKind::GCounter,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok"}),
+            "no \"value\"",
+        ),
+        (
+            WorkloadKind::GCounter,
+            Op::new("add", json!(1)),
+            json!({"type": "write_ok"}),
+            "expected add_ok",
+        ),
+        (
+            WorkloadKind::LinKv,
+            Op::new("write", json!([1, 4])),
+            json!({"type": "cas_ok"}),
+            "expected write_ok",
+        ),
+        (
+            WorkloadKind::LinKv,
+            Op::new("cas", json!([1, [2, 3]])),
+            json!({"type": "write_ok"}),
+            "expected cas_ok",
+        ),
+        (
+            WorkloadKind::LinKv,
+            Op::new("read", json!([1, null])),
+            json!({"type": "error", "text": "no code"}),
+            "error reply with missing",
+        ),
+    ];
+    let idempotent = |op: &Op| op.f == "read" || op.f == "echo";
+    for (kind, op, reply, why) in cases {
+        let c = make(kind).complete(&op, &body(reply.clone()));
+        let expected = if idempotent(&op) {
+            Outcome::Fail
+        } else {
+            Outcome::Info
+        };
+        assert_eq!(c.outcome, expected, "{kind} {} <- {reply}", op.f);
+        assert!(c.is_malformed_reply(), "{c:?}");
+        assert_eq!(c.value, op.value);
+        let error = c.error.unwrap();
+        assert_eq!(error.name, MALFORMED_REPLY);
+        assert!(
+            error.text.contains(why),
+            "{kind} {} <- {reply}: {}",
+            op.f,
+            error.text
+        );
+    }
+}
+
+#[test]
+fn requests_carry_the_op() {
+    let cases = [
+        (
+            WorkloadKind::Echo,
+            Op::new("echo", json!("hi")),
+            Payload::Echo { echo: json!("hi") },
+        ),
+        (
+            WorkloadKind::UniqueIds,
+            Op::new("generate", Value::Null),
+            Payload::Generate,
+        ),
+        (
+            WorkloadKind::Broadcast,
+            Op::new("broadcast", json!(7)),
+            Payload::Broadcast { message: json!(7) },
+        ),
+        (
+            WorkloadKind::Broadcast,
+            Op::new("read", Value::Null),
+            Payload::Read { key: None },
+        ),
+        (
+            WorkloadKind::GCounter,
+            Op::new("add", json!(3)),
+            Payload::Add { delta: 3 },
+        ),
+        (
+            WorkloadKind::GCounter,
+            Op::new("read", Value::Null),
+            Payload::Read { key: None },
+        ),
+        (
+            WorkloadKind::LinKv,
+            Op::new("read", json!([1, null])),
+            Payload::Read {
+                key: Some(json!(1)),
+            },
+        ),
+        (
+            WorkloadKind::LinKv,
+            Op::new("write", json!([1, 4])),
+            Payload::Write {
+                key: json!(1),
+                value: json!(4),
+            },
+        ),
+        (
+            WorkloadKind::LinKv,
+            Op::new("cas", json!([1, [2, 3]])),
+            Payload::Cas {
+                key: json!(1),
+                from: json!(2),
+                to: json!(3),
+                create_if_not_exists: None,
+            },
+        ),
+    ];
+    for (kind, op, payload) in cases {
+        assert_eq!(make(kind).request(&op), Ok(payload), "{kind} {}", op.f);
+    }
+}
+
+#[test]
+fn foreign_ops_are_refused_with_a_reason() {
+    let cases = [
+        (WorkloadKind::Echo, Op::new("read", Value::Null)),
+        (WorkloadKind::UniqueIds, Op::new("echo", json!(1))),
+        (WorkloadKind::Broadcast, Op::new("add", json!(1))),
+        (WorkloadKind::GCounter, Op::new("add", json!("three"))),
+        (WorkloadKind::LinKv, Op::new("read", json!(1))),
+        (WorkloadKind::LinKv, Op::new("cas", json!([1, 2]))),
+        (WorkloadKind::LinKv, Op::new("append", json!([1, 2]))),
+    ];
+    for (kind, op) in cases {
+        let err = make(kind).request(&op).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(kind.name()) && text.contains(&op.f), "{text}");
+    }
+}
+
+#[test]
+fn handshake_and_final_reads() {
+    for kind in WorkloadKind::ALL {
+        let w = make(kind);
+        assert_eq!(w.kind(), kind);
+        assert_eq!(w.sends_topology(), kind == WorkloadKind::Broadcast);
+        let expect_final = matches!(kind, WorkloadKind::Broadcast | WorkloadKind::GCounter);
+        assert_eq!(
+            w.final_op(),
+            expect_final.then(|| Op::new("read", Value::Null)),
+            "{kind}"
+        );
+    }
+}
