@@ -5,7 +5,7 @@
 //! Op mix (Maelstrom's, from Jepsen's linearizable-register test): keys are the integers 0,
 //! 1, 2, ...; values are integers in `0..max_value` (default 5). Half the ops are `read`, one
 //! sixth `write`, one third `cas` (Jepsen's `reserve` of readers plus `mix [w cas cas]`). At any
-//! time [`LinKvOptions::active_keys`] keys are in use, each op on one of them drawn uniformly;
+//! time [`LinKvOptions::key_count`] keys are in use, each op on one of them drawn uniformly;
 //! each key gets at most [`LinKvOptions::ops_per_key`] ops (randomized down to 90-100% of it,
 //! as Jepsen does, so that keys retire at different times), then the next unused key takes its
 //! place. Bounding the ops per key keeps the per-key linearizability search tractable.
@@ -32,18 +32,18 @@ use crate::{Workload, WorkloadKind};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinKvOptions {
     /// How many keys are in use at once (at least 1).
-    pub active_keys: u32,
+    pub key_count: usize,
     /// The most ops any key gets before it retires (at least 1).
-    pub ops_per_key: u32,
+    pub ops_per_key: usize,
     /// Values are drawn from `0..max_value` (at least 1).
-    pub max_value: u32,
+    pub max_value: u64,
 }
 
 impl Default for LinKvOptions {
     /// Two keys at a time, 100 ops per key, values 0 to 4.
     fn default() -> Self {
         LinKvOptions {
-            active_keys: 2,
+            key_count: 2,
             ops_per_key: 100,
             max_value: 5,
         }
@@ -54,7 +54,7 @@ impl Default for LinKvOptions {
 #[derive(Debug, Clone)]
 struct ActiveKey {
     key: u64,
-    remaining: u32,
+    remaining: usize,
 }
 
 /// The lin-kv workload.
@@ -70,7 +70,7 @@ impl LinKv {
     pub fn new(options: LinKvOptions) -> Self {
         LinKv {
             options: LinKvOptions {
-                active_keys: options.active_keys.max(1),
+                key_count: options.key_count.max(1),
                 ops_per_key: options.ops_per_key.max(1),
                 max_value: options.max_value.max(1),
             },
@@ -83,10 +83,10 @@ impl LinKv {
     fn fresh_key(&mut self, rng: &mut ChaCha8Rng) -> ActiveKey {
         let key = self.next_key;
         self.next_key += 1;
-        let limit = f64::from(self.options.ops_per_key) * rng.random_range(0.9..=1.0);
+        let limit = self.options.ops_per_key as f64 * rng.random_range(0.9..=1.0);
         ActiveKey {
             key,
-            remaining: (limit.floor() as u32).max(1),
+            remaining: (limit.floor() as usize).max(1),
         }
     }
 
@@ -119,7 +119,7 @@ impl Workload for LinKv {
     }
 
     fn next_op(&mut self, rng: &mut ChaCha8Rng) -> Op {
-        while self.active.len() < self.options.active_keys as usize {
+        while self.active.len() < self.options.key_count {
             let fresh = self.fresh_key(rng);
             self.active.push(fresh);
         }
@@ -197,13 +197,13 @@ mod tests {
     #[test]
     fn no_key_gets_more_than_its_budget_and_keys_retire_in_order() {
         let options = LinKvOptions {
-            active_keys: 3,
+            key_count: 3,
             ops_per_key: 20,
             max_value: 5,
         };
         let mut workload = LinKv::new(options);
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let mut counts = std::collections::BTreeMap::<u64, u32>::new();
+        let mut counts = std::collections::BTreeMap::<u64, usize>::new();
         for _ in 0..1000 {
             let op = workload.next_op(&mut rng);
             let key = op.value[0].as_u64().unwrap();

@@ -140,7 +140,7 @@ fn lin_kv_mixes_reads_writes_and_cas_over_few_keys_and_small_values() {
 fn lin_kv_options_bound_keys_and_values() {
     let options = WorkloadOptions {
         lin_kv: LinKvOptions {
-            active_keys: 1,
+            key_count: 1,
             ops_per_key: 10,
             max_value: 2,
         },
