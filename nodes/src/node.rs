@@ -27,3 +27,19 @@ pub trait Node {
     /// A timer set with [`Ctx::set_timer`] fired.
     fn on_timer(&mut self, _ctx: &mut Ctx, _timer: TimerId) {}
 }
+
+/// A boxed node is a node, so a driver can host nodes of different types side by side (the
+/// harness's services).
+impl<N: Node + ?Sized> Node for Box<N> {
+    fn on_init(&mut self, ctx: &mut Ctx) {
+        (**self).on_init(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
+        (**self).on_message(ctx, msg);
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
+        (**self).on_timer(ctx, timer);
+    }
+}

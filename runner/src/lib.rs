@@ -5,3 +5,8 @@ pub mod nemesis;
 pub mod net;
 pub mod check_cmd;
 pub mod services;
+pub mod process;
+pub mod record;
+pub mod store;
+pub mod problems;
+pub mod clients;

@@ -1,1 +1,0 @@
-//! The simulated network (see DESIGN.md, "Network and faults").

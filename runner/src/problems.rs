@@ -1,0 +1,156 @@
+//! What nodes did wrong, as the harness saw it. The harness never stops reading a node
+//! because of one bad line: it records the problem here, with a count and the first example,
+//! and goes on. Problems land in `results.json` under `problems` and in the summary.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// A kind of misbehaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    /// A line on stdout that is not a protocol message.
+    MalformedLine,
+    /// A line longer than the harness accepts.
+    OversizedLine,
+    /// A message to a destination that does not exist.
+    UnknownDest,
+    /// A message whose `src` is not the node that wrote it.
+    WrongSrc,
+    /// A reply to a client request that no client is waiting for.
+    ReplyToNobody,
+    /// A second reply to a client request already answered.
+    DuplicateReply,
+    /// A client request answered with a body the workload does not accept.
+    BadReply,
+    /// No `init_ok` within the init timeout.
+    NoInitOk,
+    /// `init` answered with something other than `init_ok`.
+    BadInitReply,
+    /// `topology` not answered with `topology_ok`.
+    BadTopologyReply,
+    /// The node exited while the test was running (not killed by the nemesis).
+    Exited,
+    /// The node did not read its input: messages to it were dropped.
+    InputBacklog,
+    /// The node wrote lines faster than the harness's flood limit.
+    Flood,
+}
+
+impl ProblemKind {
+    /// One sentence for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ProblemKind::MalformedLine => "wrote lines that are not protocol messages",
+            ProblemKind::OversizedLine => "wrote a line longer than the limit",
+            ProblemKind::UnknownDest => "sent messages to a destination that does not exist",
+            ProblemKind::WrongSrc => "sent messages whose src is not its own id",
+            ProblemKind::ReplyToNobody => "replied to a client request nobody is waiting for",
+            ProblemKind::DuplicateReply => "replied twice to one client request",
+            ProblemKind::BadReply => "answered a client request with a body the workload rejects",
+            ProblemKind::NoInitOk => "did not answer init in time",
+            ProblemKind::BadInitReply => "answered init with something other than init_ok",
+            ProblemKind::BadTopologyReply => {
+                "answered topology with something other than topology_ok"
+            }
+            ProblemKind::Exited => "exited while the test was running",
+            ProblemKind::InputBacklog => "did not read its input; messages to it were dropped",
+            ProblemKind::Flood => "flooded its stdout",
+        }
+    }
+}
+
+/// One kind of problem of one node.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub node: String,
+    pub kind: ProblemKind,
+    pub description: &'static str,
+    pub count: u64,
+    /// When it was first seen, ms since the run started.
+    pub first_at_ms: f64,
+    /// The first offending line or a description of it (cut to a readable length).
+    pub example: String,
+}
+
+/// Every problem seen so far.
+#[derive(Debug, Default)]
+pub struct Problems {
+    by_key: BTreeMap<(String, ProblemKind), Problem>,
+}
+
+/// How much of an offending line is kept as the example.
+const EXAMPLE_LEN: usize = 300;
+
+impl Problems {
+    /// Record one occurrence.
+    pub fn record(
+        &mut self,
+        node: &str,
+        kind: ProblemKind,
+        at: u64,
+        example: impl FnOnce() -> String,
+    ) {
+        self.by_key
+            .entry((node.to_owned(), kind))
+            .and_modify(|p| p.count += 1)
+            .or_insert_with(|| {
+                let mut example = example();
+                if example.len() > EXAMPLE_LEN {
+                    let mut cut = EXAMPLE_LEN;
+                    while !example.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    example.truncate(cut);
+                    example.push_str("...");
+                }
+                Problem {
+                    node: node.to_owned(),
+                    kind,
+                    description: kind.describe(),
+                    count: 1,
+                    first_at_ms: at as f64 / 1e6,
+                    example,
+                }
+            });
+    }
+
+    /// True if this node has had this kind of problem.
+    pub fn has(&self, node: &str, kind: ProblemKind) -> bool {
+        self.by_key.contains_key(&(node.to_owned(), kind))
+    }
+
+    /// Every problem, by node then kind.
+    pub fn list(&self) -> Vec<Problem> {
+        self.by_key.values().cloned().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_keeps_the_first_example_cut_short() {
+        let mut problems = Problems::default();
+        problems.record("n1", ProblemKind::MalformedLine, 2_000_000, || {
+            "x".repeat(1000)
+        });
+        problems.record("n1", ProblemKind::MalformedLine, 3_000_000, || {
+            "second".into()
+        });
+        problems.record("n0", ProblemKind::Exited, 1, || "exit code 1".into());
+        let list = problems.list();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].node, "n0");
+        assert_eq!(list[1].count, 2);
+        assert_eq!(list[1].first_at_ms, 2.0);
+        assert_eq!(list[1].example.len(), EXAMPLE_LEN + 3);
+        assert!(problems.has("n1", ProblemKind::MalformedLine));
+    }
+}
