@@ -44,7 +44,7 @@ use partition::Cuts;
 
 /// The ChaCha stream the network draws from, so that it never shares numbers with the other
 /// users of the run's seed.
-const RNG_STREAM: u64 = 0x6e65_74;
+const RNG_STREAM: u64 = 0x6e_65_74;
 
 /// One end of a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
