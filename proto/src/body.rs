@@ -72,14 +72,22 @@ pub enum Payload {
     /// `read` of the broadcast and g-counter workloads (no key) and of lin-kv and the key-value
     /// services (with a key).
     Read {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
         key: Option<Value>,
     },
     /// `messages` for broadcast (in delivery order), `value` for g-counter and key-value reads.
     ReadOk {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         messages: Option<Vec<Value>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
         value: Option<Value>,
     },
     Add {
@@ -107,6 +115,12 @@ pub enum Payload {
     /// Any other body, fields kept as they came.
     #[serde(untagged)]
     Raw(RawBody),
+}
+
+/// An optional JSON field where a `null` that is present is a value: absent is `None`,
+/// `null` is `Some(Value::Null)` (a key-value store may hold null).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// Every `type` that [`Payload`] declares.
@@ -309,6 +323,32 @@ mod tests {
         assert_eq!(
             body.parse_custom::<Peer>().unwrap(),
             Peer::Gossip { values: vec![1, 2] }
+        );
+    }
+
+    #[test]
+    fn a_null_value_is_kept_apart_from_an_absent_one() {
+        let body = parse(json!({"type": "read_ok", "value": null}));
+        assert_eq!(
+            body.payload,
+            Payload::ReadOk {
+                messages: None,
+                value: Some(Value::Null)
+            }
+        );
+        assert_eq!(body.to_value(), json!({"type": "read_ok", "value": null}));
+        let body = parse(json!({"type": "read_ok", "messages": [1]}));
+        assert!(matches!(body.payload, Payload::ReadOk { value: None, .. }));
+        let body = parse(json!({"type": "read", "key": null}));
+        assert_eq!(
+            body.payload,
+            Payload::Read {
+                key: Some(Value::Null)
+            }
+        );
+        assert_eq!(
+            parse(json!({"type": "read"})).payload,
+            Payload::Read { key: None }
         );
     }
 
