@@ -3,3 +3,4 @@
 
 mod nemesis;
 mod net;
+mod services;
