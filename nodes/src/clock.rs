@@ -1,1 +1,0 @@
-//! Logical clocks (Lamport and vector clocks).
