@@ -131,6 +131,10 @@ pub enum HistoryError {
         line: usize,
         reason: String,
     },
+    /// Every line parsed, but the events do not form a history: a completion with no
+    /// invocation, two invocations of one process at once, a value of the wrong shape.
+    #[error("event {index}: {reason}")]
+    Malformed { index: u64, reason: String },
 }
 
 /// Parse `history.jsonl` text. `path` names the source in errors. Blank lines are skipped.

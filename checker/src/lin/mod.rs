@@ -1,0 +1,312 @@
+//! Linearizability: is there one order of the operations, consistent with their real-time
+//! order, in which a single copy of the object would have returned what each op returned?
+//! (The strongest consistency model of the course's lecture on consistency models.)
+//!
+//! The check is Wing & Gong's search with Lowe's memo of configurations (see [`search`]), on
+//! each independent object separately (keys of a key-value store: Herlihy & Wing's locality,
+//! Porcupine's P-compositionality), on several threads, under a time and a memory budget.
+//! The verdict has three values: linearizable, not linearizable, or unknown when a budget ran
+//! out (unknown is never a pass). A failure names the first op that no order can explain, the
+//! ops concurrent with it, and every state the object could have been in when it took effect.
+//!
+//! Semantics, stated in every result ([`Semantics`]): the initial value (absent unless given);
+//! what a read of `null` means (`unknown`: it matches any state, as in Knossos histories;
+//! `absent`: the key had no value, as lin-kv reports a missing key); failed ops are dropped
+//! (they did not happen); indefinite ops (`info`, or no completion) stay pending to the end
+//! of the history and may or may not take effect.
+
+mod explain;
+mod parallel;
+mod prepare;
+mod search;
+mod spec;
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::history::{Event, HistoryError};
+use crate::op::{Op, Outcome, client_ops};
+use crate::validity::Validity;
+use search::{SearchOutcome, Stop};
+
+/// The sequential object a history is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// `read` / `write` of one value.
+    Register,
+    /// `read` / `write` / `cas [from, to]` of one value.
+    CasRegister,
+    /// A cas-register per key, values `[key, ...]`; also `get` / `put` / `append` of strings.
+    Kv,
+    /// `txn` of `[read k v]` / `[write k v]` over a map of registers.
+    MultiRegister,
+    /// `acquire` / `release`.
+    Mutex,
+}
+
+impl ModelKind {
+    /// Every model, for help texts.
+    pub const ALL: [ModelKind; 5] = [
+        ModelKind::Register,
+        ModelKind::CasRegister,
+        ModelKind::Kv,
+        ModelKind::MultiRegister,
+        ModelKind::Mutex,
+    ];
+
+    /// `register`, `cas-register`, `kv`, `multi-register` or `mutex`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Register => "register",
+            ModelKind::CasRegister => "cas-register",
+            ModelKind::Kv => "kv",
+            ModelKind::MultiRegister => "multi-register",
+            ModelKind::Mutex => "mutex",
+        }
+    }
+
+    /// The model of a name, if any.
+    pub fn parse(name: &str) -> Option<ModelKind> {
+        ModelKind::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The model a history's client ops suggest: `txn` means multi-register, `acquire` or
+    /// `release` a mutex, `get`/`put`/`append` or `[key, value]` values a key-value store,
+    /// otherwise a cas-register (which is a register when no op is a cas).
+    pub fn detect(events: &[Event]) -> ModelKind {
+        let mut keyed = true;
+        let mut any = false;
+        for e in events.iter().filter(|e| !e.process.is_nemesis()) {
+            match e.f.as_str() {
+                "txn" => return ModelKind::MultiRegister,
+                "acquire" | "release" => return ModelKind::Mutex,
+                "get" | "put" | "append" => return ModelKind::Kv,
+                "read" | "write" | "cas" => {
+                    any = true;
+                    keyed &= e.value.as_array().is_some_and(|a| a.len() == 2);
+                }
+                _ => {}
+            }
+        }
+        if any && keyed {
+            ModelKind::Kv
+        } else {
+            ModelKind::CasRegister
+        }
+    }
+}
+
+/// What a read that returned `null` means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NilRead {
+    /// The read's value is unknown: it matches any state (Knossos histories).
+    Unknown,
+    /// The key had no value (lin-kv reads of a missing key, as the harness records them).
+    Absent,
+}
+
+/// How to check, and within which budget.
+#[derive(Debug, Clone)]
+pub struct LinOptions {
+    pub model: ModelKind,
+    /// The initial value of the register, of every key (kv), of every register or of each
+    /// named one (multi-register, with an object), or whether the mutex starts held (`true`).
+    /// `None`: absent (mutex: free).
+    pub initial: Option<Value>,
+    pub nil_read: NilRead,
+    /// Past this the verdict is unknown.
+    pub time_limit: Option<Duration>,
+    /// Bytes of search memo past which the verdict is unknown.
+    pub memory_limit: Option<u64>,
+    /// Threads to check independent keys on.
+    pub threads: usize,
+}
+
+impl LinOptions {
+    /// Defaults for histories recorded by the harness: keys start absent, a `null` read means
+    /// absent, no budget, one thread per core.
+    pub fn new(model: ModelKind) -> LinOptions {
+        LinOptions {
+            model,
+            initial: None,
+            nil_read: NilRead::Absent,
+            time_limit: None,
+            memory_limit: None,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// The semantics a check used, in words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Semantics {
+    pub model: ModelKind,
+    /// The initial value, `null` for absent.
+    pub initial: Value,
+    pub nil_read: NilRead,
+    pub failed_ops: &'static str,
+    pub indefinite_ops: &'static str,
+}
+
+impl Semantics {
+    fn of(opts: &LinOptions) -> Semantics {
+        Semantics {
+            model: opts.model,
+            initial: opts.initial.clone().unwrap_or(Value::Null),
+            nil_read: opts.nil_read,
+            failed_ops: "dropped: a failed op did not happen",
+            indefinite_ops: "pending to the end: an info op, or one never completed, may or may not have happened",
+        }
+    }
+}
+
+/// One op, as a person reads it in the history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpDesc {
+    /// The `index` of its invocation event.
+    pub index: u64,
+    /// The `index` of its completion, if any.
+    pub complete_index: Option<u64>,
+    pub process: String,
+    pub f: String,
+    /// The invocation's value, and for an ok op the completion's.
+    pub value: Value,
+    pub outcome: &'static str,
+}
+
+impl OpDesc {
+    pub(crate) fn of(op: &Op<'_>) -> OpDesc {
+        let outcome = op.outcome();
+        OpDesc {
+            index: op.invoke.index,
+            complete_index: op.completion.map(|c| c.index),
+            process: op.process().to_string(),
+            f: op.f().to_owned(),
+            value: match outcome {
+                Outcome::Ok => op.value().clone(),
+                _ => op.invoke.value.clone(),
+            },
+            outcome: outcome.name(),
+        }
+    }
+}
+
+/// A state the failing op could have seen, and why the op cannot take effect in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeenState {
+    pub state: Value,
+    pub why: String,
+}
+
+/// Why a history is not linearizable: a witness to check by hand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinFailure {
+    /// The key (or keys) of the object, if the history has several.
+    pub key: Option<String>,
+    /// The first op (in the order of completions) that no linearization can include.
+    pub op: OpDesc,
+    /// Ops whose interval overlaps it (up to 20), and how many there are in all.
+    pub concurrent: Vec<OpDesc>,
+    pub concurrent_count: usize,
+    /// Every state the object could have been in when the op had to take effect (up to 32).
+    pub states: Vec<SeenState>,
+    pub more_states: bool,
+    /// One order of the ops linearized before it, reaching the first state: the last few,
+    /// and how many in all.
+    pub linearized_tail: Vec<OpDesc>,
+    pub linearized_count: usize,
+}
+
+/// The verdict of a linearizability check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinResult {
+    pub valid: Validity,
+    pub semantics: Semantics,
+    /// Ops checked (failed ops dropped and reads without a value excluded).
+    pub op_count: usize,
+    /// Of those, ops pending to the end.
+    pub pending_count: usize,
+    pub failed_dropped: usize,
+    /// Independent objects (keys) and how many were found linearizable.
+    pub key_count: usize,
+    pub keys_linearizable: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<LinFailure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_reason: Option<String>,
+    /// The most search-memo memory held at once, in bytes (sampled).
+    #[serde(skip)]
+    pub memo_peak_bytes: u64,
+}
+
+/// Check `events` (a whole history; nemesis events are ignored) for linearizability.
+/// Errors when the history is malformed or an op does not fit the model.
+pub fn check_linearizable(events: &[Event], opts: &LinOptions) -> Result<LinResult, HistoryError> {
+    let started = Instant::now();
+    let ops = client_ops(events)?;
+    let failed_dropped = ops.iter().filter(|o| o.outcome() == Outcome::Fail).count();
+    let mut partitions = prepare::prepare(&ops, opts)?;
+    let op_count = partitions.iter().map(|p| p.ops.len()).sum();
+    let pending_count = partitions
+        .iter()
+        .flat_map(|p| &p.ops)
+        .filter(|o| o.ret.is_none())
+        .count();
+    let ctl = parallel::Control::new(opts.time_limit.map(|t| started + t), opts.memory_limit);
+    let (outcomes, failed) = parallel::run_all(&mut partitions, opts.threads, &ctl);
+
+    let keys_linearizable = outcomes
+        .iter()
+        .filter(|o| matches!(o, SearchOutcome::Linearizable))
+        .count();
+    let mut result = LinResult {
+        valid: Validity::Valid,
+        semantics: Semantics::of(opts),
+        op_count,
+        pending_count,
+        failed_dropped,
+        key_count: partitions.len(),
+        keys_linearizable,
+        failure: None,
+        unknown_reason: None,
+        memo_peak_bytes: ctl.memory_peak(),
+    };
+    if let Some(i) = failed
+        && let SearchOutcome::NotLinearizable(frontier) = &outcomes[i]
+    {
+        result.valid = Validity::Invalid;
+        result.failure = Some(explain::failure(&partitions[i], frontier, &ops));
+        return Ok(result);
+    }
+    let stopped: Vec<Stop> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            SearchOutcome::Stopped(s) => Some(*s),
+            _ => None,
+        })
+        .collect();
+    if !stopped.is_empty() {
+        result.valid = Validity::Unknown;
+        let why = if stopped.contains(&Stop::Memory) {
+            format!(
+                "the memory budget of {} MiB ran out",
+                opts.memory_limit.unwrap_or(0) / (1 << 20)
+            )
+        } else {
+            format!(
+                "the time budget of {:.1} s ran out",
+                opts.time_limit.unwrap_or_default().as_secs_f64()
+            )
+        };
+        result.unknown_reason = Some(format!(
+            "{why} with {} of {} keys checked (all linearizable so far)",
+            keys_linearizable,
+            partitions.len()
+        ));
+    }
+    Ok(result)
+}

@@ -1,0 +1,3 @@
+//! Integration tests of the checker crate, one module per topic.
+
+mod corpus;
