@@ -18,6 +18,7 @@ pub mod sim;
 
 pub mod echo;
 pub mod g_counter;
+pub mod kv;
 pub mod unique_ids;
 
 pub use ctx::{Ctx, Effect};

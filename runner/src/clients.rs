@@ -5,6 +5,9 @@
 //! own id for `init` and `topology`). As in Jepsen, a client whose op ended `info` cannot know
 //! whether that op is still in flight, so it continues as a new process with a new id (the next
 //! process number no client has had), and late replies to the old id are recognised as such.
+//!
+//! Request ids count from 1, as Maelstrom's do: 0 is a valid id, but some node libraries
+//! written against Maelstrom treat a 0 id as absent.
 
 use rustc_hash::FxHashMap;
 use workloads::{Completion, Op};
@@ -80,7 +83,7 @@ impl Clients {
             id,
             node,
             state: ClientState::Idle,
-            next_msg_id: 0,
+            next_msg_id: 1,
             seq: 0,
             is_final,
             answered: Vec::new(),
@@ -153,7 +156,7 @@ impl Clients {
             self.next_process += 1;
             client.id = format!("c{}", client.process + 1);
             client.answered.clear();
-            client.next_msg_id = 0;
+            client.next_msg_id = 1;
             self.by_id.insert(client.id.clone(), index);
         }
     }
@@ -197,12 +200,12 @@ mod tests {
     fn replies_are_matched_and_duplicates_and_late_ones_told_apart() {
         let mut clients = Clients::new(2, 2);
         let (msg_id, _) = clients.invoke(0, Op::new("read", json!(null)));
-        assert_eq!(msg_id, 0);
-        assert_eq!(clients.target("c1", Some(0)), ReplyTarget::Completes(0));
+        assert_eq!(msg_id, 1);
+        assert_eq!(clients.target("c1", Some(1)), ReplyTarget::Completes(0));
         assert_eq!(clients.target("c1", Some(5)), ReplyTarget::Nobody);
-        assert_eq!(clients.target("c9", Some(0)), ReplyTarget::Nobody);
+        assert_eq!(clients.target("c9", Some(1)), ReplyTarget::Nobody);
         clients.complete(0, &Completion::ok(json!([])));
-        assert_eq!(clients.target("c1", Some(0)), ReplyTarget::Duplicate);
+        assert_eq!(clients.target("c1", Some(1)), ReplyTarget::Duplicate);
 
         clients.invoke(1, Op::new("broadcast", json!(3)));
         let info = Completion {
@@ -213,7 +216,7 @@ mod tests {
         clients.complete(1, &info);
         assert_eq!(clients.clients[1].process, 2);
         assert_eq!(clients.clients[1].id, "c3");
-        assert_eq!(clients.target("c2", Some(0)), ReplyTarget::Late);
+        assert_eq!(clients.target("c2", Some(1)), ReplyTarget::Late);
     }
 
     #[test]

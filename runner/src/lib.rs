@@ -1,12 +1,17 @@
 //! The harness: runs a cluster of Maelstrom node programs behind a simulated network, drives a
 //! workload, injects faults, records everything and checks the result.
 
+pub mod check_cmd;
+pub mod clients;
+pub mod config;
+pub mod interim;
 pub mod nemesis;
 pub mod net;
-pub mod check_cmd;
-pub mod services;
-pub mod process;
-pub mod record;
-pub mod store;
 pub mod problems;
-pub mod clients;
+pub mod process;
+pub mod progress;
+pub mod record;
+pub mod results;
+pub mod run;
+pub mod services;
+pub mod store;

@@ -1,1 +1,69 @@
-fn main() {}
+//! `harness`: run Maelstrom node programs under a simulated network and check what happened.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use runner::config::{TestArgs, TestConfig};
+
+/// A Jepsen-style correctness harness for nodes that speak the Maelstrom protocol.
+#[derive(Parser, Debug)]
+#[command(name = "harness", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a node program as a cluster under a workload and faults, then check the history.
+    Test(TestArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) || matches!(
+                err.kind(),
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = err.print();
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("harness: {}", one_line(&err.to_string()));
+            return ExitCode::from(3);
+        }
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .try_init();
+    let result = match cli.command {
+        Command::Test(args) => {
+            TestConfig::from_args(&args, std::env::args().collect()).and_then(runner::run::run_test)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("harness: {}", one_line(&format!("{err:#}")));
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// The first line of clap's message, without its "error: " prefix.
+fn one_line(message: &str) -> String {
+    let first = message
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(message);
+    first.trim_start_matches("error: ").trim().to_owned()
+}

@@ -168,10 +168,10 @@ impl NodeProcess {
 
     /// Send `signal` to the node's process group.
     pub fn signal(&self, signal: Signal) {
-        if let Err(err) = killpg(self.pgid, signal) {
-            if err != nix::errno::Errno::ESRCH {
-                tracing::warn!("signalling node {} with {signal}: {err}", self.node);
-            }
+        if let Err(err) = killpg(self.pgid, signal)
+            && err != nix::errno::Errno::ESRCH
+        {
+            tracing::warn!("signalling node {} with {signal}: {err}", self.node);
         }
     }
 

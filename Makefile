@@ -1,0 +1,33 @@
+# The project's commands. `make test-broadcast` and `make test` are the two a newcomer needs.
+
+CARGO ?= cargo
+RELEASE := target/release
+HARNESS := $(RELEASE)/harness
+
+.PHONY: all build build-debug test test-broadcast test-lin-kv compare lint fmt bench \
+        bench-checker bench-runner report-check clean
+
+all: build
+
+## build: every binary (the harness and the node programs), optimised
+build:
+	$(CARGO) build --release --workspace --bins
+
+build-debug:
+	$(CARGO) build --workspace --bins
+
+## test: every unit, property, integration and end-to-end test
+test: build-debug
+	$(CARGO) test --workspace
+
+## lint: formatting and clippy, warnings are errors
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf store

@@ -1,0 +1,198 @@
+//! `lin-kv-leader`: a linearizable key-value store by a single leader.
+//!
+//! Every `read`, `write` and `cas` is applied by one node, the leader (the first node id,
+//! `n0`). A client's request to any other node is forwarded to the leader over RPC, and the
+//! leader's answer is relayed back. The leader handles one message at a time, so its order of
+//! handling is a total order of all operations, and each operation takes effect at the leader
+//! at some instant between the client's request and its reply: that is linearizability, the
+//! same argument as total-order broadcast by a single leader (course 4.2), with the leader
+//! holding the only copy.
+//!
+//! Under a partition, nodes cut off from the leader cannot serve anything: a forwarded
+//! operation whose answer does not come within [`FORWARD_TIMEOUT`] is answered with error 0
+//! (timeout, indefinite: the leader may still apply it), so clients record `info`, never a
+//! wrong answer. Reads that time out get error 11 instead: a read changes nothing, so not
+//! knowing whether it happened does not matter.
+//!
+//! Under a crash of the leader the store is gone: state lives in the leader's memory only, so
+//! after a restart reads find nothing and the history stops being linearizable. A real system
+//! replicates the leader's log (Raft); this node shows the idea without it.
+//!
+//! Cost: 0 messages per operation at the leader, 2 (forward and answer) elsewhere.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use proto::{ErrorCode, Message, Payload};
+use serde::{Deserialize, Serialize};
+
+use crate::ctx::Ctx;
+use crate::kv::store::{KvOp, Store};
+use crate::node::Node;
+
+/// How long a node waits for the leader's answer to a forwarded operation.
+pub const FORWARD_TIMEOUT: Duration = Duration::from_millis(2000);
+
+/// Peer messages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Peer {
+    /// Apply `op` and answer with its result.
+    Forward { op: KvOp },
+}
+
+/// A client request waiting for the leader.
+#[derive(Debug)]
+struct Forwarded {
+    request: Message,
+    is_read: bool,
+}
+
+/// The node.
+#[derive(Debug, Default)]
+pub struct LeaderKv {
+    store: Store,
+    forwarded: BTreeMap<u64, Forwarded>,
+}
+
+impl LeaderKv {
+    fn leader(ctx: &Ctx) -> String {
+        ctx.node_ids().first().cloned().unwrap_or_default()
+    }
+}
+
+impl Node for LeaderKv {
+    fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
+        if let Some(reply_to) = msg.body.in_reply_to {
+            if let Some(forwarded) = self.forwarded.remove(&reply_to) {
+                let answer = match msg.body.error_code() {
+                    Some(ErrorCode::Timeout) if forwarded.is_read => Payload::error(
+                        ErrorCode::TemporarilyUnavailable,
+                        "the leader did not answer in time",
+                    ),
+                    Some(ErrorCode::Timeout) => Payload::error(
+                        ErrorCode::Timeout,
+                        "the leader did not answer in time; the operation may still happen",
+                    ),
+                    _ => msg.body.payload.clone(),
+                };
+                ctx.reply(&forwarded.request, &answer);
+            }
+            return;
+        }
+        if let Some(op) = KvOp::from_request(&msg.body.payload) {
+            let leader = Self::leader(ctx);
+            if ctx.id() == leader {
+                let answer = self.store.apply(&op);
+                ctx.reply(&msg, &answer);
+            } else {
+                let is_read = op.is_read();
+                let id = ctx.rpc(&leader, &Peer::Forward { op }, FORWARD_TIMEOUT);
+                self.forwarded.insert(
+                    id,
+                    Forwarded {
+                        request: msg,
+                        is_read,
+                    },
+                );
+            }
+            return;
+        }
+        match msg.body.parse_custom::<Peer>() {
+            Ok(Peer::Forward { op }) => {
+                let answer = self.store.apply(&op);
+                ctx.reply(&msg, &answer);
+            }
+            Err(_) => ctx.not_supported(&msg),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proto::Body;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::{Runtime, sends};
+
+    fn node(id: &str) -> Runtime<LeaderKv> {
+        let mut rt = Runtime::new(LeaderKv::default(), 0, 0);
+        let init = json!({"type": "init", "msg_id": 1, "node_id": id, "node_ids": ["n0", "n1"]});
+        rt.handle_message(
+            Duration::ZERO,
+            Message::new("c0", id, serde_json::from_value(init).unwrap()),
+        );
+        rt
+    }
+
+    fn msg(src: &str, dest: &str, body: Value) -> Message {
+        Message::new(src, dest, serde_json::from_value::<Body>(body).unwrap())
+    }
+
+    #[test]
+    fn a_follower_forwards_to_the_leader_and_relays_its_answer() {
+        let mut leader = node("n0");
+        let mut follower = node("n1");
+        let effects = follower.handle_message(
+            Duration::ZERO,
+            msg(
+                "c1",
+                "n1",
+                json!({"type": "write", "msg_id": 1, "key": 3, "value": 7}),
+            ),
+        );
+        let forward = sends(&effects)[0].clone();
+        assert_eq!(forward.dest, "n0");
+        assert_eq!(forward.body.kind(), "forward");
+        let effects = leader.handle_message(Duration::ZERO, forward);
+        let answer = sends(&effects)[0].clone();
+        assert_eq!(answer.body.payload, Payload::WriteOk);
+        let effects = follower.handle_message(Duration::ZERO, answer);
+        let reply = sends(&effects)[0];
+        assert_eq!(
+            (reply.dest.as_str(), reply.body.in_reply_to),
+            ("c1", Some(1))
+        );
+        assert_eq!(reply.body.payload, Payload::WriteOk);
+        // The leader serves its own clients directly.
+        let effects = leader.handle_message(
+            Duration::ZERO,
+            msg("c2", "n0", json!({"type": "read", "msg_id": 2, "key": 3})),
+        );
+        assert_eq!(
+            sends(&effects)[0].body.payload,
+            Payload::ReadOk {
+                messages: None,
+                value: Some(json!(7))
+            }
+        );
+    }
+
+    #[test]
+    fn an_unanswered_forward_is_indefinite_for_writes_and_definite_for_reads() {
+        let mut follower = node("n1");
+        follower.handle_message(
+            Duration::ZERO,
+            msg(
+                "c1",
+                "n1",
+                json!({"type": "cas", "msg_id": 1, "key": 3, "from": 1, "to": 2}),
+            ),
+        );
+        follower.handle_message(
+            Duration::ZERO,
+            msg("c2", "n1", json!({"type": "read", "msg_id": 1, "key": 3})),
+        );
+        let effects = follower.advance(FORWARD_TIMEOUT + Duration::from_millis(1));
+        let replies = sends(&effects);
+        let code_for = |client: &str| {
+            replies
+                .iter()
+                .find(|m| m.dest == client)
+                .and_then(|m| m.body.error_code())
+        };
+        assert_eq!(code_for("c1"), Some(ErrorCode::Timeout));
+        assert_eq!(code_for("c2"), Some(ErrorCode::TemporarilyUnavailable));
+    }
+}

@@ -1,0 +1,188 @@
+//! `results.json` and the summary on stdout.
+//!
+//! `results.json` holds every checker's result under Maelstrom-like keys (`workload`,
+//! `ordering`, `stats`, `net`), plus the harness's own: `availability` (when asked),
+//! `problems` (what nodes did wrong, see [`crate::problems`]), `run` (the configuration, the
+//! seed and how to reproduce), and `valid`: `true`, `false` or `"unknown"`. A node that broke
+//! the protocol makes the run invalid: the harness is strict where Maelstrom is fragile.
+
+use std::time::Duration;
+
+use checker::{Event, EventType, Validity};
+use serde::Serialize;
+use serde_json::{Value, json};
+use workloads::Outcome;
+
+use crate::config::{Availability, TestConfig};
+use crate::problems::Problem;
+use crate::store::RunDir;
+
+/// Ops invoked and completed so far, for the progress bar.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OpCounts {
+    pub invoked: u64,
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+}
+
+impl OpCounts {
+    pub fn record(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Ok => self.ok += 1,
+            Outcome::Fail => self.fail += 1,
+            Outcome::Info => self.info += 1,
+        }
+    }
+}
+
+/// Everything the end of a run needs.
+pub struct RunReport<'a> {
+    pub config: &'a TestConfig,
+    pub dir: &'a RunDir,
+    pub events: &'a [Event],
+    pub net: &'a crate::interim::NetStats,
+    pub problems: Vec<Problem>,
+    pub abort: Option<String>,
+    pub interrupted: bool,
+    pub duration: Duration,
+}
+
+/// The availability check: the fraction of client ops (final ones excluded) that ended ok.
+#[derive(Debug, Serialize)]
+pub struct AvailabilityResult {
+    pub valid: Validity,
+    pub required: Value,
+    pub ok_count: u64,
+    pub op_count: u64,
+    pub ok_fraction: f64,
+}
+
+pub fn availability(events: &[Event], required: Availability) -> AvailabilityResult {
+    let completions = events
+        .iter()
+        .filter(|e| !e.process.is_nemesis() && !e.is_final && e.kind != EventType::Invoke);
+    let (mut ok, mut all) = (0u64, 0u64);
+    for event in completions {
+        all += 1;
+        if event.kind == EventType::Ok {
+            ok += 1;
+        }
+    }
+    let fraction = if all == 0 {
+        1.0
+    } else {
+        ok as f64 / all as f64
+    };
+    let (valid, required) = match required {
+        Availability::Total => (ok == all, json!("total")),
+        Availability::Fraction(f) => (fraction >= f, json!(f)),
+    };
+    AvailabilityResult {
+        valid: Validity::from_bool(valid),
+        required,
+        ok_count: ok,
+        op_count: all,
+        ok_fraction: fraction,
+    }
+}
+
+/// Check the run, write `results.json`, print the summary; returns the exit code.
+pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<u8> {
+    let config = report.config;
+    let opts = crate::interim::RunCheckOptions {
+        ordering: config.ordering.map(|o| o.name().to_owned()),
+    };
+    let checks = crate::interim::check_run(config.workload.name(), report.events, &opts);
+    let mut results = serde_json::to_value(&checks)?;
+    let mut valid = checks.valid;
+
+    let object = results.as_object_mut().expect("results are an object");
+    object.insert("net".into(), serde_json::to_value(report.net)?);
+    if let Some(required) = config.availability {
+        let check = availability(report.events, required);
+        valid = valid.merge(check.valid);
+        object.insert("availability".into(), serde_json::to_value(&check)?);
+    }
+    if !report.problems.is_empty() {
+        valid = valid.merge(Validity::Invalid);
+    }
+    object.insert("problems".into(), serde_json::to_value(&report.problems)?);
+    let could_not_run = report.abort.is_some();
+    if could_not_run {
+        valid = Validity::Unknown;
+    }
+    object.insert(
+        "run".into(),
+        json!({
+            "workload": config.workload.name(),
+            "bin": config.bin.display().to_string(),
+            "args": config.args,
+            "node_count": config.node_ids.len(),
+            "clients": config.clients,
+            "time_limit_s": config.time_limit.as_secs_f64(),
+            "rate": config.rate,
+            "latency_ms": config.latency.as_millis() as u64,
+            "latency_dist": config.latency_dist.name(),
+            "topology": config.topology.name(),
+            "nemesis": config.faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            "nemesis_interval_s": config.nemesis_interval.as_secs_f64(),
+            "recovery_time_s": config.recovery_time.as_secs_f64(),
+            "ordering": config.ordering.map(|o| o.name()),
+            "seed": config.seed,
+            "reproduce": config.reproduce(),
+            "duration_s": report.duration.as_secs_f64(),
+            "aborted": report.abort,
+            "interrupted": report.interrupted,
+        }),
+    );
+    object.insert("valid".into(), serde_json::to_value(valid)?);
+    let text = serde_json::to_string_pretty(&results)?;
+    std::fs::write(report.dir.results(), text + "\n")?;
+
+    print_summary(report, &checks, valid);
+    Ok(if could_not_run || report.interrupted {
+        3
+    } else {
+        valid.exit_code()
+    })
+}
+
+fn print_summary(report: &RunReport<'_>, checks: &crate::interim::RunResults, valid: Validity) {
+    let config = report.config;
+    let mut counts = OpCounts::default();
+    for event in report.events.iter().filter(|e| !e.process.is_nemesis()) {
+        match event.kind {
+            EventType::Invoke => counts.invoked += 1,
+            EventType::Ok => counts.ok += 1,
+            EventType::Fail => counts.fail += 1,
+            EventType::Info => counts.info += 1,
+        }
+    }
+    println!();
+    println!(
+        "ops: {} invoked, {} ok, {} fail, {} info",
+        counts.invoked, counts.ok, counts.fail, counts.info
+    );
+    println!("{}", report.net.summary());
+    print!("{}", checks.summary());
+    if report.problems.is_empty() {
+        println!("node problems: none");
+    } else {
+        println!("node problems:");
+        for p in &report.problems {
+            println!(
+                "  {} {} ({}x, first at {:.0} ms): {}",
+                p.node, p.description, p.count, p.first_at_ms, p.example
+            );
+        }
+    }
+    if let Some(abort) = &report.abort {
+        println!("could not run the test: {abort}");
+    }
+    println!("results: {}", report.dir.results().display());
+    println!("valid: {valid} (seed {})", config.seed);
+    if valid != Validity::Valid {
+        println!("reproduce: {}", config.reproduce());
+    }
+}
