@@ -1,1 +1,40 @@
-//! The broadcast algorithms of the course.
+//! The broadcast algorithms of the course ("Broadcast protocols" and "Broadcast ordering"),
+//! each a node of the `broadcast` workload, plus the machinery they share.
+//!
+//! | binary | module | guarantee |
+//! |---|---|---|
+//! | `broadcast-eager` | [`eager`] | reliable: everyone gets every message |
+//! | `broadcast-gossip` | [`gossip`] | reliable, cheaply: tree pushes + anti-entropy |
+//! | `broadcast-fifo` | [`fifo`] | FIFO: each origin's messages in the order sent |
+//! | `broadcast-causal` | [`causal`] | causal: happens-before respected (vector clocks) |
+//! | `broadcast-total-leader` | [`total_leader`] | total order, by a leader's sequence numbers |
+//! | `broadcast-total-lamport` | [`total_lamport`] | total order, by Lamport timestamps |
+//!
+//! Shared pieces, one purpose each:
+//!
+//! - [`service`]: the client side every node shares: `topology`, `read`, `broadcast`;
+//! - [`delivered`]: the delivered log that `read` shows, each value at most once;
+//! - [`link`]: reliable, batched links (retry until acknowledged, de-duplicate);
+//! - [`holdback`]: the hold-back queue of the ordered algorithms;
+//! - [`values`] and [`anti_entropy`]: message ids, digests and delta exchange (eager, gossip);
+//! - [`quorum`]: majority replication of each origin's log and recovery after a restart, the
+//!   crash-recovery layer under the four ordered algorithms;
+//! - [`seqset`]: sets of sequence numbers as ranges.
+
+pub mod anti_entropy;
+pub mod causal;
+pub mod delivered;
+pub mod eager;
+pub mod fifo;
+pub mod gossip;
+pub mod holdback;
+pub mod link;
+pub mod quorum;
+pub mod seqset;
+pub mod service;
+pub mod total_lamport;
+pub mod total_leader;
+pub mod values;
+
+pub use delivered::Delivered;
+pub use service::{Algorithm, Service};
