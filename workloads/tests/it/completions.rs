@@ -1,6 +1,7 @@
 //! Every workload's completions follow the ok / fail / info rules for every error code, for
 //! timeouts, and for replies that are of the wrong type or malformed.
 
+use proptest::prelude::*;
 use proto::{Body, ErrorCode, Payload};
 use serde_json::{Value, json};
 use workloads::{
@@ -390,5 +391,75 @@ fn handshake_and_final_reads() {
             expect_final.then(|| Op::new("read", Value::Null)),
             "{kind}"
         );
+    }
+}
+
+/// Any reply body: a type from those the protocol declares (or another), with fields of any
+/// JSON shape.
+fn reply_strategy() -> impl Strategy<Value = Value> {
+    let kinds = prop::sample::select(vec![
+        "echo_ok",
+        "generate_ok",
+        "broadcast_ok",
+        "read_ok",
+        "add_ok",
+        "write_ok",
+        "cas_ok",
+        "error",
+        "topology_ok",
+        "gossip",
+    ]);
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        (-1e6f64..1e6).prop_map(Value::from),
+        "[a-z ]{0,8}".prop_map(Value::from),
+    ];
+    let value = leaf.prop_recursive(2, 8, 3, |inner| {
+        prop::collection::vec(inner, 0..3).prop_map(Value::Array)
+    });
+    let field = prop::sample::select(vec!["echo", "id", "messages", "value", "code", "text", "x"]);
+    (kinds, prop::collection::btree_map(field, value, 0..4)).prop_map(|(kind, fields)| {
+        let mut body = serde_json::Map::new();
+        for (k, v) in fields {
+            body.insert(k.to_string(), v);
+        }
+        body.insert("type".into(), json!(kind));
+        body.insert("in_reply_to".into(), json!(0));
+        Value::Object(body)
+    })
+}
+
+proptest! {
+    #[test]
+    fn any_reply_gives_a_completion_and_only_the_expected_type_is_ok(reply in reply_strategy()) {
+        let expected_ok = |f: &str| match f {
+            "echo" => "echo_ok",
+            "generate" => "generate_ok",
+            "broadcast" => "broadcast_ok",
+            "read" => "read_ok",
+            "add" => "add_ok",
+            "write" => "write_ok",
+            _ => "cas_ok",
+        };
+        let body: Body = serde_json::from_value(reply.clone()).expect("every object with a type parses");
+        for (kind, op, idempotent) in ops() {
+            let c = make(kind).complete(&op, &body);
+            match c.outcome {
+                Outcome::Ok => {
+                    prop_assert_eq!(reply["type"].as_str(), Some(expected_ok(&op.f)), "{} {}", kind, op.f);
+                    prop_assert!(c.error.is_none());
+                }
+                Outcome::Fail => prop_assert!(c.error.is_some()),
+                Outcome::Info => {
+                    prop_assert!(c.error.is_some());
+                    prop_assert!(!idempotent, "{} {} is idempotent, never info", kind, op.f);
+                }
+            }
+            if c.outcome != Outcome::Ok {
+                prop_assert_eq!(&c.value, &op.value);
+            }
+        }
     }
 }
