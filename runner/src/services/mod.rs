@@ -15,7 +15,7 @@
 //! carries no `msg_id` is carried out but not answered: nobody waits for it. Replies sent to a
 //! service are ignored.
 
-mod kv;
+pub mod kv;
 pub mod lin_kv;
 pub mod lin_tso;
 pub mod lww_kv;
