@@ -36,9 +36,17 @@ pub enum ProblemKind {
     InputBacklog,
     /// The node wrote lines faster than the harness's flood limit.
     Flood,
+    /// The node answered none of the client requests sent to it.
+    Unresponsive,
 }
 
 impl ProblemKind {
+    /// True for a broken rule of the protocol, which makes the run invalid; false for a
+    /// warning (a flood may be a legitimate burst of retransmissions).
+    pub fn is_error(self) -> bool {
+        !matches!(self, ProblemKind::Flood)
+    }
+
     /// One sentence for people.
     pub fn describe(self) -> &'static str {
         match self {
@@ -57,6 +65,7 @@ impl ProblemKind {
             ProblemKind::Exited => "exited while the test was running",
             ProblemKind::InputBacklog => "did not read its input; messages to it were dropped",
             ProblemKind::Flood => "flooded its stdout",
+            ProblemKind::Unresponsive => "answered none of the client requests sent to it",
         }
     }
 }
@@ -66,6 +75,8 @@ impl ProblemKind {
 pub struct Problem {
     pub node: String,
     pub kind: ProblemKind,
+    /// False for warnings, which do not make the run invalid.
+    pub error: bool,
     pub description: &'static str,
     pub count: u64,
     /// When it was first seen, ms since the run started.
@@ -108,6 +119,7 @@ impl Problems {
                 Problem {
                     node: node.to_owned(),
                     kind,
+                    error: kind.is_error(),
                     description: kind.describe(),
                     count: 1,
                     first_at_ms: at as f64 / 1e6,

@@ -104,7 +104,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<u8> {
         valid = valid.merge(check.valid);
         object.insert("availability".into(), serde_json::to_value(&check)?);
     }
-    if !report.problems.is_empty() {
+    if report.problems.iter().any(|p| p.error) {
         valid = valid.merge(Validity::Invalid);
     }
     object.insert("problems".into(), serde_json::to_value(&report.problems)?);

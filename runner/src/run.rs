@@ -45,7 +45,7 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many messages may wait for a node that is not reading its input.
 pub const NODE_QUEUE: usize = 100_000;
 /// Lines per second above which a node is said to flood its stdout.
-pub const FLOOD_LINES_PER_SEC: u64 = 50_000;
+pub const FLOOD_LINES_PER_SEC: u64 = 10_000;
 /// The harness's own client id, for `init` and `topology`.
 pub const SETUP_CLIENT: &str = "c0";
 
@@ -144,6 +144,9 @@ struct NodeSlot {
     state: NodeState,
     window_start: u64,
     window_lines: u64,
+    /// Client requests sent to this node, and replies it sent to clients.
+    requests: u64,
+    replies: u64,
 }
 
 /// What a harness request (`init`, `topology`) was.
@@ -264,6 +267,8 @@ impl Router {
                 state: NodeState::Dead,
                 window_start: 0,
                 window_lines: 0,
+                requests: 0,
+                replies: 0,
             })
             .collect();
         let progress = Progress::new(config.progress, config.time_limit);
@@ -794,6 +799,7 @@ impl Router {
             self.on_setup_reply(node, at, in_reply_to, line);
             return;
         }
+        self.nodes[node].replies += 1;
         match self.clients.target(client_id, in_reply_to) {
             ReplyTarget::Completes(index) => {
                 let body = match proto::parse_line(line) {
@@ -878,6 +884,7 @@ impl Router {
                 payload: request,
             },
         );
+        self.nodes[node].requests += 1;
         self.client_send(now, node, &msg);
         self.schedule(
             now + CLIENT_TIMEOUT.as_nanos() as u64,
@@ -1091,6 +1098,19 @@ impl Router {
                             format!("no init_ok within {} s", INIT_TIMEOUT.as_secs())
                         });
                         if self.phase == Phase::Starting {
+                            // Every node still waiting has had the same time to answer.
+                            let waiting: Vec<String> = self
+                                .setups
+                                .values()
+                                .filter(|(_, _, s)| *s == Setup::Init)
+                                .map(|(n, _, _)| self.nodes[*n].id.clone())
+                                .collect();
+                            for other in waiting {
+                                self.problems
+                                    .record(&other, ProblemKind::NoInitOk, now, || {
+                                        format!("no init_ok within {} s", INIT_TIMEOUT.as_secs())
+                                    });
+                            }
                             self.abort = Some(format!(
                                 "{id} did not answer init within {} s",
                                 INIT_TIMEOUT.as_secs()
@@ -1326,6 +1346,16 @@ impl Router {
     }
 
     fn finish(&mut self) -> anyhow::Result<u8> {
+        let now = self.now();
+        for slot in &self.nodes {
+            if slot.requests > 0 && slot.replies == 0 {
+                let requests = slot.requests;
+                self.problems
+                    .record(&slot.id, ProblemKind::Unresponsive, now, || {
+                        format!("{requests} client requests, no reply")
+                    });
+            }
+        }
         let history = std::mem::replace(
             &mut self.history,
             HistoryWriter::create(&self.dir.dir.join(".history-closed"))?,

@@ -1,3 +1,5 @@
 //! Integration tests of the harness.
 
+mod bad_nodes;
+pub mod harness;
 mod pure;
