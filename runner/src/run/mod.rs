@@ -1,0 +1,427 @@
+//! `harness test`: the run itself.
+//!
+//! One thread, the router, owns everything that decides: the simulated network, the services,
+//! the clients, the nemesis schedule, the history and the journal. Node processes talk to it
+//! through their reader threads (lines, with the time they arrived) and their bounded writer
+//! queues. The router waits for the next line or the next timed event (a delivery, a client
+//! invoke or timeout, a fault, a phase change), whichever comes first, so it never blocks on a
+//! node.
+//!
+//! Phases: start every node and `init` it (10 s), send `topology`; run the workload and the
+//! nemesis for `--time-limit`; heal every fault; wait `--recovery-time`; one final op per node
+//! (retried until it succeeds or 5 s pass); stop every node (SIGKILL of its process group);
+//! check; write `results.json`; print the summary.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::{Duration, Instant};
+
+use ::nodes::{Effect, Runtime};
+use anyhow::Context;
+use checker::{ErrorInfo, EventType, NetEventKind, Process};
+use crossbeam_channel::{Receiver, Sender};
+use nix::sys::signal::Signal;
+use proto::{Body, Message, Payload, parse_header};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+use workloads::{CLIENT_TIMEOUT, Completion, Op, Outcome, Workload};
+
+use crate::clients::{Clients, ReplyTarget};
+use crate::config::TestConfig;
+use crate::nemesis::{self, Action as NemesisAction, NemesisOptions, ScheduledAction};
+use crate::net::{Endpoint, Fate, Latency, Network};
+use crate::problems::{ProblemKind, Problems};
+use crate::process::{Launcher, NodeOutput, NodeProcess, QueueError};
+use crate::progress::Progress;
+use crate::record::{HistoryWriter, Journal, OpEvent};
+use crate::results::{self, RunReport};
+use crate::services;
+use crate::store::RunDir;
+
+mod cluster;
+mod faults;
+mod hosting;
+mod ops;
+mod phases;
+
+/// How long a node has to answer `init` (and `topology`).
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many messages may wait for a node that is not reading its input.
+pub const NODE_QUEUE: usize = 100_000;
+/// Lines per second above which a node is said to flood its stdout.
+pub const FLOOD_LINES_PER_SEC: u64 = 10_000;
+/// The harness's own client id, for `init` and `topology`.
+pub const SETUP_CLIENT: &str = "c0";
+
+/// Where a message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dest {
+    Node(usize),
+    Service(usize),
+    Client,
+}
+
+impl Dest {
+    fn endpoint(self) -> Endpoint {
+        match self {
+            Dest::Node(i) => Endpoint::Node(i),
+            Dest::Service(_) => Endpoint::Service,
+            Dest::Client => Endpoint::Client,
+        }
+    }
+}
+
+/// Something that happens at a time.
+#[derive(Debug)]
+enum Timed {
+    /// Deliver a message (the whole line) that was put on the wire.
+    Deliver {
+        id: u64,
+        src: Box<str>,
+        dest: Dest,
+        dest_name: Box<str>,
+        line: String,
+    },
+    /// The next client op is due (the `--rate` schedule).
+    Invoke,
+    /// A client's op has waited [`CLIENT_TIMEOUT`].
+    ClientTimeout { client: usize, seq: u64 },
+    /// A final op is retried after a failure.
+    RetryFinal { client: usize },
+    /// The next nemesis action.
+    Nemesis(usize),
+    /// A node's `init` (or `topology`) went unanswered.
+    SetupTimeout {
+        node: usize,
+        incarnation: u32,
+        msg_id: u64,
+    },
+    /// The workload's time is up: heal and wait for recovery.
+    EndWorkload,
+    /// Recovery is over: the final ops.
+    FinalOps,
+    /// Give up on final ops still outstanding.
+    FinalDeadline,
+}
+
+#[derive(Debug)]
+struct Scheduled {
+    at: u64,
+    seq: u64,
+    what: Timed,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// The lifecycle of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeState {
+    /// Started; `init` sent, not yet answered.
+    Starting,
+    Up,
+    Paused,
+    /// Killed by the nemesis.
+    Killed,
+    /// Exited by itself, or never answered init.
+    Dead,
+}
+
+struct NodeSlot {
+    id: String,
+    process: Option<NodeProcess>,
+    incarnation: u32,
+    state: NodeState,
+    window_start: u64,
+    window_lines: u64,
+    /// Client requests sent to this node, and replies it sent to clients.
+    requests: u64,
+    replies: u64,
+}
+
+/// What a harness request (`init`, `topology`) was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    Init,
+    Topology,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for every node's `init_ok` / `topology_ok`.
+    Starting,
+    Workload,
+    /// No final ops: waiting for the ops still in flight to end.
+    Draining,
+    Recovery,
+    Final,
+    Done,
+}
+
+/// The router and everything it owns.
+pub struct Router {
+    config: TestConfig,
+    start: Instant,
+    dir: RunDir,
+    launcher: Launcher,
+    outputs_tx: Sender<NodeOutput>,
+    outputs: Receiver<NodeOutput>,
+    interrupts: Receiver<i32>,
+    nodes: Vec<NodeSlot>,
+    services: Vec<(String, Runtime<services::Service>)>,
+    network: Network,
+    timers: BinaryHeap<Reverse<Scheduled>>,
+    timer_seq: u64,
+    next_message: u64,
+    next_setup_msg: u64,
+    setups: FxHashMap<u64, (usize, u32, Setup)>,
+    journal: Journal,
+    history: HistoryWriter,
+    problems: Problems,
+    net_stats: crate::interim::NetStats,
+    workload: Box<dyn Workload>,
+    rng: ChaCha8Rng,
+    clients: Clients,
+    owed_invoke: bool,
+    plan: Vec<ScheduledAction>,
+    active_faults: Vec<String>,
+    phase: Phase,
+    workload_start: u64,
+    abort: Option<String>,
+    interrupted: bool,
+    progress: Progress,
+    counts: results::OpCounts,
+}
+
+/// Run a test to the end and return the process exit code.
+pub fn run_test(config: TestConfig) -> anyhow::Result<u8> {
+    let dir = RunDir::create(&config.store, config.workload.name())
+        .with_context(|| format!("creating the store folder under {}", config.store.display()))?;
+    println!(
+        "harness test -w {} with {} node(s), seed {}; files in {}",
+        config.workload,
+        config.node_ids.len(),
+        config.seed,
+        dir.dir.display()
+    );
+    let mut router = Router::new(config, dir)?;
+    router.run()
+}
+
+impl Router {
+    fn new(config: TestConfig, dir: RunDir) -> anyhow::Result<Self> {
+        let start = Instant::now();
+        let (outputs_tx, outputs) = crossbeam_channel::bounded(65_536);
+        let (interrupt_tx, interrupts) = crossbeam_channel::bounded(4);
+        install_signal_handlers(interrupt_tx)?;
+        let launcher = Launcher {
+            bin: config.bin.clone(),
+            args: config.args.clone(),
+            log_dir: dir.node_logs(),
+            log_stderr: config.log_stderr,
+            queue_len: NODE_QUEUE,
+            start,
+            seed: config.seed,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let network = Network::new(
+            &config.node_ids,
+            Latency::new(config.latency_dist, config.latency),
+            config.seed,
+        );
+        let plan = nemesis::plan(
+            &NemesisOptions::new(
+                config.faults.clone(),
+                config.nemesis_interval,
+                config.time_limit,
+            ),
+            &config.node_ids,
+            config.seed,
+        )?;
+        let services = services::NAMES
+            .iter()
+            .map(|name| {
+                let service = services::service(name).expect("a known service");
+                ((*name).to_owned(), Runtime::new(service, rng.random(), 1))
+            })
+            .collect();
+        let workload = workloads::workload(config.workload, &config.workload_options);
+        let clients = Clients::new(config.clients, config.node_ids.len());
+        let nodes = config
+            .node_ids
+            .iter()
+            .map(|id| NodeSlot {
+                id: id.clone(),
+                process: None,
+                incarnation: 0,
+                state: NodeState::Dead,
+                window_start: 0,
+                window_lines: 0,
+                requests: 0,
+                replies: 0,
+            })
+            .collect();
+        let progress = Progress::new(config.progress, config.time_limit);
+        Ok(Router {
+            journal: Journal::create(&dir.messages())?,
+            history: HistoryWriter::create(&dir.history())?,
+            launcher,
+            outputs_tx,
+            outputs,
+            interrupts,
+            nodes,
+            services,
+            network,
+            timers: BinaryHeap::new(),
+            timer_seq: 0,
+            next_message: 0,
+            next_setup_msg: 1,
+            setups: FxHashMap::default(),
+            problems: Problems::default(),
+            net_stats: crate::interim::NetStats::default(),
+            workload,
+            rng,
+            clients,
+            owed_invoke: false,
+            plan,
+            active_faults: Vec::new(),
+            phase: Phase::Starting,
+            workload_start: 0,
+            abort: None,
+            interrupted: false,
+            progress,
+            counts: results::OpCounts::default(),
+            config,
+            start,
+            dir,
+        })
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    fn schedule(&mut self, at: u64, what: Timed) {
+        self.timer_seq += 1;
+        self.timers.push(Reverse(Scheduled {
+            at,
+            seq: self.timer_seq,
+            what,
+        }));
+    }
+
+    fn run(&mut self) -> anyhow::Result<u8> {
+        // Start every node and initialise the services.
+        for name in services::NAMES {
+            self.init_service(name);
+        }
+        for node in 0..self.nodes.len() {
+            if let Err(err) = self.start_node(node) {
+                self.stop_all();
+                anyhow::bail!("{err}");
+            }
+        }
+        self.event_loop();
+        self.stop_all();
+        self.finish()
+    }
+
+    fn event_loop(&mut self) {
+        let mut last_flush = 0u64;
+        while self.phase != Phase::Done {
+            let now = self.now();
+            // Timed events that are due, in time order.
+            while let Some(Reverse(next)) = self.timers.peek() {
+                if next.at > now {
+                    break;
+                }
+                let Reverse(item) = self.timers.pop().expect("peeked");
+                self.on_timed(item.at, item.what);
+                if self.phase == Phase::Done {
+                    return;
+                }
+            }
+            self.run_services(now);
+            if now >= last_flush + 100_000_000 {
+                last_flush = now;
+                self.journal.flush();
+                self.progress.update(
+                    Duration::from_nanos(now),
+                    &self.counts,
+                    self.net_stats.all_sends(),
+                    &self.active_faults,
+                );
+            }
+            let next_timer = self.timers.peek().map(|Reverse(s)| s.at);
+            let next_service = self.next_service_deadline();
+            let wake = [next_timer, next_service, Some(last_flush + 100_000_000)]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(now + 100_000_000);
+            let deadline = self.start + Duration::from_nanos(wake);
+            crossbeam_channel::select! {
+                recv(self.outputs) -> output => {
+                    if let Ok(output) = output {
+                        self.on_output(output);
+                        // Drain what else is ready before looking at timers again.
+                        for _ in 0..256 {
+                            match self.outputs.try_recv() {
+                                Ok(output) => self.on_output(output),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                }
+                recv(self.interrupts) -> signal => {
+                    let signal = signal.unwrap_or(2);
+                    self.interrupted = true;
+                    self.abort = Some(format!("interrupted by signal {signal}"));
+                    self.phase = Phase::Done;
+                }
+                default(deadline.saturating_duration_since(Instant::now())) => {}
+            }
+        }
+    }
+}
+
+/// `n12` -> 12.
+fn node_index(id: &str) -> Option<usize> {
+    let digits = id.strip_prefix('n')?;
+    if digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+fn install_signal_handlers(tx: Sender<i32>) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .context("installing signal handlers")?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if tx.send(signal).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok(())
+}

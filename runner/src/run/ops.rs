@@ -1,0 +1,198 @@
+//! Client operations: invoking, matching replies, timeouts, and the final ops.
+
+use super::*;
+
+impl Router {
+    pub(super) fn on_client_reply(
+        &mut self,
+        node: usize,
+        at: u64,
+        client_id: &str,
+        in_reply_to: Option<u64>,
+        line: &str,
+    ) {
+        let node_id = self.nodes[node].id.clone();
+        if client_id == SETUP_CLIENT {
+            self.on_setup_reply(node, at, in_reply_to, line);
+            return;
+        }
+        self.nodes[node].replies += 1;
+        match self.clients.target(client_id, in_reply_to) {
+            ReplyTarget::Completes(index) => {
+                let body = match proto::parse_line(line) {
+                    Ok(msg) => msg.body,
+                    Err(err) => {
+                        self.problems
+                            .record(&node_id, ProblemKind::MalformedLine, at, || {
+                                format!("{}: {}", err.reason, line)
+                            });
+                        return;
+                    }
+                };
+                let op = match self.clients.clients[index].state {
+                    crate::clients::ClientState::Busy { ref op, .. } => op.clone(),
+                    _ => return,
+                };
+                let completion = self.workload.complete(&op, &body);
+                if completion
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| e.name == workloads::MALFORMED_REPLY)
+                {
+                    self.problems
+                        .record(&node_id, ProblemKind::BadReply, at, || {
+                            format!(
+                                "{}: {}",
+                                completion
+                                    .error
+                                    .as_ref()
+                                    .map(|e| e.text.as_str())
+                                    .unwrap_or(""),
+                                line
+                            )
+                        });
+                }
+                self.complete_op(index, at, &op, completion);
+            }
+            ReplyTarget::Duplicate => {
+                self.problems
+                    .record(&node_id, ProblemKind::DuplicateReply, at, || {
+                        line.to_owned()
+                    })
+            }
+            ReplyTarget::Late => {}
+            ReplyTarget::Nobody => {
+                self.problems
+                    .record(&node_id, ProblemKind::ReplyToNobody, at, || line.to_owned())
+            }
+        }
+    }
+
+    pub(super) fn invoke(&mut self, index: usize, op: Op) {
+        let now = self.now();
+        let client = &self.clients.clients[index];
+        let (process, node, is_final) = (client.process, client.node, client.is_final);
+        let request = match self.workload.request(&op) {
+            Ok(request) => request,
+            Err(err) => {
+                tracing::error!("workload made an op it cannot send: {err}");
+                return;
+            }
+        };
+        let (msg_id, seq) = self.clients.invoke(index, op.clone());
+        let node_id = self.nodes[node].id.clone();
+        self.history.append(OpEvent {
+            time: now,
+            process: Process::Client(process),
+            node: Some(&node_id),
+            kind: EventType::Invoke,
+            f: &op.f,
+            value: op.value.clone(),
+            error: None,
+            is_final,
+        });
+        self.counts.invoked += 1;
+        let msg = Message::new(
+            self.clients.clients[index].id.clone(),
+            node_id,
+            Body {
+                msg_id: Some(msg_id),
+                in_reply_to: None,
+                payload: request,
+            },
+        );
+        self.nodes[node].requests += 1;
+        self.client_send(now, node, &msg);
+        self.schedule(
+            now + CLIENT_TIMEOUT.as_nanos() as u64,
+            Timed::ClientTimeout { client: index, seq },
+        );
+    }
+
+    pub(super) fn complete_op(&mut self, index: usize, at: u64, op: &Op, completion: Completion) {
+        let client = &self.clients.clients[index];
+        let (process, node, is_final) = (client.process, client.node, client.is_final);
+        let node_id = self.nodes[node].id.clone();
+        let kind = match completion.outcome {
+            Outcome::Ok => EventType::Ok,
+            Outcome::Fail => EventType::Fail,
+            Outcome::Info => EventType::Info,
+        };
+        self.counts.record(completion.outcome);
+        self.history.append(OpEvent {
+            time: at,
+            process: Process::Client(process),
+            node: Some(&node_id),
+            kind,
+            f: &op.f,
+            value: completion.value.clone(),
+            error: completion.error.as_ref().map(|e| ErrorInfo {
+                code: e.code,
+                name: e.name.clone(),
+                text: e.text.clone(),
+            }),
+            is_final,
+        });
+        self.clients.complete(index, &completion);
+        if is_final {
+            if completion.outcome == Outcome::Fail && at < self.final_deadline() {
+                self.schedule(at + 100_000_000, Timed::RetryFinal { client: index });
+            } else {
+                self.clients.clients[index].state = crate::clients::ClientState::Done;
+                self.check_final_done();
+            }
+        } else if self.phase == Phase::Draining {
+            self.check_drained();
+        } else if self.phase == Phase::Workload && self.owed_invoke {
+            self.owed_invoke = false;
+            let op = self.workload.next_op(&mut self.rng);
+            self.invoke(index, op);
+        }
+    }
+
+    pub(super) fn final_deadline(&self) -> u64 {
+        (self.config.time_limit + self.config.recovery_time + CLIENT_TIMEOUT).as_nanos() as u64
+    }
+
+    pub(super) fn check_drained(&mut self) {
+        if self.phase == Phase::Draining && !self.clients.any_busy() {
+            self.phase = Phase::Done;
+        }
+    }
+
+    pub(super) fn check_final_done(&mut self) {
+        if self.phase == Phase::Final
+            && self
+                .clients
+                .clients
+                .iter()
+                .filter(|c| c.is_final)
+                .all(|c| matches!(c.state, crate::clients::ClientState::Done))
+        {
+            self.phase = Phase::Done;
+        }
+    }
+
+    pub(super) fn begin_final(&mut self, at: u64) {
+        self.phase = Phase::Final;
+        let Some(_) = self.workload.final_op() else {
+            self.phase = Phase::Done;
+            return;
+        };
+        for node in 0..self.nodes.len() {
+            let index = self.clients.add_final(node);
+            let op = self.workload.final_op().expect("checked");
+            self.invoke(index, op);
+        }
+        // Retries of failed final ops stop at the final deadline; an op invoked just before
+        // it still gets its full client timeout.
+        let deadline = self.final_deadline().max(at) + CLIENT_TIMEOUT.as_nanos() as u64;
+        self.schedule(deadline + 1_000_000_000, Timed::FinalDeadline);
+    }
+
+    pub(super) fn next_gap(&mut self) -> u64 {
+        // Jepsen's stagger: uniform in [0, 2/rate], so the mean rate is `rate`.
+        let mean = 1e9 / self.config.rate;
+        (self.rng.random::<f64>() * 2.0 * mean) as u64
+    }
+}

@@ -1,0 +1,249 @@
+//! The phases of a run: setup replies, the start of the workload, timed events, the end.
+
+use super::*;
+
+impl Router {
+    pub(super) fn on_setup_reply(
+        &mut self,
+        node: usize,
+        at: u64,
+        in_reply_to: Option<u64>,
+        line: &str,
+    ) {
+        let node_id = self.nodes[node].id.clone();
+        let Some((target, incarnation, setup)) = in_reply_to.and_then(|r| self.setups.remove(&r))
+        else {
+            self.problems
+                .record(&node_id, ProblemKind::ReplyToNobody, at, || line.to_owned());
+            return;
+        };
+        if target != node || incarnation != self.nodes[node].incarnation {
+            return;
+        }
+        let kind = proto::parse_line(line)
+            .map(|m| m.body.kind().to_owned())
+            .unwrap_or_default();
+        match setup {
+            Setup::Init => {
+                if kind != "init_ok" {
+                    self.problems
+                        .record(&node_id, ProblemKind::BadInitReply, at, || line.to_owned());
+                }
+                if self.nodes[node].state == NodeState::Starting {
+                    self.nodes[node].state = NodeState::Up;
+                }
+                if self.workload.sends_topology() {
+                    let topology =
+                        workloads::topology::build(self.config.topology, &self.config.node_ids);
+                    self.send_setup(
+                        node,
+                        incarnation,
+                        Setup::Topology,
+                        Payload::Topology { topology },
+                    );
+                }
+            }
+            Setup::Topology => {
+                if kind != "topology_ok" {
+                    self.problems
+                        .record(&node_id, ProblemKind::BadTopologyReply, at, || {
+                            line.to_owned()
+                        });
+                }
+            }
+        }
+        if self.phase == Phase::Starting && self.setups.is_empty() {
+            self.begin_workload();
+        }
+    }
+
+    pub(super) fn begin_workload(&mut self) {
+        let now = self.now();
+        self.phase = Phase::Workload;
+        self.progress.begin(self.config.time_limit);
+        // Times are relative to the workload's start from here on.
+        let base = now;
+        let limit = self.config.time_limit.as_nanos() as u64;
+        for i in 0..self.plan.len() {
+            let at = base + self.plan[i].at.as_nanos() as u64;
+            self.schedule(at, Timed::Nemesis(i));
+        }
+        self.workload_start = base;
+        if self.config.rate > 0.0 {
+            let gap = self.next_gap();
+            self.schedule(base + gap, Timed::Invoke);
+        }
+        self.schedule(base + limit, Timed::EndWorkload);
+    }
+
+    pub(super) fn on_timed(&mut self, at: u64, what: Timed) {
+        match what {
+            Timed::Deliver {
+                id,
+                src,
+                dest,
+                dest_name,
+                line,
+            } => self.deliver(at, id, &src, dest, &dest_name, line),
+            Timed::Invoke => {
+                if self.phase != Phase::Workload {
+                    return;
+                }
+                let idle: Vec<usize> = self.clients.idle().collect();
+                if idle.is_empty() {
+                    // Every client is busy: the next one to finish invokes at once.
+                    self.owed_invoke = true;
+                } else {
+                    let index = idle[self.rng.random_range(0..idle.len())];
+                    let op = self.workload.next_op(&mut self.rng);
+                    self.invoke(index, op);
+                }
+                let gap = self.next_gap();
+                self.schedule(at + gap, Timed::Invoke);
+            }
+            Timed::ClientTimeout { client, seq } => {
+                let Some(op) = self.clients.busy_with(client, seq).cloned() else {
+                    return;
+                };
+                let completion = self.workload.timeout(&op);
+                let now = self.now();
+                self.complete_op(client, now, &op, completion);
+            }
+            Timed::RetryFinal { client } => {
+                if self.phase == Phase::Final
+                    && let Some(op) = self.workload.final_op()
+                {
+                    self.invoke(client, op);
+                }
+            }
+            Timed::Nemesis(i) => {
+                if self.phase == Phase::Workload {
+                    let action = self.plan[i].action.clone();
+                    self.apply_fault(&action);
+                }
+            }
+            Timed::SetupTimeout {
+                node,
+                incarnation,
+                msg_id,
+            } => {
+                let Some((_, _, setup)) = self.setups.remove(&msg_id) else {
+                    return;
+                };
+                if self.nodes[node].incarnation != incarnation {
+                    return;
+                }
+                let now = self.now();
+                let id = self.nodes[node].id.clone();
+                match setup {
+                    Setup::Init => {
+                        self.problems.record(&id, ProblemKind::NoInitOk, now, || {
+                            format!("no init_ok within {} s", INIT_TIMEOUT.as_secs())
+                        });
+                        if self.phase == Phase::Starting {
+                            // Every node still waiting has had the same time to answer.
+                            let waiting: Vec<String> = self
+                                .setups
+                                .values()
+                                .filter(|(_, _, s)| *s == Setup::Init)
+                                .map(|(n, _, _)| self.nodes[*n].id.clone())
+                                .collect();
+                            for other in waiting {
+                                self.problems
+                                    .record(&other, ProblemKind::NoInitOk, now, || {
+                                        format!("no init_ok within {} s", INIT_TIMEOUT.as_secs())
+                                    });
+                            }
+                            self.abort = Some(format!(
+                                "{id} did not answer init within {} s",
+                                INIT_TIMEOUT.as_secs()
+                            ));
+                            self.phase = Phase::Done;
+                            return;
+                        }
+                        // A restarted node that never came up stays down.
+                        self.nodes[node].state = NodeState::Dead;
+                        if let Some(mut process) = self.nodes[node].process.take() {
+                            process.kill();
+                        }
+                    }
+                    Setup::Topology => {
+                        self.problems
+                            .record(&id, ProblemKind::BadTopologyReply, now, || {
+                                format!("no topology_ok within {} s", INIT_TIMEOUT.as_secs())
+                            });
+                    }
+                }
+                if self.phase == Phase::Starting && self.setups.is_empty() {
+                    self.begin_workload();
+                }
+            }
+            Timed::EndWorkload => {
+                if self.workload.final_op().is_none() {
+                    // Nothing to read at the end: stop once the ops in flight are over.
+                    self.phase = Phase::Draining;
+                    self.check_drained();
+                    let limit = CLIENT_TIMEOUT.as_nanos() as u64 + 1_000_000_000;
+                    self.schedule(at + limit, Timed::FinalDeadline);
+                    return;
+                }
+                self.phase = Phase::Recovery;
+                self.heal_everything();
+                let recovery = self.config.recovery_time.as_nanos() as u64;
+                self.schedule(at + recovery, Timed::FinalOps);
+            }
+            Timed::FinalOps => self.begin_final(at),
+            Timed::FinalDeadline => {
+                if matches!(self.phase, Phase::Final | Phase::Draining) {
+                    self.phase = Phase::Done;
+                }
+            }
+        }
+    }
+
+    pub(super) fn stop_all(&mut self) {
+        self.phase = Phase::Done;
+        for slot in &mut self.nodes {
+            if let Some(mut process) = slot.process.take() {
+                process.kill();
+            }
+        }
+        self.progress.finish();
+    }
+
+    pub(super) fn finish(&mut self) -> anyhow::Result<u8> {
+        let now = self.now();
+        for slot in &self.nodes {
+            if slot.requests > 0 && slot.replies == 0 {
+                let requests = slot.requests;
+                self.problems
+                    .record(&slot.id, ProblemKind::Unresponsive, now, || {
+                        format!("{requests} client requests, no reply")
+                    });
+            }
+        }
+        let history = std::mem::replace(
+            &mut self.history,
+            HistoryWriter::create(&self.dir.dir.join(".history-closed"))?,
+        );
+        let _ = std::fs::remove_file(self.dir.dir.join(".history-closed"));
+        let events = history.finish().context("writing history.jsonl")?;
+        let journal = std::mem::replace(
+            &mut self.journal,
+            Journal::create(&self.dir.dir.join(".messages-closed"))?,
+        );
+        let _ = std::fs::remove_file(self.dir.dir.join(".messages-closed"));
+        journal.finish().context("writing messages.jsonl")?;
+        let report = RunReport {
+            config: &self.config,
+            dir: &self.dir,
+            events: &events,
+            net: &self.net_stats,
+            problems: self.problems.list(),
+            abort: self.abort.clone(),
+            interrupted: self.interrupted,
+            duration: self.start.elapsed(),
+        };
+        results::write_and_summarise(&report)
+    }
+}
