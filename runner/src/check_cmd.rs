@@ -1,1 +1,452 @@
 //! `harness check`: check a recorded history from the command line.
+//!
+//! The history is this project's `history.jsonl`, a Jepsen/Knossos EDN file or a Porcupine
+//! key-value log (`--format`, detected when absent). With `--workload` (or when the ops show
+//! one: broadcasts, generates, echoes, adds) it runs that workload's checkers as `harness
+//! test` does; otherwise it checks linearizability against `--model` (detected from the ops
+//! when absent). It prints the semantics it used, the verdict and its explanation, and exits
+//! 0 valid, 1 invalid, 2 unknown.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use checker::formats::{Format, read_history};
+use checker::lin::{LinOptions, ModelKind, NilRead, check_linearizable};
+use checker::ordering::OrderingMode;
+use checker::{Event, RunCheckOptions, Validity, check_run};
+
+/// Input formats of `--format`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatArg {
+    /// This project's history.jsonl.
+    Jsonl,
+    /// Jepsen/Knossos EDN.
+    Edn,
+    /// Porcupine's key-value logs (get / put / append, initial value "").
+    PorcupineKv,
+}
+
+/// Models of `--model`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelArg {
+    Register,
+    CasRegister,
+    Kv,
+    MultiRegister,
+    Mutex,
+}
+
+/// Meanings of a `null` read (`--nil-read`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NilReadArg {
+    /// The value is unknown: it matches any state (Knossos histories).
+    Unknown,
+    /// The key had no value (lin-kv histories recorded by `harness test`).
+    Absent,
+}
+
+/// Orders of `--ordering`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderingArg {
+    Fifo,
+    Causal,
+    Total,
+}
+
+/// Workloads of `--workload`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkloadArg {
+    Echo,
+    UniqueIds,
+    Broadcast,
+    GCounter,
+    LinKv,
+}
+
+impl WorkloadArg {
+    fn name(self) -> &'static str {
+        match self {
+            WorkloadArg::Echo => "echo",
+            WorkloadArg::UniqueIds => "unique-ids",
+            WorkloadArg::Broadcast => "broadcast",
+            WorkloadArg::GCounter => "g-counter",
+            WorkloadArg::LinKv => "lin-kv",
+        }
+    }
+}
+
+/// `harness check FILE [--model M] [--format F] [--initial JSON] [--nil-read N] ...`
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// The history: a history.jsonl, a Jepsen/Knossos EDN file or a Porcupine key-value log.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Check linearizability against this model [default: detected from the ops].
+    #[arg(long, value_enum)]
+    pub model: Option<ModelArg>,
+    /// The file's format [default: detected from its first lines].
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// The initial value, as JSON: of the register, of every key (kv), of every register or
+    /// of each named one (multi-register, an object), `true` for a mutex that starts held
+    /// [default: absent; porcupine-kv: ""].
+    #[arg(long, value_name = "JSON")]
+    pub initial: Option<String>,
+    /// What a read of null means.
+    #[arg(long, value_enum, default_value_t = NilReadArg::Absent)]
+    pub nil_read: NilReadArg,
+    /// Run this workload's checkers, as `harness test` does [default: detected from the ops].
+    #[arg(long, value_enum)]
+    pub workload: Option<WorkloadArg>,
+    /// With the broadcast workload, also check the delivery order.
+    #[arg(long, value_enum)]
+    pub ordering: Option<OrderingArg>,
+    /// Give up with verdict unknown after this many seconds of linearizability search.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub time_limit: f64,
+    /// Give up with verdict unknown past this much search memory.
+    #[arg(long, value_name = "MIB")]
+    pub memory_limit: Option<u64>,
+    /// Print the result as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Check the history, print the semantics, verdict and explanation on stdout, and return
+/// the exit code: 0 valid, 1 invalid, 2 unknown. Errors reading the input (file, line,
+/// reason) or bad flags are `Err`.
+pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    run_to(args, &mut out)
+}
+
+/// [`run`], printing to `out`.
+pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
+    if !(args.time_limit > 0.0 && args.time_limit.is_finite()) {
+        bail!(
+            "--time-limit must be a positive number of seconds, not {}",
+            args.time_limit
+        );
+    }
+    let format = args.format.map(|f| match f {
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Edn => Format::Edn,
+        FormatArg::PorcupineKv => Format::PorcupineKv,
+    });
+    let (format, events) = read_history(&args.file, format)?;
+    writeln!(
+        out,
+        "history: {} ({} format, {} events)",
+        args.file.display(),
+        format.name(),
+        events.len()
+    )?;
+    let workload = match (args.workload, args.model) {
+        (Some(w), Some(_)) if w != WorkloadArg::LinKv => {
+            bail!(
+                "--model applies to linearizability checks, not to the {} workload",
+                w.name()
+            )
+        }
+        (Some(w), _) => Some(w),
+        (None, Some(_)) => None,
+        (None, None) if format == Format::Jsonl => detect_workload(&events),
+        (None, None) => None,
+    };
+    if args.ordering.is_some() && workload != Some(WorkloadArg::Broadcast) {
+        bail!("--ordering applies to the broadcast workload only");
+    }
+    let validity = match workload {
+        Some(w) if w != WorkloadArg::LinKv => check_workload(args, w, &events, out)?,
+        _ => check_lin(
+            args,
+            format,
+            workload == Some(WorkloadArg::LinKv),
+            &events,
+            out,
+        )?,
+    };
+    Ok(validity.exit_code())
+}
+
+/// The workload a history.jsonl's ops show, unless they are reads, writes and cas only.
+fn detect_workload(events: &[Event]) -> Option<WorkloadArg> {
+    events
+        .iter()
+        .filter(|e| !e.process.is_nemesis())
+        .find_map(|e| match e.f.as_str() {
+            "broadcast" => Some(WorkloadArg::Broadcast),
+            "generate" => Some(WorkloadArg::UniqueIds),
+            "echo" => Some(WorkloadArg::Echo),
+            "add" => Some(WorkloadArg::GCounter),
+            _ => None,
+        })
+}
+
+fn workload_semantics(w: WorkloadArg, ordering: Option<OrderingMode>) -> String {
+    let base = match w {
+        WorkloadArg::Echo => "every ok echo returns what was sent; unknown when none completed".to_owned(),
+        WorkloadArg::UniqueIds => "no id is returned by two ok generates; unknown when none completed".to_owned(),
+        WorkloadArg::GCounter => {
+            "every final read is the sum of the ok adds plus any subset of the indefinite ones (failed adds did not happen)"
+                .to_owned()
+        }
+        WorkloadArg::Broadcast => "set-full with Jepsen's definitions (stable, lost, never read, stale, latencies in ms); \
+             a value twice in one read, or read before any broadcast of it, is invalid"
+            .to_owned(),
+        WorkloadArg::LinKv => String::new(),
+    };
+    match ordering {
+        None => base,
+        Some(mode) => format!(
+            "{base}; ordering {}: no duplicates, a node's later reads extend its earlier ones (per incarnation: a kill or restart begins a new one), {}",
+            mode.name(),
+            match mode {
+                OrderingMode::Fifo =>
+                    "and same-origin broadcasts acknowledged before another's invocation are delivered before it",
+                OrderingMode::Causal => {
+                    "and happens-before (same origin acknowledged before invocation, or read at the origin before invocation, transitively) is respected"
+                }
+                OrderingMode::Total => "and every read is a prefix of one common order",
+            }
+        ),
+    }
+}
+
+fn check_workload(
+    args: &CheckArgs,
+    w: WorkloadArg,
+    events: &[Event],
+    out: &mut dyn Write,
+) -> anyhow::Result<Validity> {
+    let ordering = args.ordering.map(|o| match o {
+        OrderingArg::Fifo => OrderingMode::Fifo,
+        OrderingArg::Causal => OrderingMode::Causal,
+        OrderingArg::Total => OrderingMode::Total,
+    });
+    let opts = RunCheckOptions {
+        ordering,
+        time_limit: Some(Duration::from_secs_f64(args.time_limit)),
+        memory_limit: args.memory_limit.map(|m| m << 20),
+        net: None,
+    };
+    let results = check_run(w.name(), events, &opts);
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&results)?)?;
+        return Ok(results.valid);
+    }
+    writeln!(
+        out,
+        "check: the {} workload's checkers{}",
+        w.name(),
+        ordering.map_or(String::new(), |m| format!(" and {} order", m.name()))
+    )?;
+    writeln!(out, "semantics: {}", workload_semantics(w, ordering))?;
+    write!(out, "{results}")?;
+    Ok(results.valid)
+}
+
+fn check_lin(
+    args: &CheckArgs,
+    format: Format,
+    lin_kv: bool,
+    events: &[Event],
+    out: &mut dyn Write,
+) -> anyhow::Result<Validity> {
+    let (model, detected) = match args.model {
+        Some(m) => (
+            match m {
+                ModelArg::Register => ModelKind::Register,
+                ModelArg::CasRegister => ModelKind::CasRegister,
+                ModelArg::Kv => ModelKind::Kv,
+                ModelArg::MultiRegister => ModelKind::MultiRegister,
+                ModelArg::Mutex => ModelKind::Mutex,
+            },
+            false,
+        ),
+        None if lin_kv || format == Format::PorcupineKv => (ModelKind::Kv, false),
+        None => (ModelKind::detect(events), true),
+    };
+    let mut opts = LinOptions::new(model);
+    opts.initial = match &args.initial {
+        Some(text) => Some(
+            serde_json::from_str(text)
+                .with_context(|| format!("--initial {text:?} is not JSON"))?,
+        ),
+        None if format == Format::PorcupineKv => Some(serde_json::Value::String(String::new())),
+        None => None,
+    };
+    opts.nil_read = match args.nil_read {
+        NilReadArg::Unknown => NilRead::Unknown,
+        NilReadArg::Absent => NilRead::Absent,
+    };
+    opts.time_limit = Some(Duration::from_secs_f64(args.time_limit));
+    opts.memory_limit = args.memory_limit.map(|m| m << 20);
+    let result =
+        check_linearizable(events, &opts).with_context(|| format!("{}", args.file.display()))?;
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
+        return Ok(result.valid);
+    }
+    writeln!(
+        out,
+        "check: linearizability, model {}{}",
+        model.name(),
+        if detected {
+            " (detected from the ops; --model to choose)"
+        } else {
+            ""
+        }
+    )?;
+    write!(out, "{result}")?;
+    writeln!(out, "valid: {}", result.valid)?;
+    Ok(result.valid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::path::Path;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        check: CheckArgs,
+    }
+
+    fn args(list: &[&str]) -> CheckArgs {
+        let mut argv = vec!["harness-check"];
+        argv.extend_from_slice(list);
+        Cli::parse_from(argv).check
+    }
+
+    fn temp_file(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("check-cmd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn run_text(list: &[&str]) -> (anyhow::Result<u8>, String) {
+        let mut out = Vec::new();
+        let code = run_to(&args(list), &mut out);
+        (code, String::from_utf8(out).unwrap())
+    }
+
+    const STALE_READ: &str = r#"{"index":0,"time":1,"process":0,"node":"n0","type":"invoke","f":"write","value":["x",1]}
+{"index":1,"time":2,"process":0,"node":"n0","type":"ok","f":"write","value":["x",1]}
+{"index":2,"time":3,"process":1,"node":"n1","type":"invoke","f":"read","value":["x",null]}
+{"index":3,"time":4,"process":1,"node":"n1","type":"ok","f":"read","value":["x",null]}
+"#;
+
+    #[test]
+    fn a_stale_read_of_an_absent_key_is_invalid_with_its_witness() {
+        let path = temp_file("stale.jsonl", STALE_READ);
+        let (code, text) = run_text(&[path.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 1, "{text}");
+        assert!(text.contains("model kv"), "{text}");
+        assert!(text.contains("a read of null means absent"), "{text}");
+        assert!(
+            text.contains("it read absent but the value was 1"),
+            "{text}"
+        );
+        // Under --nil-read unknown the same read matches any state.
+        let (code, text) = run_text(&[path.to_str().unwrap(), "--nil-read", "unknown"]);
+        assert_eq!(code.unwrap(), 0, "{text}");
+        let (code, text) = run_text(&[path.to_str().unwrap(), "--json"]);
+        assert_eq!(code.unwrap(), 1);
+        let json: serde_json::Value =
+            serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+        assert_eq!(json["valid"], serde_json::json!(false));
+        assert_eq!(json["failure"]["op"]["index"], serde_json::json!(2));
+    }
+
+    #[test]
+    fn bad_input_is_an_error_naming_file_and_line() {
+        let path = temp_file(
+            "bad.jsonl",
+            "{\"index\":0,\"time\":1,\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\nnot json\n",
+        );
+        let (code, _) = run_text(&[path.to_str().unwrap()]);
+        let err = format!("{:#}", code.unwrap_err());
+        assert!(err.contains("bad.jsonl:2:"), "{err}");
+        let (code, _) = run_text(&[path.to_str().unwrap(), "--initial", "{oops"]);
+        assert!(code.is_err());
+        let missing = Path::new("/nonexistent/history.jsonl");
+        let (code, _) = run_text(&[missing.to_str().unwrap()]);
+        assert!(format!("{:#}", code.unwrap_err()).contains("/nonexistent/history.jsonl"));
+        let good = temp_file("stale2.jsonl", STALE_READ);
+        let (code, _) = run_text(&[
+            good.to_str().unwrap(),
+            "--workload",
+            "echo",
+            "--model",
+            "kv",
+        ]);
+        assert!(code.is_err());
+        let (code, _) = run_text(&[good.to_str().unwrap(), "--time-limit", "0"]);
+        assert!(code.is_err());
+    }
+
+    #[test]
+    fn broadcast_histories_are_detected_and_ordering_is_checked() {
+        let text = r#"{"index":0,"time":1000000,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":1}
+{"index":1,"time":2000000,"process":0,"node":"n0","type":"ok","f":"broadcast","value":1}
+{"index":2,"time":3000000,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":2}
+{"index":3,"time":4000000,"process":0,"node":"n0","type":"ok","f":"broadcast","value":2}
+{"index":4,"time":5000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null,"final":true}
+{"index":5,"time":6000000,"process":1,"node":"n1","type":"ok","f":"read","value":[2,1],"final":true}
+{"index":6,"time":7000000,"process":0,"node":"n0","type":"invoke","f":"read","value":null,"final":true}
+{"index":7,"time":8000000,"process":0,"node":"n0","type":"ok","f":"read","value":[1,2],"final":true}
+"#;
+        let path = temp_file("bcast.jsonl", text);
+        let (code, out) = run_text(&[path.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 0, "{out}");
+        assert!(out.contains("the broadcast workload"), "{out}");
+        let (code, out) = run_text(&[path.to_str().unwrap(), "--ordering", "fifo"]);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        assert!(out.contains("fifo violation in the read at n1"), "{out}");
+        let (code, out) = run_text(&[path.to_str().unwrap(), "--ordering", "total"]);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        assert!(
+            out.contains("order 2 and 1 differently") || out.contains("order 1 and 2 differently"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn corpus_files_with_the_flags_labels_imply() {
+        let corpus = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus"));
+        if !corpus.is_dir() {
+            println!("corpus not found at {}: skipped", corpus.display());
+            return;
+        }
+        let bad = corpus.join("knossos/cas-register/bad/bad-analysis.edn");
+        let flags = [
+            "--model",
+            "cas-register",
+            "--initial",
+            "0",
+            "--nil-read",
+            "unknown",
+        ];
+        let mut list = vec![bad.to_str().unwrap()];
+        list.extend_from_slice(&flags);
+        let (code, out) = run_text(&list);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        assert!(out.contains("initial value 0"), "{out}");
+        assert!(out.contains("Ops concurrent with it"), "{out}");
+        let ok = corpus.join("porcupine-kv/c10-ok.txt");
+        let (code, out) = run_text(&[ok.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 0, "{out}");
+        assert!(
+            out.contains("porcupine-kv format") && out.contains("initial value \"\""),
+            "{out}"
+        );
+    }
+}

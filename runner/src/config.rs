@@ -205,6 +205,8 @@ pub struct TestConfig {
     pub seed: u64,
     pub store: PathBuf,
     pub progress: bool,
+    /// Print nothing on stdout (for callers that run many tests).
+    pub quiet: bool,
     /// The command line, for "reproduce with".
     pub command_line: Vec<String>,
 }
@@ -301,6 +303,7 @@ impl TestConfig {
             seed,
             store: args.store.clone(),
             progress: !args.no_progress,
+            quiet: false,
             command_line,
         })
     }
@@ -404,6 +407,7 @@ mod tests {
             seed: 1,
             store: PathBuf::from("store"),
             progress: false,
+            quiet: false,
             command_line: vec![],
         }
     }

@@ -46,9 +46,9 @@ fn main() -> ExitCode {
         )
         .try_init();
     let result = match cli.command {
-        Command::Test(args) => {
-            TestConfig::from_args(&args, std::env::args().collect()).and_then(runner::run::run_test)
-        }
+        Command::Test(args) => TestConfig::from_args(&args, std::env::args().collect())
+            .and_then(runner::run::run_test)
+            .map(|outcome| outcome.exit_code),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -48,6 +48,30 @@ pub struct RunReport<'a> {
     pub duration: Duration,
 }
 
+/// How a run ended, for the command line and for callers that run many tests.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// 0 valid, 1 invalid, 2 unknown, 3 could not run.
+    pub exit_code: u8,
+    pub valid: Validity,
+    /// The run's folder.
+    pub dir: std::path::PathBuf,
+    /// What was written to `results.json`.
+    pub results: Value,
+}
+
+/// CPU time the harness process has used so far (user, system), in seconds.
+pub fn cpu_seconds() -> (f64, f64) {
+    use nix::sys::resource::{UsageWho, getrusage};
+    match getrusage(UsageWho::RUSAGE_SELF) {
+        Ok(usage) => {
+            let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+            (secs(usage.user_time()), secs(usage.system_time()))
+        }
+        Err(_) => (0.0, 0.0),
+    }
+}
+
 /// The availability check: the fraction of client ops (final ones excluded) that ended ok.
 #[derive(Debug, Serialize)]
 pub struct AvailabilityResult {
@@ -87,8 +111,8 @@ pub fn availability(events: &[Event], required: Availability) -> AvailabilityRes
     }
 }
 
-/// Check the run, write `results.json`, print the summary; returns the exit code.
-pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<u8> {
+/// Check the run, write `results.json`, print the summary (unless the config is quiet).
+pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome> {
     let config = report.config;
     let opts = crate::interim::RunCheckOptions {
         ordering: config.ordering.map(|o| o.name().to_owned()),
@@ -132,6 +156,8 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<u8> {
             "seed": config.seed,
             "reproduce": config.reproduce(),
             "duration_s": report.duration.as_secs_f64(),
+            "cpu_user_s": cpu_seconds().0,
+            "cpu_system_s": cpu_seconds().1,
             "aborted": report.abort,
             "interrupted": report.interrupted,
         }),
@@ -140,11 +166,18 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<u8> {
     let text = serde_json::to_string_pretty(&results)?;
     std::fs::write(report.dir.results(), text + "\n")?;
 
-    print_summary(report, &checks, valid);
-    Ok(if could_not_run || report.interrupted {
-        3
-    } else {
-        valid.exit_code()
+    if !config.quiet {
+        print_summary(report, &checks, valid);
+    }
+    Ok(RunOutcome {
+        exit_code: if could_not_run || report.interrupted {
+            3
+        } else {
+            valid.exit_code()
+        },
+        valid,
+        dir: report.dir.dir.clone(),
+        results,
     })
 }
 

@@ -210,16 +210,18 @@ pub struct Router {
 }
 
 /// Run a test to the end and return the process exit code.
-pub fn run_test(config: TestConfig) -> anyhow::Result<u8> {
+pub fn run_test(config: TestConfig) -> anyhow::Result<results::RunOutcome> {
     let dir = RunDir::create(&config.store, config.workload.name())
         .with_context(|| format!("creating the store folder under {}", config.store.display()))?;
-    println!(
-        "harness test -w {} with {} node(s), seed {}; files in {}",
-        config.workload,
-        config.node_ids.len(),
-        config.seed,
-        dir.dir.display()
-    );
+    if !config.quiet {
+        println!(
+            "harness test -w {} with {} node(s), seed {}; files in {}",
+            config.workload,
+            config.node_ids.len(),
+            config.seed,
+            dir.dir.display()
+        );
+    }
     let mut router = Router::new(config, dir)?;
     router.run()
 }
@@ -326,7 +328,7 @@ impl Router {
         }));
     }
 
-    fn run(&mut self) -> anyhow::Result<u8> {
+    fn run(&mut self) -> anyhow::Result<results::RunOutcome> {
         // Start every node and initialise the services.
         for name in services::NAMES {
             self.init_service(name);

@@ -211,7 +211,7 @@ impl Router {
         self.progress.finish();
     }
 
-    pub(super) fn finish(&mut self) -> anyhow::Result<u8> {
+    pub(super) fn finish(&mut self) -> anyhow::Result<results::RunOutcome> {
         let now = self.now();
         for slot in &self.nodes {
             if slot.requests > 0 && slot.replies == 0 {

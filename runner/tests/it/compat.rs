@@ -1,0 +1,126 @@
+//! Compatibility: nodes written from the protocol in the style of other ecosystems run
+//! unchanged, and the harness tells a correct broadcast from a broken one.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{assert_history_intact, harness_test, node_bin, test_node};
+
+#[test]
+fn a_python_asyncio_node_with_ids_from_0_passes_echo_and_unique_ids() {
+    let bin = test_node("asyncio_echo.py");
+    for workload in ["echo", "unique-ids"] {
+        let run = harness_test(&[
+            "-w",
+            workload,
+            "--bin",
+            bin.to_str().unwrap(),
+            "--node-count",
+            "3",
+            "--time-limit",
+            "3",
+            "--rate",
+            "30",
+        ]);
+        assert_eq!(run.code, 0, "{workload}: {}\n{}", run.stdout, run.stderr);
+        assert_eq!(run.results["valid"], true);
+        assert_history_intact(&run.history);
+        let ok = run
+            .history
+            .iter()
+            .filter(|e| e.kind == checker::EventType::Ok)
+            .count();
+        assert!(ok >= 30, "{workload}: only {ok} ok ops");
+    }
+}
+
+#[test]
+fn an_echo_node_built_with_the_maelstrom_node_crate_passes() {
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.ancestors().nth(3).expect("the target folder");
+    let example_target = target.join("maelstrom-node-echo");
+    let manifest =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/maelstrom-node-echo/Cargo.toml");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .env("CARGO_TARGET_DIR", &example_target)
+        .status()
+        .expect("running cargo");
+    assert!(
+        status.success(),
+        "building the maelstrom-node example failed"
+    );
+    let bin = example_target.join("debug/maelstrom-node-echo");
+    let run = harness_test(&[
+        "-w",
+        "echo",
+        "--bin",
+        bin.to_str().unwrap(),
+        "--node-count",
+        "2",
+        "--time-limit",
+        "3",
+        "--rate",
+        "20",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.results["valid"], true);
+    assert!(
+        run.history
+            .iter()
+            .filter(|e| e.kind == checker::EventType::Ok)
+            .count()
+            >= 20
+    );
+}
+
+fn broadcast_with_partitions(bin: &Path, seed: &str) -> crate::harness::Run {
+    harness_test(&[
+        "-w",
+        "broadcast",
+        "--bin",
+        bin.to_str().unwrap(),
+        "--node-count",
+        "5",
+        "--time-limit",
+        "6",
+        "--rate",
+        "20",
+        "--latency",
+        "10",
+        "--nemesis",
+        "partition",
+        "--nemesis-interval",
+        "1",
+        "--recovery-time",
+        "3",
+        "--seed",
+        seed,
+    ])
+}
+
+#[test]
+fn a_broadcast_node_that_drops_messages_to_a_neighbour_loses_values() {
+    let run = broadcast_with_partitions(&test_node("lossy_broadcast.py"), "7");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.results["valid"], false);
+    let lost = run.results["workload"]["lost_count"]
+        .as_u64()
+        .expect("lost_count");
+    assert!(lost > 0, "{}", run.results["workload"]);
+}
+
+#[test]
+fn a_correct_broadcast_node_loses_nothing_under_partitions() {
+    let run = broadcast_with_partitions(&node_bin("broadcast-eager"), "7");
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.results["valid"], true);
+    assert_eq!(run.results["workload"]["lost_count"], 0);
+    let partitions = run
+        .history
+        .iter()
+        .filter(|e| e.f == "start-partition")
+        .count();
+    assert!(partitions > 0, "the run had no partition");
+}
