@@ -4,16 +4,26 @@
 //! `history.jsonl` of a run, see [`history`]) and returns typed results that serialize to
 //! JSON. Every checker's result carries a [`Validity`].
 
+pub mod broadcast;
+pub mod counter;
+pub mod echo;
 pub mod edn;
 pub mod formats;
 pub mod history;
 pub mod journal;
 pub mod lin;
 pub mod op;
+pub mod ordering;
+pub mod run;
+pub mod set_full;
+pub mod stats;
+pub mod synth;
+pub mod unique_ids;
 pub mod validity;
 
 pub use history::{
     ErrorInfo, Event, EventType, HistoryError, Process, parse_history, read_history_file,
 };
 pub use journal::{NetEvent, NetEventKind, is_client, read_journal_file};
+pub use run::{RunCheckOptions, RunResults, WORKLOADS, WorkloadResult, check_run};
 pub use validity::Validity;

@@ -1,0 +1,484 @@
+//! set-full: did every broadcast reach the reads, and how long did it take? (Reliable
+//! broadcast, the course's lecture on broadcast protocols: every message delivered by one
+//! node is eventually delivered by every node.)
+//!
+//! These are the definitions of Jepsen's `jepsen.checker/set-full`, which Maelstrom's
+//! broadcast workload uses with `broadcast` in place of `add`. For each element (broadcast
+//! value), from its last broadcast invocation on:
+//!
+//! - Only ok reads count, and a read counts for an element only if it completed after the
+//!   element's broadcast was invoked. A read is placed in time by its *invocation* (Jepsen
+//!   compares the `index` of the read's invocation).
+//! - *known*: the first of the broadcast's ok completion and the completion of the first read
+//!   that contains the element.
+//! - *last present* / *last absent*: the read with the latest invocation that contains / does
+//!   not contain the element.
+//! - *stable*: some read contains it and every read invoked after the last present one ...
+//!   precisely, `last_absent.index < last_present.index` (a missing last absent counts as -1).
+//! - *lost*: it is known, some read lacks it, `last_present.index < last_absent.index`, and
+//!   `known.index < last_absent.index` (a read concurrent with the broadcast may miss it).
+//! - *never read*: neither stable nor lost.
+//! - *stable latency*: `max(0, stable_time - known.time)` in milliseconds (truncated), where
+//!   `stable_time` is `last_absent.time + 1`, or 0 when no read lacked it; *lost latency*
+//!   likewise from `last_present.time + 1`.
+//! - *stale*: stable elements with a positive stable latency; *worst stale*: the 8 with the
+//!   highest.
+//! - Quantiles of latencies at 0, 0.5, 0.95, 0.99, 1: the sorted value at index
+//!   `min(n - 1, floor(n * q))`; omitted when there are none.
+//! - *valid*: false if any element is lost; else unknown if none is stable; else (with
+//!   `linearizable`) false if any is stale; else true.
+//!
+//! Beyond Jepsen: duplicates are really counted (Jepsen's scan for multiplicities below 1
+//! never finds one): an element that a single read returns more than once is duplicated,
+//! with its highest multiplicity, and makes the result invalid. A read that returns a value
+//! no broadcast had been invoked with before the read completed is *unexpected*, also
+//! invalid (Jepsen ignores such values).
+//!
+//! The computation is linear in the total length of the reads: per element it walks only the
+//! reads that contain it, instead of Jepsen's scan of every element at every read.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::broadcast::{BroadcastHistory, ReadRef};
+use crate::validity::Validity;
+
+const WORST_STALE: usize = 8;
+const MAX_WITNESSES: usize = 16;
+
+/// Latency quantiles in milliseconds, keyed `"0"`, `"0.5"`, `"0.95"`, `"0.99"`, `"1"`.
+pub type Quantiles = BTreeMap<&'static str, u64>;
+
+/// The quantiles of `values` (milliseconds), or `None` when empty.
+pub fn quantiles(values: &mut [u64]) -> Option<Quantiles> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let n = values.len();
+    let at = |q: f64| values[((n as f64 * q).floor() as usize).min(n - 1)];
+    Some(
+        [
+            ("0", 0.0),
+            ("0.5", 0.5),
+            ("0.95", 0.95),
+            ("0.99", 0.99),
+            ("1", 1.0),
+        ]
+        .into_iter()
+        .map(|(k, q)| (k, at(q)))
+        .collect(),
+    )
+}
+
+/// A stale element: it took a while to appear in every read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaleElement {
+    pub element: Value,
+    pub stable_latency: u64,
+    /// When it was known to exist: `index` of the event.
+    pub known_index: u64,
+    /// The last read invoked after that which still lacked it.
+    pub last_absent: Option<ReadRef>,
+}
+
+/// Why an element is lost: a read invoked after the last read that had it lacks it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LostElement {
+    pub element: Value,
+    pub known_index: u64,
+    pub last_present: Option<ReadRef>,
+    pub last_absent: ReadRef,
+}
+
+/// An element a single read returned more than once.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Duplicated {
+    pub element: Value,
+    pub count: usize,
+    pub read: ReadRef,
+}
+
+/// A value a read returned that no broadcast had been invoked with before it completed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unexpected {
+    pub element: Value,
+    pub read: ReadRef,
+}
+
+/// The result of set-full, with Maelstrom's keys in snake_case.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetFullResult {
+    pub valid: Validity,
+    pub attempt_count: usize,
+    pub stable_count: usize,
+    pub lost_count: usize,
+    pub lost: Vec<Value>,
+    pub never_read_count: usize,
+    pub never_read: Vec<Value>,
+    pub stale_count: usize,
+    pub stale: Vec<Value>,
+    pub worst_stale: Vec<StaleElement>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stable_latencies: Option<Quantiles>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_latencies: Option<Quantiles>,
+    pub duplicated_count: usize,
+    pub duplicated: Vec<Duplicated>,
+    pub unexpected_count: usize,
+    pub unexpected: Vec<Unexpected>,
+    /// Witnesses for the first lost elements.
+    pub lost_witnesses: Vec<LostElement>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Stable,
+    Lost,
+    NeverRead,
+}
+
+/// Order of elements as Jepsen sorts them: numbers by value, then other values by text.
+fn element_order(a: &Value, b: &Value) -> std::cmp::Ordering {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.to_string().cmp(&b.to_string()),
+    }
+}
+
+fn ms(ns: u64) -> u64 {
+    ns / 1_000_000
+}
+
+/// Run set-full on a prepared broadcast history. With `linearizable`, stale elements make
+/// the result invalid.
+pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
+    let reads = &h.reads;
+    let r_count = reads.len();
+    // Reads by invocation (their order in `h.reads`): rank = index.
+    // Per message, the ranks of the reads containing it (each read once), ascending.
+    let m_count = h.messages.len();
+    let mut containing_len = vec![0u32; m_count + 1];
+    let mut stamp = vec![u32::MAX; m_count];
+    let mut count = vec![0u32; m_count];
+    let mut dup_max: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
+    let mut unexpected_first: BTreeMap<u32, usize> = BTreeMap::new();
+    for (rank, read) in reads.iter().enumerate() {
+        for &m in &read.messages {
+            let mu = m as usize;
+            if stamp[mu] != rank as u32 {
+                stamp[mu] = rank as u32;
+                count[mu] = 1;
+                containing_len[mu + 1] += 1;
+                let expected = h.messages[mu]
+                    .first_invoke
+                    .is_some_and(|p| p < read.complete_pos);
+                if !expected {
+                    unexpected_first.entry(m).or_insert(rank);
+                }
+            } else {
+                count[mu] += 1;
+                let c = count[mu] as usize;
+                let e = dup_max.entry(m).or_insert((c, rank));
+                if c > e.0 {
+                    *e = (c, rank);
+                }
+            }
+        }
+    }
+    for i in 0..m_count {
+        containing_len[i + 1] += containing_len[i];
+    }
+    let offsets = containing_len;
+    let mut containing = vec![0u32; offsets[m_count] as usize];
+    let mut fill: Vec<u32> = offsets[..m_count].to_vec();
+    stamp.fill(u32::MAX);
+    for (rank, read) in reads.iter().enumerate() {
+        for &m in &read.messages {
+            let mu = m as usize;
+            if stamp[mu] != rank as u32 {
+                stamp[mu] = rank as u32;
+                containing[fill[mu] as usize] = rank as u32;
+                fill[mu] += 1;
+            }
+        }
+    }
+    let invoke_pos: Vec<usize> = reads.iter().map(|r| r.invoke_pos).collect();
+
+    // Reads in flight at each position where an element was created: sweep in history order.
+    let mut created: Vec<(usize, u32)> = h
+        .messages
+        .iter()
+        .enumerate()
+        .filter_map(|(m, msg)| msg.last_invoke.map(|p| (p, m as u32)))
+        .collect();
+    created.sort_unstable();
+    let mut by_completion: Vec<u32> = (0..r_count as u32).collect();
+    by_completion.sort_unstable_by_key(|&r| reads[r as usize].complete_pos);
+    let mut inflight_of: Vec<Vec<u32>> = vec![Vec::new(); m_count];
+    {
+        let (mut next_invoke, mut next_complete) = (0usize, 0usize);
+        let mut inflight: Vec<u32> = Vec::new();
+        for &(pos, m) in &created {
+            while next_invoke < r_count && invoke_pos[next_invoke] < pos {
+                inflight.push(next_invoke as u32);
+                next_invoke += 1;
+            }
+            while next_complete < r_count
+                && reads[by_completion[next_complete] as usize].complete_pos < pos
+            {
+                let done = by_completion[next_complete];
+                inflight.retain(|&r| r != done);
+                next_complete += 1;
+            }
+            inflight_of[m as usize] = inflight.clone();
+        }
+    }
+
+    struct Outcome {
+        fate: Fate,
+        element: u32,
+        stable_latency: Option<u64>,
+        lost_latency: Option<u64>,
+        known: Option<usize>,
+        last_present: Option<u32>,
+        last_absent: Option<u32>,
+    }
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    for (m, msg) in h.messages.iter().enumerate() {
+        let Some(created) = msg.last_invoke else {
+            continue;
+        };
+        let list = &containing[offsets[m] as usize..offsets[m + 1] as usize];
+        let eligible = |r: u32| reads[r as usize].complete_pos > created;
+        let mut known = msg.ok_after_last_invoke;
+        let mut last_present: Option<u32> = None;
+        for &r in list.iter().filter(|&&r| eligible(r)) {
+            let c = reads[r as usize].complete_pos;
+            known = Some(known.map_or(c, |k| k.min(c)));
+            last_present = Some(last_present.map_or(r, |p| p.max(r)));
+        }
+        // The latest eligible read lacking it: first among reads invoked after `created`,
+        // from the top, skipping those that contain it; else among reads in flight then.
+        let boundary = invoke_pos.partition_point(|&p| p < created) as u32;
+        let mut last_absent: Option<u32> = None;
+        let mut j = list.len();
+        let mut r = r_count as u32;
+        while r > boundary {
+            r -= 1;
+            while j > 0 && list[j - 1] > r {
+                j -= 1;
+            }
+            if j > 0 && list[j - 1] == r {
+                continue;
+            }
+            last_absent = Some(r);
+            break;
+        }
+        if last_absent.is_none() {
+            last_absent = inflight_of[m]
+                .iter()
+                .copied()
+                .filter(|&r| eligible(r) && list.binary_search(&r).is_err())
+                .max();
+        }
+        let rank = |r: Option<u32>| r.map_or(-1, |r| r as i64);
+        let stable = last_present.is_some() && rank(last_absent) < rank(last_present);
+        let lost = match (known, last_absent) {
+            (Some(k), Some(a)) => rank(last_present) < a as i64 && k < invoke_pos[a as usize],
+            _ => false,
+        };
+        let known_time = known.map_or(0, |k| h.time_at(k));
+        let stable_latency = stable.then(|| {
+            let t = last_absent.map_or(0, |a| h.time_at(invoke_pos[a as usize]) + 1);
+            ms(t.saturating_sub(known_time))
+        });
+        let lost_latency = lost.then(|| {
+            let t = last_present.map_or(0, |p| h.time_at(invoke_pos[p as usize]) + 1);
+            ms(t.saturating_sub(known_time))
+        });
+        outcomes.push(Outcome {
+            fate: if stable {
+                Fate::Stable
+            } else if lost {
+                Fate::Lost
+            } else {
+                Fate::NeverRead
+            },
+            element: m as u32,
+            stable_latency,
+            lost_latency,
+            known,
+            last_present,
+            last_absent,
+        });
+    }
+    outcomes.sort_by(|a, b| {
+        element_order(&h.values[a.element as usize], &h.values[b.element as usize])
+    });
+
+    let value = |m: u32| h.values[m as usize].clone();
+    let read_ref = |r: u32| h.read_ref(&reads[r as usize]);
+    let of = |fate: Fate| -> Vec<Value> {
+        outcomes
+            .iter()
+            .filter(|o| o.fate == fate)
+            .map(|o| value(o.element))
+            .collect()
+    };
+    let lost = of(Fate::Lost);
+    let never_read = of(Fate::NeverRead);
+    let stable_count = outcomes.iter().filter(|o| o.fate == Fate::Stable).count();
+    let mut stale: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.stable_latency.is_some_and(|l| l > 0))
+        .collect();
+    let stale_values: Vec<Value> = stale.iter().map(|o| value(o.element)).collect();
+    stale.sort_by_key(|o| o.stable_latency);
+    let worst_stale = stale
+        .iter()
+        .rev()
+        .take(WORST_STALE)
+        .map(|o| StaleElement {
+            element: value(o.element),
+            stable_latency: o.stable_latency.unwrap_or(0),
+            known_index: o.known.map_or(0, |k| h.index_at(k)),
+            last_absent: o.last_absent.map(read_ref),
+        })
+        .collect();
+    let lost_witnesses = outcomes
+        .iter()
+        .filter(|o| o.fate == Fate::Lost)
+        .take(MAX_WITNESSES)
+        .filter_map(|o| {
+            Some(LostElement {
+                element: value(o.element),
+                known_index: h.index_at(o.known?),
+                last_present: o.last_present.map(read_ref),
+                last_absent: read_ref(o.last_absent?),
+            })
+        })
+        .collect();
+    let mut stable_latencies: Vec<u64> = outcomes.iter().filter_map(|o| o.stable_latency).collect();
+    let mut lost_latencies: Vec<u64> = outcomes.iter().filter_map(|o| o.lost_latency).collect();
+    let mut duplicated: Vec<Duplicated> = dup_max
+        .iter()
+        .map(|(&m, &(count, rank))| Duplicated {
+            element: value(m),
+            count,
+            read: read_ref(rank as u32),
+        })
+        .collect();
+    duplicated.sort_by(|a, b| element_order(&a.element, &b.element));
+    let mut unexpected: Vec<Unexpected> = unexpected_first
+        .iter()
+        .map(|(&m, &rank)| Unexpected {
+            element: value(m),
+            read: read_ref(rank as u32),
+        })
+        .collect();
+    unexpected.sort_by(|a, b| element_order(&a.element, &b.element));
+
+    let mut valid = if !lost.is_empty() {
+        Validity::Invalid
+    } else if stable_count == 0 {
+        Validity::Unknown
+    } else if linearizable && !stale_values.is_empty() {
+        Validity::Invalid
+    } else {
+        Validity::Valid
+    };
+    if !duplicated.is_empty() || !unexpected.is_empty() {
+        valid = Validity::Invalid;
+    }
+    SetFullResult {
+        valid,
+        attempt_count: outcomes.len(),
+        stable_count,
+        lost_count: lost.len(),
+        lost,
+        never_read_count: never_read.len(),
+        never_read,
+        stale_count: stale_values.len(),
+        stale: stale_values,
+        worst_stale,
+        stable_latencies: quantiles(&mut stable_latencies),
+        lost_latencies: quantiles(&mut lost_latencies),
+        duplicated_count: duplicated.len(),
+        duplicated,
+        unexpected_count: unexpected.len(),
+        unexpected,
+        lost_witnesses,
+    }
+}
+
+fn list(values: &[Value], limit: usize) -> String {
+    let shown: Vec<String> = values.iter().take(limit).map(Value::to_string).collect();
+    let more = if values.len() > limit {
+        format!(", ... ({} in all)", values.len())
+    } else {
+        String::new()
+    };
+    format!("[{}{more}]", shown.join(", "))
+}
+
+impl fmt::Display for SetFullResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "set-full: {}: {} broadcasts, {} stable, {} lost, {} never read, {} stale, {} duplicated, {} unexpected",
+            self.valid,
+            self.attempt_count,
+            self.stable_count,
+            self.lost_count,
+            self.never_read_count,
+            self.stale_count,
+            self.duplicated_count,
+            self.unexpected_count
+        )?;
+        if let Some(q) = &self.stable_latencies {
+            let parts: Vec<String> = q.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            writeln!(f, "  stable latency (ms) by quantile: {}", parts.join(", "))?;
+        }
+        if !self.lost.is_empty() {
+            writeln!(f, "  lost: {}", list(&self.lost, 20))?;
+        }
+        for w in &self.lost_witnesses {
+            match &w.last_present {
+                Some(p) => writeln!(
+                    f,
+                    "  {} was known at event {}; the last read that had it was the {p}; the later {} lacks it",
+                    w.element, w.known_index, w.last_absent
+                )?,
+                None => writeln!(
+                    f,
+                    "  {} was acknowledged at event {} but no read had it; the {} lacks it",
+                    w.element, w.known_index, w.last_absent
+                )?,
+            }
+        }
+        if !self.never_read.is_empty() {
+            writeln!(f, "  never read: {}", list(&self.never_read, 20))?;
+        }
+        for d in &self.duplicated {
+            writeln!(
+                f,
+                "  {} appears {} times in the {}",
+                d.element, d.count, d.read
+            )?;
+        }
+        for u in &self.unexpected {
+            writeln!(
+                f,
+                "  {} was never broadcast before the {} returned it",
+                u.element, u.read
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,164 @@
+//! Network statistics: messages sent, delivered and dropped, for all traffic, client traffic
+//! and server-to-server traffic, and messages per op (the cost of a broadcast algorithm).
+//!
+//! A message is a *client* message when its source or destination is a client (`c<digits>`);
+//! otherwise both ends are servers (nodes and services). `servers.msgs_per_op` is the number
+//! of server-to-server sends divided by the number of client invocations (final reads
+//! included); `all.msgs_per_op` likewise with every send.
+
+use serde::{Serialize, Serializer};
+
+use crate::history::{Event, EventType, Process};
+use crate::journal::{NetEvent, NetEventKind, is_client};
+
+/// Counts for one class of messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetCounts {
+    pub send_count: u64,
+    pub deliver_count: u64,
+    pub drop_count: u64,
+}
+
+impl NetCounts {
+    fn record(&mut self, kind: NetEventKind) {
+        match kind {
+            NetEventKind::Send => self.send_count += 1,
+            NetEventKind::Deliver => self.deliver_count += 1,
+            NetEventKind::Drop => self.drop_count += 1,
+        }
+    }
+}
+
+/// Network statistics, filled as the run goes ([`NetStats::record`]) or from a journal.
+/// Serializes as `{"all": {...}, "clients": {...}, "servers": {...}}`, each with
+/// `send_count`, `deliver_count`, `drop_count`, and `msgs_per_op` on `all` and `servers`
+/// (`null` without invocations).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetStats {
+    pub all: NetCounts,
+    pub clients: NetCounts,
+    pub servers: NetCounts,
+    /// Client invocations, the denominator of msgs-per-op.
+    pub client_invocations: u64,
+}
+
+impl NetStats {
+    /// Count one network event between `src` and `dest`.
+    pub fn record(&mut self, kind: NetEventKind, src: &str, dest: &str) {
+        self.all.record(kind);
+        if is_client(src) || is_client(dest) {
+            self.clients.record(kind);
+        } else {
+            self.servers.record(kind);
+        }
+    }
+
+    /// Statistics of a whole journal (`messages.jsonl`).
+    pub fn from_journal(events: &[NetEvent]) -> NetStats {
+        let mut stats = NetStats::default();
+        for e in events {
+            stats.record(e.event, &e.src, &e.dest);
+        }
+        stats
+    }
+
+    /// Count one client invocation.
+    pub fn record_invocation(&mut self) {
+        self.client_invocations += 1;
+    }
+
+    /// Set the invocation count from a history: its client `invoke` events.
+    pub fn count_invocations(&mut self, history: &[Event]) {
+        self.client_invocations = history
+            .iter()
+            .filter(|e| e.kind == EventType::Invoke && matches!(e.process, Process::Client(_)))
+            .count() as u64;
+    }
+
+    fn per_op(&self, sends: u64) -> Option<f64> {
+        (self.client_invocations > 0).then(|| sends as f64 / self.client_invocations as f64)
+    }
+}
+
+#[derive(Serialize)]
+struct CountsOut {
+    send_count: u64,
+    deliver_count: u64,
+    drop_count: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    msgs_per_op: Option<Option<f64>>,
+}
+
+#[derive(Serialize)]
+struct NetOut {
+    all: CountsOut,
+    clients: CountsOut,
+    servers: CountsOut,
+}
+
+fn out(c: NetCounts, per_op: Option<Option<f64>>) -> CountsOut {
+    CountsOut {
+        send_count: c.send_count,
+        deliver_count: c.deliver_count,
+        drop_count: c.drop_count,
+        msgs_per_op: per_op,
+    }
+}
+
+impl Serialize for NetStats {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        NetOut {
+            all: out(self.all, Some(self.per_op(self.all.send_count))),
+            clients: out(self.clients, None),
+            servers: out(self.servers, Some(self.per_op(self.servers.send_count))),
+        }
+        .serialize(s)
+    }
+}
+
+impl std::fmt::Display for NetStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let per_op = self
+            .per_op(self.servers.send_count)
+            .map_or("n/a".to_owned(), |x| format!("{x:.2}"));
+        writeln!(
+            f,
+            "net: {} sent, {} delivered, {} dropped; servers: {} sent, {} msgs per op",
+            self.all.send_count,
+            self.all.deliver_count,
+            self.all.drop_count,
+            self.servers.send_count,
+            per_op
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn classifies_and_divides() {
+        let mut s = NetStats::default();
+        s.record(NetEventKind::Send, "c1", "n0");
+        s.record(NetEventKind::Deliver, "c1", "n0");
+        s.record(NetEventKind::Send, "n0", "n1");
+        s.record(NetEventKind::Send, "n0", "lin-kv");
+        s.record(NetEventKind::Drop, "n0", "n1");
+        s.record_invocation();
+        s.record_invocation();
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            v["clients"],
+            json!({"send_count": 1, "deliver_count": 1, "drop_count": 0})
+        );
+        assert_eq!(v["servers"]["send_count"], json!(2));
+        assert_eq!(v["servers"]["msgs_per_op"], json!(1.0));
+        assert_eq!(v["all"]["msgs_per_op"], json!(1.5));
+        assert_eq!(
+            serde_json::to_value(NetStats::default()).unwrap()["servers"]["msgs_per_op"],
+            json!(null)
+        );
+    }
+}
