@@ -41,6 +41,15 @@ impl Format {
         }
     }
 
+    /// The initial value the format itself implies: `""` for Porcupine's key-value logs
+    /// (its model starts every key as the empty string), none otherwise.
+    pub fn implied_initial(self) -> Option<Value> {
+        match self {
+            Format::PorcupineKv => Some(Value::String(String::new())),
+            Format::Jsonl | Format::Edn => None,
+        }
+    }
+
     /// Guess from the text: JSON lines start with `{"`; EDN maps with a `:key` entry are
     /// Porcupine's key-value logs; other EDN is Jepsen's.
     pub fn detect(text: &str) -> Format {

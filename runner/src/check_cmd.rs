@@ -276,8 +276,7 @@ fn check_lin(
             serde_json::from_str(text)
                 .with_context(|| format!("--initial {text:?} is not JSON"))?,
         ),
-        None if format == Format::PorcupineKv => Some(serde_json::Value::String(String::new())),
-        None => None,
+        None => format.implied_initial(),
     };
     opts.nil_read = match args.nil_read {
         NilReadArg::Unknown => NilRead::Unknown,

@@ -47,6 +47,18 @@ pub(crate) fn check(h: &BroadcastHistory<'_>, mode: OrderingMode, found: &mut Fo
     } else {
         ViolationKind::Causal
     };
+    // Compact per-message origin and first invocation, for a cache-friendly scan.
+    const NONE: u32 = u32::MAX;
+    let origin: Vec<u32> = h
+        .messages
+        .iter()
+        .map(|m| m.origin.unwrap_or(NONE))
+        .collect();
+    let invoked_at: Vec<usize> = h
+        .messages
+        .iter()
+        .map(|m| m.first_invoke.unwrap_or(usize::MAX))
+        .collect();
     let mut marked = vec![u32::MAX; h.values.len()];
     let mut fifo_ptr = vec![0usize; nodes];
     let mut delivered_ptr = vec![0usize; nodes];
@@ -55,15 +67,16 @@ pub(crate) fn check(h: &BroadcastHistory<'_>, mode: OrderingMode, found: &mut Fo
         fifo_ptr.fill(0);
         delivered_ptr.fill(0);
         for (j, &m2) in read.messages.iter().enumerate() {
-            if marked[m2 as usize] == stamp {
+            let m2u = m2 as usize;
+            if marked[m2u] == stamp {
                 continue; // a duplicate: reported on its own
             }
-            marked[m2 as usize] = stamp;
-            let msg = &h.messages[m2 as usize];
-            let (Some(n), Some(invoked)) = (msg.origin, msg.first_invoke) else {
+            marked[m2u] = stamp;
+            let n = origin[m2u];
+            if n == NONE {
                 continue;
-            };
-            let n = n as usize;
+            }
+            let (n, invoked) = (n as usize, invoked_at[m2u]);
             let mut missing = first_unmarked(&fifo[n], &mut fifo_ptr[n], &marked, stamp)
                 .filter(|req| req.0 < invoked);
             if missing.is_none() && mode == OrderingMode::Causal {
@@ -88,10 +101,13 @@ fn first_unmarked(
     marked: &[u32],
     stamp: u32,
 ) -> Option<(usize, u32, u32)> {
-    while *ptr < list.len() && marked[list[*ptr].1 as usize] == stamp {
+    while let Some(&req) = list.get(*ptr) {
+        if marked[req.1 as usize] != stamp {
+            return Some(req);
+        }
         *ptr += 1;
     }
-    list.get(*ptr).copied()
+    None
 }
 
 #[allow(clippy::too_many_arguments)]
