@@ -145,14 +145,20 @@ fn check(input: &Input) -> String {
 
 fn child(case: &str, runs: usize) -> Result<(), String> {
     let input = load(case)?;
+    let invokes = |e: &[Event]| {
+        e.iter()
+            .filter(|e| e.kind == checker::EventType::Invoke)
+            .count()
+    };
     let (ops, reads_len) = match &input {
-        Input::Lin(e) | Input::Broadcast(e, _) => (
+        Input::Lin(e) => (invokes(e), "-".to_owned()),
+        Input::Broadcast(e, _) => (
+            invokes(e),
             e.iter()
-                .filter(|e| e.kind == checker::EventType::Invoke)
-                .count(),
-            e.iter()
+                .filter(|e| e.f == "read")
                 .filter_map(|e| e.value.as_array().map(Vec::len))
-                .sum::<usize>(),
+                .sum::<usize>()
+                .to_string(),
         ),
     };
     let loaded_kb = status_kb("VmRSS:");

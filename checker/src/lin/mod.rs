@@ -298,8 +298,8 @@ pub fn check_linearizable(events: &[Event], opts: &LinOptions) -> Result<LinResu
             )
         } else {
             format!(
-                "the time budget of {:.1} s ran out",
-                opts.time_limit.unwrap_or_default().as_secs_f64()
+                "the time budget of {:?} ran out",
+                opts.time_limit.unwrap_or_default()
             )
         };
         result.unknown_reason = Some(format!(
@@ -309,4 +309,122 @@ pub fn check_linearizable(events: &[Event], opts: &LinOptions) -> Result<LinResu
         ));
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{EventType, Process};
+    use serde_json::json;
+
+    fn event(i: usize, process: u64, kind: EventType, f: &str, value: Value) -> Event {
+        Event {
+            index: i as u64,
+            time: i as u64,
+            process: Process::Client(process),
+            node: None,
+            kind,
+            f: f.to_owned(),
+            value,
+            error: None,
+            is_final: false,
+        }
+    }
+
+    /// `n` concurrent writes of distinct values, then a read of a value never written: the
+    /// search must try every subset of the writes before it can say no.
+    fn exponential(n: u64) -> Vec<Event> {
+        let mut events = Vec::new();
+        for p in 0..n {
+            events.push(event(events.len(), p, EventType::Invoke, "write", json!(p)));
+        }
+        for p in 0..n {
+            events.push(event(events.len(), p, EventType::Ok, "write", json!(p)));
+        }
+        events.push(event(
+            events.len(),
+            n,
+            EventType::Invoke,
+            "read",
+            Value::Null,
+        ));
+        events.push(event(events.len(), n, EventType::Ok, "read", json!(999)));
+        events
+    }
+
+    #[test]
+    fn an_exhausted_time_budget_is_unknown_never_a_pass() {
+        let mut opts = LinOptions::new(ModelKind::Register);
+        opts.time_limit = Some(Duration::from_millis(50));
+        let result = check_linearizable(&exponential(26), &opts).unwrap();
+        assert_eq!(result.valid, Validity::Unknown);
+        let why = result.unknown_reason.unwrap();
+        assert!(why.contains("time budget of 50ms ran out"), "{why}");
+        assert!(why.contains("0 of 1 keys checked"), "{why}");
+    }
+
+    #[test]
+    fn an_exhausted_memory_budget_is_unknown() {
+        let mut opts = LinOptions::new(ModelKind::Register);
+        opts.memory_limit = Some(1 << 20);
+        let result = check_linearizable(&exponential(26), &opts).unwrap();
+        assert_eq!(result.valid, Validity::Unknown);
+        assert!(
+            result
+                .unknown_reason
+                .unwrap()
+                .contains("memory budget of 1 MiB")
+        );
+    }
+
+    #[test]
+    fn a_small_exhaustive_search_still_finds_the_failure() {
+        let result =
+            check_linearizable(&exponential(8), &LinOptions::new(ModelKind::Register)).unwrap();
+        assert_eq!(result.valid, Validity::Invalid);
+        let failure = result.failure.unwrap();
+        assert_eq!(failure.op.f, "read");
+        assert_eq!(
+            failure.states.len(),
+            8,
+            "the last write could be any of the 8"
+        );
+        assert_eq!(failure.linearized_count, 8);
+    }
+
+    #[test]
+    fn models_are_detected_from_the_ops() {
+        let kv = vec![event(0, 0, EventType::Invoke, "write", json!(["k", 1]))];
+        assert_eq!(ModelKind::detect(&kv), ModelKind::Kv);
+        let reg = vec![event(0, 0, EventType::Invoke, "cas", json!([1, 2, 3]))];
+        assert_eq!(ModelKind::detect(&reg), ModelKind::CasRegister);
+        let txn = vec![event(0, 0, EventType::Invoke, "txn", json!([]))];
+        assert_eq!(ModelKind::detect(&txn), ModelKind::MultiRegister);
+        assert_eq!(
+            ModelKind::parse("cas-register"),
+            Some(ModelKind::CasRegister)
+        );
+        assert_eq!(ModelKind::parse("queue"), None);
+    }
+
+    #[test]
+    fn ops_outside_the_model_are_errors_not_panics() {
+        let events = vec![event(0, 0, EventType::Invoke, "enqueue", json!(1))];
+        let err =
+            check_linearizable(&events, &LinOptions::new(ModelKind::CasRegister)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("\"enqueue\" is not an op of the cas-register model"),
+            "{err}"
+        );
+        let events = vec![event(0, 0, EventType::Invoke, "cas", json!(1))];
+        let err =
+            check_linearizable(&events, &LinOptions::new(ModelKind::CasRegister)).unwrap_err();
+        assert!(
+            err.to_string().contains("cas value must be [from, to]"),
+            "{err}"
+        );
+        let events = vec![event(0, 0, EventType::Invoke, "write", json!(1))];
+        assert!(check_linearizable(&events, &LinOptions::new(ModelKind::Kv)).is_err());
+    }
 }

@@ -1,6 +1,7 @@
 //! Checking independent sub-histories on several threads, under one time and memory budget.
 //!
-//! Every sub-history advances in slices of a growing number of search steps, taken in turn
+//! Every sub-history first gets one slice on the calling thread (small histories end there);
+//! the rest advance in slices of a growing number of search steps, taken in turn
 //! from one queue by every thread, so a cheap failure is found early even when other keys
 //! need a long search (as Porcupine's goroutines do). The failure reported is the one found
 //! with the fewest search steps (ties: the first key): once a failure is found after `s`
@@ -116,10 +117,17 @@ pub(crate) fn run_all(
             })
         })
         .collect();
-    let queue = Mutex::new(Queue {
-        ready: (0..count).collect(),
-        running: 0,
-    });
+    // A first slice of every search on this thread: small histories finish here, without
+    // the cost of starting threads.
+    let mut ready = VecDeque::new();
+    for (i, slot) in slots.iter().enumerate() {
+        if let Ok(mut slot) = slot.lock()
+            && run_slice(&mut slot, ctl)
+        {
+            ready.push_back(i);
+        }
+    }
+    let queue = Mutex::new(Queue { ready, running: 0 });
     let wake = Condvar::new();
     let work = || {
         loop {
@@ -152,15 +160,16 @@ pub(crate) fn run_all(
             wake.notify_all();
         }
     };
-    let threads = threads.clamp(1, count.max(1));
-    if threads == 1 {
-        work();
-    } else {
+    let remaining = queue.lock().map_or(0, |q| q.ready.len());
+    let threads = threads.clamp(1, remaining.max(1));
+    if threads > 1 {
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(work);
             }
         });
+    } else if remaining > 0 {
+        work();
     }
     let mut outcomes = Vec::with_capacity(count);
     let mut failure: Option<(u64, usize)> = None;
