@@ -124,12 +124,14 @@ fn edn_op(item: Value, position: u64, kv: bool) -> Result<Event, String> {
     };
     let process = match map.remove("process") {
         Some(Value::String(s)) if s == "nemesis" => Process::Nemesis(NemesisTag::Nemesis),
-        Some(Value::Number(n)) if n.as_u64().is_some() => Process::Client(n.as_u64().unwrap_or(0)),
-        Some(other) => {
-            return Err(format!(
-                ":process must be a non-negative integer or :nemesis, not {other}"
-            ));
-        }
+        Some(other) => match other.as_u64() {
+            Some(p) => Process::Client(p),
+            None => {
+                return Err(format!(
+                    ":process must be a non-negative integer or :nemesis, not {other}"
+                ));
+            }
+        },
         None => return Err("op has no :process".into()),
     };
     let kind = match map.get("type").and_then(Value::as_str) {

@@ -15,7 +15,8 @@ use anyhow::{Context, bail};
 use checker::formats::{Format, read_history};
 use checker::lin::{LinOptions, ModelKind, NilRead, check_linearizable};
 use checker::ordering::OrderingMode;
-use checker::{Event, RunCheckOptions, Validity, check_run};
+use checker::stats::NetStats;
+use checker::{Event, RunCheckOptions, Validity, check_run, read_journal_file};
 
 /// Input formats of `--format`.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +110,10 @@ pub struct CheckArgs {
     /// Give up with verdict unknown past this much search memory.
     #[arg(long, value_name = "MIB")]
     pub memory_limit: Option<u64>,
+    /// The run's messages.jsonl, for network statistics with --workload [default:
+    /// messages.jsonl beside FILE, when there is one].
+    #[arg(long, value_name = "FILE")]
+    pub messages: Option<PathBuf>,
     /// Print the result as JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -227,11 +232,19 @@ fn check_workload(
         OrderingArg::Causal => OrderingMode::Causal,
         OrderingArg::Total => OrderingMode::Total,
     });
+    let journal = args.messages.clone().or_else(|| {
+        let beside = args.file.with_file_name("messages.jsonl");
+        beside.is_file().then_some(beside)
+    });
+    let net = match journal {
+        Some(path) => Some(NetStats::from_journal(&read_journal_file(&path)?)),
+        None => None,
+    };
     let opts = RunCheckOptions {
         ordering,
         time_limit: Some(Duration::from_secs_f64(args.time_limit)),
         memory_limit: args.memory_limit.map(|m| m << 20),
-        net: None,
+        net,
     };
     let results = check_run(w.name(), events, &opts);
     if args.json {
@@ -407,6 +420,24 @@ mod tests {
         let (code, out) = run_text(&[path.to_str().unwrap()]);
         assert_eq!(code.unwrap(), 0, "{out}");
         assert!(out.contains("the broadcast workload"), "{out}");
+        let journal = temp_file(
+            "journal.jsonl",
+            "{\"time\":1,\"event\":\"send\",\"id\":1,\"src\":\"n0\",\"dest\":\"n1\",\"body\":{\"type\":\"gossip\"}}\n",
+        );
+        let (code, out) = run_text(&[
+            path.to_str().unwrap(),
+            "--messages",
+            journal.to_str().unwrap(),
+        ]);
+        assert_eq!(code.unwrap(), 0, "{out}");
+        assert!(out.contains("servers: 1 sent, 0.25 msgs per op"), "{out}");
+        let bad_journal = temp_file("bad-journal.jsonl", "nope\n");
+        let (code, _) = run_text(&[
+            path.to_str().unwrap(),
+            "--messages",
+            bad_journal.to_str().unwrap(),
+        ]);
+        assert!(format!("{:#}", code.unwrap_err()).contains("bad-journal.jsonl:1:"));
         let (code, out) = run_text(&[path.to_str().unwrap(), "--ordering", "fifo"]);
         assert_eq!(code.unwrap(), 1, "{out}");
         assert!(out.contains("fifo violation in the read at n1"), "{out}");
