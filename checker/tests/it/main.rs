@@ -2,5 +2,6 @@
 
 mod broadcast_props;
 mod corpus;
+mod differential;
 mod golden;
 mod lin_props;
