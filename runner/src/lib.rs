@@ -4,7 +4,6 @@
 pub mod check_cmd;
 pub mod clients;
 pub mod config;
-pub mod interim;
 pub mod nemesis;
 pub mod net;
 pub mod problems;

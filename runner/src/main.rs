@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use runner::check_cmd::CheckArgs;
 use runner::config::{TestArgs, TestConfig};
 
 /// A Jepsen-style correctness harness for nodes that speak the Maelstrom protocol.
@@ -17,6 +18,9 @@ struct Cli {
 enum Command {
     /// Run a node program as a cluster under a workload and faults, then check the history.
     Test(TestArgs),
+    /// Check a recorded history: a harness history.jsonl, Jepsen/Knossos EDN, or Porcupine's
+    /// key-value logs.
+    Check(CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
         Command::Test(args) => TestConfig::from_args(&args, std::env::args().collect())
             .and_then(runner::run::run_test)
             .map(|outcome| outcome.exit_code),
+        Command::Check(args) => runner::check_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

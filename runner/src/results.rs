@@ -17,6 +17,11 @@ use crate::config::{Availability, TestConfig};
 use crate::problems::Problem;
 use crate::store::RunDir;
 
+/// How long the linearizability check of a run may search before its verdict is unknown.
+pub const LIN_TIME_BUDGET: Duration = Duration::from_secs(120);
+/// How much memory its search memo may take before its verdict is unknown.
+pub const LIN_MEMORY_BUDGET: u64 = 4 << 30;
+
 /// Ops invoked and completed so far, for the progress bar.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OpCounts {
@@ -41,7 +46,7 @@ pub struct RunReport<'a> {
     pub config: &'a TestConfig,
     pub dir: &'a RunDir,
     pub events: &'a [Event],
-    pub net: &'a crate::interim::NetStats,
+    pub net: &'a checker::stats::NetStats,
     pub problems: Vec<Problem>,
     pub abort: Option<String>,
     pub interrupted: bool,
@@ -114,19 +119,27 @@ pub fn availability(events: &[Event], required: Availability) -> AvailabilityRes
 /// Check the run, write `results.json`, print the summary (unless the config is quiet).
 pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome> {
     let config = report.config;
-    let opts = crate::interim::RunCheckOptions {
-        ordering: config.ordering.map(|o| o.name().to_owned()),
+    let opts = checker::RunCheckOptions {
+        ordering: config.ordering.map(|o| match o {
+            crate::config::OrderingKind::Fifo => checker::ordering::OrderingMode::Fifo,
+            crate::config::OrderingKind::Causal => checker::ordering::OrderingMode::Causal,
+            crate::config::OrderingKind::Total => checker::ordering::OrderingMode::Total,
+        }),
+        time_limit: Some(LIN_TIME_BUDGET),
+        memory_limit: Some(LIN_MEMORY_BUDGET),
+        net: Some(report.net.clone()),
     };
-    let checks = crate::interim::check_run(config.workload.name(), report.events, &opts);
+    let checks = checker::check_run(config.workload.name(), report.events, &opts);
     let mut results = serde_json::to_value(&checks)?;
     let mut valid = checks.valid;
 
     let object = results.as_object_mut().expect("results are an object");
-    object.insert("net".into(), serde_json::to_value(report.net)?);
-    if let Some(required) = config.availability {
-        let check = availability(report.events, required);
+    let availability = config
+        .availability
+        .map(|required| availability(report.events, required));
+    if let Some(check) = &availability {
         valid = valid.merge(check.valid);
-        object.insert("availability".into(), serde_json::to_value(&check)?);
+        object.insert("availability".into(), serde_json::to_value(check)?);
     }
     if report.problems.iter().any(|p| p.error) {
         valid = valid.merge(Validity::Invalid);
@@ -167,7 +180,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
     std::fs::write(report.dir.results(), text + "\n")?;
 
     if !config.quiet {
-        print_summary(report, &checks, valid);
+        print_summary(report, &checks, availability.as_ref(), valid);
     }
     Ok(RunOutcome {
         exit_code: if could_not_run || report.interrupted {
@@ -181,24 +194,34 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
     })
 }
 
-fn print_summary(report: &RunReport<'_>, checks: &crate::interim::RunResults, valid: Validity) {
+fn print_summary(
+    report: &RunReport<'_>,
+    checks: &checker::RunResults,
+    availability: Option<&AvailabilityResult>,
+    valid: Validity,
+) {
     let config = report.config;
-    let mut counts = OpCounts::default();
-    for event in report.events.iter().filter(|e| !e.process.is_nemesis()) {
-        match event.kind {
-            EventType::Invoke => counts.invoked += 1,
-            EventType::Ok => counts.ok += 1,
-            EventType::Fail => counts.fail += 1,
-            EventType::Info => counts.info += 1,
-        }
-    }
     println!();
-    println!(
-        "ops: {} invoked, {} ok, {} fail, {} info",
-        counts.invoked, counts.ok, counts.fail, counts.info
-    );
-    println!("{}", report.net.summary());
-    print!("{}", checks.summary());
+    if let Some(stats) = &checks.stats {
+        print!("{stats}");
+    }
+    print!("{}", checks.workload);
+    if let Some(ordering) = &checks.ordering {
+        print!("{ordering}");
+    }
+    if let Some(net) = &checks.net {
+        print!("{net}");
+    }
+    if let Some(availability) = availability {
+        println!(
+            "availability: {} of {} ops ok ({:.3}), required {}: {}",
+            availability.ok_count,
+            availability.op_count,
+            availability.ok_fraction,
+            availability.required,
+            availability.valid
+        );
+    }
     if report.problems.is_empty() {
         println!("node problems: none");
     } else {

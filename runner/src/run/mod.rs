@@ -194,7 +194,7 @@ pub struct Router {
     journal: Journal,
     history: HistoryWriter,
     problems: Problems,
-    net_stats: crate::interim::NetStats,
+    net_stats: checker::stats::NetStats,
     workload: Box<dyn Workload>,
     rng: ChaCha8Rng,
     clients: Clients,
@@ -296,7 +296,7 @@ impl Router {
             next_setup_msg: 1,
             setups: FxHashMap::default(),
             problems: Problems::default(),
-            net_stats: crate::interim::NetStats::default(),
+            net_stats: checker::stats::NetStats::default(),
             workload,
             rng,
             clients,
@@ -366,7 +366,7 @@ impl Router {
                 self.progress.update(
                     Duration::from_nanos(now),
                     &self.counts,
-                    self.net_stats.all_sends(),
+                    self.net_stats.all.send_count,
                     &self.active_faults,
                 );
             }
