@@ -16,6 +16,14 @@ build:
 build-debug:
 	$(CARGO) build --workspace --bins
 
+## test-broadcast: every broadcast variant through a short run with partitions and kills
+test-broadcast: build
+	$(HARNESS) compare --preset faults
+
+## compare: the Gossip Glomers broadcast setup, without faults and with partitions
+compare: build
+	$(HARNESS) compare --preset glomers
+
 ## test: every unit, property, integration and end-to-end test
 test: build-debug
 	$(CARGO) test --workspace

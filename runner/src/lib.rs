@@ -3,6 +3,7 @@
 
 pub mod check_cmd;
 pub mod clients;
+pub mod compare;
 pub mod config;
 pub mod nemesis;
 pub mod net;

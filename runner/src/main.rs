@@ -21,6 +21,9 @@ enum Command {
     /// Check a recorded history: a harness history.jsonl, Jepsen/Knossos EDN, or Porcupine's
     /// key-value logs.
     Check(CheckArgs),
+    /// Run several broadcast node programs under the same conditions and compare their cost,
+    /// latency and guarantees.
+    Compare(runner::compare::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
             .and_then(runner::run::run_test)
             .map(|outcome| outcome.exit_code),
         Command::Check(args) => runner::check_cmd::run(&args),
+        Command::Compare(args) => runner::compare::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

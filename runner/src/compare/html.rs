@@ -1,0 +1,164 @@
+//! `compare.html`: the comparison as one self-contained page (inline CSS and SVG).
+
+use std::fmt::Write;
+
+use checker::Validity;
+
+use super::{Comparison, Row};
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn cell(v: Validity) -> &'static str {
+    match v {
+        Validity::Valid => "<td class=ok>ok</td>",
+        Validity::Invalid => "<td class=bad>broken</td>",
+        Validity::Unknown => "<td class=unk>unknown</td>",
+    }
+}
+
+/// A horizontal bar chart of one figure per row.
+fn bars(title: &str, rows: &[Row], value: impl Fn(&Row) -> Option<f64>, unit: &str) -> String {
+    let max = rows
+        .iter()
+        .filter_map(&value)
+        .fold(0.0_f64, f64::max)
+        .max(1e-9);
+    let (label_w, bar_w, row_h) = (330.0, 420.0, 22.0);
+    let height = row_h * rows.len() as f64 + 30.0;
+    let mut svg = format!(
+        "<figure><figcaption>{}</figcaption><svg xmlns='http://www.w3.org/2000/svg' \
+         width='{}' height='{height}' role='img'>",
+        esc(title),
+        label_w + bar_w + 90.0
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let y = 10.0 + i as f64 * row_h;
+        let _ = write!(
+            svg,
+            "<text x='{}' y='{}' text-anchor='end'>{} · {}</text>",
+            label_w - 8.0,
+            y + 14.0,
+            esc(&row.variant),
+            esc(&row.scenario)
+        );
+        match value(row) {
+            Some(v) => {
+                let w = (v / max * bar_w).max(1.0);
+                let class = if row.valid == Validity::Valid {
+                    "bar"
+                } else {
+                    "bar badbar"
+                };
+                let _ = write!(
+                    svg,
+                    "<rect class='{class}' x='{label_w}' y='{y}' width='{w:.1}' height='{}'/>\
+                     <text x='{:.1}' y='{}'>{v:.2} {unit}</text>",
+                    row_h - 6.0,
+                    label_w + w + 6.0,
+                    y + 14.0
+                );
+            }
+            None => {
+                let _ = write!(svg, "<text x='{label_w}' y='{}'>no data</text>", y + 14.0);
+            }
+        }
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
+/// The page.
+pub fn render(c: &Comparison) -> String {
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset='utf-8'><title>broadcast comparison</title>\
+         <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}\
+         table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;\
+         text-align:right}td:first-child,td:nth-child(2),th:first-child,th:nth-child(2)\
+         {text-align:left}.ok{color:#1a7f37}.bad{color:#c62828;font-weight:bold}\
+         .unk{color:#a66f00}svg text{font:12px system-ui,sans-serif}.bar{fill:#4f7cac}\
+         .badbar{fill:#c62828}figure{margin:24px 0}figcaption{font-weight:bold;margin:6px 0}\
+         </style></head><body><h1>Broadcast algorithms side by side</h1>",
+    );
+    let _ = write!(
+        html,
+        "<p>Seed {} for every run.</p><h2>Scenarios</h2><ul>",
+        c.seed
+    );
+    for s in &c.scenarios {
+        let faults = if s.nemesis.is_empty() {
+            "no faults".to_owned()
+        } else {
+            format!(
+                "{} every {} s on average",
+                s.nemesis.join(", "),
+                s.nemesis_interval_s
+            )
+        };
+        let _ = write!(
+            html,
+            "<li><b>{}</b>: {} nodes, {} topology, latency {} ms, {} ops/s for {} s, {}, \
+             {} s recovery</li>",
+            esc(&s.name),
+            s.node_count,
+            esc(&s.topology),
+            s.latency_ms,
+            s.rate,
+            s.time_limit_s,
+            esc(&faults),
+            s.recovery_time_s
+        );
+    }
+    html.push_str(
+        "</ul><h2>Results</h2><table><tr><th>variant</th><th>scenario</th><th>msgs/op</th>\
+         <th>p50 ms</th><th>p95 ms</th><th>max ms</th><th>lost</th><th>duplicated</th>\
+         <th>fifo</th><th>causal</th><th>total</th><th>promises</th><th>valid</th><th>run</th></tr>",
+    );
+    let num = |x: Option<f64>, d: usize| x.map_or_else(|| "-".into(), |x| format!("{x:.d$}"));
+    for r in &c.rows {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td>{}{}{}<td>{}</td>{}<td><a href='{}'>files</a></td></tr>",
+            esc(&r.variant),
+            esc(&r.scenario),
+            num(r.msgs_per_op, 2),
+            num(r.latency_p50_ms, 0),
+            num(r.latency_p95_ms, 0),
+            num(r.latency_max_ms, 0),
+            r.lost.map_or("-".into(), |x| x.to_string()),
+            r.duplicated.map_or("-".into(), |x| x.to_string()),
+            cell(r.fifo),
+            cell(r.causal),
+            cell(r.total),
+            esc(r.promises.as_deref().unwrap_or("-")),
+            cell(r.valid),
+            esc(&r.run_dir.display().to_string())
+        );
+    }
+    html.push_str("</table>");
+    html.push_str(&bars(
+        "Server messages per client op",
+        &c.rows,
+        |r| r.msgs_per_op,
+        "",
+    ));
+    html.push_str(&bars(
+        "Stable latency p50 (ms)",
+        &c.rows,
+        |r| r.latency_p50_ms,
+        "ms",
+    ));
+    html.push_str(&bars(
+        "Stable latency max (ms)",
+        &c.rows,
+        |r| r.latency_max_ms,
+        "ms",
+    ));
+    html.push_str("</body></html>\n");
+    html
+}

@@ -1,0 +1,388 @@
+//! `harness compare`: run several broadcast node programs under the same seed, node count,
+//! topology, latency, rate and faults, and set their costs and guarantees side by side.
+//!
+//! Each variant runs once per scenario as an ordinary `harness test -w broadcast` (its own
+//! folder in the store, with its history, journal, results and report). From each run the
+//! table takes: server messages per client op, stable latency p50 / p95 / max, lost and
+//! duplicated values, and the verdict of each ordering check (FIFO, causal, total) on that
+//! run's history. A variant is valid when nothing was lost or duplicated, it broke no protocol
+//! rule, and it kept the order it promises (by its name: `fifo`, `causal`, `total`).
+//! `compare.json` and `compare.html` go in `store/compare/<timestamp>/`.
+
+mod html;
+mod table;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use checker::ordering::OrderingMode;
+use checker::{Validity, read_history_file};
+use serde::Serialize;
+use workloads::{TopologyKind, WorkloadKind, WorkloadOptions};
+
+use crate::config::{OrderingKind, TestConfig};
+use crate::nemesis::FaultKind;
+use crate::net::LatencyDist;
+use crate::store::RunDir;
+
+pub use table::render_table;
+
+/// The broadcast variants in the order of the course.
+pub const VARIANTS: [&str; 6] = [
+    "broadcast-eager",
+    "broadcast-gossip",
+    "broadcast-fifo",
+    "broadcast-causal",
+    "broadcast-total-leader",
+    "broadcast-total-lamport",
+];
+
+/// The flags of `harness compare`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CompareArgs {
+    /// Node programs to compare (comma list of paths). Default: every broadcast variant found
+    /// beside the harness binary.
+    #[arg(long, value_delimiter = ',')]
+    pub bins: Vec<PathBuf>,
+    /// `glomers`: the Gossip Glomers broadcast setup (25 nodes, latency 100 ms, 100 ops/s,
+    /// 20 s), once without faults and once with partitions. `faults`: a short run on 5 nodes
+    /// with partitions and kills.
+    #[arg(long, default_value = "glomers")]
+    pub preset: String,
+    /// Override the preset's node count.
+    #[arg(long)]
+    pub node_count: Option<usize>,
+    /// Override the preset's time limit (seconds).
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+    /// Override the preset's rate (ops/s).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Override the preset's latency (ms).
+    #[arg(long)]
+    pub latency: Option<u64>,
+    /// Override the preset's recovery time (seconds).
+    #[arg(long)]
+    pub recovery_time: Option<f64>,
+    /// Run only the scenarios whose name contains this.
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Seed of every run (the same for every variant). Default: from the clock, printed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Where runs are stored.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+    /// Arguments passed to every node process (after `--`).
+    #[arg(last = true)]
+    pub args: Vec<String>,
+}
+
+/// One set of conditions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub node_count: usize,
+    pub time_limit_s: f64,
+    pub rate: f64,
+    pub latency_ms: u64,
+    pub topology: String,
+    pub nemesis: Vec<String>,
+    pub nemesis_interval_s: f64,
+    pub recovery_time_s: f64,
+}
+
+/// One variant under one scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub variant: String,
+    pub scenario: String,
+    pub promises: Option<String>,
+    pub msgs_per_op: Option<f64>,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+    pub latency_max_ms: Option<f64>,
+    pub lost: Option<u64>,
+    pub duplicated: Option<u64>,
+    pub fifo: Validity,
+    pub causal: Validity,
+    pub total: Validity,
+    pub valid: Validity,
+    pub ops_ok: u64,
+    pub ops_total: u64,
+    pub run_dir: PathBuf,
+}
+
+/// What `compare.json` holds.
+#[derive(Debug, Serialize)]
+pub struct Comparison {
+    pub seed: u64,
+    pub scenarios: Vec<Scenario>,
+    pub rows: Vec<Row>,
+}
+
+fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
+    let base = |name: &str, nemesis: &[&str]| Scenario {
+        name: name.to_owned(),
+        node_count: 25,
+        time_limit_s: 20.0,
+        rate: 100.0,
+        latency_ms: 100,
+        topology: "grid".into(),
+        nemesis: nemesis.iter().map(|s| (*s).to_owned()).collect(),
+        nemesis_interval_s: 10.0,
+        recovery_time_s: 10.0,
+    };
+    let mut list = match args.preset.as_str() {
+        "glomers" => vec![base("no faults", &[]), base("partitions", &["partition"])],
+        "faults" => vec![Scenario {
+            node_count: 5,
+            time_limit_s: 15.0,
+            rate: 20.0,
+            latency_ms: 20,
+            nemesis_interval_s: 3.0,
+            ..base("partitions and kills", &["partition", "kill"])
+        }],
+        other => bail!("unknown --preset {other:?}; presets: glomers, faults"),
+    };
+    for s in &mut list {
+        if let Some(n) = args.node_count {
+            s.node_count = n;
+        }
+        if let Some(t) = args.time_limit {
+            s.time_limit_s = t;
+        }
+        if let Some(r) = args.rate {
+            s.rate = r;
+        }
+        if let Some(l) = args.latency {
+            s.latency_ms = l;
+        }
+        if let Some(r) = args.recovery_time {
+            s.recovery_time_s = r;
+        }
+    }
+    if let Some(only) = &args.only {
+        list.retain(|s| s.name.contains(only.as_str()));
+        if list.is_empty() {
+            bail!(
+                "--only {only:?} matches no scenario of preset {}",
+                args.preset
+            );
+        }
+    }
+    Ok(list)
+}
+
+/// The node programs to compare.
+fn variants(args: &CompareArgs) -> anyhow::Result<Vec<PathBuf>> {
+    if !args.bins.is_empty() {
+        for bin in &args.bins {
+            if !bin.exists() {
+                bail!("--bins: {} does not exist", bin.display());
+            }
+        }
+        return Ok(args.bins.clone());
+    }
+    let exe = std::env::current_exe().context("finding the harness binary")?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    let found: Vec<PathBuf> = VARIANTS
+        .iter()
+        .map(|v| dir.join(v))
+        .filter(|p| p.exists())
+        .collect();
+    if found.is_empty() {
+        bail!(
+            "no broadcast-* binaries beside {}; build them (cargo build --release) or pass --bins",
+            exe.display()
+        );
+    }
+    Ok(found)
+}
+
+/// The order a variant promises, from its name.
+pub fn promise_of(bin: &Path) -> Option<OrderingKind> {
+    let name = bin.file_name()?.to_string_lossy().to_string();
+    if name.contains("fifo") {
+        Some(OrderingKind::Fifo)
+    } else if name.contains("causal") {
+        Some(OrderingKind::Causal)
+    } else if name.contains("total") {
+        Some(OrderingKind::Total)
+    } else {
+        None
+    }
+}
+
+fn config_for(
+    scenario: &Scenario,
+    bin: &Path,
+    args: &CompareArgs,
+    seed: u64,
+) -> anyhow::Result<TestConfig> {
+    let faults = scenario
+        .nemesis
+        .iter()
+        .map(|f| f.parse::<FaultKind>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut command_line = vec![
+        "harness".to_owned(),
+        "test".into(),
+        "-w".into(),
+        "broadcast".into(),
+        "--bin".into(),
+        bin.display().to_string(),
+        "--node-count".into(),
+        scenario.node_count.to_string(),
+        "--time-limit".into(),
+        scenario.time_limit_s.to_string(),
+        "--rate".into(),
+        scenario.rate.to_string(),
+        "--latency".into(),
+        scenario.latency_ms.to_string(),
+        "--recovery-time".into(),
+        scenario.recovery_time_s.to_string(),
+    ];
+    if !faults.is_empty() {
+        command_line.extend([
+            "--nemesis".into(),
+            scenario.nemesis.join(","),
+            "--nemesis-interval".into(),
+            scenario.nemesis_interval_s.to_string(),
+        ]);
+    }
+    let ordering = promise_of(bin);
+    if let Some(o) = ordering {
+        command_line.extend(["--ordering".into(), o.name().into()]);
+    }
+    if !args.args.is_empty() {
+        command_line.push("--".into());
+        command_line.extend(args.args.iter().cloned());
+    }
+    Ok(TestConfig {
+        workload: WorkloadKind::Broadcast,
+        workload_options: WorkloadOptions::default(),
+        bin: bin.to_owned(),
+        args: args.args.clone(),
+        node_ids: (0..scenario.node_count).map(|i| format!("n{i}")).collect(),
+        time_limit: Duration::from_secs_f64(scenario.time_limit_s),
+        rate: scenario.rate,
+        clients: scenario.node_count,
+        latency: Duration::from_millis(scenario.latency_ms),
+        latency_dist: LatencyDist::Constant,
+        topology: scenario.topology.parse::<TopologyKind>()?,
+        faults,
+        nemesis_interval: Duration::from_secs_f64(scenario.nemesis_interval_s),
+        recovery_time: Duration::from_secs_f64(scenario.recovery_time_s),
+        availability: None,
+        ordering,
+        log_stderr: false,
+        log_net_send: false,
+        log_net_recv: false,
+        seed,
+        store: args.store.clone(),
+        progress: false,
+        quiet: true,
+        command_line,
+    })
+}
+
+fn row_for(
+    scenario: &Scenario,
+    bin: &Path,
+    outcome: &crate::results::RunOutcome,
+) -> anyhow::Result<Row> {
+    let r = &outcome.results;
+    let history = read_history_file(&outcome.dir.join("history.jsonl"))?;
+    let verdict = |mode: OrderingMode| {
+        let opts = checker::RunCheckOptions {
+            ordering: Some(mode),
+            ..Default::default()
+        };
+        checker::check_run("broadcast", &history, &opts)
+            .ordering
+            .map_or(Validity::Unknown, |o| o.valid)
+    };
+    let ms = |q: &str| r["workload"]["stable_latencies"][q].as_f64();
+    let ops = |k: &str| r["stats"][k].as_u64().unwrap_or(0);
+    Ok(Row {
+        variant: bin
+            .file_name()
+            .map_or_else(|| bin.display().to_string(), |n| n.to_string_lossy().into()),
+        scenario: scenario.name.clone(),
+        promises: promise_of(bin).map(|o| o.name().to_owned()),
+        msgs_per_op: r["net"]["servers"]["msgs_per_op"].as_f64(),
+        latency_p50_ms: ms("0.5"),
+        latency_p95_ms: ms("0.95"),
+        latency_max_ms: ms("1"),
+        lost: r["workload"]["lost_count"].as_u64(),
+        duplicated: r["workload"]["duplicated_count"].as_u64(),
+        fifo: verdict(OrderingMode::Fifo),
+        causal: verdict(OrderingMode::Causal),
+        total: verdict(OrderingMode::Total),
+        valid: outcome.valid,
+        ops_ok: ops("ok_count"),
+        ops_total: ops("count"),
+        run_dir: outcome.dir.clone(),
+    })
+}
+
+/// Run the comparison; prints the table and returns the exit code (0 when every variant is
+/// valid in every scenario, 1 otherwise, 3 when a run could not start).
+pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
+    let scenarios = scenarios(args)?;
+    let bins = variants(args)?;
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64 % 1_000_000_000_000)
+            .unwrap_or(1)
+    });
+    println!(
+        "comparing {} variant(s) over {} scenario(s), seed {seed}",
+        bins.len(),
+        scenarios.len()
+    );
+    let mut rows = Vec::new();
+    let mut could_not_run = false;
+    for scenario in &scenarios {
+        for bin in &bins {
+            let config = config_for(scenario, bin, args, seed)?;
+            eprintln!(
+                "  {} / {}: {:.0} s + {:.0} s recovery ...",
+                scenario.name,
+                bin.file_name().unwrap_or_default().to_string_lossy(),
+                scenario.time_limit_s,
+                scenario.recovery_time_s
+            );
+            let outcome = crate::run::run_test(config)?;
+            if outcome.exit_code == 3 {
+                could_not_run = true;
+            }
+            rows.push(row_for(scenario, bin, &outcome)?);
+        }
+    }
+    let comparison = Comparison {
+        seed,
+        scenarios,
+        rows,
+    };
+    let dir = RunDir::create(&args.store, "compare")?;
+    std::fs::write(
+        dir.dir.join("compare.json"),
+        serde_json::to_string_pretty(&comparison)? + "\n",
+    )?;
+    std::fs::write(dir.dir.join("compare.html"), html::render(&comparison))?;
+    let _ = std::fs::remove_dir(dir.node_logs());
+    print!("{}", render_table(&comparison.rows));
+    println!("files: {}", dir.dir.display());
+    let all_valid = comparison.rows.iter().all(|r| r.valid == Validity::Valid);
+    Ok(if could_not_run {
+        3
+    } else if all_valid {
+        0
+    } else {
+        1
+    })
+}
