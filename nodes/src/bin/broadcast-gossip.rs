@@ -3,7 +3,7 @@
 //!
 //! Flags: `--fanout N` (children per node in the push tree, default 24: a star for up to 25
 //! nodes), `--interval-ms N` (push interval, default 150), `--anti-entropy-ms N` (time between
-//! anti-entropy exchanges, default 1000).
+//! anti-entropy exchanges, default 2000).
 use std::time::Duration;
 
 use nodes::broadcast::Service;

@@ -74,7 +74,7 @@ impl Default for GossipConfig {
         GossipConfig {
             fanout: 24,
             interval: Duration::from_millis(150),
-            anti_entropy: Duration::from_millis(1000),
+            anti_entropy: Duration::from_millis(2000),
             store_timeout: Duration::from_millis(1000),
         }
     }

@@ -16,7 +16,9 @@
 //! and may get an item again: the algorithms above de-duplicate by message id as well.
 //!
 //! Items not yet acknowledged when the sender crashes are lost with it; the algorithms say how
-//! they cope (relaying, quorums, anti-entropy).
+//! they cope (relaying, quorums, anti-entropy). Items a receiver acknowledged before it
+//! crashed are not sent again by the link; it reports the restart (a new session of a known
+//! peer) so that the algorithm can resend what matters.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -119,6 +121,10 @@ pub struct Arrival<T> {
     pub fresh: Vec<T>,
     /// Items this node sent to `from` that `from` has now acknowledged.
     pub acked: Vec<T>,
+    /// `from` speaks in a session this link has not seen before, after an earlier one: it
+    /// restarted and has forgotten everything, including what its previous life
+    /// acknowledged.
+    pub restarted: bool,
 }
 
 /// Reliable, batched links from this node to each peer.
@@ -182,6 +188,7 @@ impl<T: Clone + Serialize + DeserializeOwned> Link<T> {
             from: msg.src.clone(),
             fresh: Vec::new(),
             acked: Vec::new(),
+            restarted: false,
         };
         let (session, items, acks) = match msg.body.parse_custom::<Wire<T>>() {
             Ok(Wire::Batch {
@@ -208,18 +215,19 @@ impl<T: Clone + Serialize + DeserializeOwned> Link<T> {
                 });
             }
         }
-        if !items.is_empty() {
-            let inbox = self.inbox.entry(msg.src.clone()).or_default();
-            let at = match inbox.seen.iter().position(|(s, _)| *s == session) {
-                Some(at) => at,
-                None => {
-                    if inbox.seen.len() == SESSIONS_KEPT {
-                        inbox.seen.remove(0);
-                    }
-                    inbox.seen.push((session, SeqSet::new()));
-                    inbox.seen.len() - 1
+        let inbox = self.inbox.entry(msg.src.clone()).or_default();
+        let at = match inbox.seen.iter().position(|(s, _)| *s == session) {
+            Some(at) => at,
+            None => {
+                arrival.restarted = !inbox.seen.is_empty();
+                if inbox.seen.len() == SESSIONS_KEPT {
+                    inbox.seen.remove(0);
                 }
-            };
+                inbox.seen.push((session, SeqSet::new()));
+                inbox.seen.len() - 1
+            }
+        };
+        if !items.is_empty() {
             let owed = inbox.owed.entry(session).or_default();
             for (seq, item) in items {
                 owed.insert(seq);
@@ -426,7 +434,12 @@ mod tests {
             "n1",
             json!({"type": "batch", "session": 8, "items": [[0, 11]]}),
         );
-        assert_eq!(link.receive(&mut b, &restarted).unwrap().fresh, vec![11]);
+        let arrival = link.receive(&mut b, &restarted).unwrap();
+        assert_eq!(arrival.fresh, vec![11]);
+        assert!(
+            arrival.restarted,
+            "a new session after an earlier one is a restart"
+        );
         b.set_now(Duration::from_millis(10));
         assert!(link.on_timer(&mut b, timer_of(&link)));
         let out = sent(&mut b);
@@ -435,6 +448,31 @@ mod tests {
             out[0].body.to_value()["acks"],
             json!([{"session": 7, "seqs": [[0, 2]]}, {"session": 8, "seqs": [[0, 0]]}])
         );
+    }
+
+    #[test]
+    fn a_new_item_does_not_wait_behind_a_retry() {
+        let config = LinkConfig {
+            interval: Duration::from_millis(10),
+            retry: Duration::from_millis(600),
+            max_items: 8,
+        };
+        let mut a = ctx("n0", 7);
+        let mut link: Link<u32> = Link::new(config);
+        link.start(&a);
+        link.send(&mut a, "n1", 1);
+        a.set_now(Duration::from_millis(10));
+        link.on_timer(&mut a, timer_of(&link));
+        sent(&mut a);
+        // Only a retry is pending now, 600 ms away; a new item must go at the next interval.
+        a.set_now(Duration::from_millis(20));
+        link.send(&mut a, "n1", 2);
+        let (_, at) = link.timer.expect("armed");
+        assert_eq!(at, Duration::from_millis(30));
+        a.set_now(at);
+        link.on_timer(&mut a, timer_of(&link));
+        let out = sent(&mut a);
+        assert_eq!(out[0].body.to_value()["items"], json!([[1, 2]]));
     }
 
     #[test]

@@ -15,10 +15,13 @@
 //! recovers before it serves:
 //!
 //! 1. *Sync*: ask every peer for its whole state (every origin's entries and announcements),
-//!    in pages, until a majority of the cluster other than this node has answered in full.
-//!    A peer that is itself recovering answers `not_ready` and does not count; when every peer
-//!    has answered one way or the other, the node goes on with what it has (a cluster that
-//!    just started, where everyone is empty; or more nodes down than a majority can cover).
+//!    in pages, until `n - majority + 1` ready nodes have answered in full: an entry that a
+//!    majority held is still held by `majority - 1` others, so these include a holder.
+//!    A peer that is itself recovering sends what it holds too, but does not count, since it
+//!    has forgotten what it held before its restart; when every peer has answered in full,
+//!    ready or not, the node goes on with the union of their states (a cluster that just
+//!    started, where everyone is empty; or more nodes recovering at once than a majority
+//!    covers, when that union is all that is left anywhere).
 //! 2. *Announce* a new generation of its own log, one higher than any it has seen, together
 //!    with the announcements it learned, and wait until a majority holds that. A generation is
 //!    therefore never used twice, and what it learned is itself held by a majority.
@@ -26,12 +29,17 @@
 //!    past a gap nothing can have been stable), then serve. New entries follow.
 //!
 //! A node that has not finished recovery keeps receiving and storing entries, but does not
-//! serve clients or answer syncs. The layer tolerates the crash of a minority at a time:
+//! serve clients; its answers to syncs say it is recovering.
+//!
+//! **Anti-entropy** (the `repair` module): nodes also exchange digests of their logs with a random peer
+//! every second, so that an entry that reached a few nodes before its origin crashed spreads
+//! to all of them instead of waiting for the origin's restart. The layer tolerates the crash of a minority at a time:
 //! an entry is lost only if every node of the majority that held it loses its memory before
 //! passing it on.
 
 pub mod origin_log;
 mod recovery;
+mod repair;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
@@ -61,6 +69,8 @@ pub struct QuorumConfig {
     pub sync_timeout: Duration,
     /// How often a recovering node asks again the peers that have not answered in full.
     pub sync_retry: Duration,
+    /// Time between two anti-entropy exchanges started by this node.
+    pub anti_entropy: Duration,
 }
 
 impl QuorumConfig {
@@ -71,6 +81,7 @@ impl QuorumConfig {
             watermark,
             sync_timeout: Duration::from_millis(1000),
             sync_retry: Duration::from_millis(500),
+            anti_entropy: Duration::from_millis(1000),
         }
     }
 
@@ -162,6 +173,7 @@ pub struct Quorum<E> {
     own: Own,
     phase: Phase,
     events: Vec<Event<E>>,
+    repair_timer: Option<TimerId>,
 }
 
 impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
@@ -177,6 +189,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
             own: Own::default(),
             phase: Phase::Starting,
             events: Vec::new(),
+            repair_timer: None,
         }
     }
 
@@ -187,6 +200,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         let cluster = self.peers.len() + 1;
         self.majority = cluster / 2 + 1;
         self.link.start(ctx);
+        self.start_repair(ctx);
         self.start_recovery(ctx);
     }
 
@@ -246,12 +260,14 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
             self.on_arrival(ctx, arrival);
             return true;
         }
-        self.receive_sync(ctx, msg)
+        self.receive_sync(ctx, msg) || self.receive_repair(ctx, msg)
     }
 
     /// Handle a timer; returns false if it is not this layer's.
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) -> bool {
-        self.link.on_timer(ctx, timer) || self.on_sync_timer(ctx, timer)
+        self.link.on_timer(ctx, timer)
+            || self.on_sync_timer(ctx, timer)
+            || self.on_repair_timer(ctx, timer)
     }
 
     /// What happened since the last call, in order.
@@ -277,6 +293,9 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
 
     fn on_arrival(&mut self, ctx: &mut Ctx, arrival: Arrival<Item<E>>) {
         let from = arrival.from;
+        if arrival.restarted {
+            self.resend_to(ctx, &from);
+        }
         let mut acked = false;
         let mut stable_acked = false;
         for item in arrival.acked {
@@ -339,6 +358,59 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         touched.insert(from);
         for origin in touched {
             self.hand_up(&origin);
+        }
+    }
+
+    /// `peer` restarted and lost what its previous life held of this node's log, including
+    /// entries that were not stable when it recovered and that it will not find elsewhere:
+    /// send it the whole log and the latest announcements again, and stop counting what its
+    /// previous life acknowledged.
+    fn resend_to(&mut self, ctx: &mut Ctx, peer: &str) {
+        if !self.is_ready() {
+            return;
+        }
+        self.own.acked.remove(peer);
+        self.own.peer_stable.remove(peer);
+        let generation = self.own.generation;
+        let me = self.me.clone();
+        let entries: Vec<(u64, E)> = self
+            .logs
+            .get(&me)
+            .into_iter()
+            .flat_map(|log| log.entries().map(|(pos, _, body)| (pos, body.clone())))
+            .collect();
+        self.link.forget(peer, |_| true);
+        for (pos, body) in entries {
+            self.link.send(
+                ctx,
+                peer,
+                Item::Entry {
+                    generation,
+                    pos,
+                    body,
+                },
+            );
+        }
+        let (stable, committed) = (self.own.stable, self.own.committed);
+        if stable > 0 {
+            self.link.send(
+                ctx,
+                peer,
+                Item::Stable {
+                    generation,
+                    upto: stable,
+                },
+            );
+        }
+        if committed > 0 {
+            self.link.send(
+                ctx,
+                peer,
+                Item::Committed {
+                    generation,
+                    upto: committed,
+                },
+            );
         }
     }
 

@@ -95,6 +95,22 @@ impl<E: Clone> OriginLog<E> {
             .map(|(&p, (g, body))| (p, *g, body))
     }
 
+    /// The generation of the version held at `pos`.
+    pub fn generation_at(&self, pos: u64) -> Option<u64> {
+        self.entries.get(&pos).map(|(g, _)| *g)
+    }
+
+    /// How many positions in `[first, last]` hold a version of `generation` or higher.
+    pub fn count_at_least(&self, first: u64, last: u64, generation: u64) -> u64 {
+        if first > last {
+            return 0;
+        }
+        self.entries
+            .range(first..=last)
+            .filter(|(_, (g, _))| *g >= generation)
+            .count() as u64
+    }
+
     /// The body held at `pos`.
     pub fn get(&self, pos: u64) -> Option<&E> {
         self.entries.get(&pos).map(|(_, body)| body)

@@ -46,10 +46,10 @@ enum PeerSync {
         after: Option<(String, u64)>,
         in_flight: bool,
     },
-    /// The peer is recovering itself.
-    NotReady,
-    /// Its whole state has been read.
-    Complete,
+    /// Its whole state has been read. `ready`: it had finished its own recovery, so its
+    /// state covers everything it ever held; a recovering peer's state is only what it
+    /// received since its restart (still worth having).
+    Complete { ready: bool },
 }
 
 /// The sync protocol's messages.
@@ -61,18 +61,19 @@ enum SyncMsg<E> {
         #[serde(default)]
         after: Option<(String, u64)>,
     },
-    /// A page of the state. `origins` (every origin's announcements) comes with every page.
+    /// A page of the state. `origins` (every origin's announcements) comes with every page;
+    /// `ready` is false when the sender is recovering itself.
     SyncOk {
+        ready: bool,
         origins: Vec<OriginMeta>,
         entries: Vec<SyncEntry<E>>,
         more: bool,
     },
-    /// "I am recovering myself."
-    NotReady,
 }
 
+/// What a node knows of one origin's generations and stable announcements.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct OriginMeta {
+pub(super) struct OriginMeta {
     origin: String,
     #[serde(rename = "gen")]
     generation: u64,
@@ -80,16 +81,17 @@ struct OriginMeta {
     stable: Vec<(u64, u64)>,
 }
 
+/// An origin's entry shipped to another node (by sync or anti-entropy).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct SyncEntry<E> {
-    origin: String,
-    pos: u64,
+pub(super) struct SyncEntry<E> {
+    pub(super) origin: String,
+    pub(super) pos: u64,
     #[serde(rename = "gen")]
-    generation: u64,
-    body: E,
+    pub(super) generation: u64,
+    pub(super) body: E,
 }
 
-const SYNC_KINDS: [&str; 3] = ["sync", "sync_ok", "not_ready"];
+const SYNC_KINDS: [&str; 2] = ["sync", "sync_ok"];
 
 impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
     pub(super) fn start_recovery(&mut self, ctx: &mut Ctx) {
@@ -126,7 +128,8 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         };
         let after = match syncing.peers.get(peer) {
             Some(PeerSync::Reading { after, .. }) => after.clone(),
-            Some(PeerSync::NotReady) => None,
+            // A recovering peer may have become ready since: read it again.
+            Some(PeerSync::Complete { ready: false }) => None,
             _ => return,
         };
         let id = ctx.rpc(
@@ -164,27 +167,31 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
             return false;
         }
         match msg.body.parse_custom::<SyncMsg<E>>() {
-            Ok(SyncMsg::Sync { after }) if self.is_ready() => {
+            Ok(SyncMsg::Sync { after }) => {
                 let page = self.page(after);
                 ctx.reply(msg, &page);
             }
-            Ok(_) => ctx.reply(msg, &SyncMsg::<E>::NotReady),
+            Ok(_) => {}
             Err(err) => ctx.log(format!("ignoring a malformed sync from {}: {err}", msg.src)),
         }
         true
     }
 
-    /// One page of this node's state, after `after`.
-    fn page(&self, after: Option<(String, u64)>) -> SyncMsg<E> {
-        let origins = self
-            .logs
+    /// What this node knows of every origin's generations and announcements.
+    pub(super) fn metas(&self) -> Vec<OriginMeta> {
+        self.logs
             .iter()
             .map(|(origin, log)| OriginMeta {
                 origin: origin.clone(),
                 generation: log.generation,
                 stable: log.stable().collect(),
             })
-            .collect();
+            .collect()
+    }
+
+    /// One page of this node's state, after `after`.
+    fn page(&self, after: Option<(String, u64)>) -> SyncMsg<E> {
+        let origins = self.metas();
         let mut entries = Vec::new();
         let mut more = false;
         let start = after.as_ref().map(|(origin, _)| origin.clone());
@@ -211,6 +218,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
             }
         }
         SyncMsg::SyncOk {
+            ready: self.is_ready(),
             origins,
             entries,
             more,
@@ -220,6 +228,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
     fn on_sync_reply(&mut self, ctx: &mut Ctx, peer: &str, msg: &Message) {
         let next = match msg.body.parse_custom::<SyncMsg<E>>() {
             Ok(SyncMsg::SyncOk {
+                ready,
                 origins,
                 entries,
                 more,
@@ -232,10 +241,9 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
                         in_flight: false,
                     }
                 } else {
-                    PeerSync::Complete
+                    PeerSync::Complete { ready }
                 }
             }
-            Ok(SyncMsg::NotReady) => PeerSync::NotReady,
             // A timeout, or an answer that makes no sense: ask again later.
             _ => {
                 let after = match &self.phase {
@@ -262,8 +270,8 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         self.maybe_finish_sync(ctx);
     }
 
-    /// Keep what a sync page brought.
-    fn merge(&mut self, origins: Vec<OriginMeta>, entries: Vec<SyncEntry<E>>) {
+    /// Keep what a sync page or an anti-entropy delta brought.
+    pub(super) fn merge(&mut self, origins: Vec<OriginMeta>, entries: Vec<SyncEntry<E>>) {
         let mut touched = BTreeSet::new();
         for meta in origins {
             let log = self.log_mut(&meta.origin);
@@ -304,7 +312,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
             .filter(|(_, state)| {
                 matches!(
                     state,
-                    PeerSync::NotReady
+                    PeerSync::Complete { ready: false }
                         | PeerSync::Reading {
                             in_flight: false,
                             ..
@@ -320,22 +328,28 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         true
     }
 
-    /// Move on to announcing once a majority of the others has answered in full, or every
-    /// other node has answered at all.
+    /// Move on to announcing once enough ready nodes have answered in full, or every other
+    /// node has answered in full, ready or not.
+    ///
+    /// Enough: an entry a majority held is still held by at least `majority - 1` others
+    /// after this node lost its copy, so any `n - majority + 1` others include a holder. When
+    /// fewer are ready (a cluster that just started, or several nodes recovering at once),
+    /// the union of what every other node holds is all that is left anywhere.
     fn maybe_finish_sync(&mut self, ctx: &mut Ctx) {
         let Phase::Syncing(syncing) = &self.phase else {
             return;
         };
-        let need = self.majority.min(self.peers.len());
+        let cluster = self.peers.len() + 1;
+        let need = (cluster - self.majority + 1).min(self.peers.len());
         let complete = syncing
             .peers
             .values()
-            .filter(|s| **s == PeerSync::Complete)
+            .filter(|s| **s == PeerSync::Complete { ready: true })
             .count();
         let all_answered = syncing
             .peers
             .values()
-            .all(|s| matches!(s, PeerSync::Complete | PeerSync::NotReady));
+            .all(|s| matches!(s, PeerSync::Complete { .. }));
         if complete < need && !all_answered {
             return;
         }
