@@ -34,8 +34,9 @@
 //! no broadcast had been invoked with before the read completed is *unexpected*, also
 //! invalid (Jepsen ignores such values).
 //!
-//! The computation is linear in the total length of the reads: per element it walks only the
-//! reads that contain it, instead of Jepsen's scan of every element at every read.
+//! The computation is one pass over the reads, linear in their total length, keeping a few
+//! numbers per element (its latest read, the latest gap among the reads invoked after its
+//! broadcast), instead of Jepsen's update of every element at every read.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -160,71 +161,42 @@ fn ms(ns: u64) -> u64 {
 pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
     let reads = &h.reads;
     let r_count = reads.len();
-    // Reads by invocation (their order in `h.reads`): rank = index.
-    // Per message, the ranks of the reads containing it (each read once), ascending.
     let m_count = h.messages.len();
-    let mut containing_len = vec![0u32; m_count + 1];
-    let mut stamp = vec![u32::MAX; m_count];
-    let mut count = vec![0u32; m_count];
-    let mut dup_max: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
-    let mut unexpected_first: BTreeMap<u32, usize> = BTreeMap::new();
-    for (rank, read) in reads.iter().enumerate() {
-        for &m in &read.messages {
-            let mu = m as usize;
-            if stamp[mu] != rank as u32 {
-                stamp[mu] = rank as u32;
-                count[mu] = 1;
-                containing_len[mu + 1] += 1;
-                let expected = h.messages[mu]
-                    .first_invoke
-                    .is_some_and(|p| p < read.complete_pos);
-                if !expected {
-                    unexpected_first.entry(m).or_insert(rank);
-                }
-            } else {
-                count[mu] += 1;
-                let c = count[mu] as usize;
-                let e = dup_max.entry(m).or_insert((c, rank));
-                if c > e.0 {
-                    *e = (c, rank);
-                }
-            }
-        }
-    }
-    for i in 0..m_count {
-        containing_len[i + 1] += containing_len[i];
-    }
-    let offsets = containing_len;
-    let mut containing = vec![0u32; offsets[m_count] as usize];
-    let mut fill: Vec<u32> = offsets[..m_count].to_vec();
-    stamp.fill(u32::MAX);
-    for (rank, read) in reads.iter().enumerate() {
-        for &m in &read.messages {
-            let mu = m as usize;
-            if stamp[mu] != rank as u32 {
-                stamp[mu] = rank as u32;
-                containing[fill[mu] as usize] = rank as u32;
-                fill[mu] += 1;
-            }
-        }
-    }
     let invoke_pos: Vec<usize> = reads.iter().map(|r| r.invoke_pos).collect();
-
-    // Reads in flight at each position where an element was created: sweep in history order.
-    let mut created: Vec<(usize, u32)> = h
+    const NONE: u32 = u32::MAX;
+    // Per element: where it was created (its last broadcast invocation), and the first read
+    // (by invocation order, which is the order of `h.reads`) invoked after that.
+    let created: Vec<usize> = h
         .messages
         .iter()
-        .enumerate()
-        .filter_map(|(m, msg)| msg.last_invoke.map(|p| (p, m as u32)))
+        .map(|m| m.last_invoke.unwrap_or(usize::MAX))
         .collect();
-    created.sort_unstable();
+    let boundary: Vec<u32> = created
+        .iter()
+        .map(|&c| {
+            if c == usize::MAX {
+                NONE
+            } else {
+                invoke_pos.partition_point(|&p| p < c) as u32
+            }
+        })
+        .collect();
+
+    // Reads in flight when each element was created (invoked before, completed after): at
+    // most one per client process. Flat lists, by a sweep in history order.
+    let mut order: Vec<(usize, u32)> = (0..m_count as u32)
+        .filter(|&m| created[m as usize] != usize::MAX)
+        .map(|m| (created[m as usize], m))
+        .collect();
+    order.sort_unstable();
     let mut by_completion: Vec<u32> = (0..r_count as u32).collect();
     by_completion.sort_unstable_by_key(|&r| reads[r as usize].complete_pos);
-    let mut inflight_of: Vec<Vec<u32>> = vec![Vec::new(); m_count];
+    let mut inflight_flat: Vec<u32> = Vec::new();
+    let mut inflight_span = vec![(0u32, 0u32); m_count];
     {
         let (mut next_invoke, mut next_complete) = (0usize, 0usize);
         let mut inflight: Vec<u32> = Vec::new();
-        for &(pos, m) in &created {
+        for &(pos, m) in &order {
             while next_invoke < r_count && invoke_pos[next_invoke] < pos {
                 inflight.push(next_invoke as u32);
                 next_invoke += 1;
@@ -236,7 +208,59 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
                 inflight.retain(|&r| r != done);
                 next_complete += 1;
             }
-            inflight_of[m as usize] = inflight.clone();
+            let start = inflight_flat.len() as u32;
+            inflight_flat.extend_from_slice(&inflight);
+            inflight_span[m as usize] = (start, inflight_flat.len() as u32);
+        }
+    }
+
+    // One pass over the reads, in invocation order, keeping per element: the first
+    // completion of an eligible read containing it, the latest such read, the latest gap in
+    // the reads invoked after its creation, which in-flight reads contained it, and
+    // multiplicities within one read.
+    let mut stamp = vec![NONE; m_count];
+    let mut count = vec![0u32; m_count];
+    let mut first_seen = vec![usize::MAX; m_count];
+    let mut last_present = vec![NONE; m_count];
+    let mut prev_after = vec![NONE; m_count];
+    let mut gap = vec![NONE; m_count];
+    let mut inflight_seen: rustc_hash::FxHashSet<(u32, u32)> = rustc_hash::FxHashSet::default();
+    let mut dup_max: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
+    let mut unexpected_first: BTreeMap<u32, usize> = BTreeMap::new();
+    for (rank, read) in reads.iter().enumerate() {
+        let r = rank as u32;
+        for &m in &read.messages {
+            let mu = m as usize;
+            if stamp[mu] == r {
+                count[mu] += 1;
+                let c = count[mu] as usize;
+                let e = dup_max.entry(m).or_insert((c, rank));
+                if c > e.0 {
+                    *e = (c, rank);
+                }
+                continue;
+            }
+            stamp[mu] = r;
+            count[mu] = 1;
+            if !h.messages[mu]
+                .first_invoke
+                .is_some_and(|p| p < read.complete_pos)
+            {
+                unexpected_first.entry(m).or_insert(rank);
+            }
+            if created[mu] == usize::MAX || read.complete_pos < created[mu] {
+                continue; // not an element, or not one yet when this read completed
+            }
+            first_seen[mu] = first_seen[mu].min(read.complete_pos);
+            last_present[mu] = r;
+            if r >= boundary[mu] {
+                if r > boundary[mu] && prev_after[mu] != r - 1 {
+                    gap[mu] = r - 1;
+                }
+                prev_after[mu] = r;
+            } else {
+                inflight_seen.insert((m, r));
+            }
         }
     }
 
@@ -251,40 +275,35 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
     }
     let mut outcomes: Vec<Outcome> = Vec::new();
     for (m, msg) in h.messages.iter().enumerate() {
-        let Some(created) = msg.last_invoke else {
+        if created[m] == usize::MAX {
             continue;
+        }
+        let some = |x: u32| (x != NONE).then_some(x);
+        let known = match (msg.ok_after_last_invoke, first_seen[m]) {
+            (Some(ok), seen) => Some(ok.min(seen)),
+            (None, usize::MAX) => None,
+            (None, seen) => Some(seen),
         };
-        let list = &containing[offsets[m] as usize..offsets[m + 1] as usize];
-        let eligible = |r: u32| reads[r as usize].complete_pos > created;
-        let mut known = msg.ok_after_last_invoke;
-        let mut last_present: Option<u32> = None;
-        for &r in list.iter().filter(|&&r| eligible(r)) {
-            let c = reads[r as usize].complete_pos;
-            known = Some(known.map_or(c, |k| k.min(c)));
-            last_present = Some(last_present.map_or(r, |p| p.max(r)));
-        }
-        // The latest eligible read lacking it: first among reads invoked after `created`,
-        // from the top, skipping those that contain it; else among reads in flight then.
-        let boundary = invoke_pos.partition_point(|&p| p < created) as u32;
-        let mut last_absent: Option<u32> = None;
-        let mut j = list.len();
-        let mut r = r_count as u32;
-        while r > boundary {
-            r -= 1;
-            while j > 0 && list[j - 1] > r {
-                j -= 1;
+        let last_present = some(last_present[m]);
+        // The latest eligible read lacking it: the last read if it was invoked after the
+        // creation and lacks it, else the last gap among those; else an in-flight one.
+        let b = boundary[m];
+        let mut last_absent = if (b as usize) < r_count {
+            let last = r_count as u32 - 1;
+            if prev_after[m] != last {
+                Some(last)
+            } else {
+                some(gap[m])
             }
-            if j > 0 && list[j - 1] == r {
-                continue;
-            }
-            last_absent = Some(r);
-            break;
-        }
+        } else {
+            None
+        };
         if last_absent.is_none() {
-            last_absent = inflight_of[m]
+            let (start, end) = inflight_span[m];
+            last_absent = inflight_flat[start as usize..end as usize]
                 .iter()
                 .copied()
-                .filter(|&r| eligible(r) && list.binary_search(&r).is_err())
+                .filter(|&r| !inflight_seen.contains(&(m as u32, r)))
                 .max();
         }
         let rank = |r: Option<u32>| r.map_or(-1, |r| r as i64);

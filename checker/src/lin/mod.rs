@@ -2,7 +2,7 @@
 //! order, in which a single copy of the object would have returned what each op returned?
 //! (The strongest consistency model of the course's lecture on consistency models.)
 //!
-//! The check is Wing & Gong's search with Lowe's memo of configurations (see [`search`]), on
+//! The check is Wing & Gong's search with Lowe's memo of configurations (see the `search` module), on
 //! each independent object separately (keys of a key-value store: Herlihy & Wing's locality,
 //! Porcupine's P-compositionality), on several threads, under a time and a memory budget.
 //! The verdict has three values: linearizable, not linearizable, or unknown when a budget ran

@@ -59,35 +59,73 @@ pub(crate) fn check(h: &BroadcastHistory<'_>, mode: OrderingMode, found: &mut Fo
         .iter()
         .map(|m| m.first_invoke.unwrap_or(usize::MAX))
         .collect();
+    // Reads of one node and incarnation usually extend one another, so they are scanned in
+    // order of length, each continuing where the previous one (its prefix) stopped: the
+    // prefix's messages, marks and pointers are the same, and so is its first violation.
+    let mut chains: rustc_hash::FxHashMap<(u32, u32), Vec<usize>> =
+        rustc_hash::FxHashMap::default();
+    let mut singles = Vec::new();
+    for (r, read) in h.reads.iter().enumerate() {
+        match read.node {
+            Some(n) => chains.entry((n, read.incarnation)).or_default().push(r),
+            None => singles.push(vec![r]),
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = chains.into_values().chain(singles).collect();
+    groups.sort_unstable();
     let mut marked = vec![u32::MAX; h.values.len()];
     let mut fifo_ptr = vec![0usize; nodes];
     let mut delivered_ptr = vec![0usize; nodes];
-    for (r, read) in h.reads.iter().enumerate() {
-        let stamp = r as u32;
-        fifo_ptr.fill(0);
-        delivered_ptr.fill(0);
-        for (j, &m2) in read.messages.iter().enumerate() {
-            let m2u = m2 as usize;
-            if marked[m2u] == stamp {
-                continue; // a duplicate: reported on its own
+    let mut chain_id = 0u32;
+    for mut group in groups {
+        group.sort_by_key(|&r| (h.reads[r].messages.len(), h.reads[r].invoke_pos));
+        let mut prev: Option<usize> = None;
+        let mut done = 0usize;
+        let mut first_violation: Option<(usize, u32, u32, usize, u32, usize)> = None;
+        for r in group {
+            let read = &h.reads[r].messages;
+            let extends = prev.is_some_and(|p| {
+                let before = &h.reads[p].messages;
+                before.len() <= read.len() && read[..before.len()] == before[..]
+            });
+            if !extends {
+                chain_id += 1;
+                fifo_ptr.fill(0);
+                delivered_ptr.fill(0);
+                done = 0;
+                first_violation = None;
             }
-            marked[m2u] = stamp;
-            let n = origin[m2u];
-            if n == NONE {
-                continue;
+            prev = Some(r);
+            if first_violation.is_none() {
+                for (j, &m2) in read.iter().enumerate().skip(done) {
+                    let m2u = m2 as usize;
+                    if marked[m2u] == chain_id {
+                        continue; // a duplicate: reported on its own
+                    }
+                    marked[m2u] = chain_id;
+                    let n = origin[m2u];
+                    if n == NONE {
+                        continue;
+                    }
+                    let (n, invoked) = (n as usize, invoked_at[m2u]);
+                    let mut missing = first_unmarked(&fifo[n], &mut fifo_ptr[n], &marked, chain_id)
+                        .filter(|req| req.0 < invoked);
+                    if missing.is_none() && mode == OrderingMode::Causal {
+                        missing =
+                            first_unmarked(&delivered[n], &mut delivered_ptr[n], &marked, chain_id)
+                                .filter(|req| req.0 < invoked);
+                    }
+                    if let Some((at, m1, evidence)) = missing {
+                        first_violation = Some((j, m1, m2, at, evidence, invoked));
+                        break;
+                    }
+                }
+                done = read.len();
             }
-            let (n, invoked) = (n as usize, invoked_at[m2u]);
-            let mut missing = first_unmarked(&fifo[n], &mut fifo_ptr[n], &marked, stamp)
-                .filter(|req| req.0 < invoked);
-            if missing.is_none() && mode == OrderingMode::Causal {
-                missing = first_unmarked(&delivered[n], &mut delivered_ptr[n], &marked, stamp)
-                    .filter(|req| req.0 < invoked);
-            }
-            if let Some((at, m1, evidence)) = missing {
+            if let Some((j, m1, m2, at, evidence, invoked)) = first_violation {
                 found.add(kind, || {
                     witness(h, r, j, m1, m2, at, evidence, invoked, kind)
                 });
-                break;
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Statistics of a run: how many ops succeeded, failed or were indefinite, per function
 //! (availability under faults: the course's lecture on the CAP trade-off), and the network's
-//! cost per op (see [`net`]).
+//! cost per op (see [`NetStats`]).
 //!
 //! As Jepsen's `stats` checker: over client ops (nemesis excluded), each counted once by its
 //! outcome (an invocation never completed counts as `info`); valid unless some `f` never

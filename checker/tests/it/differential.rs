@@ -178,8 +178,14 @@ fn random_broadcast_ops(seed: u64, n: usize) -> Vec<RandomOp> {
             let call = (i as u64) * 1_000_000 + rng.random_range(0..5) * 1_000_000;
             let len = rng.random_range(1..8) * 1_000_000 + 1;
             if rng.random_bool(0.4) {
-                next_value += 1;
-                let x = json!(next_value - 1);
+                // Mostly new values; sometimes one broadcast again (Jepsen then tracks the
+                // element from its last invocation).
+                let x = if next_value > 0 && rng.random_bool(0.15) {
+                    json!(rng.random_range(0..next_value))
+                } else {
+                    next_value += 1;
+                    json!(next_value - 1)
+                };
                 let outcome = [
                     EventType::Ok,
                     EventType::Ok,
