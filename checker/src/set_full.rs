@@ -242,9 +242,9 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
             }
             stamp[mu] = r;
             count[mu] = 1;
-            if !h.messages[mu]
+            if h.messages[mu]
                 .first_invoke
-                .is_some_and(|p| p < read.complete_pos)
+                .is_none_or(|p| p > read.complete_pos)
             {
                 unexpected_first.entry(m).or_insert(rank);
             }
