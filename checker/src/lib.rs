@@ -26,4 +26,6 @@ pub use history::{
 };
 pub use journal::{NetEvent, NetEventKind, is_client, read_journal_file};
 pub use run::{RunCheckOptions, RunResults, WORKLOADS, WorkloadResult, check_run};
+/// The JSON value type of histories and results.
+pub use serde_json::Value;
 pub use validity::Validity;

@@ -26,7 +26,7 @@ use checker::set_full::set_full;
 use checker::synth::{BroadcastShape, broadcast_history};
 
 /// Every case: name and what it measures.
-const CASES: [(&str, &str); 7] = [
+const CASES: [(&str, &str); 8] = [
     (
         "c10-ok",
         "linearizability, porcupine-kv c10-ok (kv model, initial \"\")",
@@ -34,6 +34,10 @@ const CASES: [(&str, &str); 7] = [
     ("c10-bad", "linearizability, porcupine-kv c10-bad"),
     ("c50-ok", "linearizability, porcupine-kv c50-ok"),
     ("c50-bad", "linearizability, porcupine-kv c50-bad"),
+    (
+        "memstress3-100",
+        "linearizability, the 100 Knossos memstress3 files in one run (cas-register, initial 0)",
+    ),
     (
         "broadcast-100k",
         "set-full + causal ordering, 100k ops (99.8% broadcasts, 5 nodes, 10 clients)",
@@ -66,6 +70,7 @@ fn status_kb(field: &str) -> u64 {
 
 enum Input {
     Lin(Vec<Event>),
+    Knossos(Vec<Vec<Event>>),
     Broadcast(Vec<Event>, OrderingMode),
 }
 
@@ -79,6 +84,27 @@ fn load(case: &str) -> Result<Input, String> {
             let (_, events) =
                 read_history(&path, Some(Format::PorcupineKv)).map_err(|e| e.to_string())?;
             Ok(Input::Lin(events))
+        }
+        "memstress3-100" => {
+            let dir = corpus().join("knossos/cas-register/good");
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| format!("{}: {e}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("memstress3-"))
+                })
+                .collect();
+            files.sort();
+            let histories = files
+                .iter()
+                .map(|f| {
+                    read_history(f, Some(Format::Edn))
+                        .map(|(_, e)| e)
+                        .map_err(|e| e.to_string())
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Input::Knossos(histories))
         }
         "broadcast-100k" | "broadcast-100k-total" => {
             let shape = BroadcastShape {
@@ -127,6 +153,18 @@ fn check(input: &Input) -> String {
                 Err(e) => format!("error: {e}"),
             }
         }
+        Input::Knossos(histories) => {
+            let mut opts = LinOptions::new(ModelKind::CasRegister);
+            opts.initial = Some(checker::Value::from(0));
+            opts.nil_read = checker::lin::NilRead::Unknown;
+            let mut valid = 0;
+            for events in histories {
+                if check_linearizable(events, &opts).is_ok_and(|r| r.valid == Validity::Valid) {
+                    valid += 1;
+                }
+            }
+            format!("{valid} of {} linearizable", histories.len())
+        }
         Input::Broadcast(events, mode) => match BroadcastHistory::new(events) {
             Ok(h) => {
                 let sf = set_full(&h, false);
@@ -152,6 +190,7 @@ fn child(case: &str, runs: usize) -> Result<(), String> {
     };
     let (ops, reads_len) = match &input {
         Input::Lin(e) => (invokes(e), "-".to_owned()),
+        Input::Knossos(h) => (h.iter().map(|e| invokes(e)).sum(), "-".to_owned()),
         Input::Broadcast(e, _) => (
             invokes(e),
             e.iter()
