@@ -13,8 +13,9 @@
 //!   that contains the element.
 //! - *last present* / *last absent*: the read with the latest invocation that contains / does
 //!   not contain the element.
-//! - *stable*: some read contains it and every read invoked after the last present one ...
-//!   precisely, `last_absent.index < last_present.index` (a missing last absent counts as -1).
+//! - *stable*: some read contains it, and the last read lacking it (if any) was invoked
+//!   before the last read containing it: `last_absent.index < last_present.index`, a missing
+//!   last absent counting as -1.
 //! - *lost*: it is known, some read lacks it, `last_present.index < last_absent.index`, and
 //!   `known.index < last_absent.index` (a read concurrent with the broadcast may miss it).
 //! - *never read*: neither stable nor lost.

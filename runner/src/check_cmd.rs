@@ -119,6 +119,19 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
+impl CheckArgs {
+    /// The time budget and the memory budget in bytes, or why the flags are wrong.
+    fn budget(&self) -> anyhow::Result<(Duration, Option<u64>)> {
+        match Duration::try_from_secs_f64(self.time_limit) {
+            Ok(t) if !t.is_zero() => Ok((t, self.memory_limit.map(|m| m.saturating_mul(1 << 20)))),
+            _ => bail!(
+                "--time-limit must be a positive number of seconds, not {}",
+                self.time_limit
+            ),
+        }
+    }
+}
+
 /// Check the history, print the semantics, verdict and explanation on stdout, and return
 /// the exit code: 0 valid, 1 invalid, 2 unknown. Errors reading the input (file, line,
 /// reason) or bad flags are `Err`.
@@ -130,12 +143,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
 
 /// [`run`], printing to `out`.
 pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
-    if !(args.time_limit > 0.0 && args.time_limit.is_finite()) {
-        bail!(
-            "--time-limit must be a positive number of seconds, not {}",
-            args.time_limit
-        );
-    }
+    args.budget()?;
     let format = args.format.map(|f| match f {
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Edn => Format::Edn,
@@ -242,8 +250,8 @@ fn check_workload(
     };
     let opts = RunCheckOptions {
         ordering,
-        time_limit: Some(Duration::from_secs_f64(args.time_limit)),
-        memory_limit: args.memory_limit.map(|m| m << 20),
+        time_limit: Some(args.budget()?.0),
+        memory_limit: args.budget()?.1,
         net,
     };
     let results = check_run(w.name(), events, &opts);
@@ -295,8 +303,10 @@ fn check_lin(
         NilReadArg::Unknown => NilRead::Unknown,
         NilReadArg::Absent => NilRead::Absent,
     };
-    opts.time_limit = Some(Duration::from_secs_f64(args.time_limit));
-    opts.memory_limit = args.memory_limit.map(|m| m << 20);
+    (opts.time_limit, opts.memory_limit) = {
+        let (time, memory) = args.budget()?;
+        (Some(time), memory)
+    };
     let result =
         check_linearizable(events, &opts).with_context(|| format!("{}", args.file.display()))?;
     if args.json {
@@ -401,8 +411,18 @@ mod tests {
             "kv",
         ]);
         assert!(code.is_err());
-        let (code, _) = run_text(&[good.to_str().unwrap(), "--time-limit", "0"]);
-        assert!(code.is_err());
+        for bad in ["0", "1e300", "NaN", "inf"] {
+            let (code, _) = run_text(&[good.to_str().unwrap(), "--time-limit", bad]);
+            assert!(code.is_err(), "--time-limit {bad}");
+        }
+        let (code, out) = run_text(&[
+            good.to_str().unwrap(),
+            "--time-limit",
+            "1e15",
+            "--memory-limit",
+            "18446744073709551615",
+        ]);
+        assert_eq!(code.unwrap(), 1, "{out}");
     }
 
     #[test]

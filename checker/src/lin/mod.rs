@@ -256,7 +256,8 @@ pub fn check_linearizable(events: &[Event], opts: &LinOptions) -> Result<LinResu
         .flat_map(|p| &p.ops)
         .filter(|o| o.ret.is_none())
         .count();
-    let ctl = parallel::Control::new(opts.time_limit.map(|t| started + t), opts.memory_limit);
+    let deadline = opts.time_limit.and_then(|t| started.checked_add(t));
+    let ctl = parallel::Control::new(deadline, opts.memory_limit);
     let (outcomes, failed) = parallel::run_all(&mut partitions, opts.threads, &ctl);
 
     let keys_linearizable = outcomes
