@@ -5,3 +5,4 @@ mod corpus;
 mod differential;
 mod golden;
 mod lin_props;
+mod robustness;
