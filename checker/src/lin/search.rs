@@ -64,12 +64,17 @@ struct Memo {
 
 impl Memo {
     fn new(words: usize) -> Memo {
+        // Room for the first few thousand configurations, so that small searches never
+        // grow their tables.
+        const START: usize = 1 << 12;
+        let mut heads = FxHashMap::default();
+        heads.reserve(START);
         Memo {
             words,
-            heads: FxHashMap::default(),
-            next: Vec::new(),
-            states: Vec::new(),
-            bits: Vec::new(),
+            heads,
+            next: Vec::with_capacity(START),
+            states: Vec::with_capacity(START),
+            bits: Vec::with_capacity(START * words),
         }
     }
 
