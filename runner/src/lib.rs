@@ -11,6 +11,7 @@ pub mod problems;
 pub mod process;
 pub mod progress;
 pub mod record;
+pub mod report;
 pub mod results;
 pub mod run;
 pub mod services;

@@ -1,0 +1,448 @@
+//! The two time charts of the report, hand-written SVG: the latency of every client op
+//! (x = invocation time, y = latency) and the ops completed per second, both with the fault
+//! intervals shaded and labelled in lanes above the plot.
+//!
+//! Points are drawn as the round caps of zero-length path segments, one `<path>` per outcome,
+//! and points falling on the same pixel are drawn once, so a chart of many thousand ops stays
+//! small. Each path says how many ops it stands for (`data-ops`) and how many distinct points
+//! it draws (`data-points`).
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use super::html::Esc;
+use super::scale::{Linear, Log, YScale, fmt_ms, fmt_num, nice_ceil};
+use super::timeline::{Fault, Outcome, Timeline};
+
+/// The width of every chart, in SVG units.
+pub const WIDTH: f64 = 1100.0;
+const LEFT: f64 = 72.0;
+const RIGHT: f64 = 16.0;
+const LANE: f64 = 15.0;
+const AXIS: f64 = 34.0;
+
+/// The fault kinds the report knows, in lane order; others get a lane after these.
+pub const FAULT_KINDS: [&str; 5] = ["partition", "kill", "pause", "loss", "duplicate"];
+
+/// The CSS class of a fault kind: its name if known, else `other` (a name from a file never
+/// becomes a class).
+pub fn fault_class(kind: &str) -> &'static str {
+    FAULT_KINDS
+        .iter()
+        .find(|k| **k == kind)
+        .copied()
+        .unwrap_or("other")
+}
+
+/// The frame shared by the time charts: the time axis and the fault lanes.
+struct Frame<'a> {
+    x: Linear,
+    /// The end of the time axis, nanoseconds: where a fault still on is shaded to.
+    end: u64,
+    lanes: Vec<&'a str>,
+    /// The top of the plot area (below the lanes) and its bottom.
+    top: f64,
+    bottom: f64,
+}
+
+impl<'a> Frame<'a> {
+    fn new(tl: &'a Timeline, end: u64, plot_height: f64) -> Frame<'a> {
+        let mut lanes: Vec<&str> = Vec::new();
+        for kind in FAULT_KINDS {
+            if tl.faults.iter().any(|f| f.kind == kind) {
+                lanes.push(kind);
+            }
+        }
+        let others: BTreeSet<&str> = tl
+            .faults
+            .iter()
+            .map(|f| f.kind.as_str())
+            .filter(|k| !FAULT_KINDS.contains(k))
+            .collect();
+        lanes.extend(others);
+        // The lanes, then a line for the y axis's title.
+        let top = 8.0 + LANE * lanes.len() as f64 + 18.0;
+        let seconds = (end as f64 / 1e9).max(0.001);
+        Frame {
+            x: Linear::new((0.0, seconds), (LEFT, WIDTH - RIGHT)),
+            end,
+            lanes,
+            top,
+            bottom: top + plot_height,
+        }
+    }
+
+    fn height(&self) -> f64 {
+        self.bottom + AXIS
+    }
+
+    fn tx(&self, ns: u64) -> f64 {
+        self.x.map(ns as f64 / 1e9)
+    }
+
+    fn open(&self, out: &mut String, id: &str, title: &str) {
+        let h = self.height();
+        let _ = write!(
+            out,
+            r#"<svg id="{id}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {h}" width="{WIDTH}" height="{h}" role="img" aria-label="{title}">"#,
+        );
+    }
+
+    /// Shaded bands over the plot and labelled bars in the lanes, one per fault.
+    fn faults(&self, out: &mut String, faults: &[Fault]) {
+        for fault in faults {
+            let class = fault_class(&fault.kind);
+            let x0 = self.tx(fault.start);
+            let x1 = self.tx(fault.end.unwrap_or(self.end)).max(x0 + 1.0);
+            let still_on = if fault.end.is_none() {
+                " (still on at the end)"
+            } else {
+                ""
+            };
+            let title = format!(
+                "{} from {} to {}{still_on}: {}",
+                fault.label,
+                fmt_ms(fault.start as f64 / 1e6),
+                fault
+                    .end
+                    .map_or("the end".to_owned(), |e| fmt_ms(e as f64 / 1e6)),
+                fault.detail
+            );
+            let _ = write!(
+                out,
+                r#"<rect class="band {class}" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{}</title></rect>"#,
+                x0,
+                self.top,
+                x1 - x0,
+                self.bottom - self.top,
+                Esc(&title)
+            );
+            let Some(lane) = self.lanes.iter().position(|k| *k == fault.kind) else {
+                continue;
+            };
+            let y = 8.0 + LANE * lane as f64;
+            let _ = write!(
+                out,
+                r#"<rect class="bar {class}" x="{:.1}" y="{y:.1}" width="{:.1}" height="{:.1}"><title>{}</title></rect>"#,
+                x0,
+                x1 - x0,
+                LANE - 3.0,
+                Esc(&title)
+            );
+            // The label goes inside the bar when it fits (about 5.6 units a character).
+            let label = format!("{}{still_on}", fault.label);
+            if (label.chars().count() as f64) * 5.6 + 6.0 < x1 - x0 {
+                let _ = write!(
+                    out,
+                    r#"<text class="lane-label" x="{:.1}" y="{:.1}">{}</text>"#,
+                    x0 + 3.0,
+                    y + LANE - 6.0,
+                    Esc(&label)
+                );
+            }
+        }
+        for (i, kind) in self.lanes.iter().enumerate() {
+            let _ = write!(
+                out,
+                r#"<text class="lane-name" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+                LEFT - 6.0,
+                8.0 + LANE * i as f64 + LANE - 6.0,
+                Esc(kind)
+            );
+        }
+    }
+
+    /// The time axis below the plot, with vertical grid lines.
+    fn time_axis(&self, out: &mut String) {
+        let seconds = self.end as f64 / 1e9;
+        for t in self.x.ticks(10) {
+            let x = self.x.map(t);
+            let _ = write!(
+                out,
+                r#"<line class="grid" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"/><text class="tick" x="{x:.1}" y="{:.1}" text-anchor="middle">{} s</text>"#,
+                self.top,
+                self.bottom,
+                self.bottom + 14.0,
+                fmt_num(t)
+            );
+        }
+        let _ = write!(
+            out,
+            r#"<line class="axis" x1="{LEFT}" y1="{b:.1}" x2="{:.1}" y2="{b:.1}"/><text class="axis-title" x="{:.1}" y="{:.1}" text-anchor="end">time since the run started ({} s in all)</text>"#,
+            WIDTH - RIGHT,
+            WIDTH - RIGHT,
+            self.bottom + 30.0,
+            fmt_num(seconds),
+            b = self.bottom,
+        );
+    }
+}
+
+/// The latency chart: one point per client op at (invocation time, latency); `info` and
+/// unanswered ops at `timeout_ms`, the clients' timeout. `end` is the end of the time axis
+/// (nanoseconds, at least the history's last event).
+pub fn latency_chart(out: &mut String, tl: &Timeline, end: u64, timeout_ms: f64) {
+    let frame = Frame::new(tl, end, 300.0);
+    let y_of = |op: &super::timeline::Op| match op.outcome {
+        Outcome::Ok | Outcome::Fail => op.latency_ms().unwrap_or(timeout_ms),
+        Outcome::Info | Outcome::Unanswered => timeout_ms,
+    };
+    let values: Vec<f64> = tl.ops.iter().map(y_of).collect();
+    let y = latency_scale(&values, (frame.bottom, frame.top));
+    frame.open(out, "latency", "latency of every client op over time");
+    frame.faults(out, &tl.faults);
+    for v in y.ticks() {
+        let py = y.map(v);
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            py + 3.5,
+            fmt_ms(v)
+        );
+    }
+    let scale_name = if y.is_log() { "log scale" } else { "linear" };
+    let _ = write!(
+        out,
+        r#"<text class="axis-title" x="{LEFT}" y="{:.1}">latency ({scale_name})</text>"#,
+        frame.top - 4.0
+    );
+    if tl
+        .ops
+        .iter()
+        .any(|o| matches!(o.outcome, Outcome::Info | Outcome::Unanswered))
+    {
+        let py = y.map(timeout_ms);
+        let _ = write!(
+            out,
+            r#"<line class="timeout" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="axis-title" x="{:.1}" y="{:.1}" text-anchor="end">client timeout: info and unanswered ops are drawn here</text>"#,
+            WIDTH - RIGHT,
+            WIDTH - RIGHT - 4.0,
+            py - 5.0
+        );
+    }
+    frame.time_axis(out);
+    if tl.ops.is_empty() {
+        let _ = write!(
+            out,
+            r#"<text class="empty" x="{:.1}" y="{:.1}" text-anchor="middle">no client operations in the history</text>"#,
+            WIDTH / 2.0,
+            (frame.top + frame.bottom) / 2.0
+        );
+    }
+    for outcome in Outcome::ALL {
+        let mut points = BTreeSet::new();
+        let mut ops = 0u64;
+        for (op, &v) in tl.ops.iter().zip(&values) {
+            if op.outcome == outcome {
+                ops += 1;
+                points.insert((frame.tx(op.invoke).round() as i32, y.map(v).round() as i32));
+            }
+        }
+        let _ = write!(
+            out,
+            r#"<path class="pts {}" data-ops="{ops}" data-points="{}" d=""#,
+            outcome.name(),
+            points.len()
+        );
+        let mut last: Option<(i32, i32)> = None;
+        for (px, py) in points {
+            let _ = match last {
+                None => write!(out, "M{px} {py}h0"),
+                Some((lx, ly)) => write!(out, "m{} {}h0", px - lx, py - ly),
+            };
+            last = Some((px, py));
+        }
+        out.push_str(r#""/>"#);
+    }
+    out.push_str("</svg>");
+}
+
+/// The y scale of the latency chart, over `values` (milliseconds), mapped onto `range`:
+/// logarithmic when they span more than a factor of 30, else linear from 0.
+pub fn latency_scale(values: &[f64], range: (f64, f64)) -> YScale {
+    let positive = values.iter().copied().filter(|v| *v > 0.0);
+    let min = positive.clone().fold(f64::INFINITY, f64::min);
+    let max = positive.fold(0.0, f64::max);
+    if max <= 0.0 {
+        return YScale::Linear(Linear::new((0.0, 1.0), range));
+    }
+    if max / min > 30.0 {
+        let lo = 10f64.powf(min.log10().floor());
+        let hi = 10f64.powf(max.log10().ceil());
+        YScale::Log(Log::new((lo, hi), range))
+    } else {
+        YScale::Linear(Linear::new((0.0, nice_ceil(max * 1.05)), range))
+    }
+}
+
+/// The width of the bins of the throughput chart: the smallest round width, at least a
+/// quarter second, that cuts `seconds` into at most 60 bins.
+pub fn bin_width(seconds: f64) -> f64 {
+    const WIDTHS: [f64; 12] = [
+        0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+    ];
+    WIDTHS
+        .into_iter()
+        .find(|w| seconds / w <= 60.0)
+        .unwrap_or_else(|| (seconds / 60.0).ceil())
+}
+
+/// The throughput chart: client ops completed per second, stacked by outcome, in bins of
+/// [`bin_width`].
+pub fn throughput_chart(out: &mut String, tl: &Timeline, end: u64) {
+    let frame = Frame::new(tl, end, 180.0);
+    let seconds = end as f64 / 1e9;
+    let width = bin_width(seconds);
+    let bins = ((seconds / width).ceil() as usize).max(1);
+    // Per bin: ok, fail, info completions.
+    let mut counts = vec![[0u64; 3]; bins];
+    for op in &tl.ops {
+        let (Some(done), slot) = (
+            op.complete,
+            match op.outcome {
+                Outcome::Ok => 0,
+                Outcome::Fail => 1,
+                Outcome::Info | Outcome::Unanswered => 2,
+            },
+        ) else {
+            continue;
+        };
+        let bin = ((done as f64 / 1e9 / width) as usize).min(bins - 1);
+        counts[bin][slot] += 1;
+    }
+    let max_rate = counts
+        .iter()
+        .map(|c| c.iter().sum::<u64>() as f64 / width)
+        .fold(0.0, f64::max);
+    let y = Linear::new((0.0, nice_ceil(max_rate)), (frame.bottom, frame.top));
+    frame.open(out, "throughput", "client ops completed per second");
+    frame.faults(out, &tl.faults);
+    for v in y.ticks(4) {
+        let py = y.map(v);
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            py + 3.5,
+            fmt_num(v)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text class="axis-title" x="{LEFT}" y="{:.1}">ops completed per second (bins of {} s)</text>"#,
+        frame.top - 6.0,
+        fmt_num(width)
+    );
+    for (i, bin) in counts.iter().enumerate() {
+        let x0 = frame.x.map(i as f64 * width);
+        let x1 = frame
+            .x
+            .map(((i + 1) as f64 * width).min(seconds.max(0.001)));
+        let mut base = 0.0;
+        for (slot, class) in ["ok", "fail", "info"].into_iter().enumerate() {
+            if bin[slot] == 0 {
+                continue;
+            }
+            let rate = bin[slot] as f64 / width;
+            let (top, bottom) = (y.map(base + rate), y.map(base));
+            let _ = write!(
+                out,
+                r#"<rect class="rate {class}" x="{:.1}" y="{top:.1}" width="{:.1}" height="{:.1}"/>"#,
+                x0 + 0.5,
+                (x1 - x0 - 1.0).max(0.5),
+                bottom - top
+            );
+            base += rate;
+        }
+    }
+    frame.time_axis(out);
+    out.push_str("</svg>");
+}
+
+#[cfg(test)]
+mod tests {
+    use checker::parse_history;
+
+    use super::*;
+
+    fn timeline(lines: &[&str]) -> Timeline {
+        let text = lines.join("\n");
+        Timeline::new(&parse_history("t", text.as_bytes()).unwrap(), &[])
+    }
+
+    #[test]
+    fn latency_scale_goes_log_for_a_wide_spread() {
+        let narrow = latency_scale(&[2.0, 3.0, 10.0], (300.0, 0.0));
+        assert!(!narrow.is_log());
+        assert_eq!(narrow.map(0.0), 300.0);
+        let wide = latency_scale(&[0.2, 3.0, 5000.0], (300.0, 0.0));
+        assert!(wide.is_log());
+        assert_eq!(wide.ticks().first(), Some(&0.1));
+        assert_eq!(wide.ticks().last(), Some(&10000.0));
+        assert!(!latency_scale(&[], (1.0, 0.0)).is_log());
+    }
+
+    #[test]
+    fn bins_are_round_and_few() {
+        assert_eq!(bin_width(4.0), 0.25);
+        assert_eq!(bin_width(20.0), 0.5);
+        assert_eq!(bin_width(60.0), 1.0);
+        assert_eq!(bin_width(3000.0), 60.0);
+        assert_eq!(bin_width(100_000.0), 1667.0);
+    }
+
+    #[test]
+    fn every_op_is_a_point_and_a_fault_on_at_the_end_is_shaded_to_the_end() {
+        let tl = timeline(&[
+            r#"{"index":0,"time":0,"process":0,"type":"invoke","f":"read"}"#,
+            r#"{"index":1,"time":1000000,"process":0,"type":"ok","f":"read"}"#,
+            r#"{"index":2,"time":1000000,"process":0,"type":"invoke","f":"read"}"#,
+            r#"{"index":3,"time":1000000,"process":"nemesis","type":"info","f":"start-partition","value":{"n0":["n1"]}}"#,
+            r#"{"index":4,"time":2000000,"process":1,"type":"invoke","f":"read"}"#,
+            r#"{"index":5,"time":2000000,"process":1,"type":"fail","f":"read"}"#,
+        ]);
+        let mut out = String::new();
+        latency_chart(&mut out, &tl, 2_000_000_000, 5000.0);
+        assert!(out.starts_with(r#"<svg id="latency""#));
+        assert!(
+            out.contains(r#"class="pts ok" data-ops="1" data-points="1""#),
+            "{out}"
+        );
+        assert!(out.contains(r#"class="pts fail" data-ops="1""#));
+        assert!(out.contains(r#"class="pts unanswered" data-ops="1""#));
+        assert!(out.contains(r#"class="pts info" data-ops="0" data-points="0" d="""#));
+        assert!(out.contains("client timeout"));
+        // The partition starts at 1 ms and is still on: its band reaches the right edge.
+        let band = out.split(r#"<rect class="band partition""#).nth(1).unwrap();
+        let attr = |name: &str| -> f64 {
+            let start = band.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            band[start..].split('"').next().unwrap().parse().unwrap()
+        };
+        assert!((attr("x") + attr("width") - (WIDTH - RIGHT)).abs() < 0.2);
+        assert!(band.contains("still on at the end"));
+        assert!(out.contains(r#"<text class="lane-name""#));
+
+        let mut out = String::new();
+        throughput_chart(&mut out, &tl, 2_000_000_000);
+        assert!(out.starts_with(r#"<svg id="throughput""#));
+        assert_eq!(out.matches(r#"<rect class="rate ok""#).count(), 1);
+        assert_eq!(out.matches(r#"<rect class="rate fail""#).count(), 1);
+        assert_eq!(out.matches(r#"<rect class="band partition""#).count(), 1);
+    }
+
+    #[test]
+    fn unknown_fault_kinds_get_a_lane_and_no_class_from_the_file() {
+        let tl = timeline(&[
+            r#"{"index":0,"time":0,"process":"nemesis","type":"info","f":"start-<b>x</b>","value":null}"#,
+        ]);
+        let mut out = String::new();
+        latency_chart(&mut out, &tl, 1_000_000_000, 5000.0);
+        assert!(out.contains(r#"class="band other""#));
+        assert!(out.contains("&lt;b&gt;x&lt;/b&gt;"));
+        assert!(!out.contains("<b>"));
+        assert!(out.contains("no client operations"));
+    }
+}

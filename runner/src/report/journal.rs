@@ -1,0 +1,319 @@
+//! One streaming pass over `messages.jsonl`: the counts the summary needs, and the first
+//! messages (after the opening handshake) with their fates, for the message-sequence diagram.
+//! Only the drawn messages are kept, so a journal of any length reads in constant memory.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::Path;
+
+use checker::{HistoryError, NetEventKind, is_client};
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::html::truncate;
+
+/// How many messages the diagram draws.
+pub const DIAGRAM_MESSAGES: usize = 150;
+
+/// Bytes of a message body kept for its tooltip.
+const BODY_BYTES: usize = 400;
+
+/// The body types of the opening handshake, left out of the diagram.
+const HANDSHAKE: [&str; 4] = ["init", "init_ok", "topology", "topology_ok"];
+
+/// What became of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fate {
+    Delivered(u64),
+    Dropped { time: u64, reason: String },
+}
+
+/// A message drawn in the diagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: u64,
+    pub src: String,
+    pub dest: String,
+    pub sent: u64,
+    /// The body's `type` (empty if it has none).
+    pub kind: String,
+    /// The body as sent, cut after a few hundred bytes.
+    pub body: String,
+    /// Deliveries (two for a duplicated message) and drops, in journal order; empty if the
+    /// journal never says (the run ended with it in flight).
+    pub fates: Vec<Fate>,
+}
+
+/// Counts of one class of network events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub sends: u64,
+    pub delivers: u64,
+    pub drops: u64,
+}
+
+impl Counts {
+    fn add(&mut self, kind: NetEventKind) {
+        match kind {
+            NetEventKind::Send => self.sends += 1,
+            NetEventKind::Deliver => self.delivers += 1,
+            NetEventKind::Drop => self.drops += 1,
+        }
+    }
+}
+
+/// The result of the pass.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JournalScan {
+    pub all: Counts,
+    /// Between servers (nodes and services): both ends are not clients.
+    pub servers: Counts,
+    pub drop_reasons: BTreeMap<String, u64>,
+    /// Messages of the opening handshake (`init`, `topology` and their replies, before the
+    /// first other message), not drawn.
+    pub handshake: u64,
+    /// The drawn messages, in order of sending.
+    pub drawn: Vec<Message>,
+    /// Messages sent after the drawn ones, not drawn.
+    pub left_out: u64,
+    /// The time of the last event (nanoseconds).
+    pub end: u64,
+}
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    time: u64,
+    event: NetEventKind,
+    id: u64,
+    #[serde(borrow)]
+    src: Cow<'a, str>,
+    #[serde(borrow)]
+    dest: Cow<'a, str>,
+    #[serde(borrow, default)]
+    body: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct BodyType<'a> {
+    #[serde(borrow, default, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+}
+
+/// The type of a raw JSON body, or "" if it has none.
+fn body_type(body: Option<&RawValue>) -> String {
+    body.and_then(|b| serde_json::from_str::<BodyType<'_>>(b.get()).ok())
+        .and_then(|b| b.kind)
+        .map(Cow::into_owned)
+        .unwrap_or_default()
+}
+
+/// Read `messages.jsonl` at `path`, keeping at most `cap` messages for the diagram.
+pub fn scan_file(path: &Path, cap: usize) -> Result<JournalScan, HistoryError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    scan(&name, std::io::BufReader::with_capacity(1 << 16, file), cap)
+}
+
+/// Read journal text; `name` names the source in errors (`name:line: reason`).
+pub fn scan(name: &str, mut reader: impl BufRead, cap: usize) -> Result<JournalScan, HistoryError> {
+    let mut scan = JournalScan::default();
+    let mut drawn_at: FxHashMap<u64, usize> = FxHashMap::default();
+    let mut in_handshake = true;
+    let mut text = String::new();
+    let mut number = 0;
+    loop {
+        text.clear();
+        let read = reader
+            .read_line(&mut text)
+            .map_err(|source| HistoryError::Io {
+                path: name.to_owned(),
+                source,
+            })?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let line: Line<'_> = serde_json::from_str(&text).map_err(|e| HistoryError::Parse {
+            path: name.to_owned(),
+            line: number,
+            reason: e.to_string(),
+        })?;
+        scan.end = scan.end.max(line.time);
+        scan.all.add(line.event);
+        if !is_client(&line.src) && !is_client(&line.dest) {
+            scan.servers.add(line.event);
+        }
+        match line.event {
+            NetEventKind::Send => {
+                if in_handshake {
+                    let kind = body_type(line.body);
+                    if HANDSHAKE.contains(&kind.as_str()) {
+                        scan.handshake += 1;
+                        continue;
+                    }
+                    in_handshake = false;
+                }
+                if scan.drawn.len() >= cap {
+                    scan.left_out += 1;
+                    continue;
+                }
+                let body = line.body.map_or("", |b| b.get());
+                let (head, cut) = truncate(body, BODY_BYTES);
+                drawn_at.insert(line.id, scan.drawn.len());
+                scan.drawn.push(Message {
+                    id: line.id,
+                    src: line.src.into_owned(),
+                    dest: line.dest.into_owned(),
+                    sent: line.time,
+                    kind: body_type(line.body),
+                    body: if cut {
+                        format!("{head}…")
+                    } else {
+                        head.to_owned()
+                    },
+                    fates: Vec::new(),
+                });
+            }
+            NetEventKind::Deliver => {
+                if let Some(&i) = drawn_at.get(&line.id) {
+                    scan.drawn[i].fates.push(Fate::Delivered(line.time));
+                }
+            }
+            NetEventKind::Drop => {
+                let reason = line.reason.as_deref().unwrap_or("unknown").to_owned();
+                if let Some(&i) = drawn_at.get(&line.id) {
+                    scan.drawn[i].fates.push(Fate::Dropped {
+                        time: line.time,
+                        reason: reason.clone(),
+                    });
+                }
+                *scan.drop_reasons.entry(reason).or_default() += 1;
+            }
+        }
+    }
+    Ok(scan)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write;
+
+    use super::*;
+
+    fn journal(messages: u64) -> String {
+        let mut text = String::new();
+        for (i, t) in [
+            ("init", 1),
+            ("init_ok", 2),
+            ("topology", 3),
+            ("topology_ok", 4),
+        ] {
+            writeln!(
+                text,
+                r#"{{"time":{t},"event":"send","id":{t},"src":"c0","dest":"n0","body":{{"type":"{i}","msg_id":1}}}}"#
+            )
+            .unwrap();
+        }
+        for id in 100..100 + messages {
+            let t = id * 10;
+            writeln!(
+                text,
+                r#"{{"time":{t},"event":"send","id":{id},"src":"n0","dest":"n1","body":{{"type":"gossip","msg_id":{id}}}}}"#
+            )
+            .unwrap();
+            if id % 2 == 0 {
+                writeln!(
+                    text,
+                    r#"{{"time":{},"event":"deliver","id":{id},"src":"n0","dest":"n1"}}"#,
+                    t + 5
+                )
+                .unwrap();
+            } else {
+                writeln!(
+                    text,
+                    r#"{{"time":{},"event":"drop","id":{id},"src":"n0","dest":"n1","reason":"partition"}}"#,
+                    t + 5
+                )
+                .unwrap();
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn caps_the_drawn_messages_and_counts_the_rest() {
+        let scan = scan("m", journal(300).as_bytes(), DIAGRAM_MESSAGES).unwrap();
+        assert_eq!(scan.handshake, 4);
+        assert_eq!(scan.drawn.len(), DIAGRAM_MESSAGES);
+        assert_eq!(scan.left_out, 300 - DIAGRAM_MESSAGES as u64);
+        assert_eq!(scan.all.sends, 304);
+        assert_eq!(scan.servers.sends, 300);
+        assert_eq!(scan.all.delivers, 150);
+        assert_eq!(scan.drop_reasons["partition"], 150);
+        assert_eq!(scan.end, 399 * 10 + 5);
+        let first = &scan.drawn[0];
+        assert_eq!((first.id, first.kind.as_str()), (100, "gossip"));
+        assert_eq!(first.fates, vec![Fate::Delivered(1005)]);
+        assert_eq!(
+            scan.drawn[1].fates,
+            vec![Fate::Dropped {
+                time: 1015,
+                reason: "partition".into()
+            }]
+        );
+        assert_eq!(first.body, r#"{"type":"gossip","msg_id":100}"#);
+    }
+
+    #[test]
+    fn a_later_init_is_drawn_and_a_duplicate_has_two_deliveries() {
+        let text = r#"{"time":1,"event":"send","id":1,"src":"c1","dest":"n0","body":{"type":"broadcast","message":3}}
+{"time":2,"event":"send","id":2,"src":"c0","dest":"n0","body":{"type":"init"}}
+{"time":3,"event":"deliver","id":1,"src":"c1","dest":"n0"}
+{"time":4,"event":"deliver","id":1,"src":"c1","dest":"n0"}
+{"time":5,"event":"send","id":3,"src":"n0","dest":"n1","body":"not an object"}
+"#;
+        let scan = scan("m", text.as_bytes(), 10).unwrap();
+        assert_eq!(scan.handshake, 0);
+        let kinds: Vec<_> = scan.drawn.iter().map(|m| m.kind.as_str()).collect();
+        assert_eq!(kinds, vec!["broadcast", "init", ""]);
+        assert_eq!(scan.drawn[0].fates.len(), 2);
+        assert!(scan.drawn[1].fates.is_empty());
+        assert_eq!(scan.all.sends, 3);
+        assert_eq!(scan.servers.sends, 1);
+    }
+
+    #[test]
+    fn a_bad_line_names_file_line_and_reason() {
+        let text =
+            "{\"time\":1,\"event\":\"deliver\",\"id\":1,\"src\":\"a\",\"dest\":\"b\"}\n\n{oops\n";
+        let err = scan("messages.jsonl", text.as_bytes(), 10).unwrap_err();
+        let message = err.to_string();
+        assert!(message.starts_with("messages.jsonl:3: "), "{message}");
+        let err = scan_file(Path::new("/nonexistent/messages.jsonl"), 10).unwrap_err();
+        assert!(
+            err.to_string().starts_with("/nonexistent/messages.jsonl: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn long_bodies_are_cut() {
+        let long = "x".repeat(2000);
+        let text = format!(
+            r#"{{"time":1,"event":"send","id":1,"src":"n0","dest":"n1","body":{{"type":"t","pad":"{long}"}}}}"#
+        );
+        let scan = scan("m", text.as_bytes(), 10).unwrap();
+        assert!(scan.drawn[0].body.len() <= BODY_BYTES + 3);
+        assert!(scan.drawn[0].body.ends_with('…'));
+    }
+}

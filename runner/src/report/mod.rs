@@ -1,0 +1,497 @@
+//! `report.html`: one self-contained page that explains a run at a glance, rendered from the
+//! files of its store folder alone (`history.jsonl`, `messages.jsonl`, `results.json`).
+//!
+//! The page holds the verdict, each checker's verdict and the key figures; the latency of every
+//! client op over time and the ops completed per second, with the nemesis's fault intervals
+//! shaded; a message-sequence (Lamport) diagram of the first messages; the failure explained
+//! when a check did not pass; the node problems; and the run's seed and configuration.
+//!
+//! Self-contained means inline CSS and hand-written inline SVG, nothing fetched and no script:
+//! the page's Content-Security-Policy forbids both, and every string from the run's files is
+//! escaped, so a node's output cannot become markup. The page depends only on the files, so
+//! `harness report DIR` renders the same bytes as the end of the run did.
+
+mod charts;
+mod html;
+mod journal;
+mod lamport;
+mod scale;
+mod summary;
+mod timeline;
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use checker::{Event, Validity};
+use serde_json::{Map, Value};
+
+pub use journal::{DIAGRAM_MESSAGES, JournalScan};
+
+use html::Esc;
+use scale::fmt_ms;
+use timeline::Timeline;
+
+/// The name of the page in a run folder.
+pub const REPORT_FILE: &str = "report.html";
+
+/// At most this many fault intervals are listed in the table under the charts.
+const FAULT_ROWS: usize = 200;
+
+/// The arguments of `harness report`.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// the run folder (e.g. store/latest)
+    pub dir: PathBuf,
+}
+
+/// `harness report DIR`: render the page again and print its path; exit code 0.
+pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
+    if !args.dir.is_dir() {
+        bail!(
+            "{}: no such run folder (a run of `harness test` makes one under store/)",
+            args.dir.display()
+        );
+    }
+    let path = write_report(&args.dir)?;
+    println!("{}", path.display());
+    Ok(0)
+}
+
+/// Render `report.html` from the files of the run in `dir` (history.jsonl, messages.jsonl,
+/// results.json); returns the path written.
+pub fn write_report(dir: &Path) -> anyhow::Result<PathBuf> {
+    let files = RunFiles::load(dir)?;
+    let page = render(&run_name(dir), &files);
+    let path = dir.join(REPORT_FILE);
+    let tmp = dir.join(format!(".{REPORT_FILE}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, page).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// A run's name for the page title: its folder's name (through a `latest` link), with the
+/// workload folder above it.
+fn run_name(dir: &Path) -> String {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    let mut parts = dir.iter().rev().take(2).collect::<Vec<_>>();
+    parts.reverse();
+    parts
+        .iter()
+        .map(|p| p.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// What the page is made from.
+#[derive(Debug, Clone)]
+pub struct RunFiles {
+    pub history: Vec<Event>,
+    pub journal: JournalScan,
+    /// The object of `results.json`.
+    pub results: Map<String, Value>,
+    /// Its top-level `valid`.
+    pub valid: Validity,
+}
+
+impl RunFiles {
+    /// Read the three files of the run in `dir`. A missing or malformed file is an error that
+    /// names the file (and the line, for a bad line).
+    pub fn load(dir: &Path) -> anyhow::Result<RunFiles> {
+        let history = checker::read_history_file(&dir.join("history.jsonl"))?;
+        let journal = journal::scan_file(&dir.join("messages.jsonl"), DIAGRAM_MESSAGES)?;
+        let (results, valid) = read_results(&dir.join("results.json"))?;
+        Ok(RunFiles {
+            history,
+            journal,
+            results,
+            valid,
+        })
+    }
+}
+
+/// Read `results.json`: a JSON object with a top-level `valid`.
+fn read_results(path: &Path) -> anyhow::Result<(Map<String, Value>, Validity)> {
+    let name = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{name}:{}: {e}", e.line()))?;
+    let Value::Object(results) = value else {
+        bail!("{name}: not a JSON object");
+    };
+    let Some(valid) = results.get("valid") else {
+        bail!("{name}: no top-level \"valid\"");
+    };
+    let valid = summary::validity(valid).with_context(|| {
+        format!("{name}: \"valid\" must be true, false or \"unknown\", not {valid}")
+    })?;
+    Ok((results, valid))
+}
+
+/// The page. `name` names the run (its folder).
+pub fn render(name: &str, files: &RunFiles) -> String {
+    let results = &files.results;
+    let node_ids: Vec<String> = results
+        .get("run")
+        .and_then(|r| r.get("node_count"))
+        .and_then(Value::as_u64)
+        .map(|n| (0..n).map(|i| format!("n{i}")).collect())
+        .unwrap_or_default();
+    let tl = Timeline::new(&files.history, &node_ids);
+    let end = tl.end.max(1);
+    let timeout_ms = workloads::CLIENT_TIMEOUT.as_secs_f64() * 1000.0;
+    let run = results.get("run");
+    let field = |k: &str| run.and_then(|r| r.get(k)).map(|v| html::short_json(v, 80));
+    let mut subtitle = field("workload").unwrap_or_else(|| "workload unknown".to_owned());
+    if let Some(n) = field("node_count") {
+        let _ = write!(subtitle, " · {n} nodes");
+    }
+    if let Some(bin) = field("bin") {
+        let bin = Path::new(&bin)
+            .file_name()
+            .map_or(bin.clone(), |f| f.to_string_lossy().into_owned());
+        let _ = write!(subtitle, " · node {bin}");
+    }
+    if let Some(seed) = field("seed") {
+        let _ = write!(subtitle, " · seed {seed}");
+    }
+    let _ = write!(subtitle, " · run folder {name}");
+    let verdict = match files.valid {
+        Validity::Valid => "VALID",
+        Validity::Invalid => "INVALID",
+        Validity::Unknown => "UNKNOWN",
+    };
+
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = write!(
+        out,
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{verdict}: {}</title>
+<style>{CSS}</style></head><body><main>
+"#,
+        Esc(&subtitle)
+    );
+    summary::banner(&mut out, results, files.valid, &subtitle);
+    summary::checks_table(&mut out, results);
+    summary::failures(&mut out, results, files.valid);
+    summary::figures(&mut out, results, &tl, &files.journal);
+
+    out.push_str(r#"<section id="timeline"><h2>Latency of every client op</h2>"#);
+    legend(&mut out, &tl);
+    out.push_str(r#"<div class="scroll">"#);
+    charts::latency_chart(&mut out, &tl, end, timeout_ms);
+    out.push_str(r#"</div><h2>Throughput</h2><div class="scroll">"#);
+    charts::throughput_chart(&mut out, &tl, end);
+    out.push_str("</div>");
+    fault_table(&mut out, &tl);
+    out.push_str("</section>");
+
+    out.push_str(
+        r#"<section id="messages"><h2>Message-sequence diagram of the first messages</h2>"#,
+    );
+    diagram_caption(&mut out, &files.journal);
+    out.push_str(r#"<div class="scroll">"#);
+    lamport::diagram(&mut out, &files.journal);
+    out.push_str("</div></section>");
+
+    summary::problems(&mut out, results);
+    summary::run_section(&mut out, results);
+    out.push_str("</main></body></html>\n");
+    out
+}
+
+/// The colours of the outcomes and the fault kinds, with counts.
+fn legend(out: &mut String, tl: &Timeline) {
+    let c = &tl.counts;
+    out.push_str(r#"<p class="legend">"#);
+    for (class, text, n) in [
+        ("ok", "ok", c.ok),
+        ("fail", "fail (did not happen)", c.fail),
+        ("info", "info (may have happened)", c.info),
+        ("unanswered", "unanswered", c.unanswered),
+    ] {
+        let _ = write!(
+            out,
+            r#"<span class="key"><i class="dot {class}"></i>{text} {n}</span>"#
+        );
+    }
+    let mut kinds: Vec<&str> = tl.faults.iter().map(|f| f.kind.as_str()).collect();
+    kinds.sort_by_key(|k| {
+        charts::FAULT_KINDS
+            .iter()
+            .position(|f| f == k)
+            .unwrap_or(charts::FAULT_KINDS.len())
+    });
+    kinds.dedup();
+    for kind in kinds {
+        let _ = write!(
+            out,
+            r#"<span class="key"><i class="swatch {}"></i>{}</span>"#,
+            charts::fault_class(kind),
+            Esc(kind)
+        );
+    }
+    if tl.faults.is_empty() {
+        out.push_str(r#"<span class="key">no faults injected</span>"#);
+    }
+    out.push_str(
+        "</p><p class=\"note\">One point per op at its invocation time; \
+         shaded bands are the faults in force. Hover a band for its details.</p>",
+    );
+}
+
+/// Every fault interval, as a table.
+fn fault_table(out: &mut String, tl: &Timeline) {
+    if tl.faults.is_empty() {
+        return;
+    }
+    out.push_str(r#"<h3>Faults</h3><table class="faults"><tr><th>fault</th><th>from</th><th>to</th><th>nemesis events</th></tr>"#);
+    for fault in tl.faults.iter().take(FAULT_ROWS) {
+        let detail = match html::truncate(&fault.detail, 240) {
+            (head, true) => format!("{head}…"),
+            (_, false) => fault.detail.clone(),
+        };
+        let to = match fault.end {
+            Some(_) if fault.instant => "–".to_owned(),
+            Some(end) => fmt_ms(end as f64 / 1e6),
+            None => "still on at the end".to_owned(),
+        };
+        let _ = write!(
+            out,
+            r#"<tr><td><i class="swatch {}"></i>{}</td><td class="n">{}</td><td class="n">{}</td><td><code>{}</code></td></tr>"#,
+            charts::fault_class(&fault.kind),
+            Esc(&fault.label),
+            fmt_ms(fault.start as f64 / 1e6),
+            Esc(&to),
+            Esc(&detail)
+        );
+    }
+    out.push_str("</table>");
+    if tl.faults.len() > FAULT_ROWS {
+        let _ = write!(
+            out,
+            r#"<p class="note">The first {FAULT_ROWS} of {} fault intervals; history.jsonl has them all.</p>"#,
+            tl.faults.len()
+        );
+    }
+    if tl.unmatched_stops > 0 {
+        let _ = write!(
+            out,
+            r#"<p class="note">{} nemesis stop event(s) found no fault of their kind in force.</p>"#,
+            tl.unmatched_stops
+        );
+    }
+}
+
+/// What the diagram shows and what it leaves out.
+fn diagram_caption(out: &mut String, scan: &JournalScan) {
+    let drawn = scan.drawn.len();
+    let _ = write!(
+        out,
+        "<p class=\"note\">Time runs down; one line per process, an arrow from each send to \
+         each delivery, a red cross where the network dropped a message (with the reason), \
+         a dashed stub for a message the journal never delivered. Hover an arrow for the \
+         message's body. Showing the first {drawn} message(s)"
+    );
+    if scan.handshake > 0 {
+        let _ = write!(
+            out,
+            " after the opening handshake ({} init and topology messages, not drawn)",
+            scan.handshake
+        );
+    }
+    if scan.left_out > 0 {
+        let _ = write!(
+            out,
+            "; capped at {DIAGRAM_MESSAGES}: the other {} of the journal's {} sent messages \
+             are left out",
+            scan.left_out, scan.all.sends
+        );
+    }
+    out.push_str(".</p>");
+}
+
+const CSS: &str = r#"
+:root{--ok:#2e7d32;--fail:#e65100;--info:#7b1fa2;--unanswered:#9e9e9e;--partition:#e53935;--kill:#37474f;--pause:#f9a825;--loss:#1e88e5;--duplicate:#00897b;--other:#8d6e63}
+*{box-sizing:border-box}
+body{margin:0;background:#f6f7f9;color:#1d2329;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1180px;margin:0 auto;padding:18px 20px 40px}
+h2{font-size:18px;margin:26px 0 8px;border-bottom:1px solid #d5d9de;padding-bottom:4px}
+h3{font-size:15px;margin:14px 0 6px}
+section{margin-bottom:8px}
+code,pre{font:12px/1.4 ui-monospace,"SFMono-Regular",Menlo,Consolas,"DejaVu Sans Mono",monospace}
+pre{background:#fff;border:1px solid #d5d9de;border-radius:4px;padding:8px 10px;overflow:auto;max-height:480px;white-space:pre-wrap;word-break:break-all}
+table{border-collapse:collapse;background:#fff;margin:4px 0}
+th,td{border:1px solid #d5d9de;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#eef0f3;font-weight:600}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.ok{color:var(--ok)}td.fail{color:var(--fail)}td.info{color:var(--info)}td.unanswered{color:#616161}
+.verdict{display:flex;gap:22px;align-items:center;border-radius:8px;padding:14px 22px;border:3px solid}
+.verdict .word{font-size:46px;font-weight:800;letter-spacing:1px}
+.verdict .why p{margin:2px 0}.verdict .line{font-size:17px;font-weight:600}.verdict ul{margin:4px 0;padding-left:20px}
+.verdict .sub{color:#4a535c;font-size:13px}
+.verdict.valid{background:#e8f5e9;border-color:#2e7d32}.verdict.valid .word{color:#1b5e20}
+.verdict.invalid{background:#ffebee;border-color:#c62828}.verdict.invalid .word{color:#b71c1c}
+.verdict.unknown{background:#fff8e1;border-color:#ef8f00}.verdict.unknown .word{color:#b35c00}
+.badge{display:inline-block;border-radius:10px;padding:0 9px;font-size:12px;font-weight:700;color:#fff}
+.badge.valid{background:#2e7d32}.badge.invalid{background:#c62828}.badge.unknown{background:#ef8f00}.badge.none{background:#90a4ae}
+table.checks td:last-child{color:#4a535c;font-size:13px}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0 6px}
+.card{background:#fff;border:1px solid #d5d9de;border-radius:6px;padding:8px 14px;min-width:130px}
+.card .value{font-size:24px;font-weight:700;font-variant-numeric:tabular-nums}.card .label{font-size:12px;color:#5b646d}
+.card.bad .value{color:#c62828}
+.two{display:flex;flex-wrap:wrap;gap:30px}
+dl{margin:6px 0;display:grid;grid-template-columns:max-content auto;gap:2px 12px}dt{color:#5b646d}dd{margin:0}
+.src{color:#7a838c;font-size:12px}
+.note{color:#5b646d;font-size:13px;margin:4px 0}.note.bad{color:#c62828}
+.failed{background:#fff;border:1px solid #e0b4b4;border-left:5px solid #c62828;border-radius:4px;padding:4px 14px 10px;margin:8px 0}
+.failed dl.texts dd{white-space:pre-wrap}
+ul.explained{padding-left:18px}ul.explained .path{font:12px ui-monospace,monospace;color:#5b646d}
+details summary{cursor:pointer;font-weight:600;margin-top:6px}
+.legend .key{margin-right:16px;white-space:nowrap}
+i.dot,i.swatch{display:inline-block;width:10px;height:10px;margin-right:5px;vertical-align:-1px}
+i.dot{border-radius:50%}
+.dot.ok{background:var(--ok)}.dot.fail{background:var(--fail)}.dot.info{background:var(--info)}.dot.unanswered{background:var(--unanswered)}
+.swatch{opacity:.55}.swatch.partition{background:var(--partition)}.swatch.kill{background:var(--kill)}.swatch.pause{background:var(--pause)}.swatch.loss{background:var(--loss)}.swatch.duplicate{background:var(--duplicate)}.swatch.other{background:var(--other)}
+.scroll{overflow-x:auto;background:#fff;border:1px solid #d5d9de;border-radius:4px}
+svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+svg.chart{display:block}
+.chart .grid{stroke:#e6e8eb}.chart .axis{stroke:#5b646d}
+.chart .tick{font-size:11px;fill:#4a535c}.chart .axis-title{font-size:11px;fill:#4a535c}
+.chart .empty{font-size:14px;fill:#7a838c}
+.chart .timeout{stroke:#7b1fa2;stroke-dasharray:5 4;stroke-width:1}
+.band{opacity:.13}.bar{opacity:.6}
+.band.partition,.bar.partition{fill:var(--partition)}.band.kill,.bar.kill{fill:var(--kill)}.band.pause,.bar.pause{fill:var(--pause)}.band.loss,.bar.loss{fill:var(--loss)}.band.duplicate,.bar.duplicate{fill:var(--duplicate)}.band.other,.bar.other{fill:var(--other)}
+.band.pause{opacity:.2}
+.lane-label{font-size:10px;fill:#111}.lane-name{font-size:10px;fill:#4a535c}
+.pts{fill:none;stroke-linecap:round;stroke-width:4}
+.pts.ok{stroke:var(--ok)}.pts.fail{stroke:var(--fail)}.pts.info{stroke:var(--info)}.pts.unanswered{stroke:var(--unanswered)}
+.rate.ok{fill:var(--ok)}.rate.fail{fill:var(--fail)}.rate.info{fill:var(--info)}
+.lamport .life{stroke:#b0b8c0;stroke-width:1}
+.lamport .proc{font-size:12px;font-weight:700;fill:#1d2329}
+.lamport .time{font-size:10px;fill:#7a838c}
+.lamport .arrow{stroke:#263238;stroke-width:1;fill:none}
+.lamport .client .arrow{stroke:#1e88e5}
+.lamport .dropped{stroke:#c62828;stroke-width:1;stroke-dasharray:3 2}
+.lamport .cross{stroke:#c62828;stroke-width:2}
+.lamport .reason{font-size:9px;fill:#c62828}
+.lamport .in-flight{stroke:#9e9e9e;stroke-dasharray:2 3}
+.lamport .kind{font-size:9px;fill:#37474f;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+.lamport .client .kind{fill:#1565c0}
+.lamport g:hover .arrow,.lamport g:hover .dropped{stroke-width:2.5}
+table.faults{width:100%}table.faults td.n{white-space:nowrap}table.faults td:last-child code{word-break:break-all}
+table.problems tr.error td:nth-child(3){color:#c62828;font-weight:600}
+pre.cmd{white-space:pre-wrap}
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("report-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn write_run(dir: &Path, results: &str) {
+        std::fs::write(
+            dir.join("history.jsonl"),
+            r#"{"index":0,"time":1000000,"process":0,"node":"n0","type":"invoke","f":"echo","value":"<x>"}
+{"index":1,"time":3000000,"process":0,"node":"n0","type":"ok","f":"echo","value":"<x>"}
+{"index":2,"time":3500000,"process":"nemesis","type":"info","f":"start-partition","value":{"n0":["n1"],"n1":["n0"]}}
+"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("messages.jsonl"),
+            r#"{"time":1000000,"event":"send","id":1,"src":"c1","dest":"n0","body":{"type":"echo","echo":"<x>","msg_id":1}}
+{"time":1500000,"event":"deliver","id":1,"src":"c1","dest":"n0"}
+"#,
+        )
+        .unwrap();
+        std::fs::write(dir.join("results.json"), results).unwrap();
+    }
+
+    #[test]
+    fn a_missing_file_is_named() {
+        let dir = scratch("missing");
+        let err = write_report(&dir).unwrap_err().to_string();
+        assert!(err.contains("history.jsonl"), "{err}");
+        write_run(&dir, r#"{"valid": true}"#);
+        std::fs::remove_file(dir.join("messages.jsonl")).unwrap();
+        let err = write_report(&dir).unwrap_err().to_string();
+        assert!(err.contains("messages.jsonl"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn malformed_results_are_named_with_the_reason() {
+        let dir = scratch("malformed");
+        write_run(&dir, "{\n\"valid\": tru }");
+        let err = format!("{:#}", write_report(&dir).unwrap_err());
+        assert!(err.contains("results.json:2: "), "{err}");
+        write_run(&dir, r#"{"workload": {}}"#);
+        let err = format!("{:#}", write_report(&dir).unwrap_err());
+        assert!(
+            err.contains("results.json: no top-level \"valid\""),
+            "{err}"
+        );
+        write_run(&dir, r#"{"valid": "maybe"}"#);
+        let err = format!("{:#}", write_report(&dir).unwrap_err());
+        assert!(err.contains("must be true, false or \"unknown\""), "{err}");
+        write_run(&dir, "[]");
+        let err = format!("{:#}", write_report(&dir).unwrap_err());
+        assert!(err.contains("not a JSON object"), "{err}");
+        std::fs::write(dir.join("history.jsonl"), "{\"index\":0}\n").unwrap();
+        let err = format!("{:#}", write_report(&dir).unwrap_err());
+        assert!(err.contains("history.jsonl:1: "), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn renders_a_small_run_and_nothing_from_the_files_becomes_markup() {
+        let dir = scratch("small");
+        write_run(
+            &dir,
+            r#"{"valid": "unknown", "workload": {"valid": "unknown", "error": "<script>alert(1)</script>"},
+                "run": {"workload": "echo", "node_count": 2, "seed": 9, "bin": "/x/<echo>"}}"#,
+        );
+        let path = write_report(&dir).unwrap();
+        assert_eq!(path, dir.join("report.html"));
+        let page = std::fs::read_to_string(&path).unwrap();
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        assert!(page.contains(r#"class="verdict unknown""#));
+        assert!(!page.contains("<script") && !page.contains("<x>") && !page.contains("<echo>"));
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("default-src 'none'"));
+        assert_eq!(page.matches("<svg").count(), 3);
+        assert!(page.contains(r#"<rect class="band partition""#));
+        assert!(page.contains("still on at the end"));
+        assert!(page.contains("partition n0 | n1"));
+        assert!(page.contains("seed 9"));
+        // Only the files count: rendering again gives the same bytes.
+        let again = write_report(&dir).unwrap();
+        assert_eq!(std::fs::read_to_string(again).unwrap(), page);
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_command_needs_a_run_folder() {
+        let args = ReportArgs {
+            dir: PathBuf::from("/nonexistent/store/latest"),
+        };
+        let err = run(&args).unwrap_err().to_string();
+        assert!(err.contains("no such run folder"), "{err}");
+    }
+}

@@ -1,0 +1,694 @@
+//! The text sections of the report, from `results.json`: the verdict, each checker's verdict,
+//! the key figures, the failure explained, the node problems and the run's configuration.
+//!
+//! Checker results are read as plain JSON, so a checker's new fields show up without a change
+//! here: a checker that did not pass is shown with its text fields as text and every other
+//! field as pretty-printed JSON.
+
+use std::fmt::Write;
+
+use checker::Validity;
+use serde_json::{Map, Value};
+
+use super::html::{Esc, pretty_json, short_json, truncate};
+use super::journal::JournalScan;
+use super::scale::{fmt_ms, fmt_num};
+use super::timeline::{Counts, Timeline};
+
+/// The checkers always listed, in this order, even when `results.json` lacks them.
+const MAIN_CHECKERS: [(&str, &str); 3] = [
+    ("workload", "not in results.json"),
+    ("ordering", "not asked for (--ordering)"),
+    ("availability", "not asked for (--availability)"),
+];
+
+/// Keys whose text explains a verdict, looked for inside a failed checker's fields.
+const EXPLAINING: [&str; 8] = [
+    "explanation",
+    "why",
+    "reason",
+    "error",
+    "text",
+    "message",
+    "unknown_reason",
+    "description",
+];
+
+/// At most this many nested explanations are listed per checker.
+const MAX_EXPLANATIONS: usize = 30;
+
+/// Bytes of pretty JSON shown per field of a failed checker.
+const FIELD_BYTES: usize = 24_000;
+
+/// A JSON verdict (`true`, `false`, `"unknown"`), if it is one.
+pub fn validity(value: &Value) -> Option<Validity> {
+    serde_json::from_value(value.clone()).ok()
+}
+
+/// The verdict as the page shows it, and its CSS class.
+pub fn verdict_words(v: Option<Validity>) -> (&'static str, &'static str) {
+    match v {
+        Some(Validity::Valid) => ("valid", "valid"),
+        Some(Validity::Invalid) => ("invalid", "invalid"),
+        Some(Validity::Unknown) => ("unknown: not a pass", "unknown"),
+        None => ("no verdict", "unknown"),
+    }
+}
+
+fn badge(out: &mut String, v: Option<Validity>) {
+    let (words, class) = verdict_words(v);
+    let _ = write!(out, r#"<span class="badge {class}">{words}</span>"#);
+}
+
+/// The checker results of `results`: every top-level object with a `valid` field, the main
+/// ones first.
+fn checkers(results: &Map<String, Value>) -> Vec<(&str, &Map<String, Value>)> {
+    fn is_checker(v: &Value) -> Option<&Map<String, Value>> {
+        v.as_object().filter(|o| o.contains_key("valid"))
+    }
+    let mut list: Vec<(&str, &Map<String, Value>)> = MAIN_CHECKERS
+        .iter()
+        .filter_map(|(name, _)| results.get(*name).and_then(is_checker).map(|o| (*name, o)))
+        .collect();
+    for (name, value) in results {
+        if !MAIN_CHECKERS.iter().any(|(m, _)| m == name)
+            && let Some(o) = is_checker(value)
+        {
+            list.push((name.as_str(), o));
+        }
+    }
+    list
+}
+
+/// Why the run is not valid, as short phrases (empty when it is valid).
+pub fn reasons(results: &Map<String, Value>, valid: Validity) -> Vec<String> {
+    if valid == Validity::Valid {
+        return Vec::new();
+    }
+    let mut reasons = Vec::new();
+    let run = results.get("run");
+    if let Some(abort) = run.and_then(|r| r.get("aborted")).and_then(Value::as_str) {
+        reasons.push(format!("the harness could not run the test: {abort}"));
+    }
+    if run.and_then(|r| r.get("interrupted")) == Some(&Value::Bool(true)) {
+        reasons.push("the run was interrupted".to_owned());
+    }
+    for (name, checker) in checkers(results) {
+        match checker.get("valid").and_then(validity) {
+            Some(Validity::Invalid) => reasons.push(format!("the {name} check failed")),
+            Some(Validity::Unknown) => reasons.push(format!("the {name} check could not decide")),
+            None => reasons.push(format!("the {name} check gave no verdict")),
+            Some(Validity::Valid) => {}
+        }
+    }
+    let errors = results
+        .get("problems")
+        .and_then(Value::as_array)
+        .map_or(0, |p| {
+            p.iter()
+                .filter(|p| p.get("error") == Some(&Value::Bool(true)))
+                .count()
+        });
+    if errors > 0 {
+        reasons.push(format!(
+            "nodes broke the protocol ({errors} kind{} of problem)",
+            if errors == 1 { "" } else { "s" }
+        ));
+    }
+    if reasons.is_empty() {
+        reasons.push(if checkers(results).is_empty() {
+            "results.json holds no checker results".to_owned()
+        } else {
+            "results.json gives this verdict without naming a reason".to_owned()
+        });
+    }
+    reasons
+}
+
+/// The banner at the top: the run's verdict, plainly, and why.
+pub fn banner(out: &mut String, results: &Map<String, Value>, valid: Validity, subtitle: &str) {
+    let (word, class, line) = match valid {
+        Validity::Valid => ("VALID", "valid", "Every check passed."),
+        Validity::Invalid => ("INVALID", "invalid", "The run broke a guarantee."),
+        Validity::Unknown => (
+            "UNKNOWN",
+            "unknown",
+            "Not a pass: the checks could not decide.",
+        ),
+    };
+    let _ = write!(
+        out,
+        r#"<header id="verdict" class="verdict {class}"><div class="word">{word}</div><div class="why"><p class="line">{line}</p>"#
+    );
+    let reasons = reasons(results, valid);
+    if !reasons.is_empty() {
+        out.push_str("<ul>");
+        for reason in reasons {
+            let _ = write!(out, "<li>{}</li>", Esc(&reason));
+        }
+        out.push_str("</ul>");
+    }
+    let _ = write!(
+        out,
+        r#"<p class="sub">{}</p></div></header>"#,
+        Esc(subtitle)
+    );
+}
+
+/// The scalar fields of a checker (not `valid`), as `key value` pairs, for its table row.
+fn scalar_fields(checker: &Map<String, Value>) -> String {
+    let mut parts = Vec::new();
+    for (key, value) in checker {
+        if key == "valid" {
+            continue;
+        }
+        match value {
+            Value::Number(n) => parts.push(match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(_), _, _) | (_, Some(_), _) => format!("{key} {n}"),
+                (_, _, Some(f)) => format!("{key} {}", fmt_num(f)),
+                _ => format!("{key} {n}"),
+            }),
+            Value::Bool(_) => parts.push(format!("{key} {value}")),
+            Value::String(s) if s.len() <= 40 => parts.push(format!("{key} {s}")),
+            _ => {}
+        }
+    }
+    parts.join(" · ")
+}
+
+/// The table of every checker's verdict.
+pub fn checks_table(out: &mut String, results: &Map<String, Value>) {
+    out.push_str(r#"<section id="checks"><h2>Checks</h2><table class="checks"><tr><th>check</th><th>verdict</th><th>figures</th></tr>"#);
+    let present = checkers(results);
+    let row = |out: &mut String, name: &str, checker: &Map<String, Value>| {
+        let _ = write!(out, "<tr><td>{}</td><td>", Esc(name));
+        badge(out, checker.get("valid").and_then(validity));
+        let _ = write!(out, "</td><td>{}</td></tr>", Esc(&scalar_fields(checker)));
+    };
+    for (name, absent) in MAIN_CHECKERS {
+        match present.iter().find(|(n, _)| *n == name) {
+            Some((_, checker)) => row(out, name, checker),
+            None => {
+                let _ = write!(
+                    out,
+                    r#"<tr><td>{name}</td><td><span class="badge none">not checked</span></td><td>{absent}</td></tr>"#
+                );
+            }
+        }
+    }
+    for (name, checker) in &present {
+        if !MAIN_CHECKERS.iter().any(|(m, _)| m == name) {
+            row(out, name, checker);
+        }
+    }
+    out.push_str("</table></section>");
+}
+
+/// Messages per op: `net.servers.msgs_per_op` when `results.json` has it, else server-to-server
+/// sends over client invocations; with where the figure comes from.
+pub fn msgs_per_op(
+    results: &Map<String, Value>,
+    scan: &JournalScan,
+    invoked: u64,
+) -> (Option<f64>, &'static str) {
+    let given = results
+        .get("net")
+        .and_then(|n| n.get("servers"))
+        .and_then(|s| s.get("msgs_per_op"))
+        .and_then(Value::as_f64);
+    match given {
+        Some(v) => (Some(v), "net.servers.msgs_per_op"),
+        None if invoked > 0 => (
+            Some(scan.servers.sends as f64 / invoked as f64),
+            "server-to-server sends in messages.jsonl / client invocations",
+        ),
+        None => (None, "no client invocations"),
+    }
+}
+
+fn card(out: &mut String, value: &str, label: &str, class: &str) {
+    let _ = write!(
+        out,
+        r#"<div class="card {class}"><div class="value">{}</div><div class="label">{}</div></div>"#,
+        Esc(value),
+        Esc(label)
+    );
+}
+
+fn counts_row(out: &mut String, name: &str, c: &Counts) {
+    let _ = write!(
+        out,
+        r#"<tr><td>{}</td><td class="n">{}</td><td class="n ok">{}</td><td class="n fail">{}</td><td class="n info">{}</td><td class="n unanswered">{}</td></tr>"#,
+        Esc(name),
+        c.invoked,
+        c.ok,
+        c.fail,
+        c.info,
+        c.unanswered
+    );
+}
+
+/// The latency quantiles of a checker field (`{"0": ms, "0.5": ms, ...}`) as one line.
+fn quantiles_line(q: &Map<String, Value>) -> String {
+    let name = |k: &str| match k {
+        "0" => "min".to_owned(),
+        "0.5" => "median".to_owned(),
+        "1" => "max".to_owned(),
+        other => other
+            .parse::<f64>()
+            .map_or_else(|_| other.to_owned(), |p| format!("p{}", fmt_num(p * 100.0))),
+    };
+    let mut items: Vec<(f64, String)> = q
+        .iter()
+        .map(|(k, v)| {
+            let text = v.as_f64().map_or_else(|| short_json(v, 20), fmt_ms);
+            (k.parse().unwrap_or(f64::MAX), format!("{} {text}", name(k)))
+        })
+        .collect();
+    items.sort_by(|a, b| a.0.total_cmp(&b.0));
+    items
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The key figures: ops, messages per op, latencies, network.
+pub fn figures(out: &mut String, results: &Map<String, Value>, tl: &Timeline, scan: &JournalScan) {
+    out.push_str(r#"<section id="figures"><h2>Key figures</h2><div class="cards">"#);
+    let c = &tl.counts;
+    card(out, &c.invoked.to_string(), "client ops invoked", "");
+    let ok_share = if c.invoked > 0 {
+        format!(
+            "{}%",
+            fmt_num((c.ok as f64 / c.invoked as f64 * 1000.0).round() / 10.0)
+        )
+    } else {
+        "–".to_owned()
+    };
+    card(out, &ok_share, "of them ok", "");
+    let (per_op, source) = msgs_per_op(results, scan, c.invoked);
+    let per_op_text = per_op.map_or("–".to_owned(), |v| fmt_num((v * 100.0).round() / 100.0));
+    card(out, &per_op_text, "server messages per op", "");
+    let workload = results.get("workload").and_then(Value::as_object);
+    let stable = workload
+        .and_then(|w| w.get("stable_latencies"))
+        .and_then(Value::as_object);
+    if let Some(q) = stable {
+        for (key, label) in [
+            ("0.5", "median stable latency"),
+            ("0.99", "p99 stable latency"),
+        ] {
+            if let Some(v) = q.get(key).and_then(Value::as_f64) {
+                card(out, &fmt_ms(v), label, "");
+            }
+        }
+    }
+    if let Some(lost) = workload
+        .and_then(|w| w.get("lost_count"))
+        .and_then(Value::as_u64)
+    {
+        card(
+            out,
+            &lost.to_string(),
+            "broadcasts lost",
+            if lost > 0 { "bad" } else { "" },
+        );
+    }
+    card(out, &scan.all.drops.to_string(), "messages dropped", "");
+    card(out, &tl.faults.len().to_string(), "fault intervals", "");
+    out.push_str("</div>");
+
+    out.push_str(r#"<div class="two"><div><h3>Client ops by function</h3><table class="ops"><tr><th>f</th><th>invoked</th><th>ok</th><th>fail</th><th>info</th><th>unanswered</th></tr>"#);
+    for (f, counts) in &tl.by_f {
+        counts_row(out, f, counts);
+    }
+    counts_row(out, "all", c);
+    out.push_str("</table>");
+    if tl.orphans > 0 {
+        let _ = write!(
+            out,
+            r#"<p class="note bad">{} completion(s) in the history had no invocation open.</p>"#,
+            tl.orphans
+        );
+    }
+    out.push_str(r#"</div><div><h3>Network</h3><table class="net"><tr><th></th><th>sent</th><th>delivered</th><th>dropped</th></tr>"#);
+    let clients = super::journal::Counts {
+        sends: scan.all.sends - scan.servers.sends,
+        delivers: scan.all.delivers - scan.servers.delivers,
+        drops: scan.all.drops - scan.servers.drops,
+    };
+    for (name, counts) in [
+        ("all messages", &scan.all),
+        ("between servers", &scan.servers),
+        ("to or from clients", &clients),
+    ] {
+        let _ = write!(
+            out,
+            r#"<tr><td>{name}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
+            counts.sends, counts.delivers, counts.drops
+        );
+    }
+    out.push_str("</table><dl>");
+    let _ = write!(
+        out,
+        "<dt>messages per op</dt><dd>{} <span class=\"src\">({})</span></dd>",
+        Esc(&per_op_text),
+        Esc(source)
+    );
+    if !scan.drop_reasons.is_empty() {
+        let reasons: Vec<String> = scan
+            .drop_reasons
+            .iter()
+            .map(|(reason, n)| format!("{reason} {n}"))
+            .collect();
+        let _ = write!(
+            out,
+            "<dt>drops by reason</dt><dd>{}</dd>",
+            Esc(&reasons.join(" · "))
+        );
+    }
+    for (key, label) in [
+        ("stable_latencies", "stable latency"),
+        ("lost_latencies", "lost latency"),
+    ] {
+        if let Some(q) = workload.and_then(|w| w.get(key)).and_then(Value::as_object) {
+            let _ = write!(out, "<dt>{label}</dt><dd>{}</dd>", Esc(&quantiles_line(q)));
+        }
+    }
+    if let Some(a) = results.get("availability").and_then(Value::as_object) {
+        let fraction = a.get("ok_fraction").and_then(Value::as_f64);
+        let required = a.get("required").map(|v| short_json(v, 20));
+        if let (Some(f), Some(r)) = (fraction, required) {
+            let _ = write!(
+                out,
+                "<dt>availability</dt><dd>{}% ok (required: {})</dd>",
+                fmt_num((f * 1000.0).round() / 10.0),
+                Esc(&r)
+            );
+        }
+    }
+    out.push_str("</dl></div></div></section>");
+}
+
+/// Nested explanatory texts of a value: `path: text` for fields named in [`EXPLAINING`].
+fn explanations(value: &Value, path: &str, depth: usize, found: &mut Vec<(String, String)>) {
+    if depth > 5 || found.len() >= MAX_EXPLANATIONS {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                let here = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match v {
+                    Value::String(s) if depth > 0 && EXPLAINING.contains(&key.as_str()) => {
+                        if found.len() < MAX_EXPLANATIONS {
+                            found.push((here, s.clone()));
+                        }
+                    }
+                    _ => explanations(v, &here, depth + 1, found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                explanations(v, &format!("{path}[{i}]"), depth + 1, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every checker that did not pass, explained: its text fields as text, the explanations
+/// found inside its other fields, then each other field as pretty-printed JSON.
+pub fn failures(out: &mut String, results: &Map<String, Value>, valid: Validity) {
+    let failed: Vec<_> = checkers(results)
+        .into_iter()
+        .filter(|(_, c)| c.get("valid").and_then(validity) != Some(Validity::Valid))
+        .collect();
+    if failed.is_empty() && valid == Validity::Valid {
+        return;
+    }
+    out.push_str(r#"<section id="failure"><h2>What went wrong</h2>"#);
+    if failed.is_empty() && checkers(results).is_empty() {
+        out.push_str(r#"<p>results.json holds no checker results, so no check could decide (see the node problems and the run below).</p>"#);
+    } else if failed.is_empty() {
+        out.push_str(r#"<p>Every checker passed; the verdict comes from the run itself (see the reasons above, the node problems and the run below).</p>"#);
+    }
+    for (name, checker) in failed {
+        let _ = write!(out, r#"<div class="failed"><h3>{} "#, Esc(name));
+        badge(out, checker.get("valid").and_then(validity));
+        out.push_str("</h3>");
+        // Text and other scalar fields as text; arrays and objects as JSON below.
+        let scalars: Vec<(&String, String)> = checker
+            .iter()
+            .filter(|(k, v)| *k != "valid" && !v.is_array() && !v.is_object())
+            .map(|(k, v)| {
+                let text = short_json(v, usize::MAX);
+                match truncate(&text, FIELD_BYTES) {
+                    (head, true) => (k, format!("{head}… (cut here: results.json has it all)")),
+                    (_, false) => (k, text),
+                }
+            })
+            .collect();
+        if !scalars.is_empty() {
+            out.push_str(r#"<dl class="texts">"#);
+            for (key, text) in scalars {
+                let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", Esc(key), Esc(&text));
+            }
+            out.push_str("</dl>");
+        }
+        let mut found = Vec::new();
+        explanations(&Value::Object(checker.clone()), "", 0, &mut found);
+        if !found.is_empty() {
+            out.push_str(r#"<ul class="explained">"#);
+            for (path, text) in &found {
+                let _ = write!(
+                    out,
+                    r#"<li><span class="path">{}</span> {}</li>"#,
+                    Esc(path),
+                    Esc(text)
+                );
+            }
+            out.push_str("</ul>");
+            if found.len() >= MAX_EXPLANATIONS {
+                let _ = write!(
+                    out,
+                    r#"<p class="note">The first {MAX_EXPLANATIONS} explanations; the fields below hold them all.</p>"#
+                );
+            }
+        }
+        for (key, value) in checker {
+            if !value.is_array() && !value.is_object() {
+                continue;
+            }
+            let text = pretty_json(value, FIELD_BYTES);
+            let open = if text.len() <= 6000 { " open" } else { "" };
+            let _ = write!(
+                out,
+                r#"<details{open}><summary>{}</summary><pre>{}</pre></details>"#,
+                Esc(key),
+                Esc(&text)
+            );
+        }
+        out.push_str("</div>");
+    }
+    out.push_str("</section>");
+}
+
+/// The node problems of `results.problems`.
+pub fn problems(out: &mut String, results: &Map<String, Value>) {
+    out.push_str(r#"<section id="problems"><h2>Node problems</h2>"#);
+    let list = results.get("problems").and_then(Value::as_array);
+    let Some(list) = list.filter(|l| !l.is_empty()) else {
+        out.push_str(r#"<p>None: every node kept to the protocol.</p></section>"#);
+        return;
+    };
+    out.push_str(r#"<table class="problems"><tr><th>node</th><th>problem</th><th>severity</th><th>count</th><th>first at</th><th>first example</th></tr>"#);
+    for p in list {
+        let field = |k: &str| p.get(k).map(|v| short_json(v, 300)).unwrap_or_default();
+        let error = p.get("error") != Some(&Value::Bool(false));
+        let first = p
+            .get("first_at_ms")
+            .and_then(Value::as_f64)
+            .map(fmt_ms)
+            .unwrap_or_default();
+        let description = match (field("description"), field("kind")) {
+            (d, k) if d.is_empty() => k,
+            (d, k) => format!("{d} ({k})"),
+        };
+        let _ = write!(
+            out,
+            r#"<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td class="n">{}</td><td class="n">{}</td><td><code>{}</code></td></tr>"#,
+            if error { "error" } else { "warning" },
+            Esc(&field("node")),
+            Esc(&description),
+            if error {
+                "error: the run is invalid"
+            } else {
+                "warning"
+            },
+            Esc(&field("count")),
+            Esc(&first),
+            Esc(&field("example"))
+        );
+    }
+    out.push_str("</table></section>");
+}
+
+/// The run: seed, how to reproduce, and its configuration.
+pub fn run_section(out: &mut String, results: &Map<String, Value>) {
+    out.push_str(r#"<section id="run"><h2>Run</h2>"#);
+    let Some(run) = results.get("run").and_then(Value::as_object) else {
+        out.push_str(r#"<p class="note">results.json has no "run" section.</p></section>"#);
+        return;
+    };
+    if let Some(seed) = run.get("seed") {
+        let _ = write!(
+            out,
+            r#"<p>Seed <code>{}</code>. Every random choice of the run came from it.</p>"#,
+            Esc(&short_json(seed, 40))
+        );
+    }
+    if let Some(cmd) = run.get("reproduce").and_then(Value::as_str) {
+        let _ = write!(
+            out,
+            r#"<p>Reproduce with:</p><pre class="cmd">{}</pre>"#,
+            Esc(cmd)
+        );
+    }
+    out.push_str(r#"<table class="config">"#);
+    for (key, value) in run {
+        if key == "reproduce" {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td></tr>",
+            Esc(key),
+            Esc(&short_json(value, 400))
+        );
+    }
+    out.push_str("</table></section>");
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn object(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn unknown_is_never_shown_as_a_pass() {
+        let results = object(json!({"workload": {"valid": "unknown"}, "valid": "unknown"}));
+        let mut out = String::new();
+        banner(&mut out, &results, Validity::Unknown, "sub");
+        assert!(out.contains(r#"class="verdict unknown""#));
+        assert!(out.contains("UNKNOWN") && out.contains("Not a pass"));
+        assert!(!out.contains("VALID<") && !out.contains("passed"));
+        assert!(out.contains("the workload check could not decide"));
+        let mut out = String::new();
+        checks_table(&mut out, &results);
+        assert!(out.contains(r#"<span class="badge unknown">unknown: not a pass</span>"#));
+        assert!(out.contains("not asked for (--ordering)"));
+    }
+
+    #[test]
+    fn reasons_name_aborts_problems_and_checkers() {
+        let results = object(json!({
+            "workload": {"valid": true},
+            "ordering": {"valid": false},
+            "problems": [{"node": "n0", "error": true}, {"node": "n1", "error": false}],
+            "run": {"aborted": "n0 did not answer init", "interrupted": false},
+        }));
+        let reasons = reasons(&results, Validity::Invalid);
+        assert_eq!(
+            reasons,
+            vec![
+                "the harness could not run the test: n0 did not answer init",
+                "the ordering check failed",
+                "nodes broke the protocol (1 kind of problem)",
+            ]
+        );
+        assert!(super::reasons(&results, Validity::Valid).is_empty());
+    }
+
+    #[test]
+    fn a_failed_checker_shows_text_as_text_and_the_rest_as_json() {
+        let results = object(json!({
+            "ordering": {
+                "valid": false,
+                "mode": "fifo",
+                "explanation": "n1 delivered 7 before 3 <b>",
+                "violations": [{"why": "3 was broadcast before 7 by n0", "read": {"index": 4}}],
+            },
+            "workload": {"valid": true, "lost_count": 0},
+        }));
+        let mut out = String::new();
+        failures(&mut out, &results, Validity::Invalid);
+        assert!(out.contains("<dt>explanation</dt><dd>n1 delivered 7 before 3 &lt;b&gt;</dd>"));
+        assert!(out.contains(
+            r#"<span class="path">violations[0].why</span> 3 was broadcast before 7 by n0"#
+        ));
+        assert!(out.contains("<summary>violations</summary><pre>[\n  {"));
+        assert!(out.contains("&quot;index&quot;: 4"));
+        assert!(
+            !out.contains("<h3>workload"),
+            "a passing checker is not a failure"
+        );
+        let mut none = String::new();
+        failures(
+            &mut none,
+            &object(json!({"workload": {"valid": true}})),
+            Validity::Valid,
+        );
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn msgs_per_op_prefers_the_results_and_falls_back_to_the_journal() {
+        let mut scan = JournalScan::default();
+        scan.servers.sends = 30;
+        let given = object(json!({"net": {"servers": {"msgs_per_op": 2.5}}}));
+        assert_eq!(msgs_per_op(&given, &scan, 10).0, Some(2.5));
+        let computed = msgs_per_op(&Map::new(), &scan, 10);
+        assert_eq!(computed.0, Some(3.0));
+        assert!(computed.1.contains("messages.jsonl"));
+        assert_eq!(msgs_per_op(&Map::new(), &scan, 0).0, None);
+    }
+
+    #[test]
+    fn quantiles_read_as_words() {
+        let q = object(json!({"0": 0, "0.5": 12, "0.95": 40, "0.99": 85, "1": 1500}));
+        assert_eq!(
+            quantiles_line(&q),
+            "min 0 ms · median 12 ms · p95 40 ms · p99 85 ms · max 1.5 s"
+        );
+    }
+
+    #[test]
+    fn problems_and_run_are_escaped() {
+        let results = object(json!({
+            "problems": [{"node": "n0", "kind": "malformed-line", "error": true,
+                          "description": "wrote lines that are not protocol messages",
+                          "count": 3, "first_at_ms": 12.5, "example": "<img src=x onerror=alert(1)>"}],
+            "run": {"seed": 7, "reproduce": "harness test -w echo --bin './a b' --seed 7", "node_count": 3},
+        }));
+        let mut out = String::new();
+        problems(&mut out, &results);
+        run_section(&mut out, &results);
+        assert!(!out.contains("<img"));
+        assert!(out.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(out.contains("error: the run is invalid"));
+        assert!(out.contains("--bin &#39;./a b&#39; --seed 7"));
+        assert!(out.contains("<td>node_count</td><td><code>3</code></td>"));
+    }
+}
