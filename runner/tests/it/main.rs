@@ -4,3 +4,4 @@ mod bad_nodes;
 mod compat;
 pub mod harness;
 mod pure;
+mod report;
