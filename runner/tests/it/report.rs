@@ -85,7 +85,10 @@ fn a_run_with_a_partition_gets_a_report_with_charts_fault_intervals_and_the_verd
         .iter()
         .filter(|e| e.kind == EventType::Invoke && matches!(e.process, Process::Client(_)))
         .count() as u64;
-    assert!(invocations > 40, "a 4 s run at 20 ops/s: {invocations} ops");
+    assert!(
+        invocations > 20,
+        "a 4 s run at up to 20 ops/s: {invocations} ops"
+    );
     assert_eq!(latency.matches(r#"<path class="pts "#).count(), 4);
     assert_eq!(sum_attr(latency, "data-ops"), invocations);
     let drawn = sum_attr(latency, "data-points");
