@@ -232,18 +232,19 @@ pub fn latency_chart(out: &mut String, tl: &Timeline, end: u64, timeout_ms: f64)
         );
     }
     for outcome in Outcome::ALL {
-        let mut points = BTreeSet::new();
-        let mut ops = 0u64;
-        for (op, &v) in tl.ops.iter().zip(&values) {
-            if op.outcome == outcome {
-                ops += 1;
-                points.insert((frame.tx(op.invoke).round() as i32, y.map(v).round() as i32));
-            }
-        }
+        let pixels: Vec<(f64, f64)> = tl
+            .ops
+            .iter()
+            .zip(&values)
+            .filter(|(op, _)| op.outcome == outcome)
+            .map(|(op, &v)| (frame.tx(op.invoke), y.map(v)))
+            .collect();
+        let (grid, points) = snap(&pixels);
         let _ = write!(
             out,
-            r#"<path class="pts {}" data-ops="{ops}" data-points="{}" d=""#,
+            r#"<path class="pts {}" data-ops="{}" data-points="{}" data-grid="{grid}" d=""#,
             outcome.name(),
+            pixels.len(),
             points.len()
         );
         let mut last: Option<(i32, i32)> = None;
@@ -257,6 +258,27 @@ pub fn latency_chart(out: &mut String, tl: &Timeline, end: u64, timeout_ms: f64)
         out.push_str(r#""/>"#);
     }
     out.push_str("</svg>");
+}
+
+/// Distinct points per outcome past which they are snapped to a coarser grid.
+pub const POINT_BUDGET: usize = 25_000;
+
+/// `pixels` snapped to a grid of whole units, and that grid: the finest of 1 to 4 units that
+/// leaves at most [`POINT_BUDGET`] distinct points (else 4). Points on one grid spot are
+/// drawn once; a dot is 4 units wide, so a 4-unit grid still shows where ops fell.
+pub fn snap(pixels: &[(f64, f64)]) -> (u32, BTreeSet<(i32, i32)>) {
+    let mut grid = 1;
+    loop {
+        let g = f64::from(grid);
+        let points: BTreeSet<(i32, i32)> = pixels
+            .iter()
+            .map(|&(x, y)| (((x / g).round() * g) as i32, ((y / g).round() * g) as i32))
+            .collect();
+        if points.len() <= POINT_BUDGET || grid == 4 {
+            return (grid, points);
+        }
+        grid += 1;
+    }
 }
 
 /// The y scale of the latency chart, over `values` (milliseconds), mapped onto `range`:
@@ -386,6 +408,22 @@ mod tests {
     }
 
     #[test]
+    fn many_points_snap_to_a_coarser_grid() {
+        let few = [(10.4, 20.6), (10.2, 21.4), (11.0, 20.0)];
+        let (grid, points) = snap(&few);
+        assert_eq!(grid, 1);
+        assert_eq!(points, BTreeSet::from([(10, 21), (11, 20)]));
+        // 200 x 200 distinct spots: too many at 1 unit, within budget at 2.
+        let many: Vec<(f64, f64)> = (0..40_000)
+            .map(|i| (f64::from(i % 200), f64::from(i / 200)))
+            .collect();
+        let (grid, points) = snap(&many);
+        assert_eq!(grid, 2);
+        assert_eq!(points.len(), 101 * 101);
+        assert!(points.iter().all(|(x, y)| x % 2 == 0 && y % 2 == 0));
+    }
+
+    #[test]
     fn bins_are_round_and_few() {
         assert_eq!(bin_width(4.0), 0.25);
         assert_eq!(bin_width(20.0), 0.5);
@@ -413,7 +451,9 @@ mod tests {
         );
         assert!(out.contains(r#"class="pts fail" data-ops="1""#));
         assert!(out.contains(r#"class="pts unanswered" data-ops="1""#));
-        assert!(out.contains(r#"class="pts info" data-ops="0" data-points="0" d="""#));
+        assert!(
+            out.contains(r#"class="pts info" data-ops="0" data-points="0" data-grid="1" d="""#)
+        );
         assert!(out.contains("client timeout"));
         // The partition starts at 1 ms and is still on: its band reaches the right edge.
         let band = out.split(r#"<rect class="band partition""#).nth(1).unwrap();

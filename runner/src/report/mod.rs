@@ -238,8 +238,9 @@ fn legend(out: &mut String, tl: &Timeline) {
         out.push_str(r#"<span class="key">no faults injected</span>"#);
     }
     out.push_str(
-        "</p><p class=\"note\">One point per op at its invocation time; \
-         shaded bands are the faults in force. Hover a band for its details.</p>",
+        "</p><p class=\"note\">One point per op at its invocation time (ops that fall on \
+         the same spot share it); shaded bands are the faults in force. Hover a band for its \
+         details.</p>",
     );
 }
 
