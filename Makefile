@@ -24,6 +24,18 @@ test-broadcast: build
 compare: build
 	$(HARNESS) compare --preset glomers
 
+## bench-runner: the harness's CPU per routed message and wall time of a 25-node run
+bench-runner: build
+	$(RELEASE)/bench-runner
+
+## bench-checker: time and peak memory of the checkers (corpus c50 files, 100k-op broadcast)
+bench-checker: build
+	$(RELEASE)/bench-checker
+
+## report-check: render store/latest/report.html in headless Chromium and check the screenshot
+report-check:
+	scripts/report-check.sh $(DIR)
+
 ## test: every unit, property, integration and end-to-end test
 test: build-debug
 	$(CARGO) test --workspace

@@ -18,6 +18,8 @@ pub mod envelope;
 pub mod error;
 
 pub use body::{Body, KNOWN_TYPES, Payload, RawBody};
-pub use codec::{BodyHeader, LineError, RouteHeader, parse_header, parse_line, to_line};
+pub use codec::{
+    BodyHeader, LineError, RouteHeader, parse_header, parse_line, parse_route, to_line,
+};
 pub use envelope::{Envelope, Message};
 pub use error::ErrorCode;

@@ -24,6 +24,8 @@ enum Command {
     /// Run several broadcast node programs under the same conditions and compare their cost,
     /// latency and guarantees.
     Compare(runner::compare::CompareArgs),
+    /// Regenerate a run's report.html from its files.
+    Report(runner::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
             .map(|outcome| outcome.exit_code),
         Command::Check(args) => runner::check_cmd::run(&args),
         Command::Compare(args) => runner::compare::run(&args),
+        Command::Report(args) => runner::report::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,46 +1,42 @@
-//! The process backend: each node a child process in its own process group.
+//! The process backend: each node a child process in its own process group, driven by the
+//! router's single `poll(2)` loop.
 //!
-//! A node's stdout is read line by line on its own thread and handed to the router with the
-//! time it arrived; its stdin is written by its own thread from a bounded queue, so a paused
-//! or stuck node that stops reading can never block the router (when the queue is full the
-//! router drops the message and says so); its stderr goes to `node-logs/<id>.log` (and, with
-//! `--log-stderr`, to the harness's stderr too). Killing, pausing and resuming signal the
-//! whole process group, so a node that forks helpers is handled whole.
+//! A node's stdout and stdin are non-blocking pipes. The router reads whatever a node wrote,
+//! splits it into lines (a line longer than [`MAX_LINE`] is cut and reported) and stamps each
+//! with the time it was read. Messages for a node go into that node's own bounded output
+//! queue, written when the pipe has room: a paused or stuck node that stops reading fills
+//! its queue, further messages to it are dropped (and reported), and the router never blocks.
+//! No thread is involved, so a message costs a few system calls shared with every other
+//! message read or written in the same turn of the loop, and no thread wake-ups.
+//!
+//! stderr goes straight to `node-logs/<id>.log` (with `--log-stderr`, through a thread that
+//! also copies it to the harness's stderr). Killing, pausing and resuming signal the whole
+//! process group, so a node that forks helpers is handled whole. Dropping a [`NodeProcess`]
+//! kills it: no node process outlives the harness.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, ErrorKind, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::thread;
-use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 /// Longest line a node may write; the rest of a longer line is discarded and reported.
 pub const MAX_LINE: usize = 8 << 20;
 
-/// What the node threads tell the router.
-#[derive(Debug)]
-pub enum NodeOutput {
-    /// A line from the node's stdout (without its newline), and when it arrived (ns since the
-    /// run started).
-    Line {
-        node: usize,
-        incarnation: u32,
-        line: String,
-        at: u64,
-    },
-    /// A line longer than [`MAX_LINE`] was cut.
-    Oversized {
-        node: usize,
-        incarnation: u32,
-        bytes: usize,
-    },
-    /// The node's stdout closed: it exited (or closed it).
-    Closed { node: usize, incarnation: u32 },
+/// How a node's output arrived, line by line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A whole line, without its newline.
+    Line(String),
+    /// A line longer than [`MAX_LINE`]: its first bytes are dropped with the rest, and this
+    /// says how long it was.
+    Oversized(usize),
 }
 
 /// How to start node programs.
@@ -50,17 +46,17 @@ pub struct Launcher {
     pub args: Vec<String>,
     pub log_dir: PathBuf,
     pub log_stderr: bool,
-    pub queue_len: usize,
-    pub start: Instant,
+    /// Bytes a node's output queue may hold before messages to it are dropped.
+    pub queue_bytes: usize,
     pub seed: u64,
 }
 
 /// Why a message could not be queued for a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueError {
-    /// The node is not reading its input and the queue is full.
+    /// The node is not reading its input and its queue is full.
     Full,
-    /// The node's stdin is closed (it exited).
+    /// The node's stdin is closed (it exited, or its input was ended).
     Closed,
 }
 
@@ -71,24 +67,33 @@ pub struct NodeProcess {
     pub incarnation: u32,
     child: Child,
     pgid: Pid,
-    input: Option<Sender<String>>,
+    stdin: Option<ChildStdin>,
+    stdout: Option<ChildStdout>,
+    /// Bytes read but not yet a whole line.
+    partial: Vec<u8>,
+    /// How many bytes of the current over-long line were discarded.
+    discarding: Option<usize>,
+    /// Queued output and how much of it is already written.
+    out: Vec<u8>,
+    out_pos: usize,
+    queue_bytes: usize,
+}
+
+fn set_nonblocking(fd: BorrowedFd<'_>) -> std::io::Result<()> {
+    let flags = fcntl(fd, FcntlArg::F_GETFL).map_err(std::io::Error::from)?;
+    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+    fcntl(fd, FcntlArg::F_SETFL(flags)).map_err(std::io::Error::from)?;
+    Ok(())
 }
 
 impl Launcher {
-    /// Start incarnation `incarnation` of node `node` (id `id`). Its output goes to `out`.
-    pub fn spawn(
-        &self,
-        node: usize,
-        id: &str,
-        incarnation: u32,
-        out: &Sender<NodeOutput>,
-    ) -> std::io::Result<NodeProcess> {
+    /// Start incarnation `incarnation` of node `node` (id `id`).
+    pub fn spawn(&self, node: usize, id: &str, incarnation: u32) -> std::io::Result<NodeProcess> {
         std::fs::create_dir_all(&self.log_dir)?;
-        let log_path = self.log_dir.join(format!("{id}.log"));
         let log = OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&log_path)?;
+            .open(self.log_dir.join(format!("{id}.log")))?;
         let mut cmd = Command::new(&self.bin);
         cmd.args(&self.args)
             .stdin(Stdio::piped())
@@ -112,27 +117,26 @@ impl Launcher {
         let pgid = Pid::from_raw(child.id() as i32);
         let stdout = child.stdout.take().expect("stdout is piped");
         let stdin = child.stdin.take().expect("stdin is piped");
+        set_nonblocking(stdout.as_fd())?;
+        set_nonblocking(stdin.as_fd())?;
         if let Some(stderr) = child.stderr.take() {
             let prefix = format!("{id}: ");
             thread::Builder::new()
                 .name(format!("{id}-stderr"))
                 .spawn(move || tee_stderr(stderr, log, &prefix))?;
         }
-        let (tx, rx) = crossbeam_channel::bounded(self.queue_len);
-        thread::Builder::new()
-            .name(format!("{id}-stdin"))
-            .spawn(move || write_stdin(stdin, rx))?;
-        let out = out.clone();
-        let start = self.start;
-        thread::Builder::new()
-            .name(format!("{id}-stdout"))
-            .spawn(move || read_stdout(stdout, out, node, incarnation, start))?;
         Ok(NodeProcess {
             node,
             incarnation,
             child,
             pgid,
-            input: Some(tx),
+            stdin: Some(stdin),
+            stdout: Some(stdout),
+            partial: Vec::with_capacity(4096),
+            discarding: None,
+            out: Vec::with_capacity(4096),
+            out_pos: 0,
+            queue_bytes: self.queue_bytes,
         })
     }
 }
@@ -148,22 +152,146 @@ pub fn node_seed(seed: u64, node: usize, incarnation: u32) -> u64 {
     h
 }
 
-impl NodeProcess {
-    /// Queue one line for the node's stdin without blocking.
-    pub fn send(&self, line: String) -> Result<(), QueueError> {
-        let Some(input) = &self.input else {
-            return Err(QueueError::Closed);
+/// Split `bytes` into lines, appending whole lines (or over-long reports) to `lines`; what is
+/// left without a newline stays in `partial`. `discarding` tracks an over-long line in progress.
+fn split_lines(
+    bytes: &[u8],
+    partial: &mut Vec<u8>,
+    discarding: &mut Option<usize>,
+    lines: &mut Vec<Output>,
+) {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (chunk, newline) = match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => (&rest[..i], true),
+            None => (rest, false),
         };
-        match input.try_send(line) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(QueueError::Full),
-            Err(TrySendError::Disconnected(_)) => Err(QueueError::Closed),
+        rest = &rest[chunk.len() + usize::from(newline)..];
+        match discarding {
+            Some(skipped) => *skipped += chunk.len(),
+            None if partial.len() + chunk.len() > MAX_LINE => {
+                *discarding = Some(partial.len() + chunk.len());
+                partial.clear();
+            }
+            None => partial.extend_from_slice(chunk),
+        }
+        if newline {
+            if let Some(len) = discarding.take() {
+                lines.push(Output::Oversized(len));
+            } else if !partial.iter().all(u8::is_ascii_whitespace) {
+                let bytes = std::mem::take(partial);
+                let text = match String::from_utf8(bytes) {
+                    Ok(text) => text,
+                    Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+                };
+                lines.push(Output::Line(text));
+            } else {
+                partial.clear();
+            }
+        }
+    }
+}
+
+impl NodeProcess {
+    /// The fd to poll for output, while stdout is open.
+    pub fn stdout_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.stdout.as_ref().map(AsFd::as_fd)
+    }
+
+    /// The fd to poll for room, while output is waiting.
+    pub fn stdin_fd(&self) -> Option<BorrowedFd<'_>> {
+        if self.out_pos < self.out.len() {
+            self.stdin.as_ref().map(AsFd::as_fd)
+        } else {
+            None
         }
     }
 
-    /// Close the node's stdin (end of input) once what is queued is written.
+    /// Read what the node has written (until the pipe is empty or `buf` was filled short of
+    /// full, which means it is empty now), appending its lines to `lines`. Returns false once
+    /// stdout is closed (the node exited or closed it); what it wrote before is still
+    /// returned, and a last line without a newline counts as a line.
+    pub fn read_available(&mut self, lines: &mut Vec<Output>, buf: &mut [u8]) -> bool {
+        let Some(stdout) = self.stdout.as_mut() else {
+            return false;
+        };
+        loop {
+            match stdout.read(buf) {
+                Ok(0) => {
+                    split_lines(b"\n", &mut self.partial, &mut self.discarding, lines);
+                    self.stdout = None;
+                    return false;
+                }
+                Ok(n) => {
+                    split_lines(&buf[..n], &mut self.partial, &mut self.discarding, lines);
+                    if n < buf.len() {
+                        return true;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    self.stdout = None;
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Queue one line for the node's stdin. It is written by [`NodeProcess::flush`].
+    pub fn send(&mut self, line: &str) -> Result<(), QueueError> {
+        if self.stdin.is_none() {
+            return Err(QueueError::Closed);
+        }
+        if self.out.len() - self.out_pos + line.len() + 1 > self.queue_bytes {
+            return Err(QueueError::Full);
+        }
+        if self.out_pos > 0 && self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+        self.out.extend_from_slice(line.as_bytes());
+        self.out.push(b'\n');
+        Ok(())
+    }
+
+    /// Write as much queued output as the pipe takes now. A broken pipe closes stdin.
+    pub fn flush(&mut self) {
+        let Some(stdin) = self.stdin.as_mut() else {
+            return;
+        };
+        while self.out_pos < self.out.len() {
+            match stdin.write(&self.out[self.out_pos..]) {
+                Ok(0) => break,
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    self.stdin = None;
+                    break;
+                }
+            }
+        }
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            if self.out.capacity() > 1 << 20 {
+                self.out.shrink_to(4096);
+            }
+        } else if self.out_pos > 1 << 20 {
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
+        }
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    /// End the node's input (close its stdin), dropping what is still queued.
     pub fn close_input(&mut self) {
-        self.input = None;
+        self.stdin = None;
     }
 
     /// Send `signal` to the node's process group.
@@ -177,7 +305,8 @@ impl NodeProcess {
 
     /// SIGKILL the process group and reap the process. Returns how it ended.
     pub fn kill(&mut self) -> String {
-        self.input = None;
+        self.stdin = None;
+        self.stdout = None;
         self.signal(Signal::SIGKILL);
         match self.child.wait() {
             Ok(status) => describe_status(status),
@@ -202,9 +331,12 @@ impl NodeProcess {
 
 impl Drop for NodeProcess {
     fn drop(&mut self) {
-        // No node process outlives the harness: whatever path leads here.
+        // No node process outlives the harness, whatever path leads here.
         if self.child.try_wait().ok().flatten().is_none() {
             self.kill();
+        } else {
+            // The process is gone, but helpers it forked may not be.
+            self.signal(Signal::SIGKILL);
         }
     }
 }
@@ -222,103 +354,6 @@ pub fn describe_status(status: std::process::ExitStatus) -> String {
     }
 }
 
-fn write_stdin(stdin: ChildStdin, queue: Receiver<String>) {
-    let mut out = BufWriter::with_capacity(64 << 10, stdin);
-    while let Ok(line) = queue.recv() {
-        if out.write_all(line.as_bytes()).is_err() || out.write_all(b"\n").is_err() {
-            return;
-        }
-        // Write whatever else is already queued, then flush once.
-        while let Ok(line) = queue.try_recv() {
-            if out.write_all(line.as_bytes()).is_err() || out.write_all(b"\n").is_err() {
-                return;
-            }
-        }
-        if out.flush().is_err() {
-            return;
-        }
-    }
-    // The router closed the queue: end of input for the node.
-    let _ = out.flush();
-}
-
-fn read_stdout(
-    stdout: impl Read,
-    out: Sender<NodeOutput>,
-    node: usize,
-    incarnation: u32,
-    start: Instant,
-) {
-    let mut reader = BufReader::with_capacity(64 << 10, stdout);
-    let mut line = Vec::with_capacity(1024);
-    loop {
-        line.clear();
-        match read_line_capped(&mut reader, &mut line) {
-            Ok(Some(overflow)) if overflow > 0 => {
-                let _ = out.send(NodeOutput::Oversized {
-                    node,
-                    incarnation,
-                    bytes: line.len() + overflow,
-                });
-            }
-            Ok(Some(_)) => {
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                let at = start.elapsed().as_nanos() as u64;
-                let text = match String::from_utf8(std::mem::take(&mut line)) {
-                    Ok(text) => text,
-                    Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
-                };
-                line = Vec::with_capacity(1024);
-                if out
-                    .send(NodeOutput::Line {
-                        node,
-                        incarnation,
-                        line: text,
-                        at,
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            Ok(None) | Err(_) => break,
-        }
-    }
-    let _ = out.send(NodeOutput::Closed { node, incarnation });
-}
-
-/// Read one line into `line` (without the newline), keeping at most [`MAX_LINE`] bytes.
-/// Returns None at end of input with nothing read, else how many bytes were discarded.
-fn read_line_capped(
-    reader: &mut impl BufRead,
-    line: &mut Vec<u8>,
-) -> std::io::Result<Option<usize>> {
-    let mut discarded = 0;
-    let mut any = false;
-    loop {
-        let buf = reader.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(any.then_some(discarded));
-        }
-        any = true;
-        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (&buf[..i], Some(i + 1)),
-            None => (buf, None),
-        };
-        let room = MAX_LINE.saturating_sub(line.len());
-        let keep = chunk.len().min(room);
-        line.extend_from_slice(&chunk[..keep]);
-        discarded += chunk.len() - keep;
-        let used = done.unwrap_or(buf.len());
-        reader.consume(used);
-        if done.is_some() {
-            return Ok(Some(discarded));
-        }
-    }
-}
-
 fn tee_stderr(stderr: impl Read, log: File, prefix: &str) {
     let mut log = BufWriter::new(log);
     for line in BufReader::new(stderr).split(b'\n') {
@@ -333,36 +368,47 @@ fn tee_stderr(stderr: impl Read, log: File, prefix: &str) {
     }
 }
 
-/// Where a node's log goes.
-pub fn log_path(log_dir: &Path, id: &str) -> PathBuf {
-    log_dir.join(format!("{id}.log"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn long_lines_are_cut_and_reported() {
-        let mut data = vec![b'x'; MAX_LINE + 10];
-        data.extend_from_slice(b"\nshort\n");
-        let mut reader = BufReader::with_capacity(4096, &data[..]);
-        let mut line = Vec::new();
-        assert_eq!(read_line_capped(&mut reader, &mut line).unwrap(), Some(10));
-        assert_eq!(line.len(), MAX_LINE);
-        line.clear();
-        assert_eq!(read_line_capped(&mut reader, &mut line).unwrap(), Some(0));
-        assert_eq!(line, b"short");
-        line.clear();
-        assert_eq!(read_line_capped(&mut reader, &mut line).unwrap(), None);
+    fn split_all(chunks: &[&[u8]]) -> Vec<Output> {
+        let (mut partial, mut discarding, mut lines) = (Vec::new(), None, Vec::new());
+        for chunk in chunks {
+            split_lines(chunk, &mut partial, &mut discarding, &mut lines);
+        }
+        lines
     }
 
     #[test]
-    fn a_last_line_without_newline_is_read() {
-        let mut reader = BufReader::new(&b"tail"[..]);
-        let mut line = Vec::new();
-        assert_eq!(read_line_capped(&mut reader, &mut line).unwrap(), Some(0));
-        assert_eq!(line, b"tail");
+    fn lines_split_across_reads_are_joined_and_blank_lines_skipped() {
+        let lines = split_all(&[b"{\"a\"", b":1}\n\n  \n{\"b\":2}\n{\"c\""]);
+        assert_eq!(
+            lines,
+            vec![
+                Output::Line("{\"a\":1}".into()),
+                Output::Line("{\"b\":2}".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_reported() {
+        let long = vec![b'x'; MAX_LINE + 10];
+        let lines = split_all(&[&long[..MAX_LINE / 2], &long[MAX_LINE / 2..], b"\nshort\n"]);
+        assert_eq!(
+            lines,
+            vec![
+                Output::Oversized(MAX_LINE + 10),
+                Output::Line("short".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_kept_lossily() {
+        let lines = split_all(&[b"a\xffb\n"]);
+        assert_eq!(lines, vec![Output::Line("a\u{fffd}b".into())]);
     }
 
     #[test]
@@ -379,5 +425,44 @@ mod tests {
             }
         }
         assert_eq!(node_seed(1, 0, 1), node_seed(1, 0, 1));
+    }
+
+    #[test]
+    fn a_real_process_echoes_through_the_queues_and_a_full_queue_refuses() {
+        let launcher = Launcher {
+            bin: PathBuf::from("/bin/cat"),
+            args: vec![],
+            log_dir: std::env::temp_dir().join(format!("process-test-{}", std::process::id())),
+            log_stderr: false,
+            queue_bytes: 64,
+            seed: 1,
+        };
+        let mut p = launcher.spawn(0, "n0", 1).unwrap();
+        p.send("hello").unwrap();
+        assert_eq!(p.send(&"x".repeat(100)), Err(QueueError::Full));
+        p.flush();
+        assert_eq!(p.queued(), 0);
+        let (mut lines, mut buf) = (Vec::new(), vec![0u8; 4096]);
+        for _ in 0..200 {
+            p.read_available(&mut lines, &mut buf);
+            if !lines.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(lines, vec![Output::Line("hello".into())]);
+        p.close_input();
+        assert_eq!(p.send("more"), Err(QueueError::Closed));
+        let mut closed = false;
+        for _ in 0..200 {
+            if !p.read_available(&mut lines, &mut buf) {
+                closed = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(closed, "cat exits at end of input");
+        assert_eq!(p.kill(), "exit code 0");
+        let _ = std::fs::remove_dir_all(&launcher.log_dir);
     }
 }

@@ -178,9 +178,14 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
     object.insert("valid".into(), serde_json::to_value(valid)?);
     let text = serde_json::to_string_pretty(&results)?;
     std::fs::write(report.dir.results(), text + "\n")?;
+    let page = crate::report::write_report(&report.dir.dir);
 
     if !config.quiet {
         print_summary(report, &checks, availability.as_ref(), valid);
+        match &page {
+            Ok(path) => println!("report: {}", path.display()),
+            Err(err) => println!("report: not written: {err:#}"),
+        }
     }
     Ok(RunOutcome {
         exit_code: if could_not_run || report.interrupted {

@@ -7,9 +7,7 @@ impl Router {
     pub(super) fn start_node(&mut self, node: usize) -> anyhow::Result<()> {
         let slot = &mut self.nodes[node];
         slot.incarnation += 1;
-        let process = self
-            .launcher
-            .spawn(node, &slot.id, slot.incarnation, &self.outputs_tx)?;
+        let process = self.launcher.spawn(node, &slot.id, slot.incarnation)?;
         slot.process = Some(process);
         slot.state = NodeState::Starting;
         let node_ids = self.config.node_ids.clone();
@@ -70,43 +68,56 @@ impl Router {
         if self.config.log_net_send {
             eprintln!("send {line}");
         }
-        self.deliver_to_node(now, id, &msg.src, node, line);
+        self.deliver_to_node(now, id, From::Client(&msg.src), node, &line);
     }
 
+    /// Queue a message for node `node`'s input, or drop it if the node is down or not reading.
     pub(super) fn deliver_to_node(
         &mut self,
         now: u64,
         id: u64,
-        src: &str,
+        from: From<'_>,
         node: usize,
-        line: String,
+        line: &str,
     ) {
-        let slot = &self.nodes[node];
-        let dest = slot.id.clone();
+        let slot = &mut self.nodes[node];
         let accepting = matches!(
             slot.state,
             NodeState::Up | NodeState::Paused | NodeState::Starting
         );
-        let result = match (&slot.process, accepting) {
-            (Some(process), true) => process.send(line.clone()),
+        let result = match (&mut slot.process, accepting) {
+            (Some(process), true) => process.send(line),
             _ => Err(QueueError::Closed),
         };
-        match result {
+        let src = match from {
+            From::Peer(Peer::Node(i)) => self.nodes[i].id.as_str(),
+            From::Peer(Peer::Service(j)) => self.services[j].0.as_str(),
+            From::Client(name) => name,
+        };
+        let dest = self.nodes[node].id.as_str();
+        let reason = match result {
             Ok(()) => {
-                self.journal.deliver(now, id, src, &dest);
-                self.net_stats.record(NetEventKind::Deliver, src, &dest);
+                self.journal.deliver(now, id, src, dest);
+                self.net_stats.record(NetEventKind::Deliver, src, dest);
                 if self.config.log_net_recv {
                     eprintln!("recv {line}");
                 }
+                return;
             }
-            Err(QueueError::Full) => {
-                self.drop_message(now, id, src, &dest, "backlog");
-                self.problems
-                    .record(&dest, ProblemKind::InputBacklog, now, || {
-                        format!("input queue of {NODE_QUEUE} messages full")
-                    });
-            }
-            Err(QueueError::Closed) => self.drop_message(now, id, src, &dest, "node-down"),
+            Err(QueueError::Full) => "backlog",
+            Err(QueueError::Closed) => "node-down",
+        };
+        self.journal.drop(now, id, src, dest, reason);
+        self.net_stats.record(NetEventKind::Drop, src, dest);
+        if reason == "backlog" {
+            let dest = dest.to_owned();
+            self.problems
+                .record(&dest, ProblemKind::InputBacklog, now, || {
+                    format!(
+                        "{} MiB of messages waiting in its input queue",
+                        NODE_QUEUE_BYTES >> 20
+                    )
+                });
         }
     }
 
@@ -115,35 +126,33 @@ impl Router {
         self.net_stats.record(NetEventKind::Drop, src, dest);
     }
 
-    pub(super) fn on_output(&mut self, output: NodeOutput) {
-        match output {
-            NodeOutput::Line {
-                node,
-                incarnation,
-                line,
-                at,
-            } => {
-                if self.nodes[node].incarnation != incarnation {
-                    return;
+    /// Read and handle everything node `node` wrote.
+    pub(super) fn read_node(&mut self, node: usize) {
+        let Some(process) = self.nodes[node].process.as_mut() else {
+            return;
+        };
+        let mut lines = std::mem::take(&mut self.lines);
+        let open = process.read_available(&mut lines, &mut self.read_buf);
+        let at = self.now();
+        for output in lines.drain(..) {
+            match output {
+                Output::Line(line) => {
+                    self.count_line(node, at);
+                    self.on_node_line(node, at, line);
                 }
-                self.count_line(node, at);
-                self.on_node_line(node, at, line);
-            }
-            NodeOutput::Oversized {
-                node,
-                incarnation,
-                bytes,
-            } => {
-                if self.nodes[node].incarnation == incarnation {
-                    let now = self.now();
+                Output::Oversized(bytes) => {
                     let id = self.nodes[node].id.clone();
                     self.problems
-                        .record(&id, ProblemKind::OversizedLine, now, || {
+                        .record(&id, ProblemKind::OversizedLine, at, || {
                             format!("a line of {bytes} bytes")
                         });
                 }
             }
-            NodeOutput::Closed { node, incarnation } => self.on_closed(node, incarnation),
+        }
+        self.lines = lines;
+        if !open {
+            let incarnation = self.nodes[node].incarnation;
+            self.on_closed(node, incarnation);
         }
     }
 
@@ -211,116 +220,129 @@ impl Router {
             .map(Dest::Service)
     }
 
+    /// One line a node wrote: journal it and send it on its way (to a client at once, to a
+    /// node or service through the simulated network). Only the addresses are parsed here; the
+    /// body is forwarded as it came.
     pub(super) fn on_node_line(&mut self, node: usize, at: u64, line: String) {
-        let (src, dest, body, kind, in_reply_to) = match parse_header(&line) {
-            Ok((route, body)) => (
-                route.src.into_owned(),
-                route.dest.into_owned(),
-                route.body.get().to_owned(),
-                body.kind.into_owned(),
-                body.in_reply_to,
-            ),
-            Err(err) => {
-                let id = self.nodes[node].id.clone();
+        let id = self.next_message;
+        let target = {
+            let route = match parse_route(&line) {
+                Ok(route) => route,
+                Err(err) => {
+                    let own = &self.nodes[node].id;
+                    self.problems
+                        .record(own, ProblemKind::MalformedLine, at, || {
+                            format!("{}: {}", err.reason, line)
+                        });
+                    return;
+                }
+            };
+            self.next_message += 1;
+            let dest = self.classify(&route.dest);
+            let own = &self.nodes[node].id;
+            if route.src != own.as_str() {
                 self.problems
-                    .record(&id, ProblemKind::MalformedLine, at, || {
-                        format!("{}: {}", err.reason, line)
-                    });
-                return;
+                    .record(own, ProblemKind::WrongSrc, at, || line.clone());
+            }
+            self.journal
+                .send(at, id, own, &route.dest, route.body.get());
+            self.net_stats.record(NetEventKind::Send, own, &route.dest);
+            if self.config.log_net_send {
+                eprintln!("send {line}");
+            }
+            match dest {
+                None => {
+                    self.journal.drop(at, id, own, &route.dest, "unknown-dest");
+                    self.net_stats.record(NetEventKind::Drop, own, &route.dest);
+                    self.problems
+                        .record(own, ProblemKind::UnknownDest, at, || line.clone());
+                    return;
+                }
+                Some(Dest::Client) => {
+                    self.journal.deliver(at, id, own, &route.dest);
+                    self.net_stats
+                        .record(NetEventKind::Deliver, own, &route.dest);
+                    Err(route.dest.into_owned())
+                }
+                Some(dest) => Ok(dest),
             }
         };
-        let own = self.nodes[node].id.clone();
-        if src != own {
-            self.problems
-                .record(&own, ProblemKind::WrongSrc, at, || line.clone());
-        }
-        let _ = kind;
-        let id = self.next_message;
-        self.next_message += 1;
-        self.journal.send(at, id, &own, &dest, &body);
-        self.net_stats.record(NetEventKind::Send, &own, &dest);
-        if self.config.log_net_send {
-            eprintln!("send {line}");
-        }
-        match self.classify(&dest) {
-            None => {
-                self.drop_message(at, id, &own, &dest, "unknown-dest");
-                self.problems
-                    .record(&own, ProblemKind::UnknownDest, at, || line.clone());
-            }
-            Some(Dest::Client) => {
-                self.journal.deliver(at, id, &own, &dest);
-                self.net_stats.record(NetEventKind::Deliver, &own, &dest);
-                self.on_client_reply(node, at, &dest, in_reply_to, &line);
-            }
-            Some(target) => self.route(at, id, own, target, dest, line),
+        match target {
+            Ok(dest) => self.route(at, id, Peer::Node(node), dest, line),
+            Err(client) => self.on_client_reply(node, at, &client, &line),
         }
     }
 
-    /// Put a server-to-server message through the simulated network.
-    pub(super) fn route(
-        &mut self,
-        at: u64,
-        id: u64,
-        src: String,
-        dest: Dest,
-        dest_name: String,
-        line: String,
-    ) {
-        let from = self.endpoint_of(&src);
-        let fate = self.network.route(from, dest.endpoint(), at);
-        if fate == Fate::Lost {
-            self.drop_message(at, id, &src, &dest_name, "loss");
-            return;
+    /// Put a server-to-server message through the simulated network: lost, or scheduled for
+    /// delivery once (or twice, when duplicated).
+    pub(super) fn route(&mut self, at: u64, id: u64, src: Peer, dest: Dest, line: String) {
+        let fate = self.network.route(src.endpoint(), dest.endpoint(), at);
+        match fate {
+            Fate::Lost => {
+                let (src, dest) = (
+                    peer_name(&self.nodes, &self.services, src),
+                    dest_name(&self.nodes, &self.services, dest),
+                );
+                self.journal.drop(at, id, src, dest, "loss");
+                self.net_stats.record(NetEventKind::Drop, src, dest);
+            }
+            Fate::Deliver { at: when } => {
+                self.schedule(
+                    when,
+                    Timed::Deliver {
+                        id,
+                        src,
+                        dest,
+                        line,
+                    },
+                );
+            }
+            Fate::Duplicate { first, second } => {
+                let copy = line.clone();
+                self.schedule(
+                    first,
+                    Timed::Deliver {
+                        id,
+                        src,
+                        dest,
+                        line,
+                    },
+                );
+                self.schedule(
+                    second,
+                    Timed::Deliver {
+                        id,
+                        src,
+                        dest,
+                        line: copy,
+                    },
+                );
+            }
         }
-        let times: Vec<u64> = fate.deliveries().collect();
-        let last = times.len() - 1;
-        let mut line = Some(line);
-        for (i, when) in times.into_iter().enumerate() {
-            let copy = if i == last {
-                line.take().unwrap_or_default()
-            } else {
-                line.clone().unwrap_or_default()
-            };
-            self.schedule(
-                when,
-                Timed::Deliver {
-                    id,
-                    src: src.clone().into(),
-                    dest,
-                    dest_name: dest_name.clone().into(),
-                    line: copy,
-                },
+    }
+
+    /// A message reaches its destination's side of the network: blocked by a partition, or
+    /// handed over.
+    pub(super) fn deliver(&mut self, now: u64, id: u64, src: Peer, dest: Dest, line: String) {
+        if self.network.blocked(src.endpoint(), dest.endpoint()) {
+            let (src, dest) = (
+                peer_name(&self.nodes, &self.services, src),
+                dest_name(&self.nodes, &self.services, dest),
             );
-        }
-    }
-
-    pub(super) fn endpoint_of(&self, id: &str) -> Endpoint {
-        match self.classify(id) {
-            Some(dest) => dest.endpoint(),
-            None => Endpoint::Other,
-        }
-    }
-
-    pub(super) fn deliver(
-        &mut self,
-        now: u64,
-        id: u64,
-        src: &str,
-        dest: Dest,
-        dest_name: &str,
-        line: String,
-    ) {
-        let from = self.endpoint_of(src);
-        if self.network.blocked(from, dest.endpoint()) {
-            self.drop_message(now, id, src, dest_name, "partition");
+            self.journal.drop(now, id, src, dest, "partition");
+            self.net_stats.record(NetEventKind::Drop, src, dest);
             return;
         }
         match dest {
-            Dest::Node(node) => self.deliver_to_node(now, id, src, node, line),
+            Dest::Node(node) => self.deliver_to_node(now, id, From::Peer(src), node, &line),
             Dest::Service(service) => {
-                self.journal.deliver(now, id, src, dest_name);
-                self.net_stats.record(NetEventKind::Deliver, src, dest_name);
+                let (src_name, dest_name) = (
+                    peer_name(&self.nodes, &self.services, src),
+                    &self.services[service].0,
+                );
+                self.journal.deliver(now, id, src_name, dest_name);
+                self.net_stats
+                    .record(NetEventKind::Deliver, src_name, dest_name);
                 match proto::parse_line(&line) {
                     Ok(msg) => {
                         let effects = self.services[service]
@@ -329,8 +351,8 @@ impl Router {
                         self.service_effects(now, service, effects);
                     }
                     Err(err) => {
-                        // The node's line parsed as a route header but not as a message.
-                        if let Some(node) = node_index(src).filter(|&i| i < self.nodes.len()) {
+                        // The node's line has addresses but no valid body.
+                        if let Peer::Node(node) = src {
                             let node_id = self.nodes[node].id.clone();
                             self.problems
                                 .record(&node_id, ProblemKind::MalformedLine, now, || {
@@ -342,5 +364,30 @@ impl Router {
             }
             Dest::Client => {}
         }
+    }
+}
+
+/// The id of a node or service (a free function, so that it borrows only these two fields).
+fn peer_name<'a>(
+    nodes: &'a [NodeSlot],
+    services: &'a [(String, Runtime<services::Service>)],
+    peer: Peer,
+) -> &'a str {
+    match peer {
+        Peer::Node(i) => &nodes[i].id,
+        Peer::Service(j) => &services[j].0,
+    }
+}
+
+/// The id of a destination (clients are never routed through the network).
+fn dest_name<'a>(
+    nodes: &'a [NodeSlot],
+    services: &'a [(String, Runtime<services::Service>)],
+    dest: Dest,
+) -> &'a str {
+    match dest {
+        Dest::Node(i) => &nodes[i].id,
+        Dest::Service(j) => &services[j].0,
+        Dest::Client => "client",
     }
 }

@@ -57,14 +57,9 @@ impl Router {
             self.journal.send(now, id, &name, &msg.dest, &body);
             self.net_stats.record(NetEventKind::Send, &name, &msg.dest);
             match self.classify(&msg.dest) {
-                Some(Dest::Node(node)) => self.route(
-                    now,
-                    id,
-                    name.clone(),
-                    Dest::Node(node),
-                    msg.dest.clone(),
-                    line,
-                ),
+                Some(Dest::Node(node)) => {
+                    self.route(now, id, Peer::Service(service), Dest::Node(node), line)
+                }
                 _ => self.drop_message(now, id, &name, &msg.dest, "unknown-dest"),
             }
         }

@@ -19,9 +19,11 @@ use std::time::{Duration, Instant};
 use ::nodes::{Effect, Runtime};
 use anyhow::Context;
 use checker::{ErrorInfo, EventType, NetEventKind, Process};
-use crossbeam_channel::{Receiver, Sender};
+use std::os::fd::{AsFd, OwnedFd};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
-use proto::{Body, Message, Payload, parse_header};
+use proto::{Body, Message, Payload, parse_route};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
@@ -33,7 +35,7 @@ use crate::config::TestConfig;
 use crate::nemesis::{self, Action as NemesisAction, NemesisOptions, ScheduledAction};
 use crate::net::{Endpoint, Fate, Latency, Network};
 use crate::problems::{ProblemKind, Problems};
-use crate::process::{Launcher, NodeOutput, NodeProcess, QueueError};
+use crate::process::{Launcher, NodeProcess, Output, QueueError};
 use crate::progress::Progress;
 use crate::record::{HistoryWriter, Journal, OpEvent};
 use crate::results::{self, RunReport};
@@ -48,8 +50,8 @@ mod phases;
 
 /// How long a node has to answer `init` (and `topology`).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How many messages may wait for a node that is not reading its input.
-pub const NODE_QUEUE: usize = 100_000;
+/// How many bytes of messages may wait for a node that is not reading its input.
+pub const NODE_QUEUE_BYTES: usize = 32 << 20;
 /// Lines per second above which a node is said to flood its stdout.
 pub const FLOOD_LINES_PER_SEC: u64 = 10_000;
 /// The harness's own client id, for `init` and `topology`.
@@ -73,15 +75,37 @@ impl Dest {
     }
 }
 
+/// Where a routed message comes from: a node or a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Peer {
+    Node(usize),
+    Service(usize),
+}
+
+impl Peer {
+    fn endpoint(self) -> Endpoint {
+        match self {
+            Peer::Node(i) => Endpoint::Node(i),
+            Peer::Service(_) => Endpoint::Service,
+        }
+    }
+}
+
+/// Who a message delivered to a node is from, for the journal.
+#[derive(Debug, Clone, Copy)]
+enum From<'a> {
+    Peer(Peer),
+    Client(&'a str),
+}
+
 /// Something that happens at a time.
 #[derive(Debug)]
 enum Timed {
     /// Deliver a message (the whole line) that was put on the wire.
     Deliver {
         id: u64,
-        src: Box<str>,
+        src: Peer,
         dest: Dest,
-        dest_name: Box<str>,
         line: String,
     },
     /// The next client op is due (the `--rate` schedule).
@@ -180,9 +204,12 @@ pub struct Router {
     start: Instant,
     dir: RunDir,
     launcher: Launcher,
-    outputs_tx: Sender<NodeOutput>,
-    outputs: Receiver<NodeOutput>,
-    interrupts: Receiver<i32>,
+    /// Read end of the pipe the signal handlers write to.
+    interrupts: OwnedFd,
+    /// Lines read in one turn of the loop (kept to reuse its allocation).
+    lines: Vec<Output>,
+    /// Where node output is read into.
+    read_buf: Vec<u8>,
     nodes: Vec<NodeSlot>,
     services: Vec<(String, Runtime<services::Service>)>,
     network: Network,
@@ -229,16 +256,13 @@ pub fn run_test(config: TestConfig) -> anyhow::Result<results::RunOutcome> {
 impl Router {
     fn new(config: TestConfig, dir: RunDir) -> anyhow::Result<Self> {
         let start = Instant::now();
-        let (outputs_tx, outputs) = crossbeam_channel::bounded(65_536);
-        let (interrupt_tx, interrupts) = crossbeam_channel::bounded(4);
-        install_signal_handlers(interrupt_tx)?;
+        let interrupts = install_signal_handlers()?;
         let launcher = Launcher {
             bin: config.bin.clone(),
             args: config.args.clone(),
             log_dir: dir.node_logs(),
             log_stderr: config.log_stderr,
-            queue_len: NODE_QUEUE,
-            start,
+            queue_bytes: NODE_QUEUE_BYTES,
             seed: config.seed,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -284,9 +308,9 @@ impl Router {
             journal: Journal::create(&dir.messages())?,
             history: HistoryWriter::create(&dir.history())?,
             launcher,
-            outputs_tx,
-            outputs,
             interrupts,
+            lines: Vec::new(),
+            read_buf: vec![0; 64 << 10],
             nodes,
             services,
             network,
@@ -377,29 +401,74 @@ impl Router {
                 .flatten()
                 .min()
                 .unwrap_or(now + 100_000_000);
-            let deadline = self.start + Duration::from_nanos(wake);
-            crossbeam_channel::select! {
-                recv(self.outputs) -> output => {
-                    if let Ok(output) = output {
-                        self.on_output(output);
-                        // Drain what else is ready before looking at timers again.
-                        for _ in 0..256 {
-                            match self.outputs.try_recv() {
-                                Ok(output) => self.on_output(output),
-                                Err(_) => break,
-                            }
-                        }
-                    }
+            for slot in &mut self.nodes {
+                if let Some(process) = &mut slot.process {
+                    process.flush();
                 }
-                recv(self.interrupts) -> signal => {
-                    let signal = signal.unwrap_or(2);
-                    self.interrupted = true;
-                    self.abort = Some(format!("interrupted by signal {signal}"));
-                    self.phase = Phase::Done;
-                }
-                default(deadline.saturating_duration_since(Instant::now())) => {}
+            }
+            let wait = wake.saturating_sub(self.now());
+            self.wait_for_io(wait);
+        }
+    }
+
+    /// Wait up to `wait_ns` for node output, room in a node's input, or a signal, and handle
+    /// what came. Returns true if a node wrote something.
+    fn wait_for_io(&mut self, wait_ns: u64) -> bool {
+        let mut watched: Vec<(usize, bool)> = Vec::with_capacity(2 * self.nodes.len());
+        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(2 * self.nodes.len() + 1);
+        fds.push(PollFd::new(self.interrupts.as_fd(), PollFlags::POLLIN));
+        for (i, slot) in self.nodes.iter().enumerate() {
+            let Some(process) = &slot.process else {
+                continue;
+            };
+            if let Some(fd) = process.stdout_fd() {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                watched.push((i, true));
+            }
+            if let Some(fd) = process.stdin_fd() {
+                fds.push(PollFd::new(fd, PollFlags::POLLOUT));
+                watched.push((i, false));
             }
         }
+        // Round up, so a deadline is never polled for as 0 ms too early and spun on.
+        let ms = wait_ns.div_ceil(1_000_000).min(1000) as u16;
+        match poll(&mut fds, PollTimeout::from(ms)) {
+            Ok(0) => return false,
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => return false,
+            Err(err) => {
+                tracing::error!("poll: {err}");
+                return false;
+            }
+        }
+        let ready = |fd: &PollFd<'_>| {
+            fd.revents()
+                .is_some_and(|r| !(r & !PollFlags::POLLNVAL).is_empty())
+        };
+        let signalled = ready(&fds[0]);
+        let readable: Vec<usize> = fds[1..]
+            .iter()
+            .zip(&watched)
+            .filter(|(fd, (_, read))| *read && ready(fd))
+            .map(|(_, (node, _))| *node)
+            .collect();
+        drop(fds);
+        if signalled {
+            let mut buf = [0u8; 16];
+            let signal = match nix::unistd::read(self.interrupts.as_fd(), &mut buf) {
+                Ok(n) if n > 0 => "a signal",
+                _ => "a signal",
+            };
+            self.interrupted = true;
+            self.abort = Some(format!("interrupted by {signal}"));
+            self.phase = Phase::Done;
+            return false;
+        }
+        let busy = !readable.is_empty();
+        for node in readable {
+            self.read_node(node);
+        }
+        busy
     }
 }
 
@@ -412,18 +481,19 @@ fn node_index(id: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-fn install_signal_handlers(tx: Sender<i32>) -> anyhow::Result<()> {
+/// Make SIGINT, SIGTERM and SIGHUP write a byte to a pipe the router polls, and return its
+/// read end: the run then stops, kills every node and still writes what it has.
+fn install_signal_handlers() -> anyhow::Result<OwnedFd> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
-        .context("installing signal handlers")?;
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            for signal in signals.forever() {
-                if tx.send(signal).is_err() {
-                    return;
-                }
-            }
-        })?;
-    Ok(())
+    let (read, write) = nix::unistd::pipe().context("creating the signal pipe")?;
+    for fd in [read.as_fd(), write.as_fd()] {
+        let flags = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL)?;
+        let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
+        nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(flags))?;
+    }
+    for signal in [SIGINT, SIGTERM, SIGHUP] {
+        signal_hook::low_level::pipe::register(signal, write.try_clone()?)
+            .context("installing signal handlers")?;
+    }
+    Ok(read)
 }

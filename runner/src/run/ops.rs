@@ -3,14 +3,10 @@
 use super::*;
 
 impl Router {
-    pub(super) fn on_client_reply(
-        &mut self,
-        node: usize,
-        at: u64,
-        client_id: &str,
-        in_reply_to: Option<u64>,
-        line: &str,
-    ) {
+    pub(super) fn on_client_reply(&mut self, node: usize, at: u64, client_id: &str, line: &str) {
+        let in_reply_to = proto::parse_header(line)
+            .ok()
+            .and_then(|(_, body)| body.in_reply_to);
         let node_id = self.nodes[node].id.clone();
         if client_id == SETUP_CLIENT {
             self.on_setup_reply(node, at, in_reply_to, line);

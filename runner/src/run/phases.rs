@@ -82,9 +82,8 @@ impl Router {
                 id,
                 src,
                 dest,
-                dest_name,
                 line,
-            } => self.deliver(at, id, &src, dest, &dest_name, line),
+            } => self.deliver(at, id, src, dest, line),
             Timed::Invoke => {
                 if self.phase != Phase::Workload {
                     return;

@@ -1,0 +1,141 @@
+//! `bench-runner`: what the harness itself costs.
+//!
+//! Runs the real `harness` binary on the Gossip Glomers broadcast setup (25 nodes,
+//! `--rate 100 --latency 100 --time-limit 20`, the default 10 s recovery) several times and
+//! prints, per run and as median / min / max:
+//!
+//! - the harness's CPU time (user + system, from `results.json`, measured by the harness with
+//!   `getrusage` on itself, so the node processes are not counted) divided by the messages it
+//!   routed (every send it journalled: client and server traffic);
+//! - the wall time of the whole run (start of the process to its exit: spawning 25 nodes,
+//!   init, the workload, recovery, final reads, stopping, checking, writing the files) against
+//!   the ideal, time limit + recovery.
+//!
+//! Usage: `cargo run --release -p bench --bin bench-runner [-- --runs N] [-- --bin NAME]`
+//! (node binary name in the release folder, default `broadcast-eager`, whose traffic is
+//! heaviest).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+fn release_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    exe.parent().expect("release folder").to_path_buf()
+}
+
+struct Sample {
+    wall_s: f64,
+    cpu_s: f64,
+    messages: u64,
+    valid: String,
+}
+
+fn median(mut xs: Vec<f64>) -> (f64, f64, f64) {
+    xs.sort_by(f64::total_cmp);
+    (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut runs = 3usize;
+    let mut node = "broadcast-eager".to_owned();
+    let mut i = 0;
+    while i < args.len() {
+        match (args[i].as_str(), args.get(i + 1)) {
+            ("--runs", Some(n)) => runs = n.parse().expect("--runs takes a number"),
+            ("--bin", Some(b)) => node = b.clone(),
+            (other, _) => {
+                eprintln!(
+                    "unknown argument {other:?}; usage: bench-runner [--runs N] [--bin NAME]"
+                );
+                std::process::exit(2);
+            }
+        }
+        i += 2;
+    }
+    let dir = release_dir();
+    let harness = dir.join("harness");
+    let bin = dir.join(&node);
+    for path in [&harness, &bin] {
+        if !path.exists() {
+            eprintln!(
+                "{} is missing: run `cargo build --release --workspace --bins`",
+                path.display()
+            );
+            std::process::exit(2);
+        }
+    }
+    let (time_limit, recovery) = (20.0, 10.0);
+    let ideal = time_limit + recovery;
+    let store = std::env::temp_dir().join(format!("bench-runner-{}", std::process::id()));
+    println!(
+        "harness test -w broadcast --bin {node} --node-count 25 --rate 100 --latency 100 \
+         --time-limit {time_limit} (recovery {recovery} s), {runs} runs"
+    );
+    println!(
+        "{:>4} {:>10} {:>10} {:>12} {:>10} {:>14}  valid",
+        "run", "wall s", "over s", "messages", "cpu s", "cpu us/msg"
+    );
+    let mut samples = Vec::new();
+    for run in 1..=runs {
+        let start = Instant::now();
+        let status = Command::new(&harness)
+            .args(["test", "-w", "broadcast", "--bin"])
+            .arg(&bin)
+            .args([
+                "--node-count",
+                "25",
+                "--rate",
+                "100",
+                "--latency",
+                "100",
+                "--time-limit",
+                "20",
+                "--no-progress",
+                "--store",
+            ])
+            .arg(&store)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("running harness");
+        let wall_s = start.elapsed().as_secs_f64();
+        let results: serde_json::Value = std::fs::read_to_string(store.join("latest/results.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| panic!("run {run}: no results.json (exit {status})"));
+        let cpu_s = results["run"]["cpu_user_s"].as_f64().unwrap_or(0.0)
+            + results["run"]["cpu_system_s"].as_f64().unwrap_or(0.0);
+        let messages = results["net"]["all"]["send_count"].as_u64().unwrap_or(0);
+        let sample = Sample {
+            wall_s,
+            cpu_s,
+            messages,
+            valid: results["valid"].to_string(),
+        };
+        println!(
+            "{run:>4} {:>10.2} {:>10.2} {:>12} {:>10.2} {:>14.2}  {}",
+            sample.wall_s,
+            sample.wall_s - ideal,
+            sample.messages,
+            sample.cpu_s,
+            sample.cpu_s * 1e6 / sample.messages.max(1) as f64,
+            sample.valid
+        );
+        samples.push(sample);
+    }
+    let _ = std::fs::remove_dir_all(&store);
+    let (w, wmin, wmax) = median(samples.iter().map(|s| s.wall_s - ideal).collect());
+    let (c, cmin, cmax) = median(
+        samples
+            .iter()
+            .map(|s| s.cpu_s * 1e6 / s.messages.max(1) as f64)
+            .collect(),
+    );
+    println!(
+        "wall time over the ideal ({ideal:.0} s): median {w:.2} s (min {wmin:.2}, max {wmax:.2}); target at most 1 s"
+    );
+    println!(
+        "harness CPU per routed message: median {c:.2} us (min {cmin:.2}, max {cmax:.2}); target under 5 us"
+    );
+}
