@@ -1,8 +1,8 @@
 //! `broadcast-total-lamport`: total order broadcast by Lamport timestamps. See
 //! `nodes::broadcast::total_lamport`.
 //!
-//! Flags: `--interval-ms N` (batch interval of the links, default 10), `--tick-ms N` (at most
-//! one tick per this long, default 20).
+//! Flags: `--interval-ms N` (batch interval of the links, default 50), `--tick-ms N` (at most
+//! one tick per this long, default 100).
 use std::time::Duration;
 
 use nodes::broadcast::Service;

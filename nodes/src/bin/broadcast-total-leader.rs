@@ -1,4 +1,5 @@
-//! `broadcast-total-leader`: total order broadcast through the leader n0. See `nodes::broadcast::total_leader`.
+//! `broadcast-total-leader`: total order broadcast through the leader n0. See
+//! `nodes::broadcast::total_leader`.
 //!
 //! Flags: `--interval-ms N` (batch interval of the links, default 10).
 use std::time::Duration;

@@ -24,9 +24,12 @@
 //!
 //! **Topology.** Ignored: every node sends to every other.
 //!
-//! **Cost per broadcast**, with n nodes: as FIFO (about 4(n-1) messages) plus n-1
-//! announcements of the committed prefix and their acknowledgements: about 6(n-1), fewer with
-//! batching; each message carries a vector of up to n counters.
+//! **Cost per broadcast**, with n nodes: as FIFO (about 3(n-1) messages) plus the acknowledgements
+//! of the stable announcement (the second round) and the committed announcement: about 5(n-1),
+//! fewer with batching; each message carries a vector of up to n counters. Measured in the
+//! simulator (25 nodes, latency uniform in [0, 200] ms, 100 operations per second for 20 s, half of
+//! them reads; `tests/it/broadcast/cost.rs`): about 53 messages per client operation, stable
+//! latency p50 640 ms, max 985 ms.
 //!
 //! **Partition.** As FIFO: a majority side continues; a minority side waits; order holds.
 //!

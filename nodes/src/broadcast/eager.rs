@@ -19,8 +19,11 @@
 //! **Topology.** The suggested topology is ignored: every node talks to every other.
 //!
 //! **Cost.** Every node sends every message to every other: n(n-1) copies per broadcast, but
-//! batched, so the number of *messages* is at most one per ordered pair of nodes per interval
-//! (plus acknowledgement-only batches), whatever the load.
+//! batched, so the number of *messages* is at most one per ordered pair of nodes per interval (plus
+//! acknowledgement-only batches), whatever the load. Measured in the simulator (25 nodes, latency
+//! uniform in [0, 200] ms, 100 operations per second for 20 s, half of them reads;
+//! `tests/it/broadcast/cost.rs`): about 23 messages per client operation, stable latency p50 300
+//! ms, max 450 ms.
 //!
 //! **Partition.** Delivery continues inside each side; the links retry across the cut, and
 //! after the partition heals the retries deliver everything to the other side.

@@ -21,9 +21,12 @@
 //!
 //! **Topology.** Ignored: every node sends to every other.
 //!
-//! **Cost per broadcast**, with n nodes: n-1 copies of the message, n-1 acknowledgements, n-1
-//! announcements of the new stable prefix and n-1 acknowledgements of those, about 4(n-1)
-//! messages, fewer when batches (`--interval-ms`) combine several broadcasts.
+//! **Cost per broadcast**, with n nodes: n-1 copies of the message, n-1 acknowledgements and n-1
+//! announcements of the new stable prefix, about 3(n-1) messages, fewer when batches
+//! (`--interval-ms`) combine several broadcasts; plus one anti-entropy digest per node per second.
+//! Measured in the simulator (25 nodes, latency uniform in [0, 200] ms, 100 operations per second
+//! for 20 s, half of them reads; `tests/it/broadcast/cost.rs`): about 35 messages per client
+//! operation, stable latency p50 415 ms, max 495 ms.
 //!
 //! **Partition.** Only a side with a majority can acknowledge broadcasts; its nodes keep
 //! delivering. A minority side's broadcasts wait (the client times out) and its nodes deliver

@@ -26,11 +26,12 @@
 //! need about log(n) rounds to reach everyone, too slow for the latency budget, while the
 //! tree needs two hops; randomness remains where it helps, in choosing anti-entropy partners.)
 //!
-//! **Cost.** Per broadcast: one `store` to the parent; per interval, one push per tree edge
-//! that has something to carry (for a star, the root's n-1 pushes carry every message of the
-//! interval); per anti-entropy period, one digest per node (and a delta only when something is
-//! missing). With n = 25, 100 operations per second and the defaults this is about two to
-//! three messages per client operation.
+//! **Cost.** Per broadcast: one `store` to the parent; per interval, one push per tree edge that
+//! has something to carry (for a star, the root's n-1 pushes carry every message of the interval);
+//! per anti-entropy period, one digest per node (and a delta only when something is missing).
+//! Measured in the simulator (25 nodes, latency uniform in [0, 200] ms, 100 operations per second
+//! for 20 s, half of them reads; `tests/it/broadcast/cost.rs`): about 2.4 messages per client
+//! operation, stable latency p50 370 ms, max 545 ms.
 //!
 //! **Partition.** Pushes across the cut are lost. Each side keeps delivering what its own
 //! nodes receive when the tree path is inside it; origins cut off from their parent get their

@@ -15,6 +15,10 @@
 //! ignores those meant for its previous life. A restarted receiver has forgotten what it saw
 //! and may get an item again: the algorithms above de-duplicate by message id as well.
 //!
+//! A batch may also carry *notes*: items sent once, never acknowledged nor retried, for
+//! announcements that a later one supersedes and that the algorithm repairs otherwise if lost
+//! (they cost no acknowledgement message).
+//!
 //! Items not yet acknowledged when the sender crashes are lost with it; the algorithms say how
 //! they cope (relaying, quorums, anti-entropy). Items a receiver acknowledged before it
 //! crashed are not sent again by the link; it reports the restart (a new session of a known
@@ -73,6 +77,9 @@ enum Wire<T> {
         /// What the sender acknowledges of the receiver's items, per receiver session.
         #[serde(default)]
         acks: Vec<Ack>,
+        /// Items sent once, not to be acknowledged.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        notes: Vec<T>,
     },
 }
 
@@ -121,6 +128,8 @@ pub struct Arrival<T> {
     pub fresh: Vec<T>,
     /// Items this node sent to `from` that `from` has now acknowledged.
     pub acked: Vec<T>,
+    /// Notes: items sent once, not acknowledged (repeats are possible).
+    pub notes: Vec<T>,
     /// `from` speaks in a session this link has not seen before, after an earlier one: it
     /// restarted and has forgotten everything, including what its previous life
     /// acknowledged.
@@ -134,6 +143,8 @@ pub struct Link<T> {
     session: u64,
     out: BTreeMap<String, Outbox<T>>,
     inbox: BTreeMap<String, Inbox>,
+    /// Notes waiting for the next batch, per peer.
+    notes: BTreeMap<String, Vec<T>>,
     /// The flush timer and when it fires.
     timer: Option<(TimerId, Duration)>,
 }
@@ -146,6 +157,7 @@ impl<T: Clone + Serialize + DeserializeOwned> Link<T> {
             session: 0,
             out: BTreeMap::new(),
             inbox: BTreeMap::new(),
+            notes: BTreeMap::new(),
             timer: None,
         }
     }
@@ -161,6 +173,21 @@ impl<T: Clone + Serialize + DeserializeOwned> Link<T> {
         let seq = outbox.next;
         outbox.next += 1;
         outbox.pending.insert(seq, Pending { item, sent: None });
+        self.arm(ctx);
+    }
+
+    /// Put `note` in the next batch for `peer`, once: no acknowledgement, no retry. Notes
+    /// still waiting that match `stale` are dropped first (superseded).
+    pub fn send_note(
+        &mut self,
+        ctx: &mut Ctx,
+        peer: &str,
+        note: T,
+        mut stale: impl FnMut(&T) -> bool,
+    ) {
+        let queued = self.notes.entry(peer.to_owned()).or_default();
+        queued.retain(|n| !stale(n));
+        queued.push(note);
         self.arm(ctx);
     }
 
@@ -188,6 +215,7 @@ impl<T: Clone + Serialize + DeserializeOwned> Link<T> {
             from: msg.src.clone(),
             fresh: Vec::new(),
             acked: Vec::new(),
+            notes: Vec::new(),
             restarted: false,
         };
         let (session, items, acks) = match msg.body.parse_custom::<Wire<T>>() {
@@ -195,7 +223,11 @@ impl<T: Clone + Serialize + DeserializeOwned> Link<T> {
                 session,
                 items,
                 acks,
-            }) => (session, items, acks),
+                notes,
+            }) => {
+                arrival.notes = notes;
+                (session, items, acks)
+            }
             Err(err) => {
                 ctx.log(format!(
                     "ignoring a malformed batch from {}: {err}",
@@ -256,6 +288,7 @@ impl<T: Clone + Serialize + DeserializeOwned> Link<T> {
         let now = ctx.now();
         let mut peers: Vec<String> = self.out.keys().cloned().collect();
         peers.extend(self.inbox.keys().cloned());
+        peers.extend(self.notes.keys().cloned());
         peers.sort();
         peers.dedup();
         for peer in peers {
@@ -279,11 +312,13 @@ impl<T: Clone + Serialize + DeserializeOwned> Link<T> {
                 .into_iter()
                 .map(|(session, seqs)| Ack { session, seqs })
                 .collect();
-            if !items.is_empty() || !acks.is_empty() {
+            let notes = self.notes.remove(&peer).unwrap_or_default();
+            if !items.is_empty() || !acks.is_empty() || !notes.is_empty() {
                 let batch = Wire::Batch {
                     session: self.session,
                     items,
                     acks,
+                    notes,
                 };
                 ctx.send(&peer, &batch);
             }
@@ -301,7 +336,8 @@ impl<T: Clone + Serialize + DeserializeOwned> Link<T> {
         {
             return;
         }
-        let owes = self.inbox.values().any(|i| !i.owed.is_empty());
+        let owes = self.inbox.values().any(|i| !i.owed.is_empty())
+            || self.notes.values().any(|n| !n.is_empty());
         let mut next_retry: Option<Duration> = None;
         let mut unsent = false;
         for pending in self.out.values().flat_map(|o| o.pending.values()) {
@@ -473,6 +509,30 @@ mod tests {
         link.on_timer(&mut a, timer_of(&link));
         let out = sent(&mut a);
         assert_eq!(out[0].body.to_value()["items"], json!([[1, 2]]));
+    }
+
+    #[test]
+    fn notes_go_once_and_are_not_acknowledged() {
+        let mut a = ctx("n0", 7);
+        let mut link: Link<u32> = Link::new(LinkConfig::default());
+        link.start(&a);
+        link.send_note(&mut a, "n1", 3, |_| false);
+        link.send_note(&mut a, "n1", 4, |old| *old == 3);
+        a.set_now(Duration::from_millis(10));
+        link.on_timer(&mut a, timer_of(&link));
+        let out = sent(&mut a);
+        assert_eq!(
+            out[0].body.to_value()["notes"],
+            json!([4]),
+            "3 was superseded"
+        );
+        assert!(link.timer.is_none(), "nothing to retry");
+        let mut b = ctx("n1", 1);
+        let mut other: Link<u32> = Link::new(LinkConfig::default());
+        other.start(&b);
+        let arrival = other.receive(&mut b, &out[0]).unwrap();
+        assert_eq!(arrival.notes, vec![4]);
+        assert!(other.timer.is_none(), "a note is not acknowledged");
     }
 
     #[test]

@@ -24,9 +24,12 @@
 //! **Topology.** Ignored: a star around the leader for forwarding, every node to every other
 //! for replication.
 //!
-//! **Cost per broadcast**, with n nodes: one forward, then about 4(n-1) messages to replicate
-//! the leader's entry (copies, acknowledgements, announcement, acknowledgements), fewer with
-//! batching.
+//! **Cost per broadcast**, with n nodes: one forward, then about 3(n-1) messages to replicate the
+//! leader's entry (copies, acknowledgements, announcement); under load the leader's batches carry
+//! several entries and announcements at once. Measured in the simulator (25 nodes, latency uniform
+//! in [0, 200] ms, 100 operations per second for 20 s, half of them reads;
+//! `tests/it/broadcast/cost.rs`): about 19 messages per client operation, stable latency p50 520
+//! ms, max 675 ms.
 //!
 //! **Partition.** Nodes on the leader's side, if it is a majority, keep delivering. Everyone
 //! else stops delivering and their clients time out, until the partition heals.

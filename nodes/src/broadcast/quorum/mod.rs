@@ -31,11 +31,21 @@
 //! A node that has not finished recovery keeps receiving and storing entries, but does not
 //! serve clients; its answers to syncs say it is recovering.
 //!
-//! **Anti-entropy** (the `repair` module): nodes also exchange digests of their logs with a random peer
-//! every second, so that an entry that reached a few nodes before its origin crashed spreads
-//! to all of them instead of waiting for the origin's restart. The layer tolerates the crash of a minority at a time:
-//! an entry is lost only if every node of the majority that held it loses its memory before
-//! passing it on.
+//! **Restarted peers.** When a peer shows up in a new session (it restarted), each origin
+//! sends it its whole log and latest announcements again: the peer's previous life may have
+//! acknowledged entries that were not yet stable when it recovered, and nobody else would
+//! send those.
+//!
+//! **Anti-entropy** (the `repair` module): every second each node also exchanges digests of
+//! its logs with a random peer, so that an entry that reached a few nodes before its origin
+//! crashed spreads to all of them instead of waiting for the origin's restart.
+//!
+//! **What it tolerates.** Any number of crashes and restarts, as long as a majority holds
+//! each entry at every moment: one node at a time down or recovering, or any minority at
+//! once. An entry is lost only if every node holding it loses its memory before passing it
+//! on; that can happen when a majority is killed at once while a partition had kept the
+//! entry inside that majority. Then acknowledged messages are lost and what the killed nodes
+//! delivered is forgotten: without stable storage no algorithm does better.
 
 pub mod origin_log;
 mod recovery;
@@ -324,7 +334,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
             self.advance_committed(ctx);
         }
         let mut touched = BTreeSet::new();
-        for item in arrival.fresh {
+        for item in arrival.fresh.into_iter().chain(arrival.notes) {
             match item {
                 Item::Entry {
                     generation,
@@ -393,37 +403,45 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         }
         let (stable, committed) = (self.own.stable, self.own.committed);
         if stable > 0 {
-            self.link.send(
-                ctx,
-                peer,
-                Item::Stable {
-                    generation,
-                    upto: stable,
-                },
-            );
+            let item = Item::Stable {
+                generation,
+                upto: stable,
+            };
+            self.announce_to(ctx, peer, item);
         }
         if committed > 0 {
-            self.link.send(
-                ctx,
-                peer,
-                Item::Committed {
-                    generation,
-                    upto: committed,
-                },
-            );
+            let item = Item::Committed {
+                generation,
+                upto: committed,
+            };
+            self.announce_to(ctx, peer, item);
         }
     }
 
-    /// Send an announcement to every peer, dropping older ones of the same kind still queued.
+    /// Send an announcement to every peer.
     fn announce(&mut self, ctx: &mut Ctx, item: Item<E>) {
-        let is_stable = matches!(item, Item::Stable { .. });
         for peer in self.peers.clone() {
-            self.link.forget(&peer, |queued| match queued {
-                Item::Stable { .. } => is_stable,
-                Item::Committed { .. } => !is_stable,
-                _ => false,
-            });
-            self.link.send(ctx, &peer, item.clone());
+            self.announce_to(ctx, &peer, item.clone());
+        }
+    }
+
+    /// Send an announcement to `peer`, superseding older ones of the same kind not yet sent.
+    /// Under the `Committed` watermark, `stable` announcements are reliable items: their
+    /// acknowledgements tell this origin who knows them. Every other announcement is a note
+    /// (sent once, unacknowledged): a lost one is superseded by the next, or repaired by
+    /// anti-entropy, which carries every node's announcements.
+    fn announce_to(&mut self, ctx: &mut Ctx, peer: &str, item: Item<E>) {
+        let is_stable = matches!(item, Item::Stable { .. });
+        let same_kind = move |queued: &Item<E>| match queued {
+            Item::Stable { .. } => is_stable,
+            Item::Committed { .. } => !is_stable,
+            _ => false,
+        };
+        if is_stable && self.config.watermark == Watermark::Committed {
+            self.link.forget(peer, same_kind);
+            self.link.send(ctx, peer, item);
+        } else {
+            self.link.send_note(ctx, peer, item, same_kind);
         }
     }
 

@@ -82,6 +82,11 @@ impl<E: Clone> OriginLog<E> {
         self.stable.iter().map(|(&g, &u)| (g, u))
     }
 
+    /// Every `(generation, upto)` committed announcement known.
+    pub fn committed(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.committed.iter().map(|(&g, &u)| (g, u))
+    }
+
     /// The held versions, by position.
     pub fn entries(&self) -> impl Iterator<Item = (u64, u64, &E)> + '_ {
         self.entries.iter().map(|(&p, (g, body))| (p, *g, body))

@@ -79,6 +79,9 @@ pub(super) struct OriginMeta {
     generation: u64,
     /// `[generation, upto]` stable announcements.
     stable: Vec<(u64, u64)>,
+    /// `[generation, upto]` committed announcements.
+    #[serde(default)]
+    committed: Vec<(u64, u64)>,
 }
 
 /// An origin's entry shipped to another node (by sync or anti-entropy).
@@ -185,6 +188,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
                 origin: origin.clone(),
                 generation: log.generation,
                 stable: log.stable().collect(),
+                committed: log.committed().collect(),
             })
             .collect()
     }
@@ -278,6 +282,10 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
             log.generation = log.generation.max(meta.generation);
             for (generation, upto) in meta.stable {
                 log.learn_stable(generation, upto);
+            }
+            // Committed knowledge is known by a majority already: it can be used as is.
+            for (generation, upto) in meta.committed {
+                log.learn_committed(generation, upto);
             }
             touched.insert(meta.origin);
         }
