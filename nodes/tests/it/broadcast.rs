@@ -1,1 +1,10 @@
-//! Broadcast binaries under scripted conversations.
+//! Broadcast nodes: scripted conversations with one node, simulated clusters under faults, and
+//! the real binaries.
+
+mod binaries;
+mod cost;
+mod ordering;
+mod reliability;
+mod scripted;
+mod soak;
+mod workload;
