@@ -1,6 +1,7 @@
 //! Integration tests of the harness.
 
 mod bad_nodes;
+mod cli;
 mod compat;
 pub mod harness;
 mod pure;
