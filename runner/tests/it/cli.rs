@@ -40,7 +40,7 @@ fn bad_flags_get_one_line_and_exit_3() {
             "unknown fault \"fire\"",
         ),
         (
-            &["test", "-w", "echo", "--bin", echo, "--rate", "-1"],
+            &["test", "-w", "echo", "--bin", echo, "--rate", "fast"],
             "--rate",
         ),
         (&["frob"], "frob"),
