@@ -3,6 +3,7 @@
 mod bad_nodes;
 mod cli;
 mod compat;
+mod interrupt;
 pub mod harness;
 mod pure;
 mod report;
