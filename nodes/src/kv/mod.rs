@@ -5,10 +5,15 @@
 //! `cas {key, from, to}`, errors 20 and 22) with the same state machine, [`store::Store`];
 //! they differ only in how operations reach it:
 //!
-//! - [`leader`] (`lin-kv-leader`): every op is forwarded to one leader that applies it.
-//!   Linearizable while the leader lives.
-//! - [`gossip`] (`kv-gossip`): local reads and writes, last-writer-wins replication by gossip.
-//!   Eventually consistent, not linearizable.
+//! | binary | module | how | linearizable |
+//! |---|---|---|---|
+//! | `lin-kv-tob` | [`tob`] | every op, reads included, through total-order broadcast | yes |
+//! | `lin-kv-leader` | [`leader`] | every op forwarded to one leader that applies it | yes, while the leader lives |
+//! | `kv-gossip` | [`gossip`] | local reads and writes, last-writer-wins gossip | no: eventually consistent |
+//! | `kv-stale-reads` | [`stale_reads`] | writes through total order, reads from local state | no: stale reads |
 
+pub mod gossip;
 pub mod leader;
+pub mod stale_reads;
 pub mod store;
+pub mod tob;

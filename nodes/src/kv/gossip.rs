@@ -1,0 +1,339 @@
+//! `kv-gossip`: local reads and writes, replicated by gossip with last-writer-wins. Eventually
+//! consistent (the course's 7.3), **not** linearizable (7.2).
+//!
+//! **Algorithm.** Each node answers every `read`, `write` and `cas` at once from its own copy
+//! of the store ([`Store`]). A write, or a cas that succeeds, stamps the key with the node's
+//! Lamport clock (the course's "Lamport clocks", 3.3), paired with the node id to break ties:
+//! the stamps of all writes are totally ordered and consistent with happens-before. Every
+//! `--interval-ms` a node pushes the keys it changed since its last push to every peer, and
+//! every `--anti-entropy-ms` it sends its whole state to one random peer, which repairs what a
+//! partition or a lost message kept away. A node receiving a value keeps it only if its stamp
+//! is higher than the one it holds: the last-writer-wins register of the course's 5.1
+//! ("reconciling replicas"), and it observes the stamp on its clock.
+//!
+//! **What it guarantees.** Convergence: once the writes stop and gossip has reached every node,
+//! all nodes hold, for each key, the value with the highest stamp, whatever the order in which
+//! updates arrived (taking the maximum is commutative, associative and idempotent). It is
+//! always available: a partition never stops a node from answering.
+//!
+//! **Why it is not linearizable.** A read is served from local state, so after a write is
+//! acknowledged at one node, a read at another node that gossip has not reached yet returns
+//! the old value, although the write completed before the read began (a stale read). A `cas`
+//! checks only the local copy: two nodes can both see `from` and both succeed, and then
+//! last-writer-wins keeps one `to` and silently drops the other: a lost update that no single
+//! copy could produce. A stamp orders writes by causality, not by real time, so even the order
+//! it settles on may put a write that finished first after one that began later.
+//!
+//! **Cost.** No message on the critical path; one push per interval to each peer while keys
+//! change, and one anti-entropy message per node per anti-entropy interval.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use proto::{Message, Payload};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::clock::LamportClock;
+use crate::ctx::Ctx;
+use crate::kv::store::{KvOp, Store};
+use crate::node::{Node, TimerId};
+
+/// Settings of the node.
+#[derive(Debug, Clone, Copy)]
+pub struct GossipKvConfig {
+    /// Time between two pushes of changed keys to every peer.
+    pub interval: Duration,
+    /// Time between two whole-state exchanges with one random peer.
+    pub anti_entropy: Duration,
+}
+
+impl Default for GossipKvConfig {
+    fn default() -> Self {
+        GossipKvConfig {
+            interval: Duration::from_millis(100),
+            anti_entropy: Duration::from_millis(1000),
+        }
+    }
+}
+
+/// The stamp of a key's value: a Lamport timestamp and the node that wrote it. Ordered by
+/// timestamp, then node id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Stamp {
+    pub ts: u64,
+    pub node: String,
+}
+
+/// One key's value as gossip carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Versioned {
+    pub key: Value,
+    pub value: Value,
+    pub ts: u64,
+    pub node: String,
+}
+
+/// Peer messages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Peer {
+    /// Values to merge, last writer wins.
+    KvGossip { entries: Vec<Versioned> },
+}
+
+/// The node.
+#[derive(Debug)]
+pub struct GossipKv {
+    config: GossipKvConfig,
+    clock: LamportClock,
+    store: Store,
+    /// Each written key's stamp, by the key's JSON text (as [`Store`] keys them).
+    stamps: BTreeMap<String, (Value, Stamp)>,
+    /// Keys changed here since the last push.
+    dirty: BTreeSet<String>,
+    push_timer: Option<TimerId>,
+    anti_entropy_timer: Option<TimerId>,
+}
+
+impl GossipKv {
+    /// A node with the given settings.
+    pub fn new(config: GossipKvConfig) -> Self {
+        GossipKv {
+            config,
+            clock: LamportClock::new(),
+            store: Store::default(),
+            stamps: BTreeMap::new(),
+            dirty: BTreeSet::new(),
+            push_timer: None,
+            anti_entropy_timer: None,
+        }
+    }
+
+    /// This node's copy of the store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The stamp of `key`'s value here, if it was ever written.
+    pub fn stamp(&self, key: &Value) -> Option<&Stamp> {
+        self.stamps.get(&key.to_string()).map(|(_, s)| s)
+    }
+
+    fn versioned(&self, name: &str) -> Option<Versioned> {
+        let (key, stamp) = self.stamps.get(name)?;
+        Some(Versioned {
+            key: key.clone(),
+            value: self.store.get(key).cloned().unwrap_or(Value::Null),
+            ts: stamp.ts,
+            node: stamp.node.clone(),
+        })
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx, request: &Message, op: &KvOp) {
+        let answer = self.store.apply(op);
+        let changed = matches!(answer, Payload::WriteOk | Payload::CasOk);
+        if changed {
+            let key = match op {
+                KvOp::Read { key } | KvOp::Write { key, .. } | KvOp::Cas { key, .. } => key,
+            };
+            let stamp = Stamp {
+                ts: self.clock.tick(),
+                node: ctx.id().to_owned(),
+            };
+            let name = key.to_string();
+            self.stamps.insert(name.clone(), (key.clone(), stamp));
+            self.dirty.insert(name);
+        }
+        ctx.reply(request, &answer);
+    }
+
+    /// Merge gossiped values: keep each one whose stamp beats ours.
+    fn merge(&mut self, entries: Vec<Versioned>) {
+        for entry in entries {
+            self.clock.observe(entry.ts);
+            let stamp = Stamp {
+                ts: entry.ts,
+                node: entry.node,
+            };
+            let name = entry.key.to_string();
+            let newer = self
+                .stamps
+                .get(&name)
+                .is_none_or(|(_, current)| stamp > *current);
+            if newer {
+                self.store.set(&entry.key, entry.value);
+                self.stamps.insert(name, (entry.key, stamp));
+            }
+        }
+    }
+
+    fn push(&mut self, ctx: &mut Ctx) {
+        let dirty = std::mem::take(&mut self.dirty);
+        let entries: Vec<Versioned> = dirty.iter().filter_map(|n| self.versioned(n)).collect();
+        if entries.is_empty() {
+            return;
+        }
+        let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
+        for peer in peers {
+            ctx.send(
+                &peer,
+                &Peer::KvGossip {
+                    entries: entries.clone(),
+                },
+            );
+        }
+    }
+
+    fn anti_entropy(&mut self, ctx: &mut Ctx) {
+        let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
+        if peers.is_empty() || self.stamps.is_empty() {
+            return;
+        }
+        let peer = peers[ctx.rng().random_range(0..peers.len())].clone();
+        let entries: Vec<Versioned> = self
+            .stamps
+            .keys()
+            .filter_map(|n| self.versioned(n))
+            .collect();
+        ctx.send(&peer, &Peer::KvGossip { entries });
+    }
+}
+
+impl Default for GossipKv {
+    fn default() -> Self {
+        GossipKv::new(GossipKvConfig::default())
+    }
+}
+
+impl Node for GossipKv {
+    fn on_init(&mut self, ctx: &mut Ctx) {
+        self.push_timer = Some(ctx.set_timer(self.config.interval));
+        self.anti_entropy_timer = Some(ctx.set_timer(self.config.anti_entropy));
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
+        let is_request = msg.body.msg_id.is_some() && msg.body.in_reply_to.is_none();
+        if let Some(op) = KvOp::from_request(&msg.body.payload)
+            && is_request
+        {
+            self.on_request(ctx, &msg, &op);
+            return;
+        }
+        match msg.body.parse_custom::<Peer>() {
+            Ok(Peer::KvGossip { entries }) => self.merge(entries),
+            Err(_) => ctx.not_supported(&msg),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
+        if self.push_timer == Some(timer) {
+            self.push(ctx);
+            self.push_timer = Some(ctx.set_timer(self.config.interval));
+        } else if self.anti_entropy_timer == Some(timer) {
+            self.anti_entropy(ctx);
+            self.anti_entropy_timer = Some(ctx.set_timer(self.config.anti_entropy));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::kv::tob::tests::{answer, read, read_value, write};
+    use crate::sim::Cluster;
+
+    fn cluster(seed: u64) -> Cluster<GossipKv> {
+        Cluster::new(3, seed, Duration::from_millis(20), |_| GossipKv::default())
+    }
+
+    fn cas(key: u64, from: u64, to: u64) -> Value {
+        json!({"type": "cas", "key": key, "from": from, "to": to})
+    }
+
+    #[test]
+    fn answers_at_once_and_a_read_elsewhere_misses_the_write_until_gossip_arrives() {
+        let mut c = cluster(1);
+        let w = c.request("c1", "n0", &write(1, 4));
+        // Answered without any network step.
+        assert_eq!(c.reply_to("c1", w).unwrap().body.payload, Payload::WriteOk);
+        let r = c.request("c2", "n1", &read(1));
+        assert_eq!(
+            c.reply_to("c2", r).unwrap().body.error_code(),
+            Some(proto::ErrorCode::KeyDoesNotExist),
+            "a stale read: the write completed before this read began"
+        );
+        c.run_for(Duration::from_millis(300));
+        let r = c.request("c2", "n1", &read(1));
+        assert_eq!(read_value(c.reply_to("c2", r).unwrap()), Some(json!(4)));
+    }
+
+    #[test]
+    fn concurrent_cas_both_succeed_and_last_writer_wins_drops_one() {
+        let mut c = cluster(2);
+        let w = c.request("c1", "n0", &write(7, 0));
+        answer(&mut c, "c1", w, Duration::ZERO).unwrap();
+        c.run_for(Duration::from_millis(500));
+        let a = c.request("c1", "n0", &cas(7, 0, 1));
+        let b = c.request("c2", "n2", &cas(7, 0, 2));
+        assert_eq!(c.reply_to("c1", a).unwrap().body.payload, Payload::CasOk);
+        assert_eq!(c.reply_to("c2", b).unwrap().body.payload, Payload::CasOk);
+        c.run_for(Duration::from_millis(500));
+        let values: Vec<Option<&Value>> = ["n0", "n1", "n2"]
+            .iter()
+            .map(|n| c.node(n).unwrap().store().get(&json!(7)))
+            .collect();
+        // Converged on one of the two: n2's, whose clock had observed n0's write (a higher
+        // stamp). n0's acknowledged cas is lost.
+        assert_eq!(values, vec![Some(&json!(2)); 3]);
+        assert_eq!(c.node("n1").unwrap().stamp(&json!(7)).unwrap().node, "n2");
+    }
+
+    #[test]
+    fn replicas_converge_after_a_partition_heals() {
+        let mut c = cluster(3);
+        c.partition(&["n0"], &["n1", "n2"]);
+        let a = c.request("c1", "n0", &write(2, 10));
+        let b = c.request("c2", "n1", &write(2, 20));
+        assert!(c.reply_to("c1", a).is_some() && c.reply_to("c2", b).is_some());
+        c.run_for(Duration::from_secs(1));
+        assert_eq!(
+            c.node("n0").unwrap().store().get(&json!(2)),
+            Some(&json!(10))
+        );
+        assert_eq!(
+            c.node("n2").unwrap().store().get(&json!(2)),
+            Some(&json!(20))
+        );
+        c.heal();
+        // The pushes were lost; anti-entropy with random peers repairs it.
+        c.run_for(Duration::from_secs(8));
+        let winner = c.node("n0").unwrap().store().get(&json!(2)).cloned();
+        assert_eq!(winner, Some(json!(20)), "same ts, n1 > n0");
+        for n in ["n1", "n2"] {
+            assert_eq!(c.node(n).unwrap().store().get(&json!(2)), winner.as_ref());
+        }
+    }
+
+    #[test]
+    fn an_older_stamp_never_overwrites_a_newer_one() {
+        let mut node = GossipKv::default();
+        node.merge(vec![Versioned {
+            key: json!(1),
+            value: json!(5),
+            ts: 9,
+            node: "n1".into(),
+        }]);
+        node.merge(vec![Versioned {
+            key: json!(1),
+            value: json!(6),
+            ts: 3,
+            node: "n2".into(),
+        }]);
+        assert_eq!(node.store().get(&json!(1)), Some(&json!(5)));
+        assert!(node.clock.time() > 9, "the clock observed the stamps");
+    }
+}

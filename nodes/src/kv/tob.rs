@@ -1,0 +1,484 @@
+//! `lin-kv-tob`: a linearizable key-value store by state-machine replication over total-order
+//! broadcast (the course's "replication using broadcast", 5.3, on the Lamport-timestamp
+//! total-order broadcast of 4.2; the guarantee is linearizability, 7.2).
+//!
+//! **Algorithm.** Every client operation, reads included, is submitted to
+//! [`TotalOrder`] (the ordering machinery of `broadcast-total-lamport`, reused as a library).
+//! Every node applies the deliveries, in the total order, to its own copy of the state machine
+//! ([`Store`]). The node the client asked answers when it applies *that* operation, with the
+//! answer the state machine gave there. Every node applies the same operations in the same
+//! order, so every copy goes through the same states and gives the same answers.
+//!
+//! **Why it is linearizable.** Take the total order as the linearization. Each operation's
+//! answer is the state machine's answer at its place in that order, so the order explains every
+//! answer. It also respects real time: if operation A completed before B was invoked, A comes
+//! first. A's node delivered A only after it had heard, from every other node Y, an entry with a
+//! timestamp above A's; Y's Lamport clock had passed A's timestamp before A was answered, so B,
+//! submitted later at any node, gets a larger timestamp and is ordered after A (a restarted
+//! node recovers past every timestamp a majority holds, so this survives crashes too). Reads go
+//! through the order as well: a read answered from local state could miss a write that another
+//! node already applied and acknowledged (that is `kv-stale-reads`, [`crate::kv::stale_reads`]).
+//!
+//! **Partitions and crashes.** The Lamport order needs a higher timestamp from *every* node, so
+//! a partition of any shape, or a node down, stalls delivery everywhere: nodes keep serving
+//! nothing new rather than anything wrong. An operation not applied within the timeout
+//! (`--timeout-ms`, default [`DEFAULT_TIMEOUT`]) is answered with error 0 when it is a `write`
+//! or `cas` (indefinite: it is in the order and will take effect once the cluster is whole, so
+//! the client records `info`), and with error 11 when it is a `read` (definite: a read changes
+//! nothing, so it failing is the truth). A node still recovering its state after a (re)start
+//! answers error 11 without submitting anything. A restarted node replays the whole order from
+//! a majority and so rebuilds its store before it serves.
+//!
+//! **Cost.** Every operation, reads included, is one total-order broadcast: about 3(n-1)
+//! messages for the entry and as much again for the ticks that let it be delivered, fewer per
+//! operation under load (ticks are shared), and a latency of a few network round trips plus
+//! the tick interval.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use proto::{ErrorCode, Message, Payload};
+use serde::{Deserialize, Serialize};
+
+use crate::broadcast::total_lamport::{TotalOrder, TotalOrderConfig};
+use crate::ctx::Ctx;
+use crate::driver::flag;
+use crate::kv::store::{KvOp, Store};
+use crate::node::{Node, TimerId};
+
+/// How long an operation may wait for its turn in the total order before the client is told.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(2000);
+
+/// What travels through the total order: an operation, tagged so that the node that submitted
+/// it recognises it when it is delivered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Command {
+    pub op: KvOp,
+    /// The submitting node's incarnation ([`Ctx::incarnation`]).
+    pub inc: u64,
+    /// A counter of that incarnation.
+    pub seq: u64,
+}
+
+/// Where reads are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// Through the total order, like every other operation (linearizable).
+    Ordered,
+    /// From the local state at once (stale reads; see [`crate::kv::stale_reads`]).
+    Local,
+}
+
+/// Settings of the node.
+#[derive(Debug, Clone, Copy)]
+pub struct TobKvConfig {
+    /// The total-order broadcast underneath.
+    pub order: TotalOrderConfig,
+    /// How long an operation waits to be applied before the client gets an error.
+    pub timeout: Duration,
+}
+
+impl TobKvConfig {
+    /// The command-line flags of `lin-kv-tob` and `kv-stale-reads` (names without `--`).
+    pub const FLAGS: [&'static str; 3] = ["interval-ms", "tick-ms", "timeout-ms"];
+
+    /// The settings from a node program's flags: `--interval-ms N` (batch interval of the
+    /// links, default 50), `--tick-ms N` (at most one tick per this long, default 100),
+    /// `--timeout-ms N` (how long an operation may wait to be applied, default 2000). Exits
+    /// with a message when a value does not parse (see [`crate::driver::flag`]).
+    pub fn from_flags(args: &[String]) -> TobKvConfig {
+        let mut config = TobKvConfig::default();
+        let order = &mut config.order;
+        let interval = flag(
+            args,
+            "interval-ms",
+            order.quorum.link.interval.as_millis() as u64,
+        );
+        order.quorum = order
+            .quorum
+            .with_interval(Duration::from_millis(interval.max(1)));
+        let tick = flag(args, "tick-ms", order.tick.as_millis() as u64);
+        order.tick = Duration::from_millis(tick.max(1));
+        let timeout = flag(args, "timeout-ms", config.timeout.as_millis() as u64);
+        config.timeout = Duration::from_millis(timeout.max(1));
+        config
+    }
+}
+
+impl Default for TobKvConfig {
+    fn default() -> Self {
+        TobKvConfig {
+            order: TotalOrderConfig::default(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// A client request waiting for its operation to be applied here.
+#[derive(Debug)]
+struct Waiting {
+    request: Message,
+    seq: u64,
+    is_read: bool,
+    timer: TimerId,
+}
+
+/// The node.
+#[derive(Debug)]
+pub struct TobKv {
+    config: TobKvConfig,
+    reads: Reads,
+    order: TotalOrder<Command>,
+    store: Store,
+    /// Requests by the position of their command in this node's log.
+    waiting: BTreeMap<u64, Waiting>,
+    /// Timeout timers, to the position they guard.
+    deadlines: BTreeMap<TimerId, u64>,
+    next_seq: u64,
+    applied: u64,
+}
+
+impl TobKv {
+    /// A node with the given settings.
+    pub fn new(config: TobKvConfig) -> Self {
+        TobKv::with_reads(config, Reads::Ordered)
+    }
+
+    pub(crate) fn with_reads(config: TobKvConfig, reads: Reads) -> Self {
+        TobKv {
+            config,
+            reads,
+            order: TotalOrder::new(config.order),
+            store: Store::default(),
+            waiting: BTreeMap::new(),
+            deadlines: BTreeMap::new(),
+            next_seq: 0,
+            applied: 0,
+        }
+    }
+
+    /// This node's copy of the state machine.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// How many operations this node has applied (in this incarnation).
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+
+    /// False while the node recovers after a (re)start and answers clients with error 11.
+    pub fn serving(&self) -> bool {
+        self.order.is_ready()
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx, request: Message, op: KvOp) {
+        if self.reads == Reads::Local && op.is_read() {
+            let answer = self.store.apply(&op);
+            ctx.reply(&request, &answer);
+            return;
+        }
+        let is_read = op.is_read();
+        let seq = self.next_seq;
+        let command = Command {
+            op,
+            inc: ctx.incarnation(),
+            seq,
+        };
+        match self.order.submit(ctx, command) {
+            None => ctx.reply_error(
+                &request,
+                ErrorCode::TemporarilyUnavailable,
+                "recovering after a start: not serving yet",
+            ),
+            Some(pos) => {
+                self.next_seq += 1;
+                let timer = ctx.set_timer(self.config.timeout);
+                self.deadlines.insert(timer, pos);
+                self.waiting.insert(
+                    pos,
+                    Waiting {
+                        request,
+                        seq,
+                        is_read,
+                        timer,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Apply what the total order delivered, in order, and answer the requests among it.
+    fn settle(&mut self, ctx: &mut Ctx) {
+        // Stability is not an answer here: an operation is answered when it is applied.
+        self.order.take_stable();
+        for delivery in self.order.take_delivered() {
+            let answer = self.store.apply(&delivery.payload.op);
+            self.applied += 1;
+            let mine = delivery.origin == ctx.id()
+                && delivery.payload.inc == ctx.incarnation()
+                && self
+                    .waiting
+                    .get(&delivery.pos)
+                    .is_some_and(|w| w.seq == delivery.payload.seq);
+            if mine && let Some(waiting) = self.waiting.remove(&delivery.pos) {
+                self.deadlines.remove(&waiting.timer);
+                ctx.cancel_timer(waiting.timer);
+                ctx.reply(&waiting.request, &answer);
+            }
+        }
+    }
+
+    fn time_out(&mut self, ctx: &mut Ctx, pos: u64) {
+        let Some(waiting) = self.waiting.remove(&pos) else {
+            return;
+        };
+        let ms = self.config.timeout.as_millis();
+        let answer = if waiting.is_read {
+            Payload::error(
+                ErrorCode::TemporarilyUnavailable,
+                format!("the read was not ordered within {ms} ms (the total order is stalled)"),
+            )
+        } else {
+            Payload::error(
+                ErrorCode::Timeout,
+                format!(
+                    "not applied within {ms} ms (the total order is stalled); it may still take effect"
+                ),
+            )
+        };
+        ctx.reply(&waiting.request, &answer);
+    }
+}
+
+impl Default for TobKv {
+    fn default() -> Self {
+        TobKv::new(TobKvConfig::default())
+    }
+}
+
+impl Node for TobKv {
+    fn on_init(&mut self, ctx: &mut Ctx) {
+        self.order.start(ctx);
+        self.settle(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
+        if self.order.receive(ctx, &msg) {
+            self.settle(ctx);
+            return;
+        }
+        let is_request = msg.body.msg_id.is_some() && msg.body.in_reply_to.is_none();
+        match KvOp::from_request(&msg.body.payload) {
+            Some(op) if is_request => {
+                self.on_request(ctx, msg, op);
+                self.settle(ctx);
+            }
+            _ => ctx.not_supported(&msg),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
+        if let Some(pos) = self.deadlines.remove(&timer) {
+            self.time_out(ctx, pos);
+            return;
+        }
+        self.order.on_timer(ctx, timer);
+        self.settle(ctx);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use proto::Payload;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::sim::Cluster;
+
+    /// Run until `client`'s request `msg_id` is answered, or `limit` of virtual time passes.
+    pub(crate) fn answer<N: Node>(
+        cluster: &mut Cluster<N>,
+        client: &str,
+        msg_id: u64,
+        limit: Duration,
+    ) -> Option<Message> {
+        let until = cluster.now() + limit;
+        while cluster.reply_to(client, msg_id).is_none() && cluster.now() < until {
+            if !cluster.step() {
+                break;
+            }
+        }
+        cluster.reply_to(client, msg_id).cloned()
+    }
+
+    pub(crate) fn write(key: u64, value: u64) -> Value {
+        json!({"type": "write", "key": key, "value": value})
+    }
+
+    pub(crate) fn read(key: u64) -> Value {
+        json!({"type": "read", "key": key})
+    }
+
+    pub(crate) fn read_value(reply: &Message) -> Option<Value> {
+        match &reply.body.payload {
+            Payload::ReadOk { value, .. } => value.clone(),
+            _ => None,
+        }
+    }
+
+    fn cluster(nodes: usize, seed: u64) -> Cluster<TobKv> {
+        let mut cluster =
+            Cluster::new(nodes, seed, Duration::from_millis(30), |_| TobKv::default());
+        cluster.run_for(Duration::from_secs(2));
+        for id in 0..nodes {
+            assert!(cluster.node(&format!("n{id}")).unwrap().serving());
+        }
+        cluster
+    }
+
+    #[test]
+    fn a_write_at_one_node_is_read_at_every_other() {
+        let mut c = cluster(3, 1);
+        let w = c.request("c1", "n0", &write(1, 7));
+        let reply = answer(&mut c, "c1", w, Duration::from_secs(2)).expect("write answered");
+        assert_eq!(reply.body.payload, Payload::WriteOk);
+        assert_eq!(reply.src, "n0");
+        for node in ["n1", "n2"] {
+            let r = c.request("c2", node, &read(1));
+            let reply = answer(&mut c, "c2", r, Duration::from_secs(2)).expect("read answered");
+            assert_eq!(read_value(&reply), Some(json!(7)), "{node}: {reply:?}");
+            assert_eq!(reply.src, node);
+        }
+        let cas = c.request(
+            "c3",
+            "n2",
+            &json!({"type": "cas", "key": 1, "from": 7, "to": 8}),
+        );
+        let reply = answer(&mut c, "c3", cas, Duration::from_secs(2)).unwrap();
+        assert_eq!(reply.body.payload, Payload::CasOk);
+        let cas = c.request(
+            "c3",
+            "n1",
+            &json!({"type": "cas", "key": 1, "from": 7, "to": 9}),
+        );
+        let reply = answer(&mut c, "c3", cas, Duration::from_secs(2)).unwrap();
+        assert_eq!(reply.body.error_code(), Some(ErrorCode::PreconditionFailed));
+        let missing = c.request("c3", "n1", &read(2));
+        let reply = answer(&mut c, "c3", missing, Duration::from_secs(2)).unwrap();
+        assert_eq!(reply.body.error_code(), Some(ErrorCode::KeyDoesNotExist));
+    }
+
+    #[test]
+    fn every_replica_applies_the_same_operations_in_the_same_order() {
+        let mut c = cluster(5, 9);
+        // Concurrent conflicting writes and cas at every node.
+        let mut ids = Vec::new();
+        for (i, node) in ["n0", "n1", "n2", "n3", "n4"].iter().enumerate() {
+            let client = format!("c{i}");
+            ids.push((
+                client.clone(),
+                c.request(&client, node, &write(0, i as u64)),
+            ));
+            ids.push((
+                client.clone(),
+                c.request(
+                    &client,
+                    node,
+                    &json!({"type": "cas", "key": 0, "from": (i + 1) % 5, "to": 10 + i}),
+                ),
+            ));
+        }
+        for (client, id) in &ids {
+            assert!(answer(&mut c, client, *id, Duration::from_secs(3)).is_some());
+        }
+        c.run_for(Duration::from_secs(2));
+        let first = c.node("n0").unwrap();
+        assert_eq!(first.applied(), 10);
+        for node in ["n1", "n2", "n3", "n4"] {
+            let n = c.node(node).unwrap();
+            assert_eq!(n.store(), first.store(), "{node}");
+            assert_eq!(n.applied(), 10, "{node}");
+        }
+    }
+
+    #[test]
+    fn a_partition_stalls_every_node_and_nobody_answers_wrongly() {
+        let mut c = cluster(3, 4);
+        let w = c.request("c1", "n0", &write(5, 1));
+        answer(&mut c, "c1", w, Duration::from_secs(2)).expect("written before the cut");
+        c.run_for(Duration::from_secs(1));
+        c.partition(&["n2"], &["n0", "n1"]);
+        // On the majority side too, nothing is applied: the order needs n2's timestamps.
+        let w = c.request("c1", "n0", &write(5, 2));
+        let r = c.request("c2", "n1", &read(5));
+        let write_reply = answer(&mut c, "c1", w, DEFAULT_TIMEOUT * 2).unwrap();
+        let read_reply = answer(&mut c, "c2", r, DEFAULT_TIMEOUT * 2).unwrap();
+        assert_eq!(write_reply.body.error_code(), Some(ErrorCode::Timeout));
+        assert_eq!(
+            read_reply.body.error_code(),
+            Some(ErrorCode::TemporarilyUnavailable)
+        );
+        assert_eq!(
+            c.node("n1").unwrap().store().get(&json!(5)),
+            Some(&json!(1))
+        );
+        // Once healed, the timed-out write takes effect everywhere, exactly once.
+        c.heal();
+        c.run_for(Duration::from_secs(3));
+        for node in ["n0", "n1", "n2"] {
+            let n = c.node(node).unwrap();
+            assert_eq!(n.store().get(&json!(5)), Some(&json!(2)), "{node}");
+            assert_eq!(n.applied(), 3, "{node}: two writes and the read");
+        }
+        let r = c.request("c3", "n2", &read(5));
+        let reply = answer(&mut c, "c3", r, Duration::from_secs(2)).unwrap();
+        assert_eq!(read_value(&reply), Some(json!(2)));
+    }
+
+    #[test]
+    fn a_restarted_node_replays_the_order_before_it_serves() {
+        let mut c = cluster(3, 6);
+        for (i, v) in [3u64, 4, 5].into_iter().enumerate() {
+            let w = c.request("c1", &format!("n{i}"), &write(1, v));
+            answer(&mut c, "c1", w, Duration::from_secs(2)).unwrap();
+        }
+        c.crash("n2");
+        c.restart("n2");
+        let r = c.request("c2", "n2", &read(1));
+        let early = answer(&mut c, "c2", r, Duration::from_secs(3)).unwrap();
+        match early.body.error_code() {
+            // Asked while recovering: a definite refusal, never a forgotten value.
+            Some(code) => assert_eq!(code, ErrorCode::TemporarilyUnavailable),
+            None => assert_eq!(read_value(&early), Some(json!(5))),
+        }
+        c.run_for(Duration::from_secs(3));
+        assert!(c.node("n2").unwrap().serving());
+        assert_eq!(
+            c.node("n2").unwrap().store().get(&json!(1)),
+            Some(&json!(5))
+        );
+        let r = c.request("c2", "n2", &read(1));
+        let reply = answer(&mut c, "c2", r, Duration::from_secs(2)).unwrap();
+        assert_eq!(read_value(&reply), Some(json!(5)));
+    }
+
+    #[test]
+    fn a_single_node_cluster_serves_alone() {
+        let mut c = cluster(1, 2);
+        let w = c.request("c1", "n0", &write(1, 3));
+        let reply = answer(&mut c, "c1", w, Duration::from_millis(500)).unwrap();
+        assert_eq!(reply.body.payload, Payload::WriteOk);
+        let r = c.request("c1", "n0", &read(1));
+        let reply = answer(&mut c, "c1", r, Duration::from_millis(500)).unwrap();
+        assert_eq!(read_value(&reply), Some(json!(3)));
+    }
+
+    #[test]
+    fn requests_it_does_not_serve_get_error_10() {
+        let mut c = cluster(1, 3);
+        let id = c.request("c1", "n0", &json!({"type": "read"}));
+        let reply = answer(&mut c, "c1", id, Duration::from_millis(100)).unwrap();
+        assert_eq!(reply.body.error_code(), Some(ErrorCode::NotSupported));
+    }
+}
