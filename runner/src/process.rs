@@ -162,33 +162,47 @@ fn split_lines(
 ) {
     let mut rest = bytes;
     while !rest.is_empty() {
-        let (chunk, newline) = match rest.iter().position(|&b| b == b'\n') {
+        let (chunk, newline) = match memchr::memchr(b'\n', rest) {
             Some(i) => (&rest[..i], true),
             None => (rest, false),
         };
         rest = &rest[chunk.len() + usize::from(newline)..];
-        match discarding {
-            Some(skipped) => *skipped += chunk.len(),
-            None if partial.len() + chunk.len() > MAX_LINE => {
-                *discarding = Some(partial.len() + chunk.len());
-                partial.clear();
+        if let Some(skipped) = discarding {
+            *skipped += chunk.len();
+            if newline {
+                lines.push(Output::Oversized(*skipped));
+                *discarding = None;
             }
-            None => partial.extend_from_slice(chunk),
+            continue;
         }
-        if newline {
-            if let Some(len) = discarding.take() {
-                lines.push(Output::Oversized(len));
-            } else if !partial.iter().all(u8::is_ascii_whitespace) {
-                let bytes = std::mem::take(partial);
-                let text = match String::from_utf8(bytes) {
-                    Ok(text) => text,
-                    Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
-                };
-                lines.push(Output::Line(text));
-            } else {
-                partial.clear();
+        if partial.len() + chunk.len() > MAX_LINE {
+            *discarding = Some(partial.len() + chunk.len());
+            partial.clear();
+            if newline {
+                lines.push(Output::Oversized(discarding.take().unwrap_or_default()));
             }
+            continue;
         }
+        if !newline {
+            partial.extend_from_slice(chunk);
+            continue;
+        }
+        // A whole line: straight from the read buffer when nothing was pending, so that the
+        // common case costs one exact allocation.
+        let whole: std::borrow::Cow<'_, [u8]> = if partial.is_empty() {
+            chunk.into()
+        } else {
+            partial.extend_from_slice(chunk);
+            std::mem::take(partial).into()
+        };
+        if whole.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let text = match std::str::from_utf8(&whole) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(&whole).into_owned(),
+        };
+        lines.push(Output::Line(text));
     }
 }
 
