@@ -172,25 +172,36 @@ pub struct OpDesc {
     /// The `index` of its completion, if any.
     pub complete_index: Option<u64>,
     pub process: String,
+    /// The node the op was sent to, if the history says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     pub f: String,
     /// The invocation's value, and for an ok op the completion's.
     pub value: Value,
     pub outcome: &'static str,
+    /// Its interval: the times of its invocation and completion, in milliseconds since the
+    /// history began (no completion: it may take effect at any time after its invocation).
+    pub invoke_ms: f64,
+    pub complete_ms: Option<f64>,
 }
 
 impl OpDesc {
     pub(crate) fn of(op: &Op<'_>) -> OpDesc {
         let outcome = op.outcome();
+        let ms = |ns: u64| (ns / 1_000) as f64 / 1_000.0;
         OpDesc {
             index: op.invoke.index,
             complete_index: op.completion.map(|c| c.index),
             process: op.process().to_string(),
+            node: op.node().map(str::to_owned),
             f: op.f().to_owned(),
             value: match outcome {
                 Outcome::Ok => op.value().clone(),
                 _ => op.invoke.value.clone(),
             },
             outcome: outcome.name(),
+            invoke_ms: ms(op.invoke.time),
+            complete_ms: op.completion.map(|c| ms(c.time)),
         }
     }
 }
@@ -219,6 +230,41 @@ pub struct LinFailure {
     /// and how many in all.
     pub linearized_tail: Vec<OpDesc>,
     pub linearized_count: usize,
+    /// The values the object could hold when the op had to take effect (`states`, `null` for
+    /// absent): for a read, every value it could legally have returned.
+    pub legal_values: Vec<Value>,
+    /// A read of this object that three ops alone prove wrong, when there is one: the plainest
+    /// account of the anomaly (see [`ReadWitness`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witness: Option<ReadWitness>,
+    /// The failure in words: what was read, what it missed, what it could have read.
+    pub explanation: String,
+}
+
+/// A read that cannot be linearized, proved by the ops around it alone (no search needed):
+/// `after` completed before `op` was invoked and left the object holding `after_value`, and
+/// no op that writes `read` could take effect between the two, so `op` cannot have seen
+/// `read`. A successful `cas` counts as a read of its `from`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReadWitness {
+    /// The read (or cas).
+    pub op: OpDesc,
+    /// The value it returned (for a cas, the value it compared with); `null` for absent.
+    pub read: Value,
+    /// The op it must follow: a write or cas that wrote `after_value`, or a read that saw it.
+    pub after: OpDesc,
+    pub after_value: Value,
+    /// The write it missed: `after` itself when that is a write or cas; when `after` is a
+    /// read, the ops that could have written what that read saw (latest invoked first, up to
+    /// five). Empty when what it saw was the initial value.
+    pub missed: Vec<OpDesc>,
+    /// `stale` when every op that writes `read` and was invoked before `op` completed had
+    /// completed before `after` began (the value was overwritten); `unwritten` when no op that
+    /// writes it had even been invoked by then.
+    pub kind: &'static str,
+    /// Every value `op` could have returned: `after_value`, or one written by an op that could
+    /// take effect between `after` and `op` (a bound: these are the only candidates).
+    pub could_return: Vec<Value>,
 }
 
 /// The verdict of a linearizability check.
