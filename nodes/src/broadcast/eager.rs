@@ -33,7 +33,7 @@
 //! (exchanging digests until each peer has sent all it holds), so it catches up on what its
 //! previous incarnation had acknowledged.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use proto::{Message, Payload};
@@ -79,8 +79,6 @@ pub struct Eager {
     minter: Minter,
     /// Client requests waiting for a peer to acknowledge their message.
     waiting: BTreeMap<MessageId, Message>,
-    /// Peers not yet fully pulled from since this start.
-    to_pull: BTreeSet<String>,
     /// Pull requests in flight: rpc id -> peer.
     pulls: BTreeMap<u64, String>,
 }
@@ -95,7 +93,6 @@ impl Eager {
             delivered: Delivered::new(),
             minter: Minter::default(),
             waiting: BTreeMap::new(),
-            to_pull: BTreeSet::new(),
             pulls: BTreeMap::new(),
         }
     }
@@ -138,8 +135,6 @@ impl Eager {
                 }
                 if more {
                     self.pull(ctx, &peer);
-                } else {
-                    self.to_pull.remove(&peer);
                 }
             }
             // A timeout (or anything else): ask that peer again.
@@ -158,8 +153,7 @@ impl Algorithm for Eager {
     fn start(&mut self, ctx: &mut Ctx) {
         self.link.start(ctx);
         self.minter = Minter::new(ctx.id(), ctx.incarnation());
-        self.to_pull = ctx.peers().map(str::to_owned).collect();
-        let peers: Vec<String> = self.to_pull.iter().cloned().collect();
+        let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
         for peer in peers {
             self.pull(ctx, &peer);
         }
