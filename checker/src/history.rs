@@ -137,9 +137,13 @@ pub enum HistoryError {
     Malformed { index: u64, reason: String },
 }
 
-/// Parse `history.jsonl` text. `path` names the source in errors. Blank lines are skipped.
-pub fn parse_history(path: &str, text: impl BufRead) -> Result<Vec<Event>, HistoryError> {
-    let mut events = Vec::new();
+/// Parse JSON-lines text into `T`s. `path` names the source in errors, which say the line and
+/// the reason. Blank lines are skipped.
+pub fn parse_jsonl<T: serde::de::DeserializeOwned>(
+    path: &str,
+    text: impl BufRead,
+) -> Result<Vec<T>, HistoryError> {
+    let mut items = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.map_err(|source| HistoryError::Io {
             path: path.to_owned(),
@@ -148,24 +152,37 @@ pub fn parse_history(path: &str, text: impl BufRead) -> Result<Vec<Event>, Histo
         if line.trim().is_empty() {
             continue;
         }
-        let event: Event = serde_json::from_str(&line).map_err(|e| HistoryError::Parse {
-            path: path.to_owned(),
-            line: i + 1,
-            reason: e.to_string(),
-        })?;
-        events.push(event);
+        items.push(
+            serde_json::from_str(&line).map_err(|e| HistoryError::Parse {
+                path: path.to_owned(),
+                line: i + 1,
+                reason: e.to_string(),
+            })?,
+        );
     }
-    Ok(events)
+    Ok(items)
 }
 
-/// Read a `history.jsonl` file.
-pub fn read_history_file(path: &Path) -> Result<Vec<Event>, HistoryError> {
+/// Read a JSON-lines file into `T`s (see [`parse_jsonl`]).
+pub fn read_jsonl_file<T: serde::de::DeserializeOwned>(
+    path: &Path,
+) -> Result<Vec<T>, HistoryError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
         path: name.clone(),
         source,
     })?;
-    parse_history(&name, std::io::BufReader::new(file))
+    parse_jsonl(&name, std::io::BufReader::new(file))
+}
+
+/// Parse `history.jsonl` text. `path` names the source in errors. Blank lines are skipped.
+pub fn parse_history(path: &str, text: impl BufRead) -> Result<Vec<Event>, HistoryError> {
+    parse_jsonl(path, text)
+}
+
+/// Read a `history.jsonl` file.
+pub fn read_history_file(path: &Path) -> Result<Vec<Event>, HistoryError> {
+    read_jsonl_file(path)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::history::HistoryError;
+use crate::history::{HistoryError, parse_jsonl, read_jsonl_file};
 
 /// What happened to a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,34 +50,12 @@ pub fn is_client(id: &str) -> bool {
 
 /// Parse `messages.jsonl` text; `path` names the source in errors.
 pub fn parse_journal(path: &str, text: impl BufRead) -> Result<Vec<NetEvent>, HistoryError> {
-    let mut events = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.map_err(|source| HistoryError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        events.push(
-            serde_json::from_str(&line).map_err(|e| HistoryError::Parse {
-                path: path.to_owned(),
-                line: i + 1,
-                reason: e.to_string(),
-            })?,
-        );
-    }
-    Ok(events)
+    parse_jsonl(path, text)
 }
 
 /// Read a `messages.jsonl` file.
 pub fn read_journal_file(path: &Path) -> Result<Vec<NetEvent>, HistoryError> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
-        path: name.clone(),
-        source,
-    })?;
-    parse_journal(&name, std::io::BufReader::new(file))
+    read_jsonl_file(path)
 }
 
 #[cfg(test)]
