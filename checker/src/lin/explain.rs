@@ -69,10 +69,39 @@ pub(crate) fn failure(p: &Partition, frontier: &Frontier, ops: &[Op<'_>]) -> Lin
         linearized_count: frontier.path.len(),
         legal_values,
         witness: witness(p, frontier.op, ops),
+        missed_write: None,
         explanation: String::new(),
+    };
+    failure.missed_write = match &failure.witness {
+        Some(w) if w.op == failure.op => w.missed.first().cloned(),
+        _ => last_write_before(p, frontier).map(|i| OpDesc::of(&ops[p.ops[i].origin])),
     };
     failure.explanation = explain(&failure);
     failure
+}
+
+/// For a failing read: the write or cas that completed last before it was invoked, when the
+/// value that op left is one of the states the read could have seen.
+fn last_write_before(p: &Partition, frontier: &Frontier) -> Option<usize> {
+    let x = &p.ops[frontier.op];
+    if p.mutex || !matches!(x.step, Step::Read(_)) {
+        return None;
+    }
+    let (i, written) = p
+        .ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| {
+            let written = match o.step {
+                Step::Write(v) | Step::Cas(_, v) => v,
+                _ => return None,
+            };
+            let ret = o.ret.filter(|&r| r < x.call)?;
+            Some((ret, i, written))
+        })
+        .max()
+        .map(|(_, i, written)| (i, written))?;
+    frontier.states.contains(&written).then_some(i)
 }
 
 /// What an op reads and writes, as value ids.
@@ -404,9 +433,23 @@ fn explain(failure: &LinFailure) -> String {
         n => format!("whichever of the {n} ops concurrent with it took effect first"),
     };
     if is_read {
+        let missed = failure.missed_write.as_ref().map_or_else(String::new, |m| {
+            format!(
+                "{} by {} during {} had completed before it began, and ",
+                what(m, keyed),
+                who(m),
+                interval(m)
+            )
+        });
+        let conclusion = if failure.missed_write.is_some() {
+            ": it missed that write"
+        } else {
+            ""
+        };
         format!(
-            "{prefix}the read by {} during {} returned {}, but {whichever}, the value could only \
-             have been {legal}{why}: a read at that point could legally have returned only {legal}.",
+            "{prefix}the read by {} during {} returned {}, but {missed}{whichever}, the value \
+             could only have been {legal}{why}{conclusion}. A read at that point could legally \
+             have returned only {legal}.",
             who(x),
             interval(x),
             show(argument(x, keyed)),
@@ -498,6 +541,13 @@ impl fmt::Display for LinFailure {
             for o in &self.linearized_tail {
                 writeln!(f, "  {o}")?;
             }
+        }
+        if let (Some(m), None) = (&self.missed_write, &self.witness) {
+            writeln!(
+                f,
+                "The write it missed (the last to complete before it began):"
+            )?;
+            writeln!(f, "  {m}")?;
         }
         if let Some(w) = &self.witness {
             writeln!(
@@ -715,5 +765,33 @@ mod tests {
             "{}",
             failure.explanation
         );
+    }
+
+    #[test]
+    fn without_a_witness_a_read_names_the_last_write_before_it_when_its_value_was_legal() {
+        // The write of 1 runs throughout, but the first read saw it, so it took effect before
+        // the write of 0; the second read, after that write, still returns 1.
+        let failure = check(&history(&[
+            (0, "n0", Invoke, "write", json!([7, 1])),
+            (1, "n1", Invoke, "read", json!([7, null])),
+            (1, "n1", Ok, "read", json!([7, 1])),
+            (2, "n2", Invoke, "write", json!([7, 0])),
+            (2, "n2", Ok, "write", json!([7, 0])),
+            (3, "n3", Invoke, "read", json!([7, null])),
+            (3, "n3", Ok, "read", json!([7, 1])),
+            (0, "n0", Ok, "write", json!([7, 1])),
+        ]));
+        assert_eq!(failure.witness, None, "a write of 1 overlaps the last read");
+        assert_eq!(failure.op.process, "3");
+        assert_eq!(failure.legal_values, vec![json!(0)]);
+        let missed = failure.missed_write.clone().expect("the write it missed");
+        assert_eq!((missed.f.as_str(), missed.process.as_str()), ("write", "2"));
+        let text = &failure.explanation;
+        assert!(
+            text.contains("returned 1, but the write of 0 by process 2 at n2 during [4.0, 5.0] ms had completed before it began")
+                && text.contains("it missed that write"),
+            "{text}"
+        );
+        assert!(failure.to_string().contains("The write it missed"));
     }
 }

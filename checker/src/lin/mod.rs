@@ -237,6 +237,12 @@ pub struct LinFailure {
     /// account of the anomaly (see [`ReadWitness`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub witness: Option<ReadWitness>,
+    /// When `op` is a read: the write it missed. The witness's, when the witness proves this
+    /// read wrong; otherwise the write or cas that completed last before the read was invoked,
+    /// when the value it left is among `legal_values`: every order puts that write before the
+    /// read, and the read returned neither its value nor any other the object could then hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missed_write: Option<OpDesc>,
     /// The failure in words: what was read, what it missed, what it could have read.
     pub explanation: String,
 }
