@@ -5,7 +5,7 @@
 //! concurrent with it, with theirs; every state the object could have held when it had to take
 //! effect (for a read: the values it could legally have returned); and, when the anomaly is a
 //! read that cannot have seen what it returned (the stale read of the course's lecture on
-//! linearizability, 7.2), the three ops that prove it by themselves: the read, the op it must
+//! linearizability, 7.2), the few ops that prove it by themselves: the read, the op it must
 //! follow in real time, and the write it missed. A sentence says it all in words.
 
 use std::collections::BTreeSet;
@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::prepare::Partition;
 use super::search::Frontier;
 use super::spec::{ANY, Step};
-use super::{LinFailure, LinResult, OpDesc, ReadWitness, SeenState};
+use super::{AlreadySeen, LinFailure, LinResult, OpDesc, ReadWitness, SeenState};
 use crate::op::Op;
 use crate::validity::Validity;
 
@@ -112,7 +112,7 @@ struct Access {
 }
 
 /// `None` for ops whose effect is not a plain read or overwrite (appends, transactions,
-/// locks): no three-op witness is looked for among them.
+/// locks): no witness is looked for among them.
 fn access(step: &Step) -> Option<Access> {
     match *step {
         Step::Read(v) => Some(Access {
@@ -131,7 +131,7 @@ fn access(step: &Step) -> Option<Access> {
     }
 }
 
-/// A read (or successful cas) of `p` that three ops prove wrong: the failing op if it is
+/// A read (or successful cas) of `p` that a few ops prove wrong: the failing op if it is
 /// one, else the earliest such read, else the earliest such cas.
 fn witness(p: &Partition, first: usize, ops: &[Op<'_>]) -> Option<ReadWitness> {
     if p.mutex {
@@ -149,8 +149,8 @@ fn witness(p: &Partition, first: usize, ops: &[Op<'_>]) -> Option<ReadWitness> {
     order.sort_by_key(|&i| (acc[i].writes.is_some(), p.ops[i].ret));
     order.insert(0, first);
     for x in order {
-        if let Some((after, stale)) = prove(p, &acc, x, &mut budget) {
-            return Some(describe(p, &acc, ops, x, after, stale));
+        if let Some(proof) = prove(p, &acc, x, &mut budget) {
+            return Some(describe(p, &acc, ops, x, &proof));
         }
         if budget == 0 {
             return None;
@@ -159,30 +159,65 @@ fn witness(p: &Partition, first: usize, ops: &[Op<'_>]) -> Option<ReadWitness> {
     None
 }
 
-/// For op `x` that read `v`: the latest op `after` that completed before `x` was invoked,
-/// left a value other than `v`, and after which no op writing `v` can take effect before
-/// `x` does; with whether some op writing `v` had been invoked before `x` completed (`stale`).
-/// Writes and cas are preferred to reads as `after`.
-fn prove(p: &Partition, acc: &[Access], x: usize, budget: &mut u64) -> Option<(usize, bool)> {
+/// Why a read is wrong, from a few ops alone.
+struct Proof {
+    /// An op that completed before the read began and left another value.
+    after: usize,
+    /// Some op that writes the value read had been invoked before the read completed.
+    stale: bool,
+    /// Writes of the value read still running when `after` began, each with a read that shows
+    /// it had taken effect already.
+    pins: Vec<(usize, usize)>,
+}
+
+/// For op `x` that read `v`: the latest op `after` that completed before `x` was invoked, left
+/// a value other than `v`, and after which no op writing `v` can take effect before `x` does.
+/// An op writing `v` has taken effect by its completion, or by the completion of a read of
+/// `v` (not the initial value) that no other op writing `v` was invoked early enough to
+/// explain. Writes and cas are preferred to reads as `after`.
+fn prove(p: &Partition, acc: &[Access], x: usize, budget: &mut u64) -> Option<Proof> {
     let xo = &p.ops[x];
     let (Some(x_ret), Some(v)) = (xo.ret, acc[x].reads) else {
         return None;
     };
-    // The latest completion of an op that writes `v` and was invoked before `x` completed:
-    // `after` must have been invoked after it, or that write could fall in between.
-    let mut latest_writer: Option<usize> = None;
-    for (i, o) in p.ops.iter().enumerate() {
-        *budget = budget.saturating_sub(1);
-        if i == x || acc[i].writes != Some(v) || o.call > x_ret {
-            continue;
+    let n = p.ops.len();
+    *budget = budget.saturating_sub(n as u64);
+    let all_writers: Vec<usize> = (0..n).filter(|&i| acc[i].writes == Some(v)).collect();
+    // The writes of `v` that could take effect before `x`, each with the position by which
+    // it has certainly taken effect (and the read that shows it, if that came first).
+    let mut writers: Vec<(usize, usize, Option<usize>)> = all_writers
+        .iter()
+        .filter(|&&i| i != x && p.ops[i].call < x_ret)
+        .map(|&i| (i, p.ops[i].ret.unwrap_or(usize::MAX), None))
+        .collect();
+    if v != p.init && !writers.is_empty() {
+        for (r, ro) in p.ops.iter().enumerate() {
+            let Some(r_ret) = ro.ret.filter(|_| r != x && acc[r].reads == Some(v)) else {
+                continue;
+            };
+            *budget = budget.saturating_sub(all_writers.len() as u64);
+            let mut explaining = all_writers
+                .iter()
+                .filter(|&&w| w != r && p.ops[w].call < r_ret);
+            if let (Some(&only), None) = (explaining.next(), explaining.next())
+                && let Some(entry) = writers.iter_mut().find(|e| e.0 == only)
+                && r_ret < entry.1
+            {
+                entry.1 = r_ret;
+                entry.2 = Some(r);
+            }
+            if *budget == 0 {
+                return None;
+            }
         }
-        let ret = o.ret?; // a pending write of `v` may take effect at any time
-        latest_writer = latest_writer.max(Some(ret));
+    }
+    let latest_writer = writers.iter().map(|e| e.1).max();
+    if latest_writer == Some(usize::MAX) {
+        return None; // a write of `v` may take effect at any time
     }
     let mut best_write: Option<usize> = None;
     let mut best_read: Option<usize> = None;
     for (i, o) in p.ops.iter().enumerate() {
-        *budget = budget.saturating_sub(1);
         let Some(ret) = o.ret else { continue };
         if ret >= xo.call || latest_writer.is_some_and(|w| o.call < w) {
             continue;
@@ -201,23 +236,23 @@ fn prove(p: &Partition, acc: &[Access], x: usize, budget: &mut u64) -> Option<(u
         if best.is_none_or(|b| p.ops[b].ret < Some(ret)) {
             *best = Some(i);
         }
-        if *budget == 0 {
-            return None;
-        }
     }
-    best_write
-        .or(best_read)
-        .map(|after| (after, latest_writer.is_some()))
+    let after = best_write.or(best_read)?;
+    let after_call = p.ops[after].call;
+    let pins = writers
+        .iter()
+        .filter(|e| p.ops[e.0].ret.is_none_or(|r| r > after_call))
+        .filter_map(|e| Some((e.0, e.2?)))
+        .collect();
+    Some(Proof {
+        after,
+        stale: latest_writer.is_some(),
+        pins,
+    })
 }
 
-fn describe(
-    p: &Partition,
-    acc: &[Access],
-    ops: &[Op<'_>],
-    x: usize,
-    after: usize,
-    stale: bool,
-) -> ReadWitness {
+fn describe(p: &Partition, acc: &[Access], ops: &[Op<'_>], x: usize, proof: &Proof) -> ReadWitness {
+    let after = proof.after;
     let desc = |i: usize| OpDesc::of(&ops[p.ops[i].origin]);
     let value = |id: u32| p.spec.values.get(id);
     let read = acc[x].reads.unwrap_or(0);
@@ -252,7 +287,15 @@ fn describe(
         after: desc(after),
         after_value: value(after_value),
         missed,
-        kind: if stale { "stale" } else { "unwritten" },
+        kind: if proof.stale { "stale" } else { "unwritten" },
+        already_seen: proof
+            .pins
+            .iter()
+            .map(|&(write, seen_by)| AlreadySeen {
+                write: desc(write),
+                seen_by: desc(seen_by),
+            })
+            .collect(),
         could_return: could.into_iter().map(value).collect(),
     }
 }
@@ -360,15 +403,36 @@ fn explain(failure: &LinFailure) -> String {
                 interval(&w.after)
             )
         };
-        let writers = if w.kind == "stale" {
+        let that = if matches!(w.after.f.as_str(), "read" | "get") {
+            "read"
+        } else {
+            "one"
+        };
+        let writers = if w.kind == "stale" && w.already_seen.is_empty() {
             format!(
-                "every op that writes {} had completed before that {} began",
+                "every op that writes {} had completed before that {that} began",
+                show(&w.read)
+            )
+        } else if w.kind == "stale" {
+            let seen: Vec<String> = w
+                .already_seen
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} by {} during {}, still running then, had been seen by the read by {} \
+                         during {}",
+                        what(&a.write, keyed),
+                        who(&a.write),
+                        interval(&a.write),
+                        who(&a.seen_by),
+                        interval(&a.seen_by)
+                    )
+                })
+                .collect();
+            format!(
+                "every op that writes {} had taken effect before that {that} began ({})",
                 show(&w.read),
-                if matches!(w.after.f.as_str(), "read" | "get") {
-                    "read"
-                } else {
-                    "one"
-                }
+                seen.join("; ")
             )
         } else {
             format!(
@@ -552,13 +616,16 @@ impl fmt::Display for LinFailure {
         if let Some(w) = &self.witness {
             writeln!(
                 f,
-                "Witness ({}): three ops that prove it by themselves:",
+                "Witness ({}): the ops that prove it by themselves:",
                 w.kind
             )?;
             writeln!(f, "  read:   {}", w.op)?;
             writeln!(f, "  after:  {}", w.after)?;
             for m in &w.missed {
                 writeln!(f, "  missed: {m}")?;
+            }
+            for a in &w.already_seen {
+                writeln!(f, "  {} had taken effect: {}", a.write, a.seen_by)?;
             }
             writeln!(
                 f,
@@ -661,7 +728,7 @@ mod tests {
             (3, "n3", Ok, "read", json!([1, 0])),
             (1, "n1", Ok, "write", json!([1, 2])),
         ]));
-        let w = failure.witness.clone().expect("a three-op witness");
+        let w = failure.witness.clone().expect("a witness");
         assert_eq!((w.op.f.as_str(), w.op.process.as_str()), ("read", "3"));
         assert_eq!(
             (w.read.clone(), w.after_value.clone()),
@@ -738,9 +805,9 @@ mod tests {
     }
 
     #[test]
-    fn without_a_three_op_witness_the_search_still_explains() {
-        // 1, then 2, then 1 again, with each write running throughout: only the search sees
-        // that each write takes effect once.
+    fn a_running_write_that_an_earlier_read_saw_has_taken_effect() {
+        // 1, then 2, then 1 again, with each write running throughout: the first read shows
+        // that the only write of 1 had taken effect before the read of 2 began.
         let failure = check(&history(&[
             (0, "n0", Invoke, "write", json!([0, 1])),
             (1, "n1", Invoke, "write", json!([0, 2])),
@@ -753,12 +820,60 @@ mod tests {
             (0, "n0", Ok, "write", json!([0, 1])),
             (1, "n1", Ok, "write", json!([0, 2])),
         ]));
+        let w = failure.witness.clone().expect("a witness");
+        assert_eq!(
+            (w.op.process.as_str(), w.after.process.as_str()),
+            ("4", "3")
+        );
+        assert_eq!(w.missed[0].process, "1", "the write of 2 the read of 2 saw");
+        assert_eq!(w.already_seen.len(), 1);
+        assert_eq!(w.already_seen[0].write.process, "0");
+        assert_eq!(w.already_seen[0].seen_by.process, "2");
+        assert!(
+            failure.explanation.contains(
+                "every op that writes 1 had taken effect before that read began (the write of 1 \
+                 by process 0 at n0 during [1.0, 9.0] ms, still running then, had been seen by \
+                 the read by process 2 at n2 during [3.0, 4.0] ms)"
+            ),
+            "{}",
+            failure.explanation
+        );
+        assert_eq!(failure.missed_write, Some(w.missed[0].clone()));
+    }
+
+    /// Two writes of 1 and two of 2 run throughout; the reads see 1, 2, 1, 2 and then 1 a
+    /// third time, which takes the search to tell: no few ops prove it.
+    fn one_two_one_two_one(extra: &[(u64, &str, EventType, &str, Value)]) -> Vec<Event> {
+        let mut rows = vec![
+            (0, "n0", Invoke, "write", json!([0, 1])),
+            (1, "n1", Invoke, "write", json!([0, 1])),
+            (2, "n2", Invoke, "write", json!([0, 2])),
+            (3, "n3", Invoke, "write", json!([0, 2])),
+        ];
+        for v in [1, 2, 1, 2] {
+            rows.push((4, "n4", Invoke, "read", json!([0, null])));
+            rows.push((4, "n4", Ok, "read", json!([0, v])));
+        }
+        rows.extend_from_slice(extra);
+        rows.push((4, "n4", Invoke, "read", json!([0, null])));
+        rows.push((4, "n4", Ok, "read", json!([0, 1])));
+        for (p, node) in [(0, "n0"), (1, "n1"), (2, "n2"), (3, "n3")] {
+            let v = if p < 2 { 1 } else { 2 };
+            rows.push((p, node, Ok, "write", json!([0, v])));
+        }
+        history(&rows)
+    }
+
+    #[test]
+    fn without_a_witness_the_search_still_explains() {
+        let failure = check(&one_two_one_two_one(&[]));
         assert_eq!(failure.witness, None);
-        assert_eq!(failure.op.process, "4");
+        assert_eq!(failure.missed_write, None, "no write completed before it");
+        assert_eq!(failure.op.invoke_ms, 13.0);
         assert_eq!(failure.legal_values, vec![json!(2)]);
         assert!(
             failure.explanation.contains(
-                "returned 1, but whichever of the 2 ops concurrent with it took effect first"
+                "returned 1, but whichever of the 4 ops concurrent with it took effect first"
             ) && failure
                 .explanation
                 .ends_with("could legally have returned only 2."),
@@ -769,27 +884,20 @@ mod tests {
 
     #[test]
     fn without_a_witness_a_read_names_the_last_write_before_it_when_its_value_was_legal() {
-        // The write of 1 runs throughout, but the first read saw it, so it took effect before
-        // the write of 0; the second read, after that write, still returns 1.
-        let failure = check(&history(&[
-            (0, "n0", Invoke, "write", json!([7, 1])),
-            (1, "n1", Invoke, "read", json!([7, null])),
-            (1, "n1", Ok, "read", json!([7, 1])),
-            (2, "n2", Invoke, "write", json!([7, 0])),
-            (2, "n2", Ok, "write", json!([7, 0])),
-            (3, "n3", Invoke, "read", json!([7, null])),
-            (3, "n3", Ok, "read", json!([7, 1])),
-            (0, "n0", Ok, "write", json!([7, 1])),
+        let failure = check(&one_two_one_two_one(&[
+            (5, "n0", Invoke, "write", json!([0, 2])),
+            (5, "n0", Ok, "write", json!([0, 2])),
         ]));
-        assert_eq!(failure.witness, None, "a write of 1 overlaps the last read");
-        assert_eq!(failure.op.process, "3");
-        assert_eq!(failure.legal_values, vec![json!(0)]);
+        assert_eq!(failure.witness, None);
+        assert_eq!(failure.legal_values, vec![json!(2)]);
         let missed = failure.missed_write.clone().expect("the write it missed");
-        assert_eq!((missed.f.as_str(), missed.process.as_str()), ("write", "2"));
+        assert_eq!((missed.f.as_str(), missed.process.as_str()), ("write", "5"));
         let text = &failure.explanation;
         assert!(
-            text.contains("returned 1, but the write of 0 by process 2 at n2 during [4.0, 5.0] ms had completed before it began")
-                && text.contains("it missed that write"),
+            text.contains(
+                "returned 1, but the write of 2 by process 5 at n0 during [13.0, 14.0] ms had \
+                 completed before it began"
+            ) && text.contains("it missed that write"),
             "{text}"
         );
         assert!(failure.to_string().contains("The write it missed"));

@@ -233,7 +233,7 @@ pub struct LinFailure {
     /// The values the object could hold when the op had to take effect (`states`, `null` for
     /// absent): for a read, every value it could legally have returned.
     pub legal_values: Vec<Value>,
-    /// A read of this object that three ops alone prove wrong, when there is one: the plainest
+    /// A read of this object that a few ops alone prove wrong, when there is one: the plainest
     /// account of the anomaly (see [`ReadWitness`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub witness: Option<ReadWitness>,
@@ -247,10 +247,18 @@ pub struct LinFailure {
     pub explanation: String,
 }
 
-/// A read that cannot be linearized, proved by the ops around it alone (no search needed):
-/// `after` completed before `op` was invoked and left the object holding `after_value`, and
-/// no op that writes `read` could take effect between the two, so `op` cannot have seen
-/// `read`. A successful `cas` counts as a read of its `from`.
+/// A write that had taken effect by the time a read of its value completed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlreadySeen {
+    pub write: OpDesc,
+    pub seen_by: OpDesc,
+}
+
+/// A read that cannot be linearized, proved by a few ops around it (no search needed): `after`
+/// completed before `op` was invoked and left the object holding `after_value`, and no op that
+/// writes `read` could take effect between the two (each had completed, or had been seen by an
+/// earlier read, before `after` began), so `op` cannot have seen `read`. A successful `cas`
+/// counts as a read of its `from`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReadWitness {
     /// The read (or cas).
@@ -268,6 +276,11 @@ pub struct ReadWitness {
     /// completed before `after` began (the value was overwritten); `unwritten` when no op that
     /// writes it had even been invoked by then.
     pub kind: &'static str,
+    /// Ops that write `read` and were still running when `after` began, each with the read
+    /// that shows it had already taken effect by then: it was the only op that could have
+    /// written what that read returned. (Every other op writing `read` had completed.)
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub already_seen: Vec<AlreadySeen>,
     /// Every value `op` could have returned: `after_value`, or one written by an op that could
     /// take effect between `after` and `op` (a bound: these are the only candidates).
     pub could_return: Vec<Value>,
