@@ -80,15 +80,14 @@ pub(crate) fn failure(p: &Partition, frontier: &Frontier, ops: &[Op<'_>]) -> Lin
     failure
 }
 
-/// For a failing read: the write or cas that completed last before it was invoked, when the
-/// value that op left is one of the states the read could have seen.
+/// For a failing read: of the writes and cas that completed before it was invoked, and left a
+/// value it could legally have returned, the one that completed last.
 fn last_write_before(p: &Partition, frontier: &Frontier) -> Option<usize> {
     let x = &p.ops[frontier.op];
     if p.mutex || !matches!(x.step, Step::Read(_)) {
         return None;
     }
-    let (i, written) = p
-        .ops
+    p.ops
         .iter()
         .enumerate()
         .filter_map(|(i, o)| {
@@ -97,11 +96,10 @@ fn last_write_before(p: &Partition, frontier: &Frontier) -> Option<usize> {
                 _ => return None,
             };
             let ret = o.ret.filter(|&r| r < x.call)?;
-            Some((ret, i, written))
+            frontier.states.contains(&written).then_some((ret, i))
         })
         .max()
-        .map(|(_, i, written)| (i, written))?;
-    frontier.states.contains(&written).then_some(i)
+        .map(|(_, i)| i)
 }
 
 /// What an op reads and writes, as value ids.
@@ -609,7 +607,7 @@ impl fmt::Display for LinFailure {
         if let (Some(m), None) = (&self.missed_write, &self.witness) {
             writeln!(
                 f,
-                "The write it missed (the last to complete before it began):"
+                "The write it missed (the last to complete before it began, of those that left a value it could have returned):"
             )?;
             writeln!(f, "  {m}")?;
         }
@@ -901,5 +899,26 @@ mod tests {
             "{text}"
         );
         assert!(failure.to_string().contains("The write it missed"));
+    }
+
+    #[test]
+    fn the_missed_write_is_the_last_to_complete_of_those_with_a_legal_value() {
+        // The write of 5 completes last, but a read had seen it before the write of 6 began:
+        // at the last read the value can only be 6.
+        let failure = check(&one_two_one_two_one(&[
+            (5, "n0", Invoke, "write", json!([0, 5])),
+            (7, "n2", Invoke, "read", json!([0, null])),
+            (7, "n2", Ok, "read", json!([0, 5])),
+            (6, "n1", Invoke, "write", json!([0, 6])),
+            (6, "n1", Ok, "write", json!([0, 6])),
+            (5, "n0", Ok, "write", json!([0, 5])),
+        ]));
+        assert_eq!(failure.witness, None);
+        assert_eq!(failure.legal_values, vec![json!(6)]);
+        let missed = failure.missed_write.expect("the write it missed");
+        assert_eq!(
+            (missed.process.as_str(), missed.value.clone()),
+            ("6", json!([0, 6]))
+        );
     }
 }

@@ -238,9 +238,10 @@ pub struct LinFailure {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub witness: Option<ReadWitness>,
     /// When `op` is a read: the write it missed. The witness's, when the witness proves this
-    /// read wrong; otherwise the write or cas that completed last before the read was invoked,
-    /// when the value it left is among `legal_values`: every order puts that write before the
-    /// read, and the read returned neither its value nor any other the object could then hold.
+    /// read wrong; otherwise, of the writes and cas that completed before the read was invoked
+    /// and left a value among `legal_values`, the one that completed last: every order puts it
+    /// before the read, and the read returned neither its value nor any other the object could
+    /// then hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missed_write: Option<OpDesc>,
     /// The failure in words: what was read, what it missed, what it could have read.
