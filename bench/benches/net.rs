@@ -1,15 +1,27 @@
 //! The runner's per-message pure work: the simulated network's routing decision and partition
-//! check, and a service answering a request. The router does this for every message, within a
-//! budget of 5 us of CPU per routed message for the whole harness.
+//! check, the journal lines of a send and its delivery, and a service answering a request. The
+//! router does this for every message, within a budget of 5 us of CPU per routed message for
+//! the whole harness.
+//!
+//! `net/router path` strings together what the router does for one server-to-server message
+//! besides moving bytes through the pipes and its timer queue: read the line's addresses
+//! (`parse_route`), journal and count the send, ask the network for its fate, and at each
+//! delivery ask whether a partition blocks it, then journal and count the delivery (or the
+//! drop). The journal writes to `/dev/null`, so the bytes are formatted and buffered as in a
+//! run but the kernel's copy into a file is left out.
 
 use std::collections::BTreeSet;
 use std::hint::black_box;
+use std::path::Path;
 use std::time::Duration;
 
+use checker::NetEventKind;
+use checker::stats::NetStats;
 use criterion::{Criterion, criterion_group, criterion_main};
 use nodes::Runtime;
-use proto::{Body, Message};
+use proto::{Body, Message, parse_route};
 use runner::net::{Grudge, Latency, LatencyDist, Network};
+use runner::record::Journal;
 use runner::services::{Service, ServiceKind};
 use serde_json::json;
 
@@ -52,6 +64,71 @@ fn network(c: &mut Criterion) {
     });
 }
 
+/// A gossip line between two nodes, as the router reads it from a node's stdout.
+const PEER_LINE: &str = r#"{"src":"n7","dest":"n13","body":{"type":"push","msg_id":8812,"items":[{"id":["n7",1,4012],"value":91373},{"id":["n2",1,3977],"value":18226}],"acks":[["n13",1,57]]}}"#;
+
+fn journal() -> Journal {
+    Journal::create(Path::new("/dev/null")).expect("/dev/null opens for writing")
+}
+
+/// What the router does for one server-to-server message, pipes and timers aside: see the
+/// module's documentation.
+fn router_path(net: &mut Network, journal: &mut Journal, stats: &mut NetStats, id: u64, at: u64) {
+    let Ok(route) = parse_route(black_box(PEER_LINE)) else {
+        return;
+    };
+    let (src, dest) = (net.endpoint(&route.src), net.endpoint(&route.dest));
+    journal.send(at, id, &route.src, &route.dest, route.body.get());
+    stats.record(NetEventKind::Send, &route.src, &route.dest);
+    let fate = net.route(src, dest, at);
+    if fate.deliveries().next().is_none() {
+        journal.drop(at, id, &route.src, &route.dest, "loss");
+        stats.record(NetEventKind::Drop, &route.src, &route.dest);
+    }
+    for when in fate.deliveries() {
+        if net.blocked(src, dest) {
+            journal.drop(when, id, &route.src, &route.dest, "partition");
+            stats.record(NetEventKind::Drop, &route.src, &route.dest);
+        } else {
+            journal.deliver(when, id, &route.src, &route.dest);
+            stats.record(NetEventKind::Deliver, &route.src, &route.dest);
+        }
+    }
+}
+
+fn router(c: &mut Criterion) {
+    let mut journal = journal();
+    let mut id = 0u64;
+    c.bench_function("net/journal send+deliver pair", |b| {
+        b.iter(|| {
+            id += 1;
+            journal.send(id * 1000, id, "n7", "n13", black_box(PEER_LINE));
+            journal.deliver(id * 1000 + 5_000_000, id, "n7", "n13");
+        })
+    });
+
+    let mut stats = NetStats::default();
+    let ids = node_ids(25);
+    let latency = Latency::new(LatencyDist::Exponential, Duration::from_millis(10));
+    let mut healthy = Network::new(&ids, latency, 1);
+    let mut t = 0u64;
+    c.bench_function("net/router path, healthy network", |b| {
+        b.iter(|| {
+            t += 1000;
+            router_path(&mut healthy, &mut journal, &mut stats, t, t)
+        })
+    });
+    let mut faulty = faulty_network();
+    c.bench_function("net/router path, all faults on", |b| {
+        b.iter(|| {
+            t += 1000;
+            router_path(&mut faulty, &mut journal, &mut stats, t, t)
+        })
+    });
+    journal.finish().expect("the journal writes");
+    black_box(stats);
+}
+
 fn request(src: &str, dest: &str, body: serde_json::Value) -> Message {
     let body: Body = serde_json::from_value(body).expect("a body");
     Message::new(src, dest, body)
@@ -84,5 +161,15 @@ fn services(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, network, services);
+fn quick() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+}
+
+criterion_group! {
+    name = benches;
+    config = quick();
+    targets = network, router, services
+}
 criterion_main!(benches);
