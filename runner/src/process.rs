@@ -77,6 +77,8 @@ pub struct NodeProcess {
     out: Vec<u8>,
     out_pos: usize,
     queue_bytes: usize,
+    /// Whether the router is waiting for room in this node's stdin (kept by the router).
+    pub watched_for_write: bool,
 }
 
 fn set_nonblocking(fd: BorrowedFd<'_>) -> std::io::Result<()> {
@@ -137,6 +139,7 @@ impl Launcher {
             out: Vec::with_capacity(4096),
             out_pos: 0,
             queue_bytes: self.queue_bytes,
+            watched_for_write: false,
         })
     }
 }
@@ -219,6 +222,11 @@ impl NodeProcess {
         } else {
             None
         }
+    }
+
+    /// The node's stdin, while open, whatever is queued.
+    pub fn stdin_handle(&self) -> Option<BorrowedFd<'_>> {
+        self.stdin.as_ref().map(AsFd::as_fd)
     }
 
     /// Read what the node has written (until the pipe is empty or `buf` was filled short of

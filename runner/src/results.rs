@@ -51,6 +51,8 @@ pub struct RunReport<'a> {
     pub abort: Option<String>,
     pub interrupted: bool,
     pub duration: Duration,
+    /// The harness's CPU time (user, system) when the cluster stopped, before checking.
+    pub run_cpu: (f64, f64),
 }
 
 /// How a run ended, for the command line and for callers that run many tests.
@@ -169,6 +171,8 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
             "seed": config.seed,
             "reproduce": config.reproduce(),
             "duration_s": report.duration.as_secs_f64(),
+            "cpu_run_user_s": report.run_cpu.0,
+            "cpu_run_system_s": report.run_cpu.1,
             "cpu_user_s": cpu_seconds().0,
             "cpu_system_s": cpu_seconds().1,
             "aborted": report.abort,

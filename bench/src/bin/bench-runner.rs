@@ -104,8 +104,8 @@ fn main() {
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_else(|| panic!("run {run}: no results.json (exit {status})"));
-        let cpu_s = results["run"]["cpu_user_s"].as_f64().unwrap_or(0.0)
-            + results["run"]["cpu_system_s"].as_f64().unwrap_or(0.0);
+        let cpu_s = results["run"]["cpu_run_user_s"].as_f64().unwrap_or(0.0)
+            + results["run"]["cpu_run_system_s"].as_f64().unwrap_or(0.0);
         let messages = results["net"]["all"]["send_count"].as_u64().unwrap_or(0);
         let sample = Sample {
             wall_s,

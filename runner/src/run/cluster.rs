@@ -8,6 +8,11 @@ impl Router {
         let slot = &mut self.nodes[node];
         slot.incarnation += 1;
         let process = self.launcher.spawn(node, &slot.id, slot.incarnation)?;
+        if let Some(fd) = process.stdout_fd() {
+            self.epoll
+                .add(fd, EpollEvent::new(EpollFlags::EPOLLIN, (node as u64) << 1))
+                .context("watching a node's output")?;
+        }
         slot.process = Some(process);
         slot.state = NodeState::Starting;
         let node_ids = self.config.node_ids.clone();

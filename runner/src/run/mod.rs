@@ -21,7 +21,7 @@ use anyhow::Context;
 use checker::{ErrorInfo, EventType, NetEventKind, Process};
 use std::os::fd::{AsFd, OwnedFd};
 
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::signal::Signal;
 use proto::{Body, Message, Payload, parse_route};
 use rand::{Rng, SeedableRng};
@@ -54,6 +54,8 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const NODE_QUEUE_BYTES: usize = 32 << 20;
 /// Lines per second above which a node is said to flood its stdout.
 pub const FLOOD_LINES_PER_SEC: u64 = 10_000;
+/// The epoll key of the signal pipe (node pipes use `node << 1 | is_stdin`).
+const SIGNAL_KEY: u64 = u64::MAX;
 /// The harness's own client id, for `init` and `topology`.
 pub const SETUP_CLIENT: &str = "c0";
 
@@ -206,10 +208,14 @@ pub struct Router {
     launcher: Launcher,
     /// Read end of the pipe the signal handlers write to.
     interrupts: OwnedFd,
+    /// Every pipe the router waits on: node stdouts, node stdins with output waiting, signals.
+    epoll: Epoll,
     /// Lines read in one turn of the loop (kept to reuse its allocation).
     lines: Vec<Output>,
     /// Where node output is read into.
     read_buf: Vec<u8>,
+    /// The harness's CPU time (user, system) when the cluster stopped.
+    run_cpu: (f64, f64),
     nodes: Vec<NodeSlot>,
     services: Vec<(String, Runtime<services::Service>)>,
     network: Network,
@@ -257,6 +263,13 @@ impl Router {
     fn new(config: TestConfig, dir: RunDir) -> anyhow::Result<Self> {
         let start = Instant::now();
         let interrupts = install_signal_handlers()?;
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).context("creating an epoll set")?;
+        epoll
+            .add(
+                &interrupts,
+                EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_KEY),
+            )
+            .context("watching the signal pipe")?;
         let launcher = Launcher {
             bin: config.bin.clone(),
             args: config.args.clone(),
@@ -309,8 +322,10 @@ impl Router {
             history: HistoryWriter::create(&dir.history())?,
             launcher,
             interrupts,
+            epoll,
             lines: Vec::new(),
             read_buf: vec![0; 64 << 10],
+            run_cpu: (0.0, 0.0),
             nodes,
             services,
             network,
@@ -364,6 +379,9 @@ impl Router {
             }
         }
         self.event_loop();
+        // CPU of running the cluster (routing every message, clients, faults, journal and
+        // history), before the checkers and the report.
+        self.run_cpu = results::cpu_seconds();
         self.stop_all();
         self.finish()
     }
@@ -411,64 +429,64 @@ impl Router {
         }
     }
 
-    /// Wait up to `wait_ns` for node output, room in a node's input, or a signal, and handle
-    /// what came. Returns true if a node wrote something.
-    fn wait_for_io(&mut self, wait_ns: u64) -> bool {
-        let mut watched: Vec<(usize, bool)> = Vec::with_capacity(2 * self.nodes.len());
-        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(2 * self.nodes.len() + 1);
-        fds.push(PollFd::new(self.interrupts.as_fd(), PollFlags::POLLIN));
-        for (i, slot) in self.nodes.iter().enumerate() {
-            let Some(process) = &slot.process else {
-                continue;
-            };
-            if let Some(fd) = process.stdout_fd() {
-                fds.push(PollFd::new(fd, PollFlags::POLLIN));
-                watched.push((i, true));
-            }
-            if let Some(fd) = process.stdin_fd() {
-                fds.push(PollFd::new(fd, PollFlags::POLLOUT));
-                watched.push((i, false));
-            }
-        }
-        // Round up, so a deadline is never polled for as 0 ms too early and spun on.
-        let ms = wait_ns.div_ceil(1_000_000).min(1000) as u16;
-        match poll(&mut fds, PollTimeout::from(ms)) {
-            Ok(0) => return false,
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => return false,
-            Err(err) => {
-                tracing::error!("poll: {err}");
-                return false;
-            }
-        }
-        let ready = |fd: &PollFd<'_>| {
-            fd.revents()
-                .is_some_and(|r| !(r & !PollFlags::POLLNVAL).is_empty())
+    /// Make the epoll set follow node `node`'s pipes: its stdout while open, its stdin while
+    /// output waits for room.
+    fn watch(&mut self, node: usize) {
+        let Some(process) = self.nodes[node].process.as_mut() else {
+            return;
         };
-        let signalled = ready(&fds[0]);
-        let readable: Vec<usize> = fds[1..]
-            .iter()
-            .zip(&watched)
-            .filter(|(fd, (_, read))| *read && ready(fd))
-            .map(|(_, (node, _))| *node)
-            .collect();
-        drop(fds);
-        if signalled {
-            let mut buf = [0u8; 16];
-            let signal = match nix::unistd::read(self.interrupts.as_fd(), &mut buf) {
-                Ok(n) if n > 0 => "a signal",
-                _ => "a signal",
+        let want_write = process.stdin_fd().is_some();
+        if want_write != process.watched_for_write {
+            let key = (node as u64) << 1 | 1;
+            let result = match (want_write, process.stdin_fd()) {
+                (true, Some(fd)) => self
+                    .epoll
+                    .add(fd, EpollEvent::new(EpollFlags::EPOLLOUT, key)),
+                _ => match process.stdin_handle() {
+                    Some(fd) => self.epoll.delete(fd),
+                    None => Ok(()),
+                },
             };
-            self.interrupted = true;
-            self.abort = Some(format!("interrupted by {signal}"));
-            self.phase = Phase::Done;
-            return false;
+            if let Err(err) = result {
+                tracing::debug!("epoll for the input of node {node}: {err}");
+            }
+            process.watched_for_write = want_write;
         }
-        let busy = !readable.is_empty();
-        for node in readable {
-            self.read_node(node);
+    }
+
+    /// Wait up to `wait_ns` for node output, room in a node's input, or a signal, and handle
+    /// what came.
+    fn wait_for_io(&mut self, wait_ns: u64) {
+        for node in 0..self.nodes.len() {
+            self.watch(node);
         }
-        busy
+        let mut events = [EpollEvent::empty(); 64];
+        // Round up, so a deadline is never waited for as 0 ms too early and spun on.
+        let ms = wait_ns.div_ceil(1_000_000).min(1000) as u16;
+        let ready = match self.epoll.wait(&mut events, EpollTimeout::from(ms)) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => return,
+            Err(err) => {
+                tracing::error!("epoll: {err}");
+                return;
+            }
+        };
+        for event in &events[..ready] {
+            let key = event.data();
+            if key == SIGNAL_KEY {
+                let mut buf = [0u8; 16];
+                let _ = nix::unistd::read(self.interrupts.as_fd(), &mut buf);
+                self.interrupted = true;
+                self.abort = Some("interrupted by a signal".to_owned());
+                self.phase = Phase::Done;
+                return;
+            }
+            let node = (key >> 1) as usize;
+            if key & 1 == 0 && node < self.nodes.len() {
+                self.read_node(node);
+            }
+            // Room in a node's input: the loop flushes every queue before it waits again.
+        }
     }
 }
 

@@ -4,27 +4,24 @@ use super::*;
 
 impl Router {
     pub(super) fn on_client_reply(&mut self, node: usize, at: u64, client_id: &str, line: &str) {
-        let in_reply_to = proto::parse_header(line)
-            .ok()
-            .and_then(|(_, body)| body.in_reply_to);
         let node_id = self.nodes[node].id.clone();
+        let body = match proto::parse_line(line) {
+            Ok(msg) => msg.body,
+            Err(err) => {
+                self.problems
+                    .record(&node_id, ProblemKind::MalformedLine, at, || {
+                        format!("{}: {}", err.reason, line)
+                    });
+                return;
+            }
+        };
         if client_id == SETUP_CLIENT {
-            self.on_setup_reply(node, at, in_reply_to, line);
+            self.on_setup_reply(node, at, &body, line);
             return;
         }
         self.nodes[node].replies += 1;
-        match self.clients.target(client_id, in_reply_to) {
+        match self.clients.target(client_id, body.in_reply_to) {
             ReplyTarget::Completes(index) => {
-                let body = match proto::parse_line(line) {
-                    Ok(msg) => msg.body,
-                    Err(err) => {
-                        self.problems
-                            .record(&node_id, ProblemKind::MalformedLine, at, || {
-                                format!("{}: {}", err.reason, line)
-                            });
-                        return;
-                    }
-                };
                 let op = match self.clients.clients[index].state {
                     crate::clients::ClientState::Busy { ref op, .. } => op.clone(),
                     _ => return,

@@ -3,15 +3,10 @@
 use super::*;
 
 impl Router {
-    pub(super) fn on_setup_reply(
-        &mut self,
-        node: usize,
-        at: u64,
-        in_reply_to: Option<u64>,
-        line: &str,
-    ) {
+    pub(super) fn on_setup_reply(&mut self, node: usize, at: u64, body: &Body, line: &str) {
         let node_id = self.nodes[node].id.clone();
-        let Some((target, incarnation, setup)) = in_reply_to.and_then(|r| self.setups.remove(&r))
+        let Some((target, incarnation, setup)) =
+            body.in_reply_to.and_then(|r| self.setups.remove(&r))
         else {
             self.problems
                 .record(&node_id, ProblemKind::ReplyToNobody, at, || line.to_owned());
@@ -20,9 +15,7 @@ impl Router {
         if target != node || incarnation != self.nodes[node].incarnation {
             return;
         }
-        let kind = proto::parse_line(line)
-            .map(|m| m.body.kind().to_owned())
-            .unwrap_or_default();
+        let kind = body.kind();
         match setup {
             Setup::Init => {
                 if kind != "init_ok" {
@@ -242,6 +235,7 @@ impl Router {
             abort: self.abort.clone(),
             interrupted: self.interrupted,
             duration: self.start.elapsed(),
+            run_cpu: self.run_cpu,
         };
         results::write_and_summarise(&report)
     }
