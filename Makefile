@@ -24,6 +24,10 @@ test-broadcast: build
 compare: build
 	$(HARNESS) compare --preset glomers
 
+## bench: criterion benches of the hot paths (bench/README.md): protocol, routing, checkers
+bench:
+	$(CARGO) bench -p bench
+
 ## bench-runner: the harness's CPU per routed message and wall time of a 25-node run
 bench-runner: build
 	$(RELEASE)/bench-runner

@@ -8,7 +8,7 @@
 //! its completion, so the ops of different clients overlap and about as many ops are open at
 //! once as there are clients. Such a history is linearizable by construction. The
 //! non-linearizable variant changes one read, three quarters of the way through, to a value no
-//! one wrote, so the search must exhaust every order of the ops before it.
+//! one wrote, so the search must exhaust every configuration reachable before it.
 //!
 //! The check runs on one thread (keys are checked one after another), without a budget.
 
