@@ -20,8 +20,10 @@
 //! node already applied and acknowledged (that is `kv-stale-reads`, [`crate::kv::stale_reads`]).
 //!
 //! **Partitions and crashes.** The Lamport order needs a higher timestamp from *every* node, so
-//! a partition of any shape, or a node down, stalls delivery everywhere: nodes keep serving
-//! nothing new rather than anything wrong. An operation not applied within the timeout
+//! a partition that splits the cluster, or a node down, stalls delivery everywhere: nodes serve
+//! nothing new rather than anything wrong. (A partition that leaves the nodes connected through
+//! some of them, a bridge or a ring of majorities, only slows it down: the quorum layer's
+//! anti-entropy carries entries around the cut.) An operation not applied within the timeout
 //! (`--timeout-ms`, default [`DEFAULT_TIMEOUT`]) is answered with error 0 when it is a `write`
 //! or `cas` (indefinite: it is in the order and will take effect once the cluster is whole, so
 //! the client records `info`), and with error 11 when it is a `read` (definite: a read changes

@@ -1,0 +1,270 @@
+//! The key-value nodes under the real harness (`harness test -w lin-kv`): state-machine
+//! replication is linearizable, with and without partitions, and the two classic mistakes are
+//! caught, with a report that names the stale read and the write it missed.
+//!
+//! The correct nodes are checked once without faults and once under a seed whose schedule holds
+//! one long partition between two healthy stretches. The broken nodes' anomalies depend on
+//! timing (which read lands on a lagging replica), so their test runs seeds in turn until a run
+//! is invalid, at most three; every run must end valid or invalid, never unknown or broken.
+
+use serde_json::Value;
+
+use crate::harness::{Run, assert_history_intact, harness_test, node_bin};
+
+/// 50 ops/s from 10 clients, latency uniform in [0, 40] ms.
+const STEADY: [&str; 8] = [
+    "--rate",
+    "50",
+    "--concurrency",
+    "2n",
+    "--latency",
+    "20",
+    "--latency-dist",
+    "uniform",
+];
+
+/// The seed of the partition runs: with `--time-limit 6 --nemesis-interval 2`, one partition
+/// that splits the cluster, from 1.4 s to 4.2 s, and no fault before or after.
+const PARTITION_SEED: &str = "137";
+const PARTITION_FROM_MS: f64 = 1_400.0;
+const PARTITION_TO_MS: f64 = 4_200.0;
+
+/// `harness test -w lin-kv` of `bin` on 5 nodes with `seed` and `flags`.
+fn run(bin: &str, seed: &str, flags: &[&str]) -> Run {
+    let bin = node_bin(bin);
+    let mut args = vec!["-w", "lin-kv", "--node-count", "5", "--no-progress"];
+    args.extend(["--bin", bin.to_str().expect("utf-8 path"), "--seed", seed]);
+    args.extend(flags);
+    harness_test(&args)
+}
+
+/// [`STEADY`] and `flags`.
+fn steady<'a>(flags: &[&'a str]) -> Vec<&'a str> {
+    let mut all = STEADY.to_vec();
+    all.extend_from_slice(flags);
+    all
+}
+
+fn count(run: &Run, f: &str, field: &str) -> u64 {
+    run.results["stats"]["by_f"][f][field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("stats.by_f.{f}.{field} in {}", run.results))
+}
+
+fn assert_linearizable(run: &Run) {
+    assert_eq!(run.code, 0, "exit code\n{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.results["valid"], true, "{}", run.stdout);
+    assert_eq!(run.results["workload"]["valid"], true, "{}", run.stdout);
+    assert!(run.stdout.contains("\nlinearizable\n"), "{}", run.stdout);
+    assert!(run.problem_kinds().is_empty(), "{:?}", run.problem_kinds());
+    assert_history_intact(&run.history);
+    for f in ["read", "write", "cas"] {
+        assert!(
+            count(run, f, "ok_count") > 0,
+            "no {f} succeeded: {}",
+            run.stdout
+        );
+    }
+}
+
+/// The times (ms) of every ok completion.
+fn ok_times(run: &Run) -> Vec<f64> {
+    run.history
+        .iter()
+        .filter(|e| e.kind == checker::EventType::Ok && !e.process.is_nemesis())
+        .map(|e| e.time as f64 / 1e6)
+        .collect()
+}
+
+fn partition_window(run: &Run) -> (f64, f64) {
+    let at = |f: &str| {
+        run.history
+            .iter()
+            .find(|e| e.process.is_nemesis() && e.f == f)
+            .map(|e| e.time as f64 / 1e6)
+            .unwrap_or_else(|| panic!("no {f} in the history"))
+    };
+    let (from, to) = (at("start-partition"), at("stop-partition"));
+    // The schedule is the seed's; the workload starts a little after the harness does.
+    assert!(
+        (from - PARTITION_FROM_MS).abs() < 500.0 && (to - PARTITION_TO_MS).abs() < 500.0,
+        "partition from {from} to {to} ms"
+    );
+    (from, to)
+}
+
+#[test]
+fn lin_kv_tob_is_linearizable_without_faults() {
+    let run = run("lin-kv-tob", "7", &steady(&["--time-limit", "4"]));
+    assert_linearizable(&run);
+    assert_eq!(run.results["stats"]["info_count"], 0, "{}", run.stdout);
+}
+
+#[test]
+fn lin_kv_tob_stalls_under_a_partition_and_never_answers_wrongly() {
+    let run = run(
+        "lin-kv-tob",
+        PARTITION_SEED,
+        &steady(&[
+            "--time-limit",
+            "6",
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "2",
+        ]),
+    );
+    assert_linearizable(&run);
+    let (from, to) = partition_window(&run);
+    // Total order by Lamport timestamps needs to hear from every node: while the cluster is
+    // split, nothing is applied anywhere, so nothing completes ok.
+    let during: Vec<f64> = ok_times(&run)
+        .into_iter()
+        .filter(|&t| t > from + 100.0 && t < to)
+        .collect();
+    assert!(
+        during.is_empty(),
+        "ops applied during the partition at {during:?} ms"
+    );
+    // Writes and cas caught by the stall timed out as info; they took effect after the heal
+    // or not at all, and the history is still linearizable.
+    assert!(
+        run.results["stats"]["info_count"].as_u64() > Some(0),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(count(&run, "read", "info_count"), 0, "a stalled read fails");
+    assert!(
+        ok_times(&run).iter().any(|&t| t > to),
+        "service resumes after the heal"
+    );
+}
+
+#[test]
+fn lin_kv_leader_is_linearizable_without_faults() {
+    let run = run("lin-kv-leader", "7", &steady(&["--time-limit", "4"]));
+    assert_linearizable(&run);
+}
+
+#[test]
+fn lin_kv_leader_is_linearizable_under_a_partition() {
+    let run = run(
+        "lin-kv-leader",
+        PARTITION_SEED,
+        &steady(&[
+            "--time-limit",
+            "6",
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "2",
+        ]),
+    );
+    assert_linearizable(&run);
+    partition_window(&run);
+}
+
+/// The written value of a write or cas (`[key, value]`, `[key, [from, to]]`).
+fn written(op: &Value) -> &Value {
+    match op["f"].as_str() {
+        Some("cas") => &op["value"][1][1],
+        _ => &op["value"][1],
+    }
+}
+
+/// `results.json` and stdout name a read that returned a value it could not have, and the
+/// write it missed: one invoked before the read, whose value the read did not return.
+fn assert_names_a_read_and_the_write_it_missed(run: &Run) {
+    let failure = &run.results["workload"]["failure"];
+    let (read, missed) = if failure["op"]["f"] == "read" && failure["missed_write"].is_object() {
+        (&failure["op"], &failure["missed_write"])
+    } else {
+        (&failure["witness"]["op"], &failure["witness"]["missed"][0])
+    };
+    assert_eq!(read["f"], "read", "{failure:#}");
+    assert_eq!(read["outcome"], "ok", "{failure:#}");
+    assert!(
+        matches!(missed["f"].as_str(), Some("write" | "cas")),
+        "{failure:#}"
+    );
+    assert!(
+        missed["invoke_ms"].as_f64() < read["invoke_ms"].as_f64(),
+        "{failure:#}"
+    );
+    assert_ne!(written(missed), &read["value"][1], "{failure:#}");
+    let explanation = failure["explanation"].as_str().expect("an explanation");
+    assert!(explanation.contains("missed"), "{explanation}");
+    // On stdout: the explanation, and both ops with their intervals.
+    assert!(run.stdout.contains(explanation), "{}", run.stdout);
+    for op in [read, missed] {
+        let events = format!("events {}..{}", op["index"], op["complete_index"]);
+        assert!(run.stdout.contains(&events), "{events} in {}", run.stdout);
+    }
+}
+
+/// Run `bin` with each seed in turn until a run is invalid and its report names a read and
+/// the write it missed; every run must end valid or invalid.
+fn caught(bin: &str, seeds: &[&str], extra: &[&str]) -> Run {
+    let mut tried = Vec::new();
+    for seed in seeds {
+        let run = run(bin, seed, extra);
+        assert!(
+            run.code == 0 || run.code == 1,
+            "{bin} seed {seed}: exit {}\n{}\n{}",
+            run.code,
+            run.stdout,
+            run.stderr
+        );
+        assert!(run.problem_kinds().is_empty(), "{:?}", run.problem_kinds());
+        assert_history_intact(&run.history);
+        if run.code == 1 {
+            assert_eq!(run.results["valid"], false);
+            assert_eq!(run.results["workload"]["valid"], false, "{}", run.stdout);
+            assert!(run.stdout.contains("not linearizable"), "{}", run.stdout);
+            assert_names_a_read_and_the_write_it_missed(&run);
+            return run;
+        }
+        tried.push(seed);
+    }
+    panic!("{bin} looked linearizable for seeds {tried:?}");
+}
+
+#[test]
+fn kv_gossip_is_caught_reading_a_stale_value() {
+    let run = caught(
+        "kv-gossip",
+        &["7", "8", "9"],
+        &steady(&["--time-limit", "4"]),
+    );
+    // Gossip never waits for anyone: every op is answered, none times out.
+    assert_eq!(run.results["stats"]["info_count"], 0);
+}
+
+#[test]
+fn kv_stale_reads_is_caught_reading_a_stale_value() {
+    // The replica that answers a write is usually the last to apply it (it needs every other
+    // node's timestamp over the network, while each of them knows its own), so a stale read
+    // needs a replica that fell behind: message loss makes one now and then.
+    caught(
+        "kv-stale-reads",
+        &["22", "4", "1"],
+        &[
+            "--time-limit",
+            "6",
+            "--key-count",
+            "2",
+            "--rate",
+            "100",
+            "--concurrency",
+            "4n",
+            "--latency-dist",
+            "exponential",
+            "--latency",
+            "30",
+            "--nemesis",
+            "loss",
+            "--nemesis-interval",
+            "1",
+        ],
+    );
+}
