@@ -242,9 +242,9 @@ fn kv_gossip_is_caught_reading_a_stale_value() {
 
 #[test]
 fn kv_stale_reads_is_caught_reading_a_stale_value() {
-    // The replica that answers a write is usually the last to apply it (it needs every other
-    // node's timestamp over the network, while each of them knows its own), so a stale read
-    // needs a replica that fell behind: message loss makes one now and then.
+    // Replicas apply a write within milliseconds of its acknowledgement, as a rule (see
+    // nodes::kv::stale_reads); a replica that lost a message stays behind until the link
+    // retries, which message loss makes happen now and then.
     caught(
         "kv-stale-reads",
         &["22", "4", "1"],
