@@ -10,14 +10,19 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, DeserializeOwned};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::ErrorCode;
 
 /// A message body: ids plus the payload named by `type`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Parsing reads the body once into a map, takes the ids out, and builds the payload from what
+/// is left: a declared type through [`Payload`]'s own deserializer, any other type by moving the
+/// map into [`RawBody`] as it is (a node's own peer messages, the most frequent kind, pay for
+/// one pass over the text).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Body {
     /// The sender's id for this message, echoed as `in_reply_to` by the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,7 +202,57 @@ impl Payload {
     /// Any serializable value with a `type` field (a node's own peer message) as a payload.
     /// Declared types come back typed; the rest as [`Payload::Raw`].
     pub fn custom<T: Serialize>(value: &T) -> Result<Self, serde_json::Error> {
-        serde_json::from_value(serde_json::to_value(value)?)
+        match serde_json::to_value(value)? {
+            Value::Object(fields) => Payload::from_fields(fields).map_err(de::Error::custom),
+            other => Err(de::Error::custom(format!(
+                "a payload must be an object with a \"type\", not {other}"
+            ))),
+        }
+    }
+
+    /// The payload of a body's fields (ids already taken out): a declared type typed (or raw
+    /// when its fields do not fit, see [`Body::malformed`]), any other type raw.
+    fn from_fields(fields: Map<String, Value>) -> Result<Payload, String> {
+        let kind = match fields.get("type") {
+            Some(Value::String(kind)) => kind.clone(),
+            Some(other) => return Err(format!("body \"type\" must be a string, not {other}")),
+            None => return Err("body has no \"type\"".to_owned()),
+        };
+        let value = Value::Object(fields);
+        if KNOWN_TYPES.contains(&kind.as_str()) {
+            return Payload::deserialize(&value).map_err(|e| e.to_string());
+        }
+        let Value::Object(mut fields) = value else {
+            unreachable!("built from a map just above")
+        };
+        fields.remove("type");
+        Ok(Payload::Raw(RawBody { kind, fields }))
+    }
+}
+
+/// Take an id field out of a body's fields: absent or null is none; anything but a
+/// non-negative integer is an error.
+fn take_id(fields: &mut Map<String, Value>, name: &str) -> Result<Option<u64>, String> {
+    match fields.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64()),
+        Some(other) => Err(format!(
+            "{name} must be a non-negative integer, not {other}"
+        )),
+    }
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut fields = Map::<String, Value>::deserialize(deserializer)?;
+        let msg_id = take_id(&mut fields, "msg_id").map_err(de::Error::custom)?;
+        let in_reply_to = take_id(&mut fields, "in_reply_to").map_err(de::Error::custom)?;
+        let payload = Payload::from_fields(fields).map_err(de::Error::custom)?;
+        Ok(Body {
+            msg_id,
+            in_reply_to,
+            payload,
+        })
     }
 }
 
