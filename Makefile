@@ -20,6 +20,10 @@ build-debug:
 test-broadcast: build
 	$(HARNESS) compare --preset faults
 
+## test-lin-kv: the four key-value nodes under partitions: linearizable, or caught and why
+test-lin-kv: build
+	$(HARNESS) compare --preset lin-kv
+
 ## compare: the Gossip Glomers broadcast setup, without faults and with partitions
 compare: build
 	$(HARNESS) compare --preset glomers

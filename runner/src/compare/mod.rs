@@ -8,8 +8,12 @@
 //! run's history. A variant is valid when nothing was lost or duplicated, it broke no protocol
 //! rule, and it kept the order it promises (by its name: `fifo`, `causal`, `total`).
 //! `compare.json` and `compare.html` go in `store/compare/<timestamp>/`.
+//!
+//! `--preset lin-kv` compares the key-value nodes instead, with columns of their own (see
+//! [`lin_kv`]).
 
 mod html;
+pub mod lin_kv;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -47,7 +51,7 @@ pub struct CompareArgs {
     pub bins: Vec<PathBuf>,
     /// `glomers`: the Gossip Glomers broadcast setup (25 nodes, latency 100 ms, 100 ops/s,
     /// 20 s), once without faults and once with partitions. `faults`: a short run on 5 nodes
-    /// with partitions and kills.
+    /// with partitions and kills. `lin-kv`: the key-value nodes on 5 nodes under partitions.
     #[arg(long, default_value = "glomers")]
     pub preset: String,
     /// Override the preset's node count.
@@ -144,7 +148,7 @@ fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
             nemesis_interval_s: 3.0,
             ..base("partitions and kills", &["partition", "kill"])
         }],
-        other => bail!("unknown --preset {other:?}; presets: glomers, faults"),
+        other => bail!("unknown --preset {other:?}; presets: glomers, faults, lin-kv"),
     };
     for s in &mut list {
         if let Some(n) = args.node_count {
@@ -331,14 +335,17 @@ fn row_for(
 /// Run the comparison; prints the table and returns the exit code (0 when every variant is
 /// valid in every scenario, 1 otherwise, 3 when a run could not start).
 pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
-    let scenarios = scenarios(args)?;
-    let bins = variants(args)?;
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64 % 1_000_000_000_000)
             .unwrap_or(1)
     });
+    if args.preset == lin_kv::PRESET {
+        return lin_kv::run(args, seed);
+    }
+    let scenarios = scenarios(args)?;
+    let bins = variants(args)?;
     println!(
         "comparing {} variant(s) over {} scenario(s), seed {seed}",
         bins.len(),

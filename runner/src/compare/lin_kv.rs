@@ -1,0 +1,594 @@
+//! `harness compare --preset lin-kv`: the key-value nodes side by side under partitions, one
+//! line each, and what went wrong in the ones that are not linearizable.
+//!
+//! Each variant runs as an ordinary `harness test -w lin-kv` (its own folder in the store)
+//! under the same seed and conditions. From each run the table takes the linearizability
+//! verdict, the ops that ended ok / info / fail, availability (the fraction ok) and server
+//! messages per client op; below it, for each run that is not linearizable, the checker's own
+//! sentence about its first failure: the read, the write it missed, the values it could have
+//! returned. A variant promises linearizability when its name begins with `lin-kv`
+//! (`lin-kv-tob`, `lin-kv-leader`); `kv-gossip` and `kv-stale-reads` promise nothing, and are
+//! there to be caught. `compare.json` and `compare.html` go in `store/compare/<timestamp>/`.
+//!
+//! The exit code is 0 when every variant that promises linearizability was found linearizable,
+//! 1 when one was not (or its check could not finish: unknown is never a pass), 3 when a run
+//! could not start. A broken variant that a run did not catch is said so in its line; that is
+//! no failure of the nodes that keep their promise.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use checker::Validity;
+use serde::Serialize;
+use serde_json::Value;
+use workloads::{TopologyKind, WorkloadKind, WorkloadOptions};
+
+use super::CompareArgs;
+use crate::config::TestConfig;
+use crate::nemesis::FaultKind;
+use crate::net::LatencyDist;
+use crate::store::RunDir;
+
+/// The preset's name.
+pub const PRESET: &str = "lin-kv";
+
+/// The key-value nodes: the two linearizable ones, then the two broken ones.
+pub const VARIANTS: [&str; 4] = ["lin-kv-tob", "lin-kv-leader", "kv-gossip", "kv-stale-reads"];
+
+/// One set of conditions.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinKvScenario {
+    pub name: String,
+    pub node_count: usize,
+    pub clients_per_node: usize,
+    pub time_limit_s: f64,
+    pub rate: f64,
+    pub latency_ms: u64,
+    pub latency_dist: String,
+    /// Keys in use at once.
+    pub key_count: usize,
+    pub nemesis: Vec<String>,
+    pub nemesis_interval_s: f64,
+}
+
+/// One variant under one scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinKvRow {
+    pub variant: String,
+    pub scenario: String,
+    pub promises_linearizable: bool,
+    /// The linearizability verdict on the run's history.
+    pub linearizable: Validity,
+    /// The run's overall verdict (protocol problems and stats included).
+    pub valid: Validity,
+    pub ops: u64,
+    pub ok: u64,
+    pub info: u64,
+    pub fail: u64,
+    pub availability: Option<f64>,
+    pub msgs_per_op: Option<f64>,
+    /// The checker's account of the first failure, or why there is no verdict.
+    pub reading: Option<String>,
+    pub run_dir: PathBuf,
+}
+
+/// What `compare.json` holds for this preset.
+#[derive(Debug, Serialize)]
+pub struct LinKvComparison {
+    pub workload: &'static str,
+    pub seed: u64,
+    pub scenarios: Vec<LinKvScenario>,
+    pub rows: Vec<LinKvRow>,
+}
+
+/// Five nodes under partitions, busy enough that a replica caught behind when a partition
+/// begins is read from while it lasts.
+fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<LinKvScenario>> {
+    let mut list = vec![LinKvScenario {
+        name: "partitions".into(),
+        node_count: 5,
+        clients_per_node: 4,
+        time_limit_s: 15.0,
+        rate: 100.0,
+        latency_ms: 30,
+        latency_dist: "exponential".into(),
+        key_count: 3,
+        nemesis: vec!["partition".into()],
+        nemesis_interval_s: 1.5,
+    }];
+    for s in &mut list {
+        if let Some(n) = args.node_count {
+            s.node_count = n;
+        }
+        if let Some(t) = args.time_limit {
+            s.time_limit_s = t;
+        }
+        if let Some(r) = args.rate {
+            s.rate = r;
+        }
+        if let Some(l) = args.latency {
+            s.latency_ms = l;
+        }
+    }
+    if let Some(only) = &args.only {
+        list.retain(|s| s.name.contains(only.as_str()));
+        if list.is_empty() {
+            bail!("--only {only:?} matches no scenario of preset {PRESET}");
+        }
+    }
+    Ok(list)
+}
+
+/// The node programs to compare: `--bins`, or the four beside the harness binary.
+fn variants(args: &CompareArgs) -> anyhow::Result<Vec<PathBuf>> {
+    if !args.bins.is_empty() {
+        for bin in &args.bins {
+            if !bin.exists() {
+                bail!("--bins: {} does not exist", bin.display());
+            }
+        }
+        return Ok(args.bins.clone());
+    }
+    let exe = std::env::current_exe().context("finding the harness binary")?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    let found: Vec<PathBuf> = VARIANTS
+        .iter()
+        .map(|v| dir.join(v))
+        .filter(|p| p.exists())
+        .collect();
+    if found.is_empty() {
+        bail!(
+            "none of {} beside {}; build them (cargo build --release) or pass --bins",
+            VARIANTS.join(", "),
+            exe.display()
+        );
+    }
+    Ok(found)
+}
+
+fn name_of(bin: &Path) -> String {
+    bin.file_name()
+        .map_or_else(|| bin.display().to_string(), |n| n.to_string_lossy().into())
+}
+
+/// Whether a node promises linearizability, by its name: `lin-kv-*` do.
+pub fn promises_linearizable(bin: &Path) -> bool {
+    name_of(bin).starts_with("lin-kv")
+}
+
+fn config_for(
+    scenario: &LinKvScenario,
+    bin: &Path,
+    args: &CompareArgs,
+    seed: u64,
+) -> anyhow::Result<TestConfig> {
+    let faults = scenario
+        .nemesis
+        .iter()
+        .map(|f| f.parse::<FaultKind>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let latency_dist: LatencyDist = scenario
+        .latency_dist
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut command_line: Vec<String> = [
+        "harness",
+        "test",
+        "-w",
+        PRESET,
+        "--bin",
+        &bin.display().to_string(),
+        "--node-count",
+        &scenario.node_count.to_string(),
+        "--concurrency",
+        &format!("{}n", scenario.clients_per_node),
+        "--time-limit",
+        &scenario.time_limit_s.to_string(),
+        "--rate",
+        &scenario.rate.to_string(),
+        "--latency",
+        &scenario.latency_ms.to_string(),
+        "--latency-dist",
+        &scenario.latency_dist,
+        "--key-count",
+        &scenario.key_count.to_string(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    if !faults.is_empty() {
+        command_line.extend([
+            "--nemesis".into(),
+            scenario.nemesis.join(","),
+            "--nemesis-interval".into(),
+            scenario.nemesis_interval_s.to_string(),
+        ]);
+    }
+    if !args.args.is_empty() {
+        command_line.push("--".into());
+        command_line.extend(args.args.iter().cloned());
+    }
+    let mut workload_options = WorkloadOptions::default();
+    workload_options.lin_kv.key_count = scenario.key_count.max(1);
+    Ok(TestConfig {
+        workload: WorkloadKind::LinKv,
+        workload_options,
+        bin: bin.to_owned(),
+        args: args.args.clone(),
+        node_ids: (0..scenario.node_count).map(|i| format!("n{i}")).collect(),
+        time_limit: Duration::from_secs_f64(scenario.time_limit_s),
+        rate: scenario.rate,
+        clients: scenario.node_count * scenario.clients_per_node,
+        latency: Duration::from_millis(scenario.latency_ms),
+        latency_dist,
+        topology: TopologyKind::Grid,
+        faults,
+        nemesis_interval: Duration::from_secs_f64(scenario.nemesis_interval_s),
+        recovery_time: Duration::from_secs_f64(args.recovery_time.unwrap_or(0.0)),
+        availability: None,
+        ordering: None,
+        log_stderr: false,
+        log_net_send: false,
+        log_net_recv: false,
+        seed,
+        store: args.store.clone(),
+        progress: false,
+        quiet: true,
+        command_line,
+    })
+}
+
+/// The reading of a run: the checker's sentence about the first failure, why there is no
+/// verdict, or that a broken node was not caught.
+fn reading(results: &Value, linearizable: Validity, promises: bool) -> Option<String> {
+    let lin = &results["workload"];
+    match linearizable {
+        Validity::Invalid => Some(lin["failure"]["explanation"].as_str().map_or_else(
+            || "not linearizable (no failure recorded)".to_owned(),
+            str::to_owned,
+        )),
+        Validity::Unknown => Some(format!(
+            "no verdict: {}",
+            lin["unknown_reason"]
+                .as_str()
+                .or(lin["error"].as_str())
+                .unwrap_or("the check did not finish")
+        )),
+        Validity::Valid if !promises => Some(
+            "not caught in this run: its history happened to be linearizable (try another seed)"
+                .to_owned(),
+        ),
+        Validity::Valid => None,
+    }
+}
+
+fn row_for(scenario: &LinKvScenario, bin: &Path, outcome: &crate::results::RunOutcome) -> LinKvRow {
+    let r = &outcome.results;
+    let promises = promises_linearizable(bin);
+    let linearizable = match &r["workload"]["valid"] {
+        Value::Bool(true) => Validity::Valid,
+        Value::Bool(false) => Validity::Invalid,
+        _ => Validity::Unknown,
+    };
+    let stat = |k: &str| r["stats"][k].as_u64().unwrap_or(0);
+    LinKvRow {
+        variant: name_of(bin),
+        scenario: scenario.name.clone(),
+        promises_linearizable: promises,
+        linearizable,
+        valid: outcome.valid,
+        ops: stat("count"),
+        ok: stat("ok_count"),
+        info: stat("info_count"),
+        fail: stat("fail_count"),
+        availability: r["stats"]["availability"].as_f64(),
+        msgs_per_op: r["net"]["servers"]["msgs_per_op"].as_f64(),
+        reading: reading(r, linearizable, promises),
+        run_dir: outcome.dir.clone(),
+    }
+}
+
+fn verdict(v: Validity) -> &'static str {
+    match v {
+        Validity::Valid => "yes",
+        Validity::Invalid => "NO",
+        Validity::Unknown => "unknown",
+    }
+}
+
+fn num(x: Option<f64>, digits: usize) -> String {
+    x.map_or_else(|| "-".to_owned(), |x| format!("{x:.digits$}"))
+}
+
+/// The table, one line per variant and scenario, then the readings.
+pub fn render_table(rows: &[LinKvRow]) -> String {
+    let header = [
+        "variant",
+        "scenario",
+        "linearizable",
+        "promises",
+        "ok",
+        "info",
+        "fail",
+        "availability",
+        "msgs/op",
+    ];
+    let mut cells: Vec<Vec<String>> = vec![header.iter().map(|s| (*s).to_owned()).collect()];
+    for row in rows {
+        cells.push(vec![
+            row.variant.clone(),
+            row.scenario.clone(),
+            verdict(row.linearizable).to_owned(),
+            if row.promises_linearizable {
+                "yes"
+            } else {
+                "no"
+            }
+            .to_owned(),
+            row.ok.to_string(),
+            row.info.to_string(),
+            row.fail.to_string(),
+            num(row.availability, 3),
+            num(row.msgs_per_op, 2),
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            cells
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (i, row) in cells.iter().enumerate() {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, w))| {
+                if c < 2 {
+                    format!("{cell:<w$}")
+                } else {
+                    format!("{cell:>w$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+        if i == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+            let _ = writeln!(out, "{}", "-".repeat(total));
+        }
+    }
+    out.push_str(
+        "linearizable: the checker's verdict on the run's history; promises: lin-kv-* nodes \
+         claim linearizability, kv-* nodes do not\n",
+    );
+    let readings: Vec<&LinKvRow> = rows.iter().filter(|r| r.reading.is_some()).collect();
+    if !readings.is_empty() {
+        out.push_str("\nreadings:\n");
+        for row in readings {
+            let _ = writeln!(
+                out,
+                "{} ({}): {}\n  files: {}",
+                row.variant,
+                row.scenario,
+                row.reading.as_deref().unwrap_or_default(),
+                row.run_dir.display()
+            );
+        }
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `compare.html`: the scenarios, the table and the readings on one page.
+fn render_html(c: &LinKvComparison) -> String {
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset='utf-8'><title>lin-kv comparison</title>\
+         <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}\
+         table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;\
+         text-align:right}td:first-child,td:nth-child(2),th:first-child,th:nth-child(2)\
+         {text-align:left}.ok{color:#1a7f37}.bad{color:#c62828;font-weight:bold}\
+         .unk{color:#a66f00}li{margin:8px 0}</style></head><body>\
+         <h1>Key-value stores: linearizable or not</h1>",
+    );
+    let _ = write!(html, "<p>Seed {} for every run.</p><ul>", c.seed);
+    for s in &c.scenarios {
+        let _ = write!(
+            html,
+            "<li><b>{}</b>: {} nodes, {} clients per node, {} ops/s for {} s on {} keys at a \
+             time, latency {} ms ({}), {} every {} s on average</li>",
+            esc(&s.name),
+            s.node_count,
+            s.clients_per_node,
+            s.rate,
+            s.time_limit_s,
+            s.key_count,
+            s.latency_ms,
+            esc(&s.latency_dist),
+            esc(&s.nemesis.join(", ")),
+            s.nemesis_interval_s
+        );
+    }
+    html.push_str(
+        "</ul><table><tr><th>variant</th><th>scenario</th><th>linearizable</th>\
+         <th>promises</th><th>ok</th><th>info</th><th>fail</th><th>availability</th>\
+         <th>msgs/op</th><th>run</th></tr>",
+    );
+    for r in &c.rows {
+        let class = match r.linearizable {
+            Validity::Valid => "ok",
+            Validity::Invalid => "bad",
+            Validity::Unknown => "unk",
+        };
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td class={class}>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href='{}'>files</a></td></tr>",
+            esc(&r.variant),
+            esc(&r.scenario),
+            verdict(r.linearizable),
+            if r.promises_linearizable { "yes" } else { "no" },
+            r.ok,
+            r.info,
+            r.fail,
+            num(r.availability, 3),
+            num(r.msgs_per_op, 2),
+            esc(&r.run_dir.join("report.html").display().to_string())
+        );
+    }
+    html.push_str("</table><h2>Readings</h2><ul>");
+    for r in c.rows.iter().filter(|r| r.reading.is_some()) {
+        let _ = write!(
+            html,
+            "<li><b>{}</b> ({}): {}</li>",
+            esc(&r.variant),
+            esc(&r.scenario),
+            esc(r.reading.as_deref().unwrap_or_default())
+        );
+    }
+    html.push_str("</ul></body></html>\n");
+    html
+}
+
+/// Run the comparison; prints the table and returns the exit code.
+pub fn run(args: &CompareArgs, seed: u64) -> anyhow::Result<u8> {
+    let scenarios = scenarios(args)?;
+    let bins = variants(args)?;
+    println!(
+        "comparing {} key-value node(s) over {} scenario(s), seed {seed}",
+        bins.len(),
+        scenarios.len()
+    );
+    let mut rows = Vec::new();
+    let mut could_not_run = false;
+    for scenario in &scenarios {
+        for bin in &bins {
+            let config = config_for(scenario, bin, args, seed)?;
+            eprintln!(
+                "  {} / {}: {:.0} s ...",
+                scenario.name,
+                name_of(bin),
+                scenario.time_limit_s
+            );
+            let outcome = crate::run::run_test(config)?;
+            if outcome.exit_code == 3 {
+                could_not_run = true;
+            }
+            rows.push(row_for(scenario, bin, &outcome));
+        }
+    }
+    let comparison = LinKvComparison {
+        workload: PRESET,
+        seed,
+        scenarios,
+        rows,
+    };
+    let dir = RunDir::create(&args.store, "compare")?;
+    std::fs::write(
+        dir.dir.join("compare.json"),
+        serde_json::to_string_pretty(&comparison)? + "\n",
+    )?;
+    std::fs::write(dir.dir.join("compare.html"), render_html(&comparison))?;
+    let _ = std::fs::remove_dir(dir.node_logs());
+    print!("{}", render_table(&comparison.rows));
+    println!("files: {}", dir.dir.display());
+    let kept = comparison
+        .rows
+        .iter()
+        .filter(|r| r.promises_linearizable)
+        .all(|r| r.linearizable == Validity::Valid && r.valid == Validity::Valid);
+    Ok(if could_not_run {
+        3
+    } else if kept {
+        0
+    } else {
+        1
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(variant: &str, linearizable: Validity, reading: Option<&str>) -> LinKvRow {
+        LinKvRow {
+            variant: variant.into(),
+            scenario: "partitions".into(),
+            promises_linearizable: promises_linearizable(Path::new(variant)),
+            linearizable,
+            valid: linearizable,
+            ops: 120,
+            ok: 80,
+            info: 10,
+            fail: 30,
+            availability: Some(80.0 / 120.0),
+            msgs_per_op: Some(21.456),
+            reading: reading.map(str::to_owned),
+            run_dir: PathBuf::from("store/lin-kv/x"),
+        }
+    }
+
+    #[test]
+    fn promises_follow_the_name() {
+        assert!(promises_linearizable(Path::new(
+            "target/release/lin-kv-tob"
+        )));
+        assert!(promises_linearizable(Path::new("lin-kv-leader")));
+        assert!(!promises_linearizable(Path::new("kv-gossip")));
+        assert!(!promises_linearizable(Path::new("/x/kv-stale-reads")));
+    }
+
+    #[test]
+    fn one_aligned_line_per_variant_then_the_readings() {
+        let text = render_table(&[
+            row("lin-kv-tob", Validity::Valid, None),
+            row(
+                "kv-gossip",
+                Validity::Invalid,
+                Some("key 1: the read ... missed it"),
+            ),
+        ]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("variant") && lines[0].contains("msgs/op"));
+        assert!(lines[2].starts_with("lin-kv-tob") && lines[2].contains("yes"));
+        assert!(lines[2].contains("0.667") && lines[2].contains("21.46"));
+        assert!(lines[3].starts_with("kv-gossip") && lines[3].contains("NO"));
+        assert_eq!(lines[2].len(), lines[3].len(), "columns align");
+        assert!(text.contains("kv-gossip (partitions): key 1: the read ... missed it"));
+        assert!(
+            !text.contains("lin-kv-tob (partitions)"),
+            "no reading for a pass"
+        );
+    }
+
+    #[test]
+    fn readings_say_why_and_never_pass_an_unknown() {
+        let unknown = serde_json::json!({"workload": {"valid": "unknown",
+            "unknown_reason": "the time budget of 120s ran out"}});
+        assert_eq!(
+            reading(&unknown, Validity::Unknown, true).as_deref(),
+            Some("no verdict: the time budget of 120s ran out")
+        );
+        let invalid = serde_json::json!({"workload": {"valid": false,
+            "failure": {"explanation": "key 0: the read ..."}}});
+        assert_eq!(
+            reading(&invalid, Validity::Invalid, false).as_deref(),
+            Some("key 0: the read ...")
+        );
+        assert!(
+            reading(&Value::Null, Validity::Valid, false)
+                .is_some_and(|r| r.starts_with("not caught"))
+        );
+        assert_eq!(reading(&Value::Null, Validity::Valid, true), None);
+    }
+}
