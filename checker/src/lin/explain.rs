@@ -618,12 +618,17 @@ impl fmt::Display for LinFailure {
                 w.kind
             )?;
             writeln!(f, "  read:   {}", w.op)?;
-            writeln!(f, "  after:  {}", w.after)?;
-            for m in &w.missed {
-                writeln!(f, "  missed: {m}")?;
+            if w.missed.len() == 1 && w.missed[0] == w.after {
+                writeln!(f, "  after:  {} (the write it missed)", w.after)?;
+            } else {
+                writeln!(f, "  after:  {}", w.after)?;
+                for m in &w.missed {
+                    writeln!(f, "  missed: {m}")?;
+                }
             }
             for a in &w.already_seen {
-                writeln!(f, "  {} had taken effect: {}", a.write, a.seen_by)?;
+                writeln!(f, "  taken effect by then: {}", a.write)?;
+                writeln!(f, "    as this read shows: {}", a.seen_by)?;
             }
             writeln!(
                 f,
