@@ -2,4 +2,5 @@
 
 mod binaries;
 mod broadcast;
+mod kv;
 pub mod pipe;
