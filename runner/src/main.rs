@@ -21,8 +21,8 @@ enum Command {
     /// Check a recorded history: a harness history.jsonl, Jepsen/Knossos EDN, or Porcupine's
     /// key-value logs.
     Check(CheckArgs),
-    /// Run several broadcast node programs under the same conditions and compare their cost,
-    /// latency and guarantees.
+    /// Run several node programs under the same seed and conditions and compare them: the
+    /// broadcast algorithms (cost, latency, ordering) or the key-value stores (`--preset lin-kv`).
     Compare(runner::compare::CompareArgs),
     /// Regenerate a run's report.html from its files.
     Report(runner::report::ReportArgs),

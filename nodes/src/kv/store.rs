@@ -32,26 +32,42 @@ pub enum KvOp {
 }
 
 impl KvOp {
-    /// The op a client request asks for, if it is one.
-    pub fn from_request(payload: &Payload) -> Option<KvOp> {
-        match payload {
-            Payload::Read { key: Some(key) } => Some(KvOp::Read { key: key.clone() }),
-            Payload::Write { key, value } => Some(KvOp::Write {
+    /// The op a request asks for: None when it is not a key-value request at all, an error text
+    /// when it is one but unusable (a `read` with no key).
+    pub fn from_payload(payload: &Payload) -> Option<Result<KvOp, String>> {
+        Some(Ok(match payload {
+            Payload::Read { key: Some(key) } => KvOp::Read { key: key.clone() },
+            Payload::Read { key: None } => {
+                return Some(Err("a key-value read needs a \"key\"".to_owned()));
+            }
+            Payload::Write { key, value } => KvOp::Write {
                 key: key.clone(),
                 value: value.clone(),
-            }),
+            },
             Payload::Cas {
                 key,
                 from,
                 to,
                 create_if_not_exists,
-            } => Some(KvOp::Cas {
+            } => KvOp::Cas {
                 key: key.clone(),
                 from: from.clone(),
                 to: to.clone(),
                 create: create_if_not_exists.unwrap_or(false),
-            }),
-            _ => None,
+            },
+            _ => return None,
+        }))
+    }
+
+    /// The op a client request asks for, if it is a usable one.
+    pub fn from_request(payload: &Payload) -> Option<KvOp> {
+        KvOp::from_payload(payload).and_then(Result::ok)
+    }
+
+    /// The key the op is about.
+    pub fn key(&self) -> &Value {
+        match self {
+            KvOp::Read { key } | KvOp::Write { key, .. } | KvOp::Cas { key, .. } => key,
         }
     }
 
@@ -59,6 +75,61 @@ impl KvOp {
     pub fn is_read(&self) -> bool {
         matches!(self, KvOp::Read { .. })
     }
+
+    /// What the op does to its key when the key holds `current` (None: absent): the reply, and
+    /// the key's new value when the op writes. The one definition of the semantics, shared by
+    /// the stores of this crate and the harness's key-value services.
+    pub fn apply(&self, current: Option<&Value>) -> Outcome {
+        let (reply, write) = match (self, current) {
+            (KvOp::Read { .. }, Some(value)) => (
+                Payload::ReadOk {
+                    messages: None,
+                    value: Some(value.clone()),
+                },
+                None,
+            ),
+            (
+                KvOp::Read { key }
+                | KvOp::Cas {
+                    key, create: false, ..
+                },
+                None,
+            ) => (
+                Payload::error(
+                    ErrorCode::KeyDoesNotExist,
+                    format!("key {key} does not exist"),
+                ),
+                None,
+            ),
+            (KvOp::Write { value, .. }, _) => (Payload::WriteOk, Some(value.clone())),
+            (KvOp::Cas { to, .. }, None) => (Payload::CasOk, Some(to.clone())),
+            (KvOp::Cas { from, to, .. }, Some(value)) if value == from => {
+                (Payload::CasOk, Some(to.clone()))
+            }
+            (KvOp::Cas { key, from, .. }, Some(value)) => (
+                Payload::error(
+                    ErrorCode::PreconditionFailed,
+                    format!("expected {from}, but key {key} holds {value}"),
+                ),
+                None,
+            ),
+        };
+        Outcome { reply, write }
+    }
+}
+
+/// What an op does to its key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The reply body.
+    pub reply: Payload,
+    /// The key's new value, when the op writes (even if it writes the same value).
+    pub write: Option<Value>,
+}
+
+/// The identity of a key: its JSON text, so `1` and `"1"` are different keys, as in Maelstrom.
+pub fn key_id(key: &Value) -> String {
+    key.to_string()
 }
 
 /// The map. Keys are JSON values, compared by their JSON text.
@@ -70,55 +141,22 @@ pub struct Store {
 impl Store {
     /// Apply `op` and return the reply payload (`read_ok`, `write_ok`, `cas_ok` or an error).
     pub fn apply(&mut self, op: &KvOp) -> Payload {
-        match op {
-            KvOp::Read { key } => match self.map.get(&key.to_string()) {
-                Some(value) => Payload::ReadOk {
-                    messages: None,
-                    value: Some(value.clone()),
-                },
-                None => Payload::error(
-                    ErrorCode::KeyDoesNotExist,
-                    format!("key {key} does not exist"),
-                ),
-            },
-            KvOp::Write { key, value } => {
-                self.map.insert(key.to_string(), value.clone());
-                Payload::WriteOk
-            }
-            KvOp::Cas {
-                key,
-                from,
-                to,
-                create,
-            } => match self.map.get_mut(&key.to_string()) {
-                Some(current) if current == from => {
-                    *current = to.clone();
-                    Payload::CasOk
-                }
-                Some(current) => Payload::error(
-                    ErrorCode::PreconditionFailed,
-                    format!("expected {from}, but key {key} holds {current}"),
-                ),
-                None if *create => {
-                    self.map.insert(key.to_string(), to.clone());
-                    Payload::CasOk
-                }
-                None => Payload::error(
-                    ErrorCode::KeyDoesNotExist,
-                    format!("key {key} does not exist"),
-                ),
-            },
+        let id = key_id(op.key());
+        let outcome = op.apply(self.map.get(&id));
+        if let Some(value) = outcome.write {
+            self.map.insert(id, value);
         }
+        outcome.reply
     }
 
     /// The value of `key`, if any.
     pub fn get(&self, key: &Value) -> Option<&Value> {
-        self.map.get(&key.to_string())
+        self.map.get(&key_id(key))
     }
 
     /// Set `key` directly (replication that ships values, not ops).
     pub fn set(&mut self, key: &Value, value: Value) {
-        self.map.insert(key.to_string(), value);
+        self.map.insert(key_id(key), value);
     }
 }
 

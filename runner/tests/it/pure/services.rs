@@ -62,7 +62,7 @@ fn lin_kv_answers_exactly_as_specified() {
     let mut kv = start(ServiceKind::LinKv, 1);
     let t = Duration::from_millis(5);
     let key = json!({"k": [1, 2]});
-    let missing = error(20, "key does not exist");
+    let missing = error(20, r#"key {"k":[1,2]} does not exist"#);
     assert_eq!(
         ask(&mut kv, t, "n0", json!({"type": "read", "key": key})),
         missing
@@ -81,7 +81,7 @@ fn lin_kv_answers_exactly_as_specified() {
     );
     assert_eq!(
         ask(&mut kv, t, "n0", cas),
-        error(22, "current value 2 is not 1")
+        error(22, r#"expected 1, but key {"k":[1,2]} holds 2"#)
     );
     // A key is its JSON text: "1" is not 1.
     let create =
@@ -93,7 +93,7 @@ fn lin_kv_answers_exactly_as_specified() {
     );
     assert_eq!(
         ask(&mut kv, t, "n0", json!({"type": "read", "key": 1})),
-        missing
+        error(20, "key 1 does not exist")
     );
     // A value may be null, and reads say so.
     assert_eq!(
@@ -228,7 +228,7 @@ proptest! {
                 prop_assert!(writes[&step.key].iter().any(|(_, w)| *w == v), "only written values");
                 seen.insert((step.client, step.key), v);
             } else {
-                prop_assert_eq!(reply, error(20, "key does not exist"));
+                prop_assert_eq!(reply, error(20, &format!("key {} does not exist", step.key)));
             }
         }
     }
