@@ -17,41 +17,21 @@
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use anyhow::{Context, bail};
 use checker::Validity;
 use serde::Serialize;
 use serde_json::Value;
-use workloads::{TopologyKind, WorkloadKind, WorkloadOptions};
+use workloads::WorkloadKind;
 
-use super::CompareArgs;
-use crate::config::TestConfig;
-use crate::nemesis::FaultKind;
+use super::table::align;
+use super::{CompareArgs, Scenario, adjust, exit_code, name_of, run_all, variants, write_files};
 use crate::net::LatencyDist;
-use crate::store::RunDir;
 
 /// The preset's name.
 pub const PRESET: &str = "lin-kv";
 
 /// The key-value nodes: the two linearizable ones, then the two broken ones.
 pub const VARIANTS: [&str; 4] = ["lin-kv-tob", "lin-kv-leader", "kv-gossip", "kv-stale-reads"];
-
-/// One set of conditions.
-#[derive(Debug, Clone, Serialize)]
-pub struct LinKvScenario {
-    pub name: String,
-    pub node_count: usize,
-    pub clients_per_node: usize,
-    pub time_limit_s: f64,
-    pub rate: f64,
-    pub latency_ms: u64,
-    pub latency_dist: String,
-    /// Keys in use at once.
-    pub key_count: usize,
-    pub nemesis: Vec<String>,
-    pub nemesis_interval_s: f64,
-}
 
 /// One variant under one scenario.
 #[derive(Debug, Clone, Serialize)]
@@ -79,164 +59,35 @@ pub struct LinKvRow {
 pub struct LinKvComparison {
     pub workload: &'static str,
     pub seed: u64,
-    pub scenarios: Vec<LinKvScenario>,
+    pub scenarios: Vec<Scenario>,
     pub rows: Vec<LinKvRow>,
 }
 
 /// Five nodes under partitions, busy enough that a replica caught behind when a partition
 /// begins is read from while it lasts.
-fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<LinKvScenario>> {
-    let mut list = vec![LinKvScenario {
+fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
+    let list = vec![Scenario {
         name: "partitions".into(),
+        workload: WorkloadKind::LinKv,
         node_count: 5,
         clients_per_node: 4,
         time_limit_s: 15.0,
         rate: 100.0,
         latency_ms: 30,
-        latency_dist: "exponential".into(),
-        key_count: 3,
+        latency_dist: LatencyDist::Exponential,
+        topology: "grid".into(),
+        key_count: Some(3),
         nemesis: vec!["partition".into()],
         nemesis_interval_s: 1.5,
+        // lin-kv has no final reads: nothing to recover for.
+        recovery_time_s: 0.0,
     }];
-    for s in &mut list {
-        if let Some(n) = args.node_count {
-            s.node_count = n;
-        }
-        if let Some(t) = args.time_limit {
-            s.time_limit_s = t;
-        }
-        if let Some(r) = args.rate {
-            s.rate = r;
-        }
-        if let Some(l) = args.latency {
-            s.latency_ms = l;
-        }
-    }
-    if let Some(only) = &args.only {
-        list.retain(|s| s.name.contains(only.as_str()));
-        if list.is_empty() {
-            bail!("--only {only:?} matches no scenario of preset {PRESET}");
-        }
-    }
-    Ok(list)
-}
-
-/// The node programs to compare: `--bins`, or the four beside the harness binary.
-fn variants(args: &CompareArgs) -> anyhow::Result<Vec<PathBuf>> {
-    if !args.bins.is_empty() {
-        for bin in &args.bins {
-            if !bin.exists() {
-                bail!("--bins: {} does not exist", bin.display());
-            }
-        }
-        return Ok(args.bins.clone());
-    }
-    let exe = std::env::current_exe().context("finding the harness binary")?;
-    let dir = exe.parent().unwrap_or(Path::new("."));
-    let found: Vec<PathBuf> = VARIANTS
-        .iter()
-        .map(|v| dir.join(v))
-        .filter(|p| p.exists())
-        .collect();
-    if found.is_empty() {
-        bail!(
-            "none of {} beside {}; build them (cargo build --release) or pass --bins",
-            VARIANTS.join(", "),
-            exe.display()
-        );
-    }
-    Ok(found)
-}
-
-fn name_of(bin: &Path) -> String {
-    bin.file_name()
-        .map_or_else(|| bin.display().to_string(), |n| n.to_string_lossy().into())
+    adjust(list, args)
 }
 
 /// Whether a node promises linearizability, by its name: `lin-kv-*` do.
 pub fn promises_linearizable(bin: &Path) -> bool {
     name_of(bin).starts_with("lin-kv")
-}
-
-fn config_for(
-    scenario: &LinKvScenario,
-    bin: &Path,
-    args: &CompareArgs,
-    seed: u64,
-) -> anyhow::Result<TestConfig> {
-    let faults = scenario
-        .nemesis
-        .iter()
-        .map(|f| f.parse::<FaultKind>())
-        .collect::<Result<Vec<_>, _>>()?;
-    let latency_dist: LatencyDist = scenario
-        .latency_dist
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut command_line: Vec<String> = [
-        "harness",
-        "test",
-        "-w",
-        PRESET,
-        "--bin",
-        &bin.display().to_string(),
-        "--node-count",
-        &scenario.node_count.to_string(),
-        "--concurrency",
-        &format!("{}n", scenario.clients_per_node),
-        "--time-limit",
-        &scenario.time_limit_s.to_string(),
-        "--rate",
-        &scenario.rate.to_string(),
-        "--latency",
-        &scenario.latency_ms.to_string(),
-        "--latency-dist",
-        &scenario.latency_dist,
-        "--key-count",
-        &scenario.key_count.to_string(),
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    if !faults.is_empty() {
-        command_line.extend([
-            "--nemesis".into(),
-            scenario.nemesis.join(","),
-            "--nemesis-interval".into(),
-            scenario.nemesis_interval_s.to_string(),
-        ]);
-    }
-    if !args.args.is_empty() {
-        command_line.push("--".into());
-        command_line.extend(args.args.iter().cloned());
-    }
-    let mut workload_options = WorkloadOptions::default();
-    workload_options.lin_kv.key_count = scenario.key_count.max(1);
-    Ok(TestConfig {
-        workload: WorkloadKind::LinKv,
-        workload_options,
-        bin: bin.to_owned(),
-        args: args.args.clone(),
-        node_ids: (0..scenario.node_count).map(|i| format!("n{i}")).collect(),
-        time_limit: Duration::from_secs_f64(scenario.time_limit_s),
-        rate: scenario.rate,
-        clients: scenario.node_count * scenario.clients_per_node,
-        latency: Duration::from_millis(scenario.latency_ms),
-        latency_dist,
-        topology: TopologyKind::Grid,
-        faults,
-        nemesis_interval: Duration::from_secs_f64(scenario.nemesis_interval_s),
-        recovery_time: Duration::from_secs_f64(args.recovery_time.unwrap_or(0.0)),
-        availability: None,
-        ordering: None,
-        log_stderr: false,
-        log_net_send: false,
-        log_net_recv: false,
-        seed,
-        store: args.store.clone(),
-        progress: false,
-        quiet: true,
-        command_line,
-    })
 }
 
 /// The reading of a run: the checker's sentence about the first failure, why there is no
@@ -263,7 +114,7 @@ fn reading(results: &Value, linearizable: Validity, promises: bool) -> Option<St
     }
 }
 
-fn row_for(scenario: &LinKvScenario, bin: &Path, outcome: &crate::results::RunOutcome) -> LinKvRow {
+fn row_for(scenario: &Scenario, bin: &Path, outcome: &crate::results::RunOutcome) -> LinKvRow {
     let r = &outcome.results;
     let promises = promises_linearizable(bin);
     let linearizable = match &r["workload"]["valid"] {
@@ -333,35 +184,7 @@ pub fn render_table(rows: &[LinKvRow]) -> String {
             num(row.msgs_per_op, 2),
         ]);
     }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            cells
-                .iter()
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for (i, row) in cells.iter().enumerate() {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(c, (cell, w))| {
-                if c < 2 {
-                    format!("{cell:<w$}")
-                } else {
-                    format!("{cell:>w$}")
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-        if i == 0 {
-            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-            let _ = writeln!(out, "{}", "-".repeat(total));
-        }
-    }
+    let mut out = align(&cells);
     out.push_str(
         "linearizable: the checker's verdict on the run's history; promises: lin-kv-* nodes \
          claim linearizability, kv-* nodes do not\n",
@@ -412,9 +235,9 @@ fn render_html(c: &LinKvComparison) -> String {
             s.clients_per_node,
             s.rate,
             s.time_limit_s,
-            s.key_count,
+            s.key_count.unwrap_or_default(),
             s.latency_ms,
-            esc(&s.latency_dist),
+            esc(s.latency_dist.name()),
             esc(&s.nemesis.join(", ")),
             s.nemesis_interval_s
         );
@@ -463,57 +286,32 @@ fn render_html(c: &LinKvComparison) -> String {
 /// Run the comparison; prints the table and returns the exit code.
 pub fn run(args: &CompareArgs, seed: u64) -> anyhow::Result<u8> {
     let scenarios = scenarios(args)?;
-    let bins = variants(args)?;
+    let bins = variants(args, &VARIANTS)?;
     println!(
         "comparing {} key-value node(s) over {} scenario(s), seed {seed}",
         bins.len(),
         scenarios.len()
     );
-    let mut rows = Vec::new();
-    let mut could_not_run = false;
-    for scenario in &scenarios {
-        for bin in &bins {
-            let config = config_for(scenario, bin, args, seed)?;
-            eprintln!(
-                "  {} / {}: {:.0} s ...",
-                scenario.name,
-                name_of(bin),
-                scenario.time_limit_s
-            );
-            let outcome = crate::run::run_test(config)?;
-            if outcome.exit_code == 3 {
-                could_not_run = true;
-            }
-            rows.push(row_for(scenario, bin, &outcome));
-        }
-    }
+    let (outcomes, could_not_run) = run_all(&scenarios, &bins, args, seed, |_| None)?;
+    let rows = outcomes
+        .iter()
+        .map(|(i, bin, outcome)| row_for(&scenarios[*i], bin, outcome))
+        .collect();
     let comparison = LinKvComparison {
         workload: PRESET,
         seed,
         scenarios,
         rows,
     };
-    let dir = RunDir::create(&args.store, "compare")?;
-    std::fs::write(
-        dir.dir.join("compare.json"),
-        serde_json::to_string_pretty(&comparison)? + "\n",
-    )?;
-    std::fs::write(dir.dir.join("compare.html"), render_html(&comparison))?;
-    let _ = std::fs::remove_dir(dir.node_logs());
+    let dir = write_files(args, &comparison, &render_html(&comparison))?;
     print!("{}", render_table(&comparison.rows));
-    println!("files: {}", dir.dir.display());
+    println!("files: {}", dir.display());
     let kept = comparison
         .rows
         .iter()
         .filter(|r| r.promises_linearizable)
         .all(|r| r.linearizable == Validity::Valid && r.valid == Validity::Valid);
-    Ok(if could_not_run {
-        3
-    } else if kept {
-        0
-    } else {
-        1
-    })
+    Ok(exit_code(could_not_run, kept))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 
 mod html;
 pub mod lin_kv;
-mod table;
+pub(crate) mod table;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -83,18 +83,76 @@ pub struct CompareArgs {
     pub args: Vec<String>,
 }
 
-/// One set of conditions.
+/// One set of conditions, the same for every variant of a comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct Scenario {
     pub name: String,
+    pub workload: WorkloadKind,
     pub node_count: usize,
+    pub clients_per_node: usize,
     pub time_limit_s: f64,
     pub rate: f64,
     pub latency_ms: u64,
+    pub latency_dist: LatencyDist,
     pub topology: String,
+    /// lin-kv: keys in use at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_count: Option<usize>,
     pub nemesis: Vec<String>,
     pub nemesis_interval_s: f64,
     pub recovery_time_s: f64,
+}
+
+impl Scenario {
+    /// A broadcast scenario: one client per node, constant latency, grid topology.
+    fn broadcast(name: &str, nemesis: &[&str]) -> Scenario {
+        Scenario {
+            name: name.to_owned(),
+            workload: WorkloadKind::Broadcast,
+            node_count: 25,
+            clients_per_node: 1,
+            time_limit_s: 20.0,
+            rate: 100.0,
+            latency_ms: 100,
+            latency_dist: LatencyDist::Constant,
+            topology: "grid".into(),
+            key_count: None,
+            nemesis: nemesis.iter().map(|s| (*s).to_owned()).collect(),
+            nemesis_interval_s: 10.0,
+            recovery_time_s: 10.0,
+        }
+    }
+}
+
+/// Apply the command line's overrides to a preset's scenarios and keep those `--only` names.
+fn adjust(mut list: Vec<Scenario>, args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
+    for s in &mut list {
+        if let Some(n) = args.node_count {
+            s.node_count = n;
+        }
+        if let Some(t) = args.time_limit {
+            s.time_limit_s = t;
+        }
+        if let Some(r) = args.rate {
+            s.rate = r;
+        }
+        if let Some(l) = args.latency {
+            s.latency_ms = l;
+        }
+        if let Some(r) = args.recovery_time {
+            s.recovery_time_s = r;
+        }
+    }
+    if let Some(only) = &args.only {
+        list.retain(|s| s.name.contains(only.as_str()));
+        if list.is_empty() {
+            bail!(
+                "--only {only:?} matches no scenario of preset {}",
+                args.preset
+            );
+        }
+    }
+    Ok(list)
 }
 
 /// One variant under one scenario.
@@ -127,60 +185,26 @@ pub struct Comparison {
 }
 
 fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
-    let base = |name: &str, nemesis: &[&str]| Scenario {
-        name: name.to_owned(),
-        node_count: 25,
-        time_limit_s: 20.0,
-        rate: 100.0,
-        latency_ms: 100,
-        topology: "grid".into(),
-        nemesis: nemesis.iter().map(|s| (*s).to_owned()).collect(),
-        nemesis_interval_s: 10.0,
-        recovery_time_s: 10.0,
-    };
-    let mut list = match args.preset.as_str() {
-        "glomers" => vec![base("no faults", &[]), base("partitions", &["partition"])],
+    let list = match args.preset.as_str() {
+        "glomers" => vec![
+            Scenario::broadcast("no faults", &[]),
+            Scenario::broadcast("partitions", &["partition"]),
+        ],
         "faults" => vec![Scenario {
             node_count: 5,
             time_limit_s: 15.0,
             rate: 20.0,
             latency_ms: 20,
             nemesis_interval_s: 3.0,
-            ..base("partitions and kills", &["partition", "kill"])
+            ..Scenario::broadcast("partitions and kills", &["partition", "kill"])
         }],
         other => bail!("unknown --preset {other:?}; presets: glomers, faults, lin-kv"),
     };
-    for s in &mut list {
-        if let Some(n) = args.node_count {
-            s.node_count = n;
-        }
-        if let Some(t) = args.time_limit {
-            s.time_limit_s = t;
-        }
-        if let Some(r) = args.rate {
-            s.rate = r;
-        }
-        if let Some(l) = args.latency {
-            s.latency_ms = l;
-        }
-        if let Some(r) = args.recovery_time {
-            s.recovery_time_s = r;
-        }
-    }
-    if let Some(only) = &args.only {
-        list.retain(|s| s.name.contains(only.as_str()));
-        if list.is_empty() {
-            bail!(
-                "--only {only:?} matches no scenario of preset {}",
-                args.preset
-            );
-        }
-    }
-    Ok(list)
+    adjust(list, args)
 }
 
-/// The node programs to compare.
-fn variants(args: &CompareArgs) -> anyhow::Result<Vec<PathBuf>> {
+/// The node programs to compare: `--bins`, or those of `names` found beside the harness.
+fn variants(args: &CompareArgs, names: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
     if !args.bins.is_empty() {
         for bin in &args.bins {
             if !bin.exists() {
@@ -191,18 +215,25 @@ fn variants(args: &CompareArgs) -> anyhow::Result<Vec<PathBuf>> {
     }
     let exe = std::env::current_exe().context("finding the harness binary")?;
     let dir = exe.parent().unwrap_or(Path::new("."));
-    let found: Vec<PathBuf> = VARIANTS
+    let found: Vec<PathBuf> = names
         .iter()
         .map(|v| dir.join(v))
         .filter(|p| p.exists())
         .collect();
     if found.is_empty() {
         bail!(
-            "no broadcast-* binaries beside {}; build them (cargo build --release) or pass --bins",
+            "none of {} beside {}; build them (cargo build --release) or pass --bins",
+            names.join(", "),
             exe.display()
         );
     }
     Ok(found)
+}
+
+/// A node program's file name.
+pub fn name_of(bin: &Path) -> String {
+    bin.file_name()
+        .map_or_else(|| bin.display().to_string(), |n| n.to_string_lossy().into())
 }
 
 /// The order a variant promises, from its name.
@@ -219,35 +250,47 @@ pub fn promise_of(bin: &Path) -> Option<OrderingKind> {
     }
 }
 
+/// The test configuration of one variant under one scenario, with the command line that
+/// reruns it alone.
 fn config_for(
     scenario: &Scenario,
     bin: &Path,
     args: &CompareArgs,
     seed: u64,
+    ordering: Option<OrderingKind>,
 ) -> anyhow::Result<TestConfig> {
     let faults = scenario
         .nemesis
         .iter()
         .map(|f| f.parse::<FaultKind>())
         .collect::<Result<Vec<_>, _>>()?;
-    let mut command_line = vec![
-        "harness".to_owned(),
+    let mut command_line: Vec<String> = vec![
+        "harness".into(),
         "test".into(),
         "-w".into(),
-        "broadcast".into(),
+        scenario.workload.name().into(),
         "--bin".into(),
         bin.display().to_string(),
         "--node-count".into(),
         scenario.node_count.to_string(),
+        "--concurrency".into(),
+        format!("{}n", scenario.clients_per_node),
         "--time-limit".into(),
         scenario.time_limit_s.to_string(),
         "--rate".into(),
         scenario.rate.to_string(),
         "--latency".into(),
         scenario.latency_ms.to_string(),
+        "--latency-dist".into(),
+        scenario.latency_dist.name().into(),
         "--recovery-time".into(),
         scenario.recovery_time_s.to_string(),
     ];
+    let mut workload_options = WorkloadOptions::default();
+    if let Some(keys) = scenario.key_count {
+        workload_options.lin_kv.key_count = keys.max(1);
+        command_line.extend(["--key-count".into(), keys.to_string()]);
+    }
     if !faults.is_empty() {
         command_line.extend([
             "--nemesis".into(),
@@ -256,7 +299,6 @@ fn config_for(
             scenario.nemesis_interval_s.to_string(),
         ]);
     }
-    let ordering = promise_of(bin);
     if let Some(o) = ordering {
         command_line.extend(["--ordering".into(), o.name().into()]);
     }
@@ -265,16 +307,16 @@ fn config_for(
         command_line.extend(args.args.iter().cloned());
     }
     Ok(TestConfig {
-        workload: WorkloadKind::Broadcast,
-        workload_options: WorkloadOptions::default(),
+        workload: scenario.workload,
+        workload_options,
         bin: bin.to_owned(),
         args: args.args.clone(),
         node_ids: (0..scenario.node_count).map(|i| format!("n{i}")).collect(),
         time_limit: Duration::from_secs_f64(scenario.time_limit_s),
         rate: scenario.rate,
-        clients: scenario.node_count,
+        clients: scenario.node_count * scenario.clients_per_node,
         latency: Duration::from_millis(scenario.latency_ms),
-        latency_dist: LatencyDist::Constant,
+        latency_dist: scenario.latency_dist,
         topology: scenario.topology.parse::<TopologyKind>()?,
         faults,
         nemesis_interval: Duration::from_secs_f64(scenario.nemesis_interval_s),
@@ -290,6 +332,61 @@ fn config_for(
         quiet: true,
         command_line,
     })
+}
+
+/// One run of a comparison: the scenario's index, the node program, how the run ended.
+type Outcome = (usize, PathBuf, crate::results::RunOutcome);
+
+/// Every variant under every scenario, one ordinary run each. Returns the outcomes in order
+/// (scenario by scenario, variant by variant) and whether a run could not start.
+fn run_all(
+    scenarios: &[Scenario],
+    bins: &[PathBuf],
+    args: &CompareArgs,
+    seed: u64,
+    ordering: impl Fn(&Path) -> Option<OrderingKind>,
+) -> anyhow::Result<(Vec<Outcome>, bool)> {
+    let mut outcomes = Vec::new();
+    let mut could_not_run = false;
+    for (i, scenario) in scenarios.iter().enumerate() {
+        for bin in bins {
+            let config = config_for(scenario, bin, args, seed, ordering(bin))?;
+            eprintln!(
+                "  {} / {}: {:.0} s + {:.0} s recovery ...",
+                scenario.name,
+                name_of(bin),
+                scenario.time_limit_s,
+                scenario.recovery_time_s
+            );
+            let outcome = crate::run::run_test(config)?;
+            could_not_run |= outcome.exit_code == 3;
+            outcomes.push((i, bin.clone(), outcome));
+        }
+    }
+    Ok((outcomes, could_not_run))
+}
+
+/// Write `compare.json` and `compare.html` in a new `store/compare/<timestamp>/`.
+fn write_files(args: &CompareArgs, json: &impl Serialize, html: &str) -> anyhow::Result<PathBuf> {
+    let dir = RunDir::create(&args.store, "compare")?;
+    std::fs::write(
+        dir.dir.join("compare.json"),
+        serde_json::to_string_pretty(json)? + "\n",
+    )?;
+    std::fs::write(dir.dir.join("compare.html"), html)?;
+    let _ = std::fs::remove_dir(dir.node_logs());
+    Ok(dir.dir)
+}
+
+/// The exit code of a comparison: 3 when a run could not start, 0 when `kept`, else 1.
+fn exit_code(could_not_run: bool, kept: bool) -> u8 {
+    if could_not_run {
+        3
+    } else if kept {
+        0
+    } else {
+        1
+    }
 }
 
 fn row_for(
@@ -311,9 +408,7 @@ fn row_for(
     let ms = |q: &str| r["workload"]["stable_latencies"][q].as_f64();
     let ops = |k: &str| r["stats"][k].as_u64().unwrap_or(0);
     Ok(Row {
-        variant: bin
-            .file_name()
-            .map_or_else(|| bin.display().to_string(), |n| n.to_string_lossy().into()),
+        variant: name_of(bin),
         scenario: scenario.name.clone(),
         promises: promise_of(bin).map(|o| o.name().to_owned()),
         msgs_per_op: r["net"]["servers"]["msgs_per_op"].as_f64(),
@@ -345,51 +440,25 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
         return lin_kv::run(args, seed);
     }
     let scenarios = scenarios(args)?;
-    let bins = variants(args)?;
+    let bins = variants(args, &VARIANTS)?;
     println!(
         "comparing {} variant(s) over {} scenario(s), seed {seed}",
         bins.len(),
         scenarios.len()
     );
-    let mut rows = Vec::new();
-    let mut could_not_run = false;
-    for scenario in &scenarios {
-        for bin in &bins {
-            let config = config_for(scenario, bin, args, seed)?;
-            eprintln!(
-                "  {} / {}: {:.0} s + {:.0} s recovery ...",
-                scenario.name,
-                bin.file_name().unwrap_or_default().to_string_lossy(),
-                scenario.time_limit_s,
-                scenario.recovery_time_s
-            );
-            let outcome = crate::run::run_test(config)?;
-            if outcome.exit_code == 3 {
-                could_not_run = true;
-            }
-            rows.push(row_for(scenario, bin, &outcome)?);
-        }
-    }
+    let (outcomes, could_not_run) = run_all(&scenarios, &bins, args, seed, promise_of)?;
+    let rows = outcomes
+        .iter()
+        .map(|(i, bin, outcome)| row_for(&scenarios[*i], bin, outcome))
+        .collect::<anyhow::Result<Vec<Row>>>()?;
     let comparison = Comparison {
         seed,
         scenarios,
         rows,
     };
-    let dir = RunDir::create(&args.store, "compare")?;
-    std::fs::write(
-        dir.dir.join("compare.json"),
-        serde_json::to_string_pretty(&comparison)? + "\n",
-    )?;
-    std::fs::write(dir.dir.join("compare.html"), html::render(&comparison))?;
-    let _ = std::fs::remove_dir(dir.node_logs());
+    let dir = write_files(args, &comparison, &html::render(&comparison))?;
     print!("{}", render_table(&comparison.rows));
-    println!("files: {}", dir.dir.display());
+    println!("files: {}", dir.display());
     let all_valid = comparison.rows.iter().all(|r| r.valid == Validity::Valid);
-    Ok(if could_not_run {
-        3
-    } else if all_valid {
-        0
-    } else {
-        1
-    })
+    Ok(exit_code(could_not_run, all_valid))
 }
