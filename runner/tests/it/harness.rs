@@ -46,6 +46,18 @@ pub struct Run {
     pub dir: PathBuf,
     pub results: Value,
     pub history: Vec<Event>,
+    /// The scratch store holding `dir`; removed when the run is dropped, unless the test failed.
+    pub store: PathBuf,
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("run files kept in {}", self.store.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.store);
+        }
+    }
 }
 
 impl Run {
@@ -100,6 +112,7 @@ pub fn harness_test(args: &[&str]) -> Run {
         dir,
         results,
         history,
+        store,
     }
 }
 

@@ -3,8 +3,8 @@
 mod bad_nodes;
 mod cli;
 mod compat;
+pub mod harness;
 mod interrupt;
 mod lin_kv;
-pub mod harness;
 mod pure;
 mod report;
