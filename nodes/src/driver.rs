@@ -142,7 +142,11 @@ fn write_effects(out: &mut impl Write, effects: &[Effect]) -> std::io::Result<()
 /// Parse a node program's flags with a tiny `--name value` parser, so that binaries need no
 /// argument-parsing crate: returns the value of `--name`, parsed, or `default`. Exits with a
 /// message on stderr when the value does not parse or an unknown flag is given.
-pub fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+pub fn flag<T>(args: &[String], name: &str, default: T) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
     let key = format!("--{name}");
     let mut found = None;
     for (i, arg) in args.iter().enumerate() {
@@ -158,8 +162,8 @@ pub fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T 
     }
     match found {
         None => default,
-        Some(value) => value.parse().unwrap_or_else(|_| {
-            eprintln!("{key}: cannot parse {value:?}");
+        Some(value) => value.parse().unwrap_or_else(|err| {
+            eprintln!("{key}: cannot parse {value:?}: {err}");
             std::process::exit(2);
         }),
     }

@@ -1,37 +1,49 @@
-//! `broadcast-gossip`: gossip with batching along a spanning tree, and anti-entropy (the
-//! course's gossip protocols; the setup of the Gossip Glomers "efficient broadcast" challenge).
+//! `broadcast-gossip`: gossip with batching, and anti-entropy (the course's gossip protocols;
+//! the setup of the Gossip Glomers "efficient broadcast" challenge). Two ways to choose where a
+//! new message goes, the flag `--peers`:
 //!
-//! **Algorithm.** The nodes, in the order `init` lists them, form a tree in which each node
-//! has `--fanout` children (node `i`'s parent is `(i - 1) / fanout`); with the default fanout
-//! the tree is a star around `n0` for up to 25 nodes. The first time a node receives a message
-//! it queues it for its tree neighbours (except the one it came from), and every
-//! `--interval-ms` it sends each neighbour one `push` with everything queued for it. Every
-//! `--anti-entropy-ms` each node sends its digest to one random peer, which answers with what
-//! the node lacks (and asks back for what it lacks itself): this repairs pushes lost to message
-//! loss, partitions and crashes, whatever the tree.
+//! **Algorithm, `--peers tree` (the default).** The nodes, in the order `init` lists them, form
+//! a tree in which each node has `--fanout` children (node `i`'s parent is `(i - 1) / fanout`);
+//! with the default fanout (24) the tree is a star around `n0` for up to 25 nodes. The first time
+//! a node receives a message it queues it for its tree neighbours (except the one it came
+//! from), and every `--interval-ms` it sends each neighbour one `push` with everything queued
+//! for it.
+//!
+//! **Algorithm, `--peers random`.** Push gossip as the course draws it ("infect and die"): the
+//! first time a node receives a message it queues it once, and every `--interval-ms` it sends
+//! everything queued to `--fanout` peers drawn at random (default 3), then forgets the queue.
+//! A message reaches about `1 - e^-fanout` of the nodes this way (about 95% for 3); the rest
+//! is left to anti-entropy.
+//!
+//! **Both.** Every `--anti-entropy-ms` each node sends its digest to one random peer, which
+//! answers with what the node lacks (and asks back for what it lacks itself): this repairs
+//! pushes lost to message loss, partitions and crashes, whatever the tree or the draw.
 //!
 //! **Guarantee.** Every message acknowledged to a client is eventually delivered by every node
 //! (eventual delivery; anti-entropy makes it certain once the network heals), each at most
 //! once. No order.
 //!
 //! **When `broadcast_ok` is sent.** When another node has acknowledged storing the message.
-//! The origin sends each new message at once, in a `store`, to its tree parent (the root: to a
-//! random child); the receiver spreads it and acknowledges it in its next push. If no
+//! The origin sends each new message at once, in a `store`, to its tree parent (the root, and
+//! every node with `--peers random`: to a random peer); the receiver spreads it and acknowledges it in its next push. If no
 //! acknowledgement comes within `store_timeout`, the origin asks another random peer. Once a
 //! second node holds the message, the crash of the origin alone cannot lose it, and anti-entropy
 //! brings it to everyone.
 //!
-//! **Topology.** The suggested topology is ignored: the tree above carries the pushes, random
-//! peers the anti-entropy. (The tree replaces the random fanout: random push targets
-//! need about log(n) rounds to reach everyone, too slow for the latency budget, while the
-//! tree needs two hops; randomness remains where it helps, in choosing anti-entropy partners.)
+//! **Topology.** The suggested topology is ignored: the tree above (or the random draw) carries
+//! the pushes, random peers the anti-entropy. The tree is the default because of what the two
+//! cost on the Gossip Glomers setup (25 nodes, 100 ms latency): random pushes need about
+//! log(n) rounds to reach most nodes and anti-entropy for the last few, so their tail latency
+//! is the anti-entropy period, while the star needs two hops for everyone; `harness compare
+//! --bins target/release/broadcast-gossip -- --peers random` shows the difference (figures in
+//! the README).
 //!
 //! **Cost.** Per broadcast: one `store` to the parent; per interval, one push per tree edge that
-//! has something to carry (for a star, the root's n-1 pushes carry every message of the interval);
-//! per anti-entropy period, one digest per node (and a delta only when something is missing).
+//! has something to carry (for a star, the root's n-1 pushes carry every message of the interval),
+//! or with random peers `fanout` pushes per node that received something; per anti-entropy period, one digest per node (and a delta only when something is missing).
 //! Measured in the simulator (25 nodes, latency uniform in [0, 200] ms, 100 operations per second
 //! for 20 s, half of them reads; `tests/it/broadcast/cost.rs`): about 2.4 messages per client
-//! operation, stable latency p50 370 ms, max 545 ms.
+//! operation, stable latency p50 370 ms, max 545 ms (tree).
 //!
 //! **Partition.** Pushes across the cut are lost. Each side keeps delivering what its own
 //! nodes receive when the tree path is inside it; origins cut off from their parent get their
@@ -47,6 +59,7 @@ use std::time::Duration;
 
 use proto::{Message, Payload};
 use rand::Rng;
+use rand::seq::IndexedRandom;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -57,10 +70,44 @@ use crate::broadcast::values::{Item, MessageId, Minter, Store};
 use crate::ctx::Ctx;
 use crate::node::TimerId;
 
+/// Where a node pushes the messages it receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peers {
+    /// To its neighbours in a tree with `fanout` children per node.
+    Tree,
+    /// To `fanout` peers drawn at random at every push.
+    Random,
+}
+
+impl Peers {
+    /// The fanout that fits this choice when none is given: a star for up to 25 nodes, or
+    /// three random peers.
+    pub fn default_fanout(self) -> usize {
+        match self {
+            Peers::Tree => 24,
+            Peers::Random => 3,
+        }
+    }
+}
+
+impl std::str::FromStr for Peers {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "tree" => Ok(Peers::Tree),
+            "random" => Ok(Peers::Random),
+            other => Err(format!("--peers takes tree or random, not {other:?}")),
+        }
+    }
+}
+
 /// Settings of the gossip node (the binary's flags).
 #[derive(Debug, Clone, Copy)]
 pub struct GossipConfig {
-    /// Children per node in the push tree.
+    /// Where pushes go.
+    pub peers: Peers,
+    /// Children per node in the push tree, or random peers per push.
     pub fanout: usize,
     /// At most one push per tree neighbour per interval.
     pub interval: Duration,
@@ -73,7 +120,8 @@ pub struct GossipConfig {
 impl Default for GossipConfig {
     fn default() -> Self {
         GossipConfig {
-            fanout: 24,
+            peers: Peers::Tree,
+            fanout: Peers::Tree.default_fanout(),
             interval: Duration::from_millis(150),
             anti_entropy: Duration::from_millis(2000),
             store_timeout: Duration::from_millis(1000),
@@ -141,6 +189,8 @@ pub struct GossipNode {
     minter: Minter,
     /// Messages queued for each tree neighbour.
     queued: BTreeMap<String, Vec<Item>>,
+    /// With random peers: messages received since the last push, with the node each came from.
+    fresh: Vec<(Item, Option<String>)>,
     /// Storage acknowledgements owed to each peer.
     owed: BTreeMap<String, Vec<MessageId>>,
     waiting: BTreeMap<MessageId, Waiting>,
@@ -158,6 +208,7 @@ impl GossipNode {
             delivered: Delivered::new(),
             minter: Minter::default(),
             queued: BTreeMap::new(),
+            fresh: Vec::new(),
             owed: BTreeMap::new(),
             waiting: BTreeMap::new(),
             push_timer: None,
@@ -181,6 +232,11 @@ impl GossipNode {
             return false;
         }
         self.delivered.deliver(ctx.now(), item.value.clone());
+        if self.config.peers == Peers::Random {
+            self.fresh.push((item.clone(), from.map(str::to_owned)));
+            self.arm_push(ctx);
+            return true;
+        }
         let targets: Vec<String> = self
             .tree
             .neighbours()
@@ -195,7 +251,8 @@ impl GossipNode {
     }
 
     fn arm_push(&mut self, ctx: &mut Ctx) {
-        let busy = self.queued.values().any(|q| !q.is_empty())
+        let busy = !self.fresh.is_empty()
+            || self.queued.values().any(|q| !q.is_empty())
             || self.owed.values().any(|o| !o.is_empty())
             || !self.waiting.is_empty();
         if busy && self.push_timer.is_none() {
@@ -206,6 +263,7 @@ impl GossipNode {
     /// Send each neighbour what is queued for it, each peer the acknowledgements owed to it,
     /// and ask again for storage acknowledgements that are overdue.
     fn push(&mut self, ctx: &mut Ctx) {
+        self.push_to_random_peers(ctx);
         let mut targets: Vec<String> = self.queued.keys().cloned().collect();
         targets.extend(self.owed.keys().cloned());
         targets.sort();
@@ -232,6 +290,38 @@ impl GossipNode {
                 let items = vec![waiting.item.clone()];
                 ctx.send(&peer, &Gossip::Store { items });
             }
+        }
+    }
+
+    /// With random peers: everything received since the last push, to `fanout` peers drawn at
+    /// random among those with something to learn (each gets the messages it neither sent nor
+    /// originated), with the acknowledgements owed to them.
+    fn push_to_random_peers(&mut self, ctx: &mut Ctx) {
+        if self.fresh.is_empty() {
+            return;
+        }
+        let fresh = std::mem::take(&mut self.fresh);
+        let news_for = |peer: &str| -> Vec<Item> {
+            fresh
+                .iter()
+                .filter(|(item, from)| from.as_deref() != Some(peer) && item.id.origin() != peer)
+                .map(|(item, _)| item.clone())
+                .collect()
+        };
+        // Drawn among the peers that have something to learn, so no draw is wasted.
+        let candidates: Vec<String> = ctx
+            .peers()
+            .filter(|peer| !news_for(peer).is_empty())
+            .map(str::to_owned)
+            .collect();
+        let chosen: Vec<String> = candidates
+            .choose_multiple(ctx.rng(), self.config.fanout)
+            .cloned()
+            .collect();
+        for peer in chosen {
+            let items = news_for(&peer);
+            let acks = self.owed.remove(&peer).unwrap_or_default();
+            ctx.send(&peer, &Gossip::Push { items, acks });
         }
     }
 
@@ -288,7 +378,10 @@ impl Default for GossipNode {
 
 impl Algorithm for GossipNode {
     fn start(&mut self, ctx: &mut Ctx) {
-        self.tree = Tree::new(ctx.node_ids(), ctx.id(), self.config.fanout);
+        self.tree = match self.config.peers {
+            Peers::Tree => Tree::new(ctx.node_ids(), ctx.id(), self.config.fanout),
+            Peers::Random => Tree::default(),
+        };
         self.minter = Minter::new(ctx.id(), ctx.incarnation());
         // Begin with an exchange: a restarted node catches up at once.
         self.anti_entropy(ctx);

@@ -63,7 +63,7 @@ fn every_broadcast_binary_serves_a_small_conversation() {
 
 #[test]
 fn flags_are_accepted_and_unknown_flags_rejected() {
-    let accepted: [(&str, &[&str]); 3] = [
+    let accepted: [(&str, &[&str]); 4] = [
         (
             BINARIES[1],
             &[
@@ -74,6 +74,7 @@ fn flags_are_accepted_and_unknown_flags_rejected() {
                 "--anti-entropy-ms=500",
             ],
         ),
+        (BINARIES[1], &["--peers", "random", "--fanout", "2"]),
         (BINARIES[0], &["--interval-ms", "50"]),
         (BINARIES[5], &["--interval-ms", "20", "--tick-ms", "40"]),
     ];
@@ -88,6 +89,18 @@ fn flags_are_accepted_and_unknown_flags_rejected() {
         let (status, _) = node.finish();
         assert_eq!(status.code(), Some(2), "{path}");
     }
+}
+
+#[test]
+fn a_bad_flag_value_is_named_and_refused() {
+    let out = std::process::Command::new(BINARIES[1])
+        .args(["--peers", "ring"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("running broadcast-gossip");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--peers takes tree or random"), "{stderr}");
 }
 
 /// Two nodes: the eager node batches the message to its peer and answers the client only

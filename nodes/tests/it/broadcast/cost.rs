@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use nodes::broadcast::eager::Eager;
-use nodes::broadcast::gossip::GossipNode;
+use nodes::broadcast::gossip::{GossipConfig, GossipNode, Peers};
 use nodes::broadcast::{Algorithm, Service};
 use nodes::sim::Cluster;
 use proto::Payload;
@@ -187,6 +187,16 @@ fn figures_of_every_variant() {
         (
             "broadcast-gossip",
             measure(1, 25, 100, load, GossipNode::default),
+        ),
+        (
+            "  --peers random",
+            measure(1, 25, 100, load, || {
+                GossipNode::new(GossipConfig {
+                    peers: Peers::Random,
+                    fanout: Peers::Random.default_fanout(),
+                    ..GossipConfig::default()
+                })
+            }),
         ),
         ("broadcast-fifo", measure(1, 25, 100, load, Fifo::default)),
         (

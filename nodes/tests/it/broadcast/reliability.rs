@@ -2,7 +2,7 @@
 //! acknowledged value reaches every node, each at most once.
 
 use nodes::broadcast::eager::Eager;
-use nodes::broadcast::gossip::{GossipConfig, GossipNode};
+use nodes::broadcast::gossip::{GossipConfig, GossipNode, Peers};
 use proptest::prelude::*;
 
 use super::workload::{Faults, Scenario, check_complete, check_no_duplicates, run};
@@ -29,8 +29,9 @@ proptest! {
     }
 
     #[test]
-    fn gossip_delivers_every_acknowledged_value_everywhere(seed in any::<u64>(), nodes in 2usize..=7, fanout in 1usize..=3, faults in faults()) {
-        let config = GossipConfig { fanout, ..GossipConfig::default() };
+    fn gossip_delivers_every_acknowledged_value_everywhere(seed in any::<u64>(), nodes in 2usize..=7, fanout in 1usize..=3, random in any::<bool>(), faults in faults()) {
+        let peers = if random { Peers::Random } else { Peers::Tree };
+        let config = GossipConfig { peers, fanout, ..GossipConfig::default() };
         let o = run(Scenario::new(nodes, seed).with_faults(faults), move || GossipNode::new(config));
         prop_assert_eq!(check_no_duplicates(&o), Ok(()));
         prop_assert_eq!(check_complete(&o), Ok(()));

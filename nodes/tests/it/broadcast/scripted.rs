@@ -8,7 +8,7 @@ use std::time::Duration;
 use nodes::broadcast::causal::Causal;
 use nodes::broadcast::eager::Eager;
 use nodes::broadcast::fifo::Fifo;
-use nodes::broadcast::gossip::GossipNode;
+use nodes::broadcast::gossip::{GossipConfig, GossipNode, Peers};
 use nodes::broadcast::quorum::{QuorumConfig, Watermark};
 use nodes::broadcast::total_lamport::{TotalLamport, TotalOrderConfig};
 use nodes::broadcast::total_leader::TotalLeader;
@@ -531,4 +531,33 @@ fn gossip_delivers_once_whether_by_push_or_anti_entropy() {
         pushes["n2"]["items"],
         json!([{"id": ["n1", 2, 0], "value": 9}])
     );
+}
+
+#[test]
+fn gossip_with_random_peers_pushes_news_to_fanout_peers_other_than_its_source() {
+    let config = GossipConfig {
+        peers: Peers::Random,
+        fanout: 2,
+        ..GossipConfig::default()
+    };
+    let five = ["n0", "n1", "n2", "n3", "n4"];
+    let (mut s, _) = Script::start(GossipNode::new(config), "n0", &five);
+    let item = json!({"id": ["n1", 2, 0], "value": 9});
+    s.handle("n1", json!({"type": "push", "items": [item.clone()]}));
+    s.handle("n2", json!({"type": "push", "items": [item.clone()]}));
+    assert_eq!(s.read(), vec![json!(9)]);
+    let out = s.advance(Duration::from_millis(150));
+    let pushes: BTreeMap<String, Value> = out
+        .iter()
+        .filter(|m| m.body.kind() == "push")
+        .map(|m| (m.dest.clone(), m.body.to_value()))
+        .collect();
+    assert_eq!(pushes.len(), 2, "{pushes:?}");
+    for (dest, push) in &pushes {
+        assert!(dest == "n3" || dest == "n4", "pushed back to {dest}");
+        assert_eq!(push["items"], json!([item]));
+    }
+    // Infect and die: the next interval pushes nothing more.
+    let later = s.advance(Duration::from_millis(150));
+    assert!(later.iter().all(|m| m.body.kind() != "push"), "{later:?}");
 }
