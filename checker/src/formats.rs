@@ -53,6 +53,22 @@ impl Format {
     /// Guess from the text: JSON lines start with `{"`; EDN maps with a `:key` entry are
     /// Porcupine's key-value logs; other EDN is Jepsen's.
     pub fn detect(text: &str) -> Format {
+        Format::detect_content(text).unwrap_or(Format::Jsonl)
+    }
+
+    /// The format of the file at `path` holding `text`: from the content, or, when the content
+    /// says nothing (an empty file, only comments), from the extension (`.edn` is EDN,
+    /// anything else this harness's JSON lines).
+    pub fn detect_file(path: &Path, text: &str) -> Format {
+        Format::detect_content(text).unwrap_or_else(|| {
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("edn") => Format::Edn,
+                _ => Format::Jsonl,
+            }
+        })
+    }
+
+    fn detect_content(text: &str) -> Option<Format> {
         let mut rest = text;
         loop {
             rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
@@ -62,14 +78,17 @@ impl Format {
                 break;
             }
         }
+        if rest.is_empty() {
+            return None;
+        }
         if rest.starts_with('{') && rest[1..].trim_start().starts_with('"') {
-            return Format::Jsonl;
+            return Some(Format::Jsonl);
         }
         let head: String = rest.lines().take(5).collect();
         if head.contains(":key") {
-            Format::PorcupineKv
+            Some(Format::PorcupineKv)
         } else {
-            Format::Edn
+            Some(Format::Edn)
         }
     }
 }
@@ -81,11 +100,11 @@ pub fn read_history(
     format: Option<Format>,
 ) -> Result<(Format, Vec<Event>), HistoryError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| HistoryError::Io {
+    let text = std::fs::read_to_string(path).map_err(|error| HistoryError::Io {
         path: name.clone(),
-        source,
+        error,
     })?;
-    let format = format.unwrap_or_else(|| Format::detect(&text));
+    let format = format.unwrap_or_else(|| Format::detect_file(path, &text));
     let events = parse_text(&name, &text, format)?;
     Ok((format, events))
 }
@@ -201,6 +220,20 @@ mod tests {
         assert_eq!(
             Format::detect("{:process 0, :type :invoke, :f :get, :key \"1\", :value nil}"),
             Format::PorcupineKv
+        );
+        // Nothing in the text to go by: the extension decides.
+        assert_eq!(Format::detect(""), Format::Jsonl);
+        assert_eq!(
+            Format::detect_file(Path::new("h.jsonl"), "\n"),
+            Format::Jsonl
+        );
+        assert_eq!(
+            Format::detect_file(Path::new("h.edn"), "; only a comment\n"),
+            Format::Edn
+        );
+        assert_eq!(
+            Format::detect_file(Path::new("h.edn"), "{\"index\": 0}"),
+            Format::Jsonl
         );
     }
 

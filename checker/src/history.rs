@@ -119,12 +119,10 @@ pub struct Event {
 /// A history that could not be read.
 #[derive(Debug, Error)]
 pub enum HistoryError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file could not be read. (The I/O error is part of the message, not a separate
+    /// source, so a report that prints the chain names it once.)
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{path}:{line}: {reason}")]
     Parse {
         path: String,
@@ -145,9 +143,9 @@ pub fn parse_jsonl<T: serde::de::DeserializeOwned>(
 ) -> Result<Vec<T>, HistoryError> {
     let mut items = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let line = line.map_err(|source| HistoryError::Io {
+        let line = line.map_err(|error| HistoryError::Io {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         if line.trim().is_empty() {
             continue;
@@ -168,9 +166,9 @@ pub fn read_jsonl_file<T: serde::de::DeserializeOwned>(
     path: &Path,
 ) -> Result<Vec<T>, HistoryError> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
+    let file = std::fs::File::open(path).map_err(|error| HistoryError::Io {
         path: name.clone(),
-        source,
+        error,
     })?;
     parse_jsonl(&name, std::io::BufReader::new(file))
 }

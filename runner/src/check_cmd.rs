@@ -157,6 +157,12 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         format.name(),
         events.len()
     )?;
+    if events.is_empty() {
+        writeln!(
+            out,
+            "warning: the history holds no events, so every check below passes trivially"
+        )?;
+    }
     let workload = match (args.workload, args.model) {
         (Some(w), Some(_)) if w != WorkloadArg::LinKv => {
             bail!(
@@ -401,7 +407,22 @@ mod tests {
         assert!(code.is_err());
         let missing = Path::new("/nonexistent/history.jsonl");
         let (code, _) = run_text(&[missing.to_str().unwrap()]);
-        assert!(format!("{:#}", code.unwrap_err()).contains("/nonexistent/history.jsonl"));
+        let err = format!("{:#}", code.unwrap_err());
+        assert_eq!(
+            err.matches("No such file").count(),
+            1,
+            "the cause is named once: {err}"
+        );
+        assert!(err.contains("/nonexistent/history.jsonl"), "{err}");
+        // An empty file is read as what its name says, and the verdict warns it is trivial.
+        let empty = temp_file("empty.jsonl", "");
+        let (code, out) = run_text(&[empty.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 0);
+        assert!(out.contains("(jsonl format, 0 events)"), "{out}");
+        assert!(
+            out.contains("warning: the history holds no events"),
+            "{out}"
+        );
         let good = temp_file("stale2.jsonl", STALE_READ);
         let (code, _) = run_text(&[
             good.to_str().unwrap(),

@@ -114,9 +114,9 @@ fn body_type(body: Option<&RawValue>) -> String {
 /// Read `messages.jsonl` at `path`, keeping at most `cap` messages for the diagram.
 pub fn scan_file(path: &Path, cap: usize) -> Result<JournalScan, HistoryError> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| HistoryError::Io {
+    let file = std::fs::File::open(path).map_err(|error| HistoryError::Io {
         path: name.clone(),
-        source,
+        error,
     })?;
     scan(&name, std::io::BufReader::with_capacity(1 << 16, file), cap)
 }
@@ -132,9 +132,9 @@ pub fn scan(name: &str, mut reader: impl BufRead, cap: usize) -> Result<JournalS
         text.clear();
         let read = reader
             .read_line(&mut text)
-            .map_err(|source| HistoryError::Io {
+            .map_err(|error| HistoryError::Io {
                 path: name.to_owned(),
-                source,
+                error,
             })?;
         if read == 0 {
             break;

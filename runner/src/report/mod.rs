@@ -53,6 +53,13 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
             args.dir.display()
         );
     }
+    if !args.dir.join("history.jsonl").is_file() {
+        bail!(
+            "{}: not a run folder: it holds no history.jsonl (give the folder of a run of \
+             `harness test`, e.g. store/latest)",
+            args.dir.display()
+        );
+    }
     let path = write_report(&args.dir)?;
     println!("{}", path.display());
     Ok(0)

@@ -21,7 +21,7 @@ fn harness(args: &[&str]) -> (i32, String, String) {
 fn bad_flags_get_one_line_and_exit_3() {
     let echo = node_bin("echo");
     let echo = echo.to_str().unwrap();
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 11] = [
         (&["test", "--bogus"], "--bogus"),
         (
             &["test", "-w", "nope", "--bin", echo],
@@ -44,6 +44,16 @@ fn bad_flags_get_one_line_and_exit_3() {
             "--rate",
         ),
         (&["frob"], "frob"),
+        (
+            &["check", "/no/such/history.jsonl"],
+            "/no/such/history.jsonl",
+        ),
+        (&["report", "/no/such/run"], "no such run folder"),
+        (&["report", "/"], "not a run folder"),
+        (
+            &["compare", "--preset", "nope"],
+            "unknown --preset \"nope\"",
+        ),
     ];
     for (args, expected) in cases {
         let (code, _, stderr) = harness(args);
