@@ -5,12 +5,15 @@ use std::fmt::Write;
 use checker::Validity;
 
 use super::{Comparison, Row};
+use crate::report::html::esc;
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// " Every node program ran with: ARGS." when there were arguments.
+pub(crate) fn node_args_sentence(args: &[String]) -> String {
+    if args.is_empty() {
+        String::new()
+    } else {
+        format!(" Every node program ran with: {}.", args.join(" "))
+    }
 }
 
 fn cell(v: Validity) -> &'static str {
@@ -86,8 +89,9 @@ pub fn render(c: &Comparison) -> String {
     );
     let _ = write!(
         html,
-        "<p>Seed {} for every run.</p><h2>Scenarios</h2><ul>",
-        c.seed
+        "<p>Seed {} for every run.{}</p><h2>Scenarios</h2><ul>",
+        c.seed,
+        esc(&node_args_sentence(&c.node_args))
     );
     for s in &c.scenarios {
         let faults = if s.nemesis.is_empty() {

@@ -24,8 +24,12 @@ use serde_json::Value;
 use workloads::WorkloadKind;
 
 use super::table::align;
-use super::{CompareArgs, Scenario, adjust, exit_code, name_of, run_all, variants, write_files};
+use super::{
+    CompareArgs, Scenario, adjust, exit_code, name_of, node_arguments, run_all, variants,
+    write_files,
+};
 use crate::net::LatencyDist;
+use crate::report::html::esc;
 
 /// The preset's name.
 pub const PRESET: &str = "lin-kv";
@@ -59,6 +63,8 @@ pub struct LinKvRow {
 pub struct LinKvComparison {
     pub workload: &'static str,
     pub seed: u64,
+    /// The arguments every node program got (after `--`).
+    pub node_args: Vec<String>,
     pub scenarios: Vec<Scenario>,
     pub rows: Vec<LinKvRow>,
 }
@@ -206,13 +212,6 @@ pub fn render_table(rows: &[LinKvRow]) -> String {
     out
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// `compare.html`: the scenarios, the table and the readings on one page.
 fn render_html(c: &LinKvComparison) -> String {
     let mut html = String::from(
@@ -224,7 +223,12 @@ fn render_html(c: &LinKvComparison) -> String {
          .unk{color:#a66f00}li{margin:8px 0}</style></head><body>\
          <h1>Key-value stores: linearizable or not</h1>",
     );
-    let _ = write!(html, "<p>Seed {} for every run.</p><ul>", c.seed);
+    let _ = write!(
+        html,
+        "<p>Seed {} for every run.{}</p><ul>",
+        c.seed,
+        esc(&super::html::node_args_sentence(&c.node_args))
+    );
     for s in &c.scenarios {
         let _ = write!(
             html,
@@ -288,9 +292,10 @@ pub fn run(args: &CompareArgs, seed: u64) -> anyhow::Result<u8> {
     let scenarios = scenarios(args)?;
     let bins = variants(args, &VARIANTS)?;
     println!(
-        "comparing {} key-value node(s) over {} scenario(s), seed {seed}",
+        "comparing {} key-value node(s) over {} scenario(s), seed {seed}{}",
         bins.len(),
-        scenarios.len()
+        scenarios.len(),
+        node_arguments(args)
     );
     let (outcomes, could_not_run) = run_all(&scenarios, &bins, args, seed, |_| None)?;
     let rows = outcomes
@@ -300,6 +305,7 @@ pub fn run(args: &CompareArgs, seed: u64) -> anyhow::Result<u8> {
     let comparison = LinKvComparison {
         workload: PRESET,
         seed,
+        node_args: args.args.clone(),
         scenarios,
         rows,
     };

@@ -180,6 +180,8 @@ pub struct Row {
 #[derive(Debug, Serialize)]
 pub struct Comparison {
     pub seed: u64,
+    /// The arguments every node program got (after `--`).
+    pub node_args: Vec<String>,
     pub scenarios: Vec<Scenario>,
     pub rows: Vec<Row>,
 }
@@ -228,6 +230,15 @@ fn variants(args: &CompareArgs, names: &[&str]) -> anyhow::Result<Vec<PathBuf>> 
         );
     }
     Ok(found)
+}
+
+/// What the header line says of the arguments every node program gets (after `--`), if any.
+pub(crate) fn node_arguments(args: &CompareArgs) -> String {
+    if args.args.is_empty() {
+        String::new()
+    } else {
+        format!(", every node run with: {}", args.args.join(" "))
+    }
 }
 
 /// A node program's file name.
@@ -442,9 +453,10 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
     let scenarios = scenarios(args)?;
     let bins = variants(args, &VARIANTS)?;
     println!(
-        "comparing {} variant(s) over {} scenario(s), seed {seed}",
+        "comparing {} variant(s) over {} scenario(s), seed {seed}{}",
         bins.len(),
-        scenarios.len()
+        scenarios.len(),
+        node_arguments(args)
     );
     let (outcomes, could_not_run) = run_all(&scenarios, &bins, args, seed, promise_of)?;
     let rows = outcomes
@@ -453,6 +465,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
         .collect::<anyhow::Result<Vec<Row>>>()?;
     let comparison = Comparison {
         seed,
+        node_args: args.args.clone(),
         scenarios,
         rows,
     };

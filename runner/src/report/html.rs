@@ -32,6 +32,11 @@ impl fmt::Display for Esc<'_> {
     }
 }
 
+/// `s` escaped, as a string.
+pub fn esc(s: &str) -> String {
+    Esc(s).to_string()
+}
+
 /// At most `max` bytes of `s`, cut at a character boundary; true when something was cut.
 pub fn truncate(s: &str, max: usize) -> (&str, bool) {
     if s.len() <= max {

@@ -12,7 +12,7 @@
 //! `harness report DIR` renders the same bytes as the end of the run did.
 
 mod charts;
-mod html;
+pub(crate) mod html;
 mod journal;
 mod lamport;
 mod scale;

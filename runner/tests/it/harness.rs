@@ -116,7 +116,8 @@ pub fn harness_test(args: &[&str]) -> Run {
     }
 }
 
-fn scratch_store() -> PathBuf {
+/// A fresh, empty folder for a store, unique to this test process and call.
+pub fn scratch_store() -> PathBuf {
     static COUNTER: Mutex<u32> = Mutex::new(0);
     let mut n = COUNTER.lock().unwrap_or_else(|e| e.into_inner());
     *n += 1;

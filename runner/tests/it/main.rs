@@ -2,6 +2,7 @@
 
 mod bad_nodes;
 mod cli;
+mod compare;
 mod compat;
 pub mod harness;
 mod interrupt;

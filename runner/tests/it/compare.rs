@@ -1,0 +1,80 @@
+//! `harness compare` end to end: two variants under one short scenario, the table on stdout,
+//! `compare.json` and `compare.html` in the store, and the arguments given to every node.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::harness::{node_bin, scratch_store};
+
+#[test]
+fn two_variants_side_by_side_with_their_files() {
+    let store = scratch_store();
+    let bins = [node_bin("broadcast-eager"), node_bin("broadcast-fifo")];
+    let bins = format!("{},{}", bins[0].display(), bins[1].display());
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["compare", "--preset", "faults", "--node-count", "3"])
+        .args(["--time-limit", "4", "--recovery-time", "2", "--seed", "7"])
+        .args(["--bins", &bins, "--store"])
+        .arg(&store)
+        .args(["--", "--interval-ms", "40"])
+        .output()
+        .expect("running harness compare");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "comparing 2 variant(s) over 1 scenario(s), seed 7, every node run with: --interval-ms 40"
+        ),
+        "{stdout}"
+    );
+    let row = |variant: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(variant))
+            .unwrap_or_else(|| panic!("no row for {variant}: {stdout}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+    };
+    // variant, scenario (3 words), msgs/op, p50, p95, max, lost, dup, fifo, causal, total, valid
+    let fifo = row("broadcast-fifo");
+    assert_eq!(fifo.len(), 14, "{fifo:?}");
+    assert_eq!(fifo[8], "0", "lost: {fifo:?}");
+    assert_eq!(fifo[10], "ok*", "the promised order is marked: {fifo:?}");
+    assert_eq!(fifo[13], "valid");
+    assert_eq!(row("broadcast-eager")[13], "valid");
+
+    let dir = store.join("compare/latest");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("compare.json")).unwrap()).unwrap();
+    assert_eq!(json["seed"], 7);
+    assert_eq!(
+        json["node_args"],
+        serde_json::json!(["--interval-ms", "40"])
+    );
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["variant"], "broadcast-fifo");
+    assert_eq!(rows[1]["promises"], "fifo");
+    assert_eq!(rows[1]["fifo"], true);
+    assert_eq!(rows[1]["lost"], 0);
+    // Each row points at an ordinary run folder with its own files and report.
+    for row in rows {
+        let run = std::path::PathBuf::from(row["run_dir"].as_str().unwrap());
+        for file in [
+            "history.jsonl",
+            "messages.jsonl",
+            "results.json",
+            "report.html",
+        ] {
+            assert!(run.join(file).is_file(), "{}: no {file}", run.display());
+        }
+    }
+    let html = std::fs::read_to_string(dir.join("compare.html")).unwrap();
+    assert!(
+        html.contains("broadcast-fifo") && html.contains("<svg"),
+        "{html}"
+    );
+    assert!(html.contains("Every node program ran with: --interval-ms 40."));
+    let _ = std::fs::remove_dir_all(&store);
+}
