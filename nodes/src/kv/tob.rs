@@ -21,7 +21,9 @@
 //!
 //! **Partitions and crashes.** The Lamport order needs a higher timestamp from *every* node, so
 //! a partition that splits the cluster, or a node down, stalls delivery everywhere: nodes serve
-//! nothing new rather than anything wrong. (A partition that leaves the nodes connected through
+//! nothing new rather than anything wrong. (Operations stamped before the cut whose later
+//! timestamps from every node had already arrived can still be applied on the majority side
+//! during it. A partition that leaves the nodes connected through
 //! some of them, a bridge or a ring of majorities, only slows it down: the quorum layer's
 //! anti-entropy carries entries around the cut.) An operation not applied within the timeout
 //! (`--timeout-ms`, default [`DEFAULT_TIMEOUT`]) is answered with error 0 when it is a `write`
