@@ -53,6 +53,8 @@ pub struct RunReport<'a> {
     pub duration: Duration,
     /// The harness's CPU time (user, system) when the cluster stopped, before checking.
     pub run_cpu: (f64, f64),
+    /// The harness's sleeps ([`sleeps`]) when the cluster stopped.
+    pub run_sleeps: u64,
 }
 
 /// How a run ended, for the command line and for callers that run many tests.
@@ -77,6 +79,16 @@ pub fn cpu_seconds() -> (f64, f64) {
         }
         Err(_) => (0.0, 0.0),
     }
+}
+
+/// How many times the harness process has blocked so far (voluntary context switches: each
+/// wait of its event loop that did not find work ready). On a virtual machine each such sleep
+/// and wake-up costs far more CPU than the work of a message; `bench-runner` measures both.
+pub fn sleeps() -> u64 {
+    use nix::sys::resource::{UsageWho, getrusage};
+    getrusage(UsageWho::RUSAGE_SELF).map_or(0, |usage| {
+        u64::try_from(usage.voluntary_context_switches()).unwrap_or(0)
+    })
 }
 
 /// The availability check: the fraction of client ops (final ones excluded) that ended ok.
@@ -173,6 +185,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
             "duration_s": report.duration.as_secs_f64(),
             "cpu_run_user_s": report.run_cpu.0,
             "cpu_run_system_s": report.run_cpu.1,
+            "sleeps_run": report.run_sleeps,
             "cpu_user_s": cpu_seconds().0,
             "cpu_system_s": cpu_seconds().1,
             "aborted": report.abort,

@@ -216,6 +216,7 @@ pub struct Router {
     read_buf: Vec<u8>,
     /// The harness's CPU time (user, system) when the cluster stopped.
     run_cpu: (f64, f64),
+    run_sleeps: u64,
     nodes: Vec<NodeSlot>,
     services: Vec<(String, Runtime<services::Service>)>,
     network: Network,
@@ -326,6 +327,7 @@ impl Router {
             lines: Vec::new(),
             read_buf: vec![0; 64 << 10],
             run_cpu: (0.0, 0.0),
+            run_sleeps: 0,
             nodes,
             services,
             network,
@@ -382,6 +384,7 @@ impl Router {
         // CPU of running the cluster (routing every message, clients, faults, journal and
         // history), before the checkers and the report.
         self.run_cpu = results::cpu_seconds();
+        self.run_sleeps = results::sleeps();
         self.stop_all();
         self.finish()
     }

@@ -236,6 +236,7 @@ impl Router {
             interrupted: self.interrupted,
             duration: self.start.elapsed(),
             run_cpu: self.run_cpu,
+            run_sleeps: self.run_sleeps,
         };
         results::write_and_summarise(&report)
     }
