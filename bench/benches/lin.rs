@@ -12,112 +12,34 @@
 //!
 //! The check runs on one thread (keys are checked one after another), without a budget.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
 use checker::Validity;
-use checker::history::{Event, EventType, Process};
+use checker::history::{Event, EventType};
 use checker::lin::{LinOptions, ModelKind, check_linearizable};
+use checker::synth::{KvShape, kv_history};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const KEYS: u64 = 4;
 const OPS: usize = 2_048;
 const CLIENTS: [usize; 5] = [2, 4, 8, 16, 32];
 
-struct Op {
-    client: u64,
-    invoke: u64,
-    point: u64,
-    complete: u64,
-    f: &'static str,
-    input: Value,
-    output: Value,
-    kind: EventType,
-}
-
 /// A linearizable lin-kv history of `clients` clients and `ops` ops over [`KEYS`] keys.
 fn history(seed: u64, clients: usize, ops: usize) -> Vec<Event> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut list = Vec::with_capacity(ops);
-    for client in 0..clients as u64 {
-        let mut t = rng.random_range(0..50u64);
-        for _ in 0..ops / clients {
-            let invoke = t + rng.random_range(1..10);
-            let point = invoke + rng.random_range(0..50);
-            let complete = point + rng.random_range(0..50);
-            t = complete;
-            let key = rng.random_range(0..KEYS);
-            let (f, input) = match rng.random_range(0..3) {
-                0 => ("read", json!([key, null])),
-                1 => ("write", json!([key, rng.random_range(0..5)])),
-                _ => (
-                    "cas",
-                    json!([key, [rng.random_range(0..5), rng.random_range(0..5)]]),
-                ),
-            };
-            // Distinct instants: invocations, then effects, then completions within a tick.
-            list.push(Op {
-                client,
-                invoke: invoke * 3,
-                point: point * 3 + 1,
-                complete: complete * 3 + 2,
-                f,
-                input,
-                output: Value::Null,
-                kind: EventType::Ok,
-            });
-        }
-    }
-    // Execute in the order of the instants at which the ops take effect.
-    list.sort_by_key(|o| o.point);
-    let mut state = BTreeMap::<u64, Value>::new();
-    for op in &mut list {
-        let key = op.input[0].as_u64().unwrap_or(0);
-        let current = state.get(&key).cloned().unwrap_or(Value::Null);
-        op.output = op.input.clone();
-        match op.f {
-            "read" => op.output = json!([key, current]),
-            "write" => {
-                state.insert(key, op.input[1].clone());
-            }
-            _ if current == op.input[1][0] => {
-                state.insert(key, op.input[1][1].clone());
-            }
-            _ => op.kind = EventType::Fail,
-        }
-    }
-    let mut events: Vec<(u64, Event)> = Vec::with_capacity(2 * list.len());
-    for op in &list {
-        let event = |kind, value: &Value| Event {
-            index: 0,
-            time: 0,
-            process: Process::Client(op.client),
-            node: Some(format!("n{}", op.client % 5)),
-            kind,
-            f: op.f.to_owned(),
-            value: value.clone(),
-            error: None,
-            is_final: false,
-        };
-        events.push((op.invoke, event(EventType::Invoke, &op.input)));
-        events.push((op.complete, event(op.kind, &op.output)));
-    }
-    events.sort_by_key(|(t, _)| *t);
-    events
-        .into_iter()
-        .enumerate()
-        .map(|(i, (t, mut e))| {
-            e.index = i as u64;
-            e.time = t * 1000;
-            e
-        })
-        .collect()
+    kv_history(
+        seed,
+        KvShape {
+            clients,
+            ops_per_client: ops / clients,
+            keys: KEYS,
+            values: 5,
+            indefinite_writes: 0.0,
+        },
+    )
 }
 
 /// `events` with the ok read three quarters of the way through returning a value no one wrote.

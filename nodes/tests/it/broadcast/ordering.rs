@@ -22,32 +22,7 @@ use super::workload::{
 };
 
 fn faults() -> impl Strategy<Value = Faults> {
-    (0u8..6).prop_map(|kind| match kind {
-        0 => Faults::default(),
-        1 => Faults {
-            loss: 0.1,
-            ..Faults::default()
-        },
-        2 => Faults {
-            partition: true,
-            ..Faults::default()
-        },
-        3 => Faults {
-            crash: true,
-            ..Faults::default()
-        },
-        4 => Faults {
-            loss: 0.05,
-            partition: true,
-            crash: true,
-            chaos: false,
-        },
-        _ => Faults {
-            loss: 0.05,
-            chaos: true,
-            ..Faults::default()
-        },
-    })
+    (0u64..Faults::KINDS).prop_map(Faults::of_kind)
 }
 
 /// A fixed proptest seed: every run explores the same interleavings (the seeds and fault

@@ -20,35 +20,6 @@ use super::workload::{
     check_total, run,
 };
 
-fn faults(kind: u64) -> Faults {
-    match kind % 6 {
-        0 => Faults::default(),
-        1 => Faults {
-            loss: 0.1,
-            ..Faults::default()
-        },
-        2 => Faults {
-            partition: true,
-            ..Faults::default()
-        },
-        3 => Faults {
-            crash: true,
-            ..Faults::default()
-        },
-        4 => Faults {
-            loss: 0.05,
-            partition: true,
-            crash: true,
-            chaos: false,
-        },
-        _ => Faults {
-            loss: 0.05,
-            chaos: true,
-            ..Faults::default()
-        },
-    }
-}
-
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -69,7 +40,7 @@ fn ordered_broadcasts_survive_every_fault_on_many_seeds() {
     let mut failures = Vec::new();
     for seed in first..first + seeds {
         let nodes = 3 + (seed % 3) as usize;
-        let f = faults(seed / 3);
+        let f = Faults::of_kind(seed / 3);
         let mut scenario = Scenario::new(nodes, seed).with_faults(f);
         scenario.duration = Duration::from_secs(4);
         scenario.recovery = Duration::from_secs(8);

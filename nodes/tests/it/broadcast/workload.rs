@@ -53,6 +53,42 @@ pub struct Faults {
     pub chaos: bool,
 }
 
+impl Faults {
+    /// How many fault mixes [`Faults::of_kind`] knows.
+    pub const KINDS: u64 = 6;
+
+    /// One of the fault mixes the ordering tests run under, by number (modulo [`Faults::KINDS`]):
+    /// none, loss, a partition, a crash, all three, or loss with chaos.
+    pub fn of_kind(kind: u64) -> Faults {
+        match kind % Faults::KINDS {
+            0 => Faults::default(),
+            1 => Faults {
+                loss: 0.1,
+                ..Faults::default()
+            },
+            2 => Faults {
+                partition: true,
+                ..Faults::default()
+            },
+            3 => Faults {
+                crash: true,
+                ..Faults::default()
+            },
+            4 => Faults {
+                loss: 0.05,
+                partition: true,
+                crash: true,
+                chaos: false,
+            },
+            _ => Faults {
+                loss: 0.05,
+                chaos: true,
+                ..Faults::default()
+            },
+        }
+    }
+}
+
 /// How a run goes.
 #[derive(Debug, Clone, Copy)]
 pub struct Scenario {

@@ -1,6 +1,8 @@
-//! Synthetic broadcast histories from a seed, correct by construction: for benchmarks and
-//! property tests of the broadcast checkers.
+//! Synthetic histories from a seed, correct by construction: for benchmarks and property
+//! tests of the checkers. This module makes broadcast histories; [`kv`] makes linearizable
+//! key-value ones.
 //!
+//! Broadcast:
 //! The model is total order broadcast by a sequencer (the course's single-leader total
 //! order): a broadcast joins one global sequence when invoked; each node delivers a growing
 //! prefix of that sequence, lagging by a random amount; a broadcast is acknowledged only once
@@ -13,6 +15,9 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use crate::history::{Event, EventType, Process};
+
+pub mod kv;
+pub use kv::{KvShape, kv_history};
 
 /// The shape of a synthetic broadcast history.
 #[derive(Debug, Clone, Copy)]
