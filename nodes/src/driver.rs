@@ -11,7 +11,7 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::ctx::Effect;
 use crate::node::Node;
@@ -167,6 +167,11 @@ where
             std::process::exit(2);
         }),
     }
+}
+
+/// A duration flag given in milliseconds (`--NAME N`), at least 1 ms; `default` when absent.
+pub fn flag_ms(args: &[String], name: &str, default: Duration) -> Duration {
+    Duration::from_millis(flag(args, name, default.as_millis() as u64).max(1))
 }
 
 /// Exit with a message if `args` holds a flag not among `known` (names without `--`).
