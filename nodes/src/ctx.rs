@@ -1,6 +1,6 @@
 //! What a node may do: learn who it is and what time it is, draw seeded random numbers, send
-//! messages, make RPCs with a timeout, and set timers. Everything it asks for is recorded as an
-//! [`Effect`] that the driver carries out after the event.
+//! messages, make RPCs with a timeout, set timers, and write to stable storage. Everything it
+//! asks for is recorded as an [`Effect`] that the driver carries out after the event, in order.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::node::TimerId;
+use crate::storage::{Stable, Write, valid_log_name};
 
 /// Something a node asked for while handling one event.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +22,9 @@ pub enum Effect {
     SetTimer { id: TimerId, at: Duration },
     /// Forget the timer `id` (no effect if it already fired).
     CancelTimer(TimerId),
+    /// Write to stable storage. The driver makes it durable before it carries out any later
+    /// effect of the same event (see [`crate::storage`]).
+    Persist(Write),
 }
 
 /// An RPC waiting for its reply.
@@ -45,6 +49,8 @@ pub struct Ctx {
     pub(crate) rpcs: BTreeMap<u64, PendingRpc>,
     pub(crate) rpc_deadlines: BTreeSet<(Duration, u64)>,
     pub(crate) effects: Vec<Effect>,
+    /// What stable storage held when this start of the node program began.
+    recovered: Stable,
 }
 
 impl Ctx {
@@ -64,7 +70,13 @@ impl Ctx {
             rpcs: BTreeMap::new(),
             rpc_deadlines: BTreeSet::new(),
             effects: Vec::new(),
+            recovered: Stable::new(),
         }
+    }
+
+    /// Hand the node what stable storage held at its start (drivers, before `init`).
+    pub(crate) fn set_recovered(&mut self, stable: Stable) {
+        self.recovered = stable;
     }
 
     /// Set the node's identity, and reseed the rng with the node id mixed in so that nodes of
@@ -237,6 +249,50 @@ impl Ctx {
         if let Some(at) = self.timer_deadlines.remove(&id) {
             self.timers.remove(&(at, id));
             self.effects.push(Effect::CancelTimer(id));
+        }
+    }
+
+    /// What stable storage held when this start of the node program began: empty at the first
+    /// start, after a wipe, and when the node has no stable storage. Taken once (call it in
+    /// [`crate::Node::on_init`]); later calls return empty storage.
+    pub fn take_recovered(&mut self) -> Stable {
+        std::mem::take(&mut self.recovered)
+    }
+
+    /// Append `record` to the stable log `log` (a name of `a-z`, `0-9`, `-`, `_`). Durable
+    /// before any later effect of this event is carried out: a message sent after this call
+    /// leaves the node only once the record is on disk.
+    pub fn persist<R: Serialize>(&mut self, log: &str, record: &R) {
+        if let Some(record) = self.record_of(log, record) {
+            self.effects.push(Effect::Persist(Write::Append {
+                log: log.to_owned(),
+                record,
+            }));
+        }
+    }
+
+    /// Replace everything in the stable log `log` with `records` (a snapshot that compacts it).
+    pub fn persist_all<R: Serialize>(&mut self, log: &str, records: &[R]) {
+        let records: Option<Vec<String>> = records.iter().map(|r| self.record_of(log, r)).collect();
+        if let Some(records) = records {
+            self.effects.push(Effect::Persist(Write::Replace {
+                log: log.to_owned(),
+                records,
+            }));
+        }
+    }
+
+    fn record_of<R: Serialize>(&self, log: &str, record: &R) -> Option<String> {
+        if !valid_log_name(log) {
+            tracing::error!(node = %self.id, "{log:?} is not a valid stable log name; not persisted");
+            return None;
+        }
+        match serde_json::to_string(record) {
+            Ok(record) => Some(record),
+            Err(err) => {
+                tracing::error!(node = %self.id, "cannot serialize a record for log {log}: {err}");
+                None
+            }
         }
     }
 

@@ -2,23 +2,39 @@
 //!
 //! One thread reads stdin line by line; the main thread runs a single-threaded event loop that
 //! handles each line and each due timer in order, and writes every outgoing message as one line
-//! ending in `\n`, flushed at once. Logs go to stderr through `tracing` (`RUST_LOG` filters
-//! them). At end of input the driver writes what is pending and exits 0.
+//! ending in `\n`. Logs go to stderr through `tracing` (`RUST_LOG` filters them). At end of
+//! input the driver writes what is pending and exits 0.
+//!
+//! **Stable storage.** When the environment variable `HARNESS_DATA_DIR` names a directory, the
+//! node's stable logs live there ([`crate::disk`]): the driver reads them back at start and
+//! hands them to the node ([`crate::Ctx::take_recovered`]). The effects of a turn of the loop
+//! are carried out as a *group commit*: the driver handles every line already waiting (up to
+//! [`GROUP`]) and the timers due, writes every [`Effect::Persist`] of the group, syncs the disk
+//! once, and only then writes the group's messages. So no message leaves before the writes of
+//! its own event, or of any earlier one, are durable, and one sync serves many events. A write
+//! that fails ends the program (exit code 1): a node that cannot keep its promises must crash,
+//! not carry on. Without the variable, persist effects are dropped and the node runs without
+//! stable storage.
 //!
 //! The rng seed comes from the `HARNESS_SEED` environment variable when set (the harness sets
 //! it from the run's seed), otherwise from the wall clock.
 
 use std::io::{BufRead, BufWriter, Write};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::ctx::Effect;
+use crate::disk::Disk;
 use crate::node::Node;
 use crate::runtime::Runtime;
+use crate::storage::{DATA_DIR_ENV, Stable};
 
 /// The environment variable the driver reads its rng seed from.
 pub const SEED_ENV: &str = "HARNESS_SEED";
+
+/// At most this many waiting lines are handled in one group commit.
+pub const GROUP: usize = 64;
 
 enum Input {
     Line(String),
@@ -37,6 +53,31 @@ pub fn init_logging() {
         .try_init();
 }
 
+/// The data directory from the environment, opened, with what it holds; `None` without one.
+fn open_storage() -> Result<Option<(Disk, Stable)>, String> {
+    let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) else {
+        tracing::info!("{DATA_DIR_ENV} is not set: no stable storage, state is lost on a crash");
+        return Ok(None);
+    };
+    let dir = std::path::PathBuf::from(dir);
+    match Disk::open(&dir) {
+        Ok((disk, stable)) => {
+            if !stable.is_empty() {
+                tracing::info!(
+                    "recovering {} bytes of stable storage from {}",
+                    stable.bytes(),
+                    dir.display()
+                );
+            }
+            Ok(Some((disk, stable)))
+        }
+        Err(err) => Err(format!(
+            "cannot open the data directory {} ({DATA_DIR_ENV}): {err}",
+            dir.display()
+        )),
+    }
+}
+
 /// Run `node` on stdin/stdout until end of input. Returns the process exit code.
 pub fn run<N: Node>(node: N) -> std::process::ExitCode {
     init_logging();
@@ -49,7 +90,15 @@ pub fn run<N: Node>(node: N) -> std::process::ExitCode {
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
         .unwrap_or(incarnation);
-    let mut runtime = Runtime::new(node, seed, incarnation);
+    let (disk, stable) = match open_storage() {
+        Ok(Some((disk, stable))) => (Some(disk), stable),
+        Ok(None) => (None, Stable::new()),
+        Err(err) => {
+            tracing::error!("{err}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    let mut runtime = Runtime::new(node, seed, incarnation).recovering(stable);
 
     let (tx, rx) = mpsc::channel();
     thread::Builder::new()
@@ -59,9 +108,12 @@ pub fn run<N: Node>(node: N) -> std::process::ExitCode {
 
     let start = Instant::now();
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = Out {
+        stdout: BufWriter::new(stdout.lock()),
+        disk,
+    };
     loop {
-        let input = match runtime.next_deadline() {
+        let first = match runtime.next_deadline() {
             None => rx.recv().unwrap_or(Input::End),
             Some(deadline) => {
                 let wait = deadline.saturating_sub(start.elapsed());
@@ -69,7 +121,7 @@ pub fn run<N: Node>(node: N) -> std::process::ExitCode {
                     Ok(input) => input,
                     Err(RecvTimeoutError::Timeout) => {
                         let effects = runtime.advance(start.elapsed());
-                        if write_effects(&mut out, &effects).is_err() {
+                        if out.carry_out(effects).is_err() {
                             return std::process::ExitCode::from(1);
                         }
                         continue;
@@ -78,21 +130,82 @@ pub fn run<N: Node>(node: N) -> std::process::ExitCode {
                 }
             }
         };
-        let effects = match input {
-            Input::Line(line) => {
-                let mut effects = runtime.advance(start.elapsed());
-                effects.extend(runtime.handle_line(start.elapsed(), &line));
-                effects
-            }
-            Input::End => {
-                tracing::info!("end of input; exiting");
-                let _ = out.flush();
-                return std::process::ExitCode::SUCCESS;
-            }
-        };
-        if write_effects(&mut out, &effects).is_err() {
+        let (effects, ended) = handle_group(&mut runtime, &rx, first, start);
+        if out.carry_out(effects).is_err() {
             return std::process::ExitCode::from(1);
         }
+        if ended {
+            tracing::info!("end of input; exiting");
+            let _ = out.stdout.flush();
+            return std::process::ExitCode::SUCCESS;
+        }
+    }
+}
+
+/// Handle `first` and every line already waiting (at most [`GROUP`]), with the timers due
+/// before each: one group commit. Returns the effects in order, and whether input ended.
+fn handle_group<N: Node>(
+    runtime: &mut Runtime<N>,
+    rx: &Receiver<Input>,
+    first: Input,
+    start: Instant,
+) -> (Vec<crate::Effect>, bool) {
+    let mut effects = Vec::new();
+    let mut next = Some(first);
+    let mut handled = 0;
+    while let Some(input) = next.take() {
+        match input {
+            Input::Line(line) => {
+                effects.extend(runtime.advance(start.elapsed()));
+                effects.extend(runtime.handle_line(start.elapsed(), &line));
+            }
+            Input::End => return (effects, true),
+        }
+        handled += 1;
+        if handled < GROUP {
+            next = match rx.try_recv() {
+                Ok(input) => Some(input),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => Some(Input::End),
+            };
+        }
+    }
+    (effects, false)
+}
+
+/// Where effects go: stdout, and the data directory when there is one.
+struct Out<W: Write> {
+    stdout: W,
+    disk: Option<Disk>,
+}
+
+impl<W: Write> Out<W> {
+    /// Carry out `effects`: the writes to stable storage first, made durable, then the
+    /// messages. An error ends the program.
+    fn carry_out(&mut self, effects: Vec<Effect>) -> std::io::Result<()> {
+        if let Some(disk) = &mut self.disk {
+            for effect in &effects {
+                if let Effect::Persist(write) = effect
+                    && let Err(err) = disk.write(write)
+                {
+                    tracing::error!(
+                        "writing to stable storage in {}: {err}; stopping",
+                        disk.dir().display()
+                    );
+                    return Err(err);
+                }
+            }
+            if disk.has_unsynced()
+                && let Err(err) = disk.sync()
+            {
+                tracing::error!(
+                    "syncing stable storage in {}: {err}; stopping",
+                    disk.dir().display()
+                );
+                return Err(err);
+            }
+        }
+        write_effects(&mut self.stdout, &effects)
     }
 }
 

@@ -1,20 +1,22 @@
 //! The node library: sans-IO node programs and the drivers that run them.
 //!
 //! A node is a state machine ([`Node`]) that handles one event at a time and acts through its
-//! [`Ctx`]: it sends messages, makes RPCs with timeouts, and sets timers, and the driver carries
-//! those [`Effect`]s out. The same node runs as a Maelstrom program on stdin/stdout
-//! ([`driver`]), under scripted tests ([`Runtime`]), and in a simulated cluster under virtual
-//! time ([`sim`]).
+//! [`Ctx`]: it sends messages, makes RPCs with timeouts, sets timers and writes to stable
+//! storage ([`storage`]), and the driver carries those [`Effect`]s out. The same node runs as a
+//! Maelstrom program on stdin/stdout ([`driver`], with its data directory on disk, [`disk`]),
+//! under scripted tests ([`Runtime`]), and in a simulated cluster under virtual time ([`sim`]).
 //!
 //! The reference node programs live in `src/bin/`, their logic in the modules below.
 
 pub mod broadcast;
 pub mod clock;
 pub mod ctx;
+pub mod disk;
 pub mod driver;
 pub mod node;
 pub mod runtime;
 pub mod sim;
+pub mod storage;
 
 pub mod echo;
 pub mod g_counter;
@@ -24,3 +26,4 @@ pub mod unique_ids;
 pub use ctx::{Ctx, Effect};
 pub use node::{Node, TimerId};
 pub use runtime::{Runtime, sends};
+pub use storage::{Stable, Write};

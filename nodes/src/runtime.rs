@@ -12,6 +12,7 @@ use proto::{Body, ErrorCode, Message, Payload, parse_line};
 
 use crate::ctx::{Ctx, Effect};
 use crate::node::Node;
+use crate::storage::Stable;
 
 /// How many timed-out RPC ids are remembered, so that their late replies are dropped.
 const EXPIRED_RPCS_KEPT: usize = 65_536;
@@ -37,6 +38,13 @@ impl<N: Node> Runtime<N> {
             initialised: false,
             expired_rpcs: BTreeSet::new(),
         }
+    }
+
+    /// The same runtime, starting from what stable storage held (see [`crate::storage`]): the
+    /// node takes it with [`Ctx::take_recovered`] when it is initialised.
+    pub fn recovering(mut self, stable: Stable) -> Self {
+        self.ctx.set_recovered(stable);
+        self
     }
 
     /// The node, for inspection.

@@ -6,6 +6,11 @@
 //! loss, crashes and restarts are available, so scripted and property tests can check what a
 //! node does under the faults of the course's system models. Messages addressed to anything
 //! that is not a node (clients `c…`) are collected in [`Cluster::client_inbox`].
+//!
+//! Each node has stable storage ([`crate::storage`]): its writes take effect at the end of the
+//! event that made them, before any of the event's messages is delivered, so a crash, which
+//! happens between events, loses exactly what was not yet persisted. A restart hands the node
+//! what its storage holds; [`Cluster::wipe`] empties it first (a replaced disk).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -19,6 +24,7 @@ use serde::Serialize;
 use crate::ctx::Effect;
 use crate::node::Node;
 use crate::runtime::Runtime;
+use crate::storage::Stable;
 
 /// A message on its way, ordered by delivery time and then by send order.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,6 +39,8 @@ pub struct Cluster<N> {
     make: Box<dyn Fn(&str) -> N>,
     nodes: BTreeMap<String, Option<Runtime<N>>>,
     incarnations: BTreeMap<String, u64>,
+    /// Each node's stable storage; it survives crashes.
+    disks: BTreeMap<String, Stable>,
     node_ids: Vec<String>,
     queue: BinaryHeap<Reverse<InFlight>>,
     seq: u64,
@@ -64,6 +72,7 @@ impl<N: Node> Cluster<N> {
             make: Box::new(make),
             nodes: BTreeMap::new(),
             incarnations: BTreeMap::new(),
+            disks: BTreeMap::new(),
             node_ids: node_ids.clone(),
             queue: BinaryHeap::new(),
             seq: 0,
@@ -87,7 +96,8 @@ impl<N: Node> Cluster<N> {
     fn start(&mut self, id: &str) {
         let incarnation = self.incarnations.entry(id.to_owned()).or_insert(0);
         *incarnation += 1;
-        let mut runtime = Runtime::new((self.make)(id), self.seed, *incarnation);
+        let stable = self.disks.get(id).cloned().unwrap_or_default();
+        let mut runtime = Runtime::new((self.make)(id), self.seed, *incarnation).recovering(stable);
         let init = Message::new(
             "c-init",
             id,
@@ -102,7 +112,7 @@ impl<N: Node> Cluster<N> {
         );
         let effects = runtime.handle_message(self.now, init);
         self.nodes.insert(id.to_owned(), Some(runtime));
-        self.dispatch(effects);
+        self.dispatch(id, effects);
     }
 
     /// Virtual time now.
@@ -140,9 +150,21 @@ impl<N: Node> Cluster<N> {
         self.nodes.insert(id.to_owned(), None);
     }
 
-    /// Restart a crashed node with empty memory and send it `init` again.
+    /// Restart a crashed node with empty memory (its stable storage kept) and send it `init`
+    /// again.
     pub fn restart(&mut self, id: &str) {
         self.start(id);
+    }
+
+    /// Empty a node's stable storage (a replaced disk). Crash it first: a running node keeps
+    /// what it has in memory.
+    pub fn wipe(&mut self, id: &str) {
+        self.disks.remove(id);
+    }
+
+    /// What a node's stable storage holds.
+    pub fn disk(&self, id: &str) -> Option<&Stable> {
+        self.disks.get(id)
     }
 
     /// Send a request from client `client` to node `node`; returns its `msg_id`. Client links
@@ -171,7 +193,14 @@ impl<N: Node> Cluster<N> {
             .find(|m| m.dest == client && m.body.in_reply_to == Some(msg_id))
     }
 
-    fn dispatch(&mut self, effects: Vec<Effect>) {
+    /// Carry out the effects of one event of node `from`: its writes first (the event's
+    /// messages leave only once they are durable), then its messages.
+    fn dispatch(&mut self, from: &str, effects: Vec<Effect>) {
+        for effect in &effects {
+            if let Effect::Persist(write) = effect {
+                self.disks.entry(from.to_owned()).or_default().apply(write);
+            }
+        }
         for effect in effects {
             let Effect::Send(msg) = effect else { continue };
             if self.nodes.contains_key(&msg.dest) {
@@ -194,8 +223,9 @@ impl<N: Node> Cluster<N> {
         let Some(Some(runtime)) = self.nodes.get_mut(&msg.dest) else {
             return;
         };
+        let dest = msg.dest.clone();
         let effects = runtime.handle_message(now, msg);
-        self.dispatch(effects);
+        self.dispatch(&dest, effects);
     }
 
     /// The time of the next event: a message delivery or a node's timer.
@@ -234,7 +264,7 @@ impl<N: Node> Cluster<N> {
                     && runtime.next_deadline().is_some_and(|d| d <= now)
                 {
                     let effects = runtime.advance(now);
-                    self.dispatch(effects);
+                    self.dispatch(&id, effects);
                 }
             }
         }

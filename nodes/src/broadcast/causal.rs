@@ -12,11 +12,11 @@
 //! `m1` before `m2`. Concurrent messages may be delivered in different orders. Every
 //! acknowledged message is eventually delivered everywhere.
 //!
-//! **Crash tolerance.** Through the quorum layer ([`crate::broadcast::quorum`]) with the
-//! `Committed` watermark: a node delivers a message only once a majority knows it is held by a
-//! majority. A restarted node reads that knowledge back from a majority, so before serving it
-//! delivers every message its previous incarnation delivered (and may have shown in a read),
-//! and its next broadcast depends on all of them.
+//! **Crash tolerance.** Through the quorum layer with the `Committed` watermark, and
+//! deliveries kept on stable storage ([`crate::broadcast::ordered`]): a node delivers a message
+//! only once a majority knows it is held by a majority. A restarted node replays its deliveries
+//! from its disk before it serves, so its vector clock is what it was, its reads go on where
+//! they stood, and its next broadcast depends on everything it ever delivered.
 //!
 //! **When `broadcast_ok` is sent.** When the message is committed (delivered at the origin):
 //! then it and all its dependencies are held by a majority and cannot be lost to a minority of
@@ -33,22 +33,20 @@
 //!
 //! **Partition.** As FIFO: a majority side continues; a minority side waits; order holds.
 //!
-//! **Crash.** As FIFO: a restarted node reads a majority, redelivers everything in causal
-//! order, then serves.
+//! **Crash.** As FIFO: what is persisted is the quorum layer's entries and announcements and
+//! every delivery; a restarted node serves reads at once and broadcasts once its new generation
+//! is held by a majority. No kill pattern loses an acknowledged message or breaks causal order.
+//!
+//! **Wipe.** A wiped node reads a majority (a majority also knows what was committed), delivers
+//! everything again in causal order, then serves. A wipe of a minority loses nothing
+//! acknowledged.
 
-use std::collections::BTreeMap;
-
-use proto::{Message, Payload};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::broadcast::delivered::Delivered;
-use crate::broadcast::holdback::HoldBack;
-use crate::broadcast::quorum::{Event, Quorum, QuorumConfig, Watermark};
-use crate::broadcast::service::Algorithm;
+use crate::broadcast::ordered::{Order, OrderedBroadcast, ValueOrder};
+use crate::broadcast::quorum::Watermark;
 use crate::clock::VectorClock;
-use crate::ctx::Ctx;
-use crate::node::TimerId;
 
 /// A causal broadcast message: the value and what the origin had delivered before it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,104 +55,61 @@ pub struct CausalMessage {
     pub value: Value,
 }
 
-/// The causal broadcast node.
-#[derive(Debug)]
-pub struct Causal {
-    quorum: Quorum<CausalMessage>,
-    /// Received messages by (origin, sequence number), waiting for their dependencies.
-    holdback: HoldBack<(String, u64), CausalMessage>,
-    /// Messages delivered, per origin.
+/// Causal order: a message after everything delivered at its origin before it was sent.
+#[derive(Debug, Clone, Default)]
+pub struct CausalOrder {
+    /// Messages delivered, per origin: the vector clock.
     counts: VectorClock,
-    delivered: Delivered,
-    waiting: BTreeMap<u64, Message>,
 }
 
-impl Causal {
-    /// A causal node with the given quorum settings (watermark `Committed`).
-    pub fn new(config: QuorumConfig) -> Self {
-        Causal {
-            quorum: Quorum::new(QuorumConfig {
-                watermark: Watermark::Committed,
-                ..config
-            }),
-            holdback: HoldBack::new(),
-            counts: VectorClock::new(),
-            delivered: Delivered::new(),
-            waiting: BTreeMap::new(),
-        }
-    }
-
-    /// How many messages are held back.
-    pub fn held_back(&self) -> usize {
-        self.holdback.len()
-    }
-
+impl CausalOrder {
     /// The delivered counts per origin.
     pub fn counts(&self) -> &VectorClock {
         &self.counts
     }
+}
 
-    fn drain(&mut self, ctx: &mut Ctx) {
-        for event in self.quorum.take_events() {
-            let Event::Deliverable { origin, pos, body } = event else {
-                continue;
-            };
-            if origin == ctx.id()
-                && let Some(request) = self.waiting.remove(&pos)
-            {
-                ctx.reply(&request, &Payload::BroadcastOk);
-            }
-            self.holdback.hold((origin, pos), body);
-        }
-        // Deliver every message whose dependencies are all delivered.
-        while let Some(((origin, seq), message)) =
-            self.holdback.release(|(origin, seq), message| {
-                *seq == self.counts.get(origin) && message.deps.le(&self.counts)
-            })
-        {
-            self.counts.set(&origin, seq + 1);
-            self.delivered.deliver(ctx.now(), message.value);
-        }
+impl Order for CausalOrder {
+    type Entry = CausalMessage;
+    /// (origin, sequence number).
+    type Key = (String, u64);
+    const WATERMARK: Watermark = Watermark::Committed;
+
+    fn hold(&mut self, origin: &str, pos: u64, _: &CausalMessage) -> Option<Self::Key> {
+        Some((origin.to_owned(), pos))
+    }
+
+    /// Every earlier message of the same origin, and everything the origin had delivered
+    /// before sending it, has been delivered.
+    fn deliverable(&self, (origin, seq): &Self::Key, message: &CausalMessage) -> bool {
+        *seq == self.counts.get(origin) && message.deps.le(&self.counts)
+    }
+
+    fn deliver(&mut self, (origin, seq): &Self::Key, _: &CausalMessage) {
+        self.counts.set(origin, seq + 1);
     }
 }
 
-impl Default for Causal {
-    fn default() -> Self {
-        Causal::new(QuorumConfig::new(Watermark::Committed))
+impl ValueOrder for CausalOrder {
+    /// The value with this node's vector clock (its own entry is implied by the position).
+    fn entry(&self, me: &str, value: Value) -> CausalMessage {
+        CausalMessage {
+            deps: self.counts.without(me),
+            value,
+        }
+    }
+
+    fn value(entry: &CausalMessage) -> &Value {
+        &entry.value
     }
 }
 
-impl Algorithm for Causal {
-    fn start(&mut self, ctx: &mut Ctx) {
-        self.quorum.start(ctx);
-        self.drain(ctx);
-    }
+/// The causal broadcast node.
+pub type Causal = OrderedBroadcast<CausalOrder>;
 
-    fn broadcast(&mut self, ctx: &mut Ctx, request: Message, value: Value) {
-        let deps = self.counts.without(ctx.id());
-        if let Some(seq) = self.quorum.append(ctx, CausalMessage { deps, value }) {
-            self.waiting.insert(seq, request);
-        }
-        self.drain(ctx);
-    }
-
-    fn receive(&mut self, ctx: &mut Ctx, msg: Message) {
-        if !self.quorum.receive(ctx, &msg) {
-            ctx.not_supported(&msg);
-        }
-        self.drain(ctx);
-    }
-
-    fn timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
-        self.quorum.on_timer(ctx, timer);
-        self.drain(ctx);
-    }
-
-    fn delivered(&self) -> &Delivered {
-        &self.delivered
-    }
-
-    fn serving(&self) -> bool {
-        self.quorum.is_ready()
+impl Causal {
+    /// The delivered counts per origin.
+    pub fn counts(&self) -> &VectorClock {
+        self.order().counts()
     }
 }

@@ -28,10 +28,18 @@
 //! **Partition.** Delivery continues inside each side; the links retry across the cut, and
 //! after the partition heals the retries deliver everything to the other side.
 //!
-//! **Crash and restart.** Messages in a crashed node's outbox are lost with it, but every other
-//! holder relays too. A restarted node starts empty and pulls by anti-entropy from every peer
-//! (exchanging digests until each peer has sent all it holds), so it catches up on what its
-//! previous incarnation had acknowledged.
+//! **Crash and restart.** Every message a node accepts is on its stable storage before the node
+//! acknowledges it to anyone or shows it in a read ([`crate::broadcast::received`]). A
+//! restarted node reads its messages back and delivers them again, in the same order, before it
+//! serves, so its reads never go back; then it exchanges digests with every peer, both ways:
+//! it pulls what it missed while it was down, and pushes what it held but had not yet relayed
+//! when it crashed (its outbox was in memory). So no kill pattern loses a message: one node, a
+//! majority, all at once, again and again.
+//!
+//! **Wipe.** A node whose disk is wiped comes back empty and pulls everything from its peers. A
+//! message is lost only if every node that held it is wiped: the origin acknowledges a
+//! broadcast once a second node has it, so a wipe of one node loses nothing, a wipe of two can
+//! lose a message that had not yet spread beyond them.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -42,6 +50,7 @@ use serde_json::Value;
 use crate::broadcast::anti_entropy::{self, AntiEntropy};
 use crate::broadcast::delivered::Delivered;
 use crate::broadcast::link::{Link, LinkConfig};
+use crate::broadcast::received::Received;
 use crate::broadcast::service::Algorithm;
 use crate::broadcast::values::{Item, MessageId, Minter, Store};
 use crate::ctx::Ctx;
@@ -74,8 +83,7 @@ impl Default for EagerConfig {
 pub struct Eager {
     config: EagerConfig,
     link: Link<Item>,
-    store: Store,
-    delivered: Delivered,
+    received: Received,
     minter: Minter,
     /// Client requests waiting for a peer to acknowledge their message.
     waiting: BTreeMap<MessageId, Message>,
@@ -89,8 +97,7 @@ impl Eager {
         Eager {
             config,
             link: Link::new(config.link),
-            store: Store::new(),
-            delivered: Delivered::new(),
+            received: Received::new(),
             minter: Minter::default(),
             waiting: BTreeMap::new(),
             pulls: BTreeMap::new(),
@@ -99,16 +106,12 @@ impl Eager {
 
     /// The messages this node holds.
     pub fn store(&self) -> &Store {
-        &self.store
+        self.received.store()
     }
 
-    /// Keep and deliver `item` if it is new. Returns true if it was.
-    fn accept(&mut self, ctx: &Ctx, item: &Item) -> bool {
-        if !self.store.insert(item) {
-            return false;
-        }
-        self.delivered.deliver(ctx.now(), item.value.clone());
-        true
+    /// Keep (on stable storage) and deliver `item` if it is new. Returns true if it was.
+    fn accept(&mut self, ctx: &mut Ctx, item: &Item) -> bool {
+        self.received.accept(ctx, item)
     }
 
     /// Send `item` to every other node except those listed.
@@ -121,7 +124,7 @@ impl Eager {
 
     fn pull(&mut self, ctx: &mut Ctx, peer: &str) {
         let request = AntiEntropy::Digest {
-            digest: self.store.digest().clone(),
+            digest: self.received.store().digest().clone(),
         };
         let id = ctx.rpc(peer, &request, self.config.pull_timeout);
         self.pulls.insert(id, peer.to_owned());
@@ -129,9 +132,24 @@ impl Eager {
 
     fn on_pull_reply(&mut self, ctx: &mut Ctx, peer: String, msg: &Message) {
         match msg.body.parse_custom::<AntiEntropy>() {
-            Ok(AntiEntropy::Delta { items, more, .. }) => {
+            Ok(AntiEntropy::Delta {
+                items,
+                more,
+                digest,
+            }) => {
                 for item in &items {
                     self.accept(ctx, item);
+                }
+                // The peer lacks some of ours (held here but not relayed before a crash):
+                // send it those over the link.
+                if let Some(theirs) = digest {
+                    let lacking = self
+                        .received
+                        .store()
+                        .missing_from(&theirs, None, usize::MAX);
+                    for item in lacking {
+                        self.link.send(ctx, &peer, item);
+                    }
                 }
                 if more {
                     self.pull(ctx, &peer);
@@ -151,6 +169,7 @@ impl Default for Eager {
 
 impl Algorithm for Eager {
     fn start(&mut self, ctx: &mut Ctx) {
+        self.received.recover(ctx);
         self.link.start(ctx);
         self.minter = Minter::new(ctx.id(), ctx.incarnation());
         let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
@@ -198,13 +217,12 @@ impl Algorithm for Eager {
                 if let Ok(AntiEntropy::Digest { digest }) = msg.body.parse_custom() {
                     // Always answer a pull, even when there is nothing to send: the puller
                     // waits for an answer from every peer.
-                    let answer = anti_entropy::answer_digest(&self.store, &digest).unwrap_or(
-                        AntiEntropy::Delta {
+                    let answer = anti_entropy::answer_digest(self.received.store(), &digest)
+                        .unwrap_or(AntiEntropy::Delta {
                             items: Vec::new(),
                             more: false,
                             digest: None,
-                        },
-                    );
+                        });
                     ctx.reply(&msg, &answer);
                 }
             }
@@ -217,6 +235,6 @@ impl Algorithm for Eager {
     }
 
     fn delivered(&self) -> &Delivered {
-        &self.delivered
+        self.received.delivered()
     }
 }

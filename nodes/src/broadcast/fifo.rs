@@ -10,11 +10,12 @@
 //! invoked, even across a restart of the origin. Every acknowledged message is eventually
 //! delivered everywhere, once per node incarnation.
 //!
-//! **Crash tolerance.** Messages travel through the quorum layer
-//! ([`crate::broadcast::quorum`]): a message is handed to the hold-back queue only once a
-//! majority holds it, and a restarted origin recovers its log from a majority, so it continues
-//! the numbering after every message it ever acknowledged and never gives a number to two
-//! different messages that anyone delivers.
+//! **Crash tolerance.** Messages travel through the quorum layer, and deliveries are kept on
+//! stable storage ([`crate::broadcast::ordered`]): a message is handed to the hold-back queue
+//! only once a majority holds it, and a restarted origin finds its log on its disk (or, if the
+//! disk was wiped, recovers it from a majority), so it continues the numbering after every
+//! message it ever acknowledged and never gives a number to two different messages that anyone
+//! delivers.
 //!
 //! **When `broadcast_ok` is sent.** When a majority (the origin included) holds the message:
 //! from then on no crash of a minority can lose it.
@@ -32,114 +33,60 @@
 //! delivering. A minority side's broadcasts wait (the client times out) and its nodes deliver
 //! nothing new until the partition heals; then everything flows. Order is never violated.
 //!
-//! **Crash.** A crashed node stops nothing while a majority is up. It restarts empty, reads a
-//! majority before serving (answering error 11 until then), delivers everything again from
-//! the start in FIFO order, and continues its own numbering.
+//! **Crash.** A crashed node stops nothing while a majority is up. What it persisted: every
+//! entry and announcement of the quorum layer (before it acknowledges or announces anything)
+//! and every delivery (before a read can show it). It restarts with its delivered sequence
+//! replayed from disk, serves reads at once, and serves broadcasts once a majority holds its
+//! new generation (error 11 until then); no kill pattern loses an acknowledged message or
+//! reorders a delivery, a kill of every node at once included.
+//!
+//! **Wipe.** A wiped node starts empty: it reads a majority before it serves anything, and
+//! delivers everything again from the start in FIFO order. A wipe of a minority loses nothing
+//! acknowledged (a majority held it); a wipe of a majority can.
 
 use std::collections::BTreeMap;
 
-use proto::{Message, Payload};
 use serde_json::Value;
 
-use crate::broadcast::delivered::Delivered;
-use crate::broadcast::holdback::HoldBack;
-use crate::broadcast::quorum::{Event, Quorum, QuorumConfig, Watermark};
-use crate::broadcast::service::Algorithm;
-use crate::ctx::Ctx;
-use crate::node::TimerId;
+use crate::broadcast::ordered::{Order, OrderedBroadcast, ValueOrder};
+use crate::broadcast::quorum::Watermark;
 
-/// The FIFO broadcast node.
-#[derive(Debug)]
-pub struct Fifo {
-    quorum: Quorum<Value>,
-    /// Received messages by (origin, sequence number), waiting for their predecessors.
-    holdback: HoldBack<(String, u64), Value>,
+/// FIFO order: per origin, in the order sent.
+#[derive(Debug, Clone, Default)]
+pub struct FifoOrder {
     /// The next sequence number to deliver, per origin.
     next: BTreeMap<String, u64>,
-    delivered: Delivered,
-    /// Client requests by the sequence number of their message.
-    waiting: BTreeMap<u64, Message>,
 }
 
-impl Fifo {
-    /// A FIFO node with the given quorum settings (watermark `Stable`).
-    pub fn new(config: QuorumConfig) -> Self {
-        Fifo {
-            quorum: Quorum::new(QuorumConfig {
-                watermark: Watermark::Stable,
-                ..config
-            }),
-            holdback: HoldBack::new(),
-            next: BTreeMap::new(),
-            delivered: Delivered::new(),
-            waiting: BTreeMap::new(),
-        }
+impl Order for FifoOrder {
+    type Entry = Value;
+    /// (origin, sequence number).
+    type Key = (String, u64);
+    const WATERMARK: Watermark = Watermark::Stable;
+
+    fn hold(&mut self, origin: &str, pos: u64, _: &Value) -> Option<Self::Key> {
+        Some((origin.to_owned(), pos))
     }
 
-    /// How many messages are held back.
-    pub fn held_back(&self) -> usize {
-        self.holdback.len()
+    /// Every earlier message of the same origin has been delivered.
+    fn deliverable(&self, (origin, seq): &Self::Key, _: &Value) -> bool {
+        *seq == self.next.get(origin).copied().unwrap_or(0)
     }
 
-    fn drain(&mut self, ctx: &mut Ctx) {
-        for event in self.quorum.take_events() {
-            let Event::Deliverable { origin, pos, body } = event else {
-                continue;
-            };
-            if origin == ctx.id()
-                && let Some(request) = self.waiting.remove(&pos)
-            {
-                ctx.reply(&request, &Payload::BroadcastOk);
-            }
-            self.holdback.hold((origin, pos), body);
-        }
-        // Deliver every message whose predecessors from its origin are all delivered.
-        while let Some(((origin, seq), value)) = self
-            .holdback
-            .release(|(origin, seq), _| *seq == self.next.get(origin).copied().unwrap_or(0))
-        {
-            self.next.insert(origin, seq + 1);
-            self.delivered.deliver(ctx.now(), value);
-        }
+    fn deliver(&mut self, (origin, seq): &Self::Key, _: &Value) {
+        self.next.insert(origin.clone(), seq + 1);
     }
 }
 
-impl Default for Fifo {
-    fn default() -> Self {
-        Fifo::new(QuorumConfig::new(Watermark::Stable))
+impl ValueOrder for FifoOrder {
+    fn entry(&self, _me: &str, value: Value) -> Value {
+        value
+    }
+
+    fn value(entry: &Value) -> &Value {
+        entry
     }
 }
 
-impl Algorithm for Fifo {
-    fn start(&mut self, ctx: &mut Ctx) {
-        self.quorum.start(ctx);
-        self.drain(ctx);
-    }
-
-    fn broadcast(&mut self, ctx: &mut Ctx, request: Message, value: Value) {
-        if let Some(seq) = self.quorum.append(ctx, value) {
-            self.waiting.insert(seq, request);
-        }
-        self.drain(ctx);
-    }
-
-    fn receive(&mut self, ctx: &mut Ctx, msg: Message) {
-        if !self.quorum.receive(ctx, &msg) {
-            ctx.not_supported(&msg);
-        }
-        self.drain(ctx);
-    }
-
-    fn timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
-        self.quorum.on_timer(ctx, timer);
-        self.drain(ctx);
-    }
-
-    fn delivered(&self) -> &Delivered {
-        &self.delivered
-    }
-
-    fn serving(&self) -> bool {
-        self.quorum.is_ready()
-    }
-}
+/// The FIFO broadcast node.
+pub type Fifo = OrderedBroadcast<FifoOrder>;

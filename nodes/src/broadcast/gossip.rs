@@ -50,9 +50,17 @@
 //! acknowledgement from a random reachable peer. After the partition heals, anti-entropy
 //! brings every side's messages to the other.
 //!
-//! **Crash and restart.** A restarted node starts empty and begins with an anti-entropy
-//! exchange at once, then catches up with the periodic ones. A crashed root stops the pushes
-//! until it restarts; anti-entropy alone keeps spreading messages meanwhile.
+//! **Crash and restart.** Every message a node accepts is on its stable storage before the node
+//! acknowledges it or shows it in a read ([`crate::broadcast::received`]). A restarted node
+//! reads its messages back and delivers them again, in the same order, before it serves (its
+//! reads never go back), and begins with an anti-entropy exchange at once, which also carries
+//! what it held but had not pushed when it crashed; the periodic exchanges do the rest. A
+//! crashed root stops the pushes until it restarts; anti-entropy alone keeps spreading messages
+//! meanwhile. No kill pattern loses a message.
+//!
+//! **Wipe.** A wiped node comes back empty and catches up by anti-entropy. The origin
+//! acknowledges once a second node stores the message, so a wipe of one node loses nothing; a
+//! wipe of both holders before the message spread further loses it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -65,6 +73,7 @@ use serde_json::Value;
 
 use crate::broadcast::anti_entropy::{self, AntiEntropy};
 use crate::broadcast::delivered::Delivered;
+use crate::broadcast::received::Received;
 use crate::broadcast::service::Algorithm;
 use crate::broadcast::values::{Item, MessageId, Minter, Store};
 use crate::ctx::Ctx;
@@ -184,8 +193,7 @@ impl Tree {
 pub struct GossipNode {
     config: GossipConfig,
     tree: Tree,
-    store: Store,
-    delivered: Delivered,
+    received: Received,
     minter: Minter,
     /// Messages queued for each tree neighbour.
     queued: BTreeMap<String, Vec<Item>>,
@@ -204,8 +212,7 @@ impl GossipNode {
         GossipNode {
             config,
             tree: Tree::default(),
-            store: Store::new(),
-            delivered: Delivered::new(),
+            received: Received::new(),
             minter: Minter::default(),
             queued: BTreeMap::new(),
             fresh: Vec::new(),
@@ -223,15 +230,14 @@ impl GossipNode {
 
     /// The messages this node holds.
     pub fn store(&self) -> &Store {
-        &self.store
+        self.received.store()
     }
 
     /// Keep, deliver and spread `item` if it is new; `from` is the node it came from.
     fn accept(&mut self, ctx: &mut Ctx, item: &Item, from: Option<&str>) -> bool {
-        if !self.store.insert(item) {
+        if !self.received.accept(ctx, item) {
             return false;
         }
-        self.delivered.deliver(ctx.now(), item.value.clone());
         if self.config.peers == Peers::Random {
             self.fresh.push((item.clone(), from.map(str::to_owned)));
             self.arm_push(ctx);
@@ -337,7 +343,7 @@ impl GossipNode {
     /// Start an anti-entropy exchange with a random peer.
     fn anti_entropy(&mut self, ctx: &mut Ctx) {
         if let Some(peer) = self.random_peer(ctx) {
-            let digest = self.store.digest().clone();
+            let digest = self.received.store().digest().clone();
             ctx.send(&peer, &AntiEntropy::Digest { digest });
         }
         self.anti_entropy_timer = Some(ctx.set_timer(self.config.anti_entropy));
@@ -356,12 +362,14 @@ impl GossipNode {
             }
         };
         let answer = match exchange {
-            AntiEntropy::Digest { digest } => anti_entropy::answer_digest(&self.store, &digest),
+            AntiEntropy::Digest { digest } => {
+                anti_entropy::answer_digest(self.received.store(), &digest)
+            }
             AntiEntropy::Delta { items, digest, .. } => {
                 for item in &items {
                     self.accept(ctx, item, Some(&msg.src));
                 }
-                digest.and_then(|d| anti_entropy::answer_delta(&self.store, &d))
+                digest.and_then(|d| anti_entropy::answer_delta(self.received.store(), &d))
             }
         };
         if let Some(answer) = answer {
@@ -378,6 +386,7 @@ impl Default for GossipNode {
 
 impl Algorithm for GossipNode {
     fn start(&mut self, ctx: &mut Ctx) {
+        self.received.recover(ctx);
         self.tree = match self.config.peers {
             Peers::Tree => Tree::new(ctx.node_ids(), ctx.id(), self.config.fanout),
             Peers::Random => Tree::default(),
@@ -466,7 +475,7 @@ impl Algorithm for GossipNode {
     }
 
     fn delivered(&self) -> &Delivered {
-        &self.delivered
+        self.received.delivered()
     }
 }
 

@@ -15,10 +15,14 @@
 //! - [`service`]: the client side every node shares: `topology`, `read`, `broadcast`;
 //! - [`delivered`]: the delivered log that `read` shows, each value at most once;
 //! - [`link`]: reliable, batched links (retry until acknowledged, de-duplicate);
+//! - [`ordered`]: what the ordered algorithms share: each is an [`ordered::Order`] (hold-back
+//!   key, deliverable predicate, delivery) carried by one wrapper (transport, hold-back queue,
+//!   durability);
 //! - [`holdback`]: the hold-back queue of the ordered algorithms;
 //! - [`values`] and [`anti_entropy`]: message ids, digests and delta exchange (eager, gossip);
-//! - [`quorum`]: majority replication of each origin's log and recovery after a restart, the
-//!   crash-recovery layer under the four ordered algorithms;
+//! - [`received`]: what eager and gossip hold and delivered, on stable storage;
+//! - [`quorum`]: majority replication of each origin's log, kept on stable storage, and
+//!   recovery after a restart, the transport under the four ordered algorithms;
 //! - [`seqset`]: sets of sequence numbers as ranges.
 
 pub mod anti_entropy;
@@ -29,7 +33,9 @@ pub mod fifo;
 pub mod gossip;
 pub mod holdback;
 pub mod link;
+pub mod ordered;
 pub mod quorum;
+pub mod received;
 pub mod seqset;
 pub mod service;
 pub mod total_lamport;

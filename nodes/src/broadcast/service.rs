@@ -5,8 +5,10 @@
 //! communication pattern (each module says which). `read` answers with the delivered log, in
 //! delivery order. `broadcast` goes to the algorithm, which answers `broadcast_ok` at the
 //! moment it documents. A node that is still recovering its state after a restart answers
-//! both with error 11 (`temporarily-unavailable`), a definite error: the client records the
-//! operation as failed, which is allowed, rather than seeing a read that forgot values.
+//! with error 11 (`temporarily-unavailable`), a definite error: the client records the
+//! operation as failed, which is allowed, rather than seeing a read that forgot values. Reads
+//! are refused only while they would show less than the node delivered before (see
+//! [`Algorithm::readable`]), broadcasts until the algorithm may take them.
 
 use proto::{ErrorCode, Message, Payload};
 use serde_json::Value;
@@ -34,9 +36,15 @@ pub trait Algorithm {
     /// The values delivered so far, in delivery order.
     fn delivered(&self) -> &Delivered;
 
-    /// False while the node is recovering after a (re)start and must not serve clients.
+    /// False while the node is recovering after a (re)start and must not take broadcasts.
     fn serving(&self) -> bool {
         true
+    }
+
+    /// False while reads would show less than the node delivered before a restart: the node
+    /// then answers reads with error 11. By default, while it is not serving.
+    fn readable(&self) -> bool {
+        self.serving()
     }
 }
 
@@ -78,7 +86,7 @@ impl<A: Algorithm> Node for Service<A> {
         match &msg.body.payload {
             Payload::Topology { .. } if is_request => ctx.reply(&msg, &Payload::TopologyOk),
             Payload::Read { key: None } if is_request => {
-                if self.algorithm.serving() {
+                if self.algorithm.readable() {
                     let messages = self.algorithm.delivered().values().to_vec();
                     ctx.reply(
                         &msg,

@@ -12,11 +12,12 @@
 //! **Guarantee.** Total order: all nodes deliver the same messages in the same order (each
 //! node's sequence is a prefix of the order by `(t, origin)`), across restarts too.
 //!
-//! **Crash tolerance.** Messages and ticks go through the quorum layer
-//! ([`crate::broadcast::quorum`]); a node counts a timestamp as "seen" only once a majority
-//! holds it. A restarted node reads a majority and observes every timestamp there before it
-//! issues any, so its new timestamps exceed every one that anyone has acted on: it never issues
-//! a timestamp below one it issued before and that counted.
+//! **Crash tolerance.** Messages and ticks go through the quorum layer, and deliveries are kept
+//! on stable storage ([`crate::broadcast::ordered`]); a node counts a timestamp as "seen" only
+//! once a majority holds it. A restarted node observes every timestamp of the log it finds on
+//! its disk (or, after a wipe, reads from a majority) before it issues any, so its new
+//! timestamps exceed every one that anyone has acted on: it never issues a timestamp below one
+//! it issued before and that counted.
 //!
 //! **When `broadcast_ok` is sent.** When a majority holds the message: its timestamp, hence
 //! its place in the order, is then fixed and cannot be lost to a minority of crashes.
@@ -34,12 +35,20 @@
 //! any shape, or the crash of any single node, *stops delivery everywhere* until it heals or
 //! the node restarts. Nodes never deliver out of order while stalled: they wait. Broadcasts
 //! still get acknowledged on a majority side, and are delivered once the cluster is whole.
+//! What is persisted: the quorum layer's entries (messages and ticks) and announcements, and
+//! every delivery. A restarted node replays its deliveries and serves reads at once; no kill
+//! pattern loses an acknowledged message or changes the order.
 //!
-//! [`TotalOrder`] is the ordering machinery as a library type, so that other nodes (a
-//! replicated key-value store) can run their operations through it.
+//! **Wipe.** A wiped node recovers from a majority before it serves; a wipe of a minority loses
+//! nothing acknowledged.
+//!
+//! [`LamportOrder`] is the order (hold-back key, deliverable predicate); [`TotalOrder`] adds the
+//! clock's ticks and is the machinery as a library type, so that other nodes (a replicated
+//! key-value store) can run their operations through it.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use proto::{Message, Payload};
@@ -48,8 +57,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::broadcast::delivered::Delivered;
-use crate::broadcast::holdback::HoldBack;
-use crate::broadcast::quorum::{Event, Quorum, QuorumConfig, Watermark};
+use crate::broadcast::ordered::{Order, Ordered};
+use crate::broadcast::quorum::{QuorumConfig, Watermark};
 use crate::broadcast::service::Algorithm;
 use crate::clock::LamportClock;
 use crate::ctx::Ctx;
@@ -74,6 +83,106 @@ pub struct Delivery<P> {
     /// Its Lamport timestamp.
     pub ts: u64,
     pub payload: P,
+}
+
+/// What this node has heard from one origin, in the origin's order.
+#[derive(Debug, Clone, Default)]
+struct Heard {
+    /// Positions `0 .. prefix` have all arrived.
+    prefix: u64,
+    /// The timestamps of later positions that arrived early.
+    early: BTreeMap<u64, u64>,
+    /// The highest timestamp among positions `0 .. prefix`.
+    ts: u64,
+}
+
+/// Total order by `(timestamp, origin)`.
+#[derive(Debug, Clone)]
+pub struct LamportOrder<P> {
+    me: String,
+    nodes: Vec<String>,
+    clock: LamportClock,
+    heard: BTreeMap<String, Heard>,
+    /// The timestamp of this node's latest entry.
+    last_issued: u64,
+    /// The highest timestamp of another node's payload received.
+    newest_foreign: u64,
+    payload: PhantomData<P>,
+}
+
+impl<P> Default for LamportOrder<P> {
+    fn default() -> Self {
+        LamportOrder {
+            me: String::new(),
+            nodes: Vec::new(),
+            clock: LamportClock::new(),
+            heard: BTreeMap::new(),
+            last_issued: 0,
+            newest_foreign: 0,
+            payload: PhantomData,
+        }
+    }
+}
+
+impl<P> LamportOrder<P> {
+    /// Others may be waiting to hear a timestamp from this node above one they hold.
+    fn needs_tick(&self) -> bool {
+        self.newest_foreign >= self.last_issued
+    }
+
+    /// A new timestamp for an entry of this node.
+    fn issue(&mut self) -> u64 {
+        let ts = self.clock.tick();
+        self.last_issued = ts;
+        ts
+    }
+}
+
+impl<P: Clone + Debug + Serialize + DeserializeOwned> Order for LamportOrder<P> {
+    type Entry = Stamped<P>;
+    /// (timestamp, origin, position).
+    type Key = (u64, String, u64);
+    const WATERMARK: Watermark = Watermark::Stable;
+    const FIRST_ONLY: bool = true;
+
+    fn stored(&mut self, origin: &str, entry: &Stamped<P>) {
+        self.clock.observe(entry.ts);
+        if origin == self.me {
+            self.last_issued = self.last_issued.max(entry.ts);
+        } else if entry.payload.is_some() {
+            self.newest_foreign = self.newest_foreign.max(entry.ts);
+        }
+    }
+
+    /// Note what this origin has been heard at (each origin's entries count in its own
+    /// order); a payload waits under its timestamp, a tick is not delivered.
+    fn hold(&mut self, origin: &str, pos: u64, entry: &Stamped<P>) -> Option<Self::Key> {
+        let heard = self.heard.entry(origin.to_owned()).or_default();
+        if pos >= heard.prefix {
+            heard.early.insert(pos, entry.ts);
+            while let Some(ts) = heard.early.remove(&heard.prefix) {
+                heard.prefix += 1;
+                heard.ts = heard.ts.max(ts);
+            }
+        }
+        entry
+            .payload
+            .as_ref()
+            .map(|_| (entry.ts, origin.to_owned(), pos))
+    }
+
+    /// Every earlier entry of its origin has arrived, and every other node has been heard at a
+    /// higher timestamp: with FIFO links, nothing smaller can still come.
+    fn deliverable(&self, (ts, origin, pos): &Self::Key, _: &Stamped<P>) -> bool {
+        self.heard.get(origin).is_some_and(|h| h.prefix > *pos)
+            && self
+                .nodes
+                .iter()
+                .filter(|node| *node != origin)
+                .all(|node| self.heard.get(node).is_some_and(|h| h.ts > *ts))
+    }
+
+    fn deliver(&mut self, _: &Self::Key, _: &Stamped<P>) {}
 }
 
 /// Settings of [`TotalOrder`].
@@ -101,27 +210,13 @@ impl Default for TotalOrderConfig {
 /// Feed it the node's init, messages and timers ([`TotalOrder::start`],
 /// [`TotalOrder::receive`], [`TotalOrder::on_timer`]); [`TotalOrder::submit`] a payload; take
 /// what became safe ([`TotalOrder::take_stable`]) and what is delivered, in the total order
-/// ([`TotalOrder::take_delivered`]). The same sequence of deliveries happens at every node.
+/// ([`TotalOrder::take_delivered`]; at start, the deliveries replayed from stable storage). The
+/// same sequence of deliveries happens at every node.
 #[derive(Debug)]
-pub struct TotalOrder<P> {
+pub struct TotalOrder<P: Clone + Debug + Serialize + DeserializeOwned> {
     config: TotalOrderConfig,
-    nodes: Vec<String>,
-    quorum: Quorum<Stamped<P>>,
-    clock: LamportClock,
-    /// First stage: each origin's entries, in its order.
-    fifo: HoldBack<(String, u64), Stamped<P>>,
-    next: BTreeMap<String, u64>,
-    /// The timestamp of the latest entry of each node delivered by the first stage.
-    heard: BTreeMap<String, u64>,
-    /// Second stage: payloads by `(timestamp, origin, position)`.
-    queue: HoldBack<(u64, String, u64), P>,
-    /// The timestamp of this node's latest entry.
-    last_issued: u64,
-    /// The highest timestamp of another node's payload received.
-    newest_foreign: u64,
+    ordered: Ordered<LamportOrder<P>>,
     tick_timer: Option<TimerId>,
-    stable: Vec<u64>,
-    out: Vec<Delivery<P>>,
 }
 
 impl<P: Clone + Debug + Serialize + DeserializeOwned> TotalOrder<P> {
@@ -129,34 +224,28 @@ impl<P: Clone + Debug + Serialize + DeserializeOwned> TotalOrder<P> {
     pub fn new(config: TotalOrderConfig) -> Self {
         TotalOrder {
             config,
-            nodes: Vec::new(),
-            quorum: Quorum::new(QuorumConfig {
-                watermark: Watermark::Stable,
-                ..config.quorum
-            }),
-            clock: LamportClock::new(),
-            fifo: HoldBack::new(),
-            next: BTreeMap::new(),
-            heard: BTreeMap::new(),
-            queue: HoldBack::new(),
-            last_issued: 0,
-            newest_foreign: 0,
+            ordered: Ordered::new(LamportOrder::default(), config.quorum),
             tick_timer: None,
-            stable: Vec::new(),
-            out: Vec::new(),
         }
     }
 
-    /// The node is initialised: begin recovery.
+    /// The node is initialised: replay stable storage, begin recovery.
     pub fn start(&mut self, ctx: &mut Ctx) {
-        self.nodes = ctx.node_ids().to_vec();
-        self.quorum.start(ctx);
-        self.process(ctx);
+        let order = self.ordered.order_mut();
+        order.me = ctx.id().to_owned();
+        order.nodes = ctx.node_ids().to_vec();
+        self.ordered.start(ctx);
+        self.arm_tick(ctx);
     }
 
     /// True once recovery is over and payloads may be submitted.
     pub fn is_ready(&self) -> bool {
-        self.quorum.is_ready()
+        self.ordered.is_ready()
+    }
+
+    /// True when what was delivered before a restart is all delivered again.
+    pub fn is_readable(&self) -> bool {
+        self.ordered.is_readable()
     }
 
     /// Submit `payload` for total-order delivery. Returns its position in this node's log (the
@@ -166,24 +255,23 @@ impl<P: Clone + Debug + Serialize + DeserializeOwned> TotalOrder<P> {
         if !self.is_ready() {
             return None;
         }
-        let ts = self.clock.tick();
-        let pos = self.quorum.append(
+        let ts = self.ordered.order_mut().issue();
+        let pos = self.ordered.append(
             ctx,
             Stamped {
                 ts,
                 payload: Some(payload),
             },
         )?;
-        self.last_issued = ts;
-        self.process(ctx);
+        self.arm_tick(ctx);
         Some(pos)
     }
 
     /// Handle `msg` if it is this component's. Returns false for other messages.
     pub fn receive(&mut self, ctx: &mut Ctx, msg: &Message) -> bool {
-        let mine = self.quorum.receive(ctx, msg);
+        let mine = self.ordered.receive(ctx, msg);
         if mine {
-            self.process(ctx);
+            self.arm_tick(ctx);
         }
         mine
     }
@@ -192,97 +280,58 @@ impl<P: Clone + Debug + Serialize + DeserializeOwned> TotalOrder<P> {
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) -> bool {
         if self.tick_timer == Some(timer) {
             self.tick_timer = None;
-            if self.needs_tick() {
-                let ts = self.clock.tick();
-                if self
-                    .quorum
-                    .append(ctx, Stamped { ts, payload: None })
-                    .is_some()
-                {
-                    self.last_issued = ts;
-                }
+            if self.is_ready() && self.ordered.order().needs_tick() {
+                let ts = self.ordered.order_mut().issue();
+                self.ordered.append(ctx, Stamped { ts, payload: None });
             }
-        } else if !self.quorum.on_timer(ctx, timer) {
+        } else if !self.ordered.on_timer(ctx, timer) {
             return false;
         }
-        self.process(ctx);
+        self.arm_tick(ctx);
         true
     }
 
     /// Positions of this node's submissions that a majority now holds (their place in the
     /// order is final), in the order they became so.
     pub fn take_stable(&mut self) -> Vec<u64> {
-        std::mem::take(&mut self.stable)
+        let me = self.ordered.order().me.clone();
+        self.ordered
+            .take_safe()
+            .into_iter()
+            .filter(|p| p.origin == me && p.entry.payload.is_some())
+            .map(|p| p.pos)
+            .collect()
     }
 
     /// Payloads delivered since the last call, in the total order.
     pub fn take_delivered(&mut self) -> Vec<Delivery<P>> {
-        std::mem::take(&mut self.out)
+        self.ordered
+            .take_delivered()
+            .into_iter()
+            .filter_map(|p| {
+                let ts = p.entry.ts;
+                p.entry.payload.map(|payload| Delivery {
+                    origin: p.origin,
+                    pos: p.pos,
+                    ts,
+                    payload,
+                })
+            })
+            .collect()
     }
 
     /// The Lamport clock's current value.
     pub fn clock(&self) -> u64 {
-        self.clock.time()
+        self.ordered.order().clock.time()
     }
 
     /// How many payloads wait for their turn in the total order.
     pub fn held_back(&self) -> usize {
-        self.queue.len()
+        self.ordered.held_back()
     }
 
-    /// Others may be waiting to hear a timestamp from this node above one they hold.
-    fn needs_tick(&self) -> bool {
-        self.is_ready() && self.newest_foreign >= self.last_issued
-    }
-
-    fn process(&mut self, ctx: &mut Ctx) {
-        let me = ctx.id().to_owned();
-        for event in self.quorum.take_events() {
-            match event {
-                Event::Stored { origin, body, .. } => {
-                    self.clock.observe(body.ts);
-                    if body.payload.is_some() && origin != me {
-                        self.newest_foreign = self.newest_foreign.max(body.ts);
-                    }
-                }
-                Event::Deliverable { origin, pos, body } => {
-                    if origin == me && body.payload.is_some() {
-                        self.stable.push(pos);
-                    }
-                    self.fifo.hold((origin, pos), body);
-                }
-                Event::Ready => {}
-            }
-        }
-        // Stage one: each origin's entries in its order; note the latest timestamp heard.
-        while let Some(((origin, pos), entry)) = self
-            .fifo
-            .release(|(origin, pos), _| *pos == self.next.get(origin).copied().unwrap_or(0))
-        {
-            self.next.insert(origin.clone(), pos + 1);
-            let heard = self.heard.entry(origin.clone()).or_insert(0);
-            *heard = (*heard).max(entry.ts);
-            if let Some(payload) = entry.payload {
-                self.queue.hold((entry.ts, origin, pos), payload);
-            }
-        }
-        // Stage two: the smallest payload goes once every other node has been heard above it.
-        while let Some(((ts, origin, pos), payload)) =
-            self.queue.release_first(|(ts, origin, _), _| {
-                self.nodes
-                    .iter()
-                    .filter(|node| *node != origin)
-                    .all(|node| self.heard.get(node).is_some_and(|heard| heard > ts))
-            })
-        {
-            self.out.push(Delivery {
-                origin,
-                pos,
-                ts,
-                payload,
-            });
-        }
-        if self.needs_tick() && self.tick_timer.is_none() {
+    fn arm_tick(&mut self, ctx: &mut Ctx) {
+        if self.is_ready() && self.ordered.order().needs_tick() && self.tick_timer.is_none() {
             self.tick_timer = Some(ctx.set_timer(self.config.tick));
         }
     }
@@ -360,5 +409,9 @@ impl Algorithm for TotalLamport {
 
     fn serving(&self) -> bool {
         self.order.is_ready()
+    }
+
+    fn readable(&self) -> bool {
+        self.order.is_readable()
     }
 }

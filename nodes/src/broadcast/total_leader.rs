@@ -11,12 +11,13 @@
 //! node's delivered sequence is a prefix of the leader's log), even across restarts of any
 //! node, the leader included.
 //!
-//! **Crash tolerance.** The leader's log travels through the quorum layer
-//! ([`crate::broadcast::quorum`]): a sequence number is delivered only once a majority holds
-//! it, so a restarted leader, reading a majority, continues its log after every sequence
-//! number anyone delivered, and a number it gives out again was never delivered with another
-//! message. The forwarding node re-forwards until the message appears in the log; the leader
-//! ignores a message already in its log.
+//! **Crash tolerance.** The leader's log travels through the quorum layer, and deliveries are
+//! kept on stable storage ([`crate::broadcast::ordered`]): a sequence number is delivered only
+//! once a majority holds it, and the leader persists each entry before it sends it, so a
+//! restarted leader continues its log after every sequence number it ever gave out (from its
+//! disk, or, after a wipe, from a majority: then a number it gives out again was never
+//! delivered with another message). The forwarding node re-forwards until the message appears
+//! in the log; the leader ignores a message already in its log.
 //!
 //! **When `broadcast_ok` is sent.** When the forwarding node sees the message's sequence number
 //! held by a majority: then its place in the order is fixed for good.
@@ -36,7 +37,13 @@
 //!
 //! **Crash.** If the leader crashes, *nothing is delivered anywhere* until it restarts and
 //! recovers: a single leader is a single point of failure. Nodes never deliver out of order
-//! while stalled; they just wait. Other crashes stop nothing while a majority is up.
+//! while stalled; they just wait. Other crashes stop nothing while a majority is up. What is
+//! persisted: the quorum layer's entries and announcements, and every delivery; a restarted
+//! node replays its deliveries and serves reads at once. No kill pattern loses an acknowledged
+//! message or changes the order.
+//!
+//! **Wipe.** A wiped node, the leader included, recovers the log from a majority before it
+//! serves; a wipe of a minority loses nothing acknowledged.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -46,8 +53,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::broadcast::delivered::Delivered;
-use crate::broadcast::holdback::HoldBack;
-use crate::broadcast::quorum::{Event, Quorum, QuorumConfig, Watermark};
+use crate::broadcast::ordered::{Order, Ordered};
+use crate::broadcast::quorum::{QuorumConfig, Watermark};
 use crate::broadcast::service::Algorithm;
 use crate::broadcast::values::{MessageId, Minter};
 use crate::ctx::Ctx;
@@ -58,6 +65,36 @@ use crate::node::TimerId;
 pub struct Sequenced {
     pub id: MessageId,
     pub value: Value,
+}
+
+/// Total order by the leader's sequence numbers.
+#[derive(Debug, Clone, Default)]
+pub struct LeaderOrder {
+    leader: String,
+    /// The next sequence number to deliver.
+    next: u64,
+}
+
+impl Order for LeaderOrder {
+    type Entry = Sequenced;
+    /// The leader's sequence number.
+    type Key = u64;
+    const WATERMARK: Watermark = Watermark::Stable;
+    const FIRST_ONLY: bool = true;
+
+    /// Only the leader's log is delivered; other nodes append nothing.
+    fn hold(&mut self, origin: &str, pos: u64, _: &Sequenced) -> Option<u64> {
+        (origin == self.leader).then_some(pos)
+    }
+
+    /// Every smaller sequence number has been delivered.
+    fn deliverable(&self, seq: &u64, _: &Sequenced) -> bool {
+        *seq == self.next
+    }
+
+    fn deliver(&mut self, seq: &u64, _: &Sequenced) {
+        self.next = seq + 1;
+    }
 }
 
 /// "Please put this message in the log."
@@ -78,37 +115,26 @@ struct Forwarded {
 /// The total-order-by-leader node.
 #[derive(Debug)]
 pub struct TotalLeader {
-    quorum: Quorum<Sequenced>,
+    ordered: Ordered<LeaderOrder>,
     /// How long to wait for a forwarded message to appear in the log before sending it again.
     forward_retry: Duration,
-    leader: String,
-    /// The leader's entries by sequence number, waiting for their predecessors.
-    holdback: HoldBack<u64, Sequenced>,
-    /// The next sequence number to deliver.
-    next: u64,
     delivered: Delivered,
     minter: Minter,
-    /// At the leader: every message id in its log.
-    sequenced: BTreeSet<MessageId>,
+    /// At the leader, once ready: every message id in its log.
+    sequenced: Option<BTreeSet<MessageId>>,
     waiting: BTreeMap<MessageId, Forwarded>,
     retry_timer: Option<TimerId>,
 }
 
 impl TotalLeader {
-    /// A node with the given quorum settings (watermark `Stable`).
+    /// A node with the given quorum settings.
     pub fn new(config: QuorumConfig) -> Self {
         TotalLeader {
-            quorum: Quorum::new(QuorumConfig {
-                watermark: Watermark::Stable,
-                ..config
-            }),
+            ordered: Ordered::new(LeaderOrder::default(), config),
             forward_retry: Duration::from_millis(1000),
-            leader: String::new(),
-            holdback: HoldBack::new(),
-            next: 0,
             delivered: Delivered::new(),
             minter: Minter::default(),
-            sequenced: BTreeSet::new(),
+            sequenced: None,
             waiting: BTreeMap::new(),
             retry_timer: None,
         }
@@ -116,23 +142,30 @@ impl TotalLeader {
 
     /// The leader's id.
     pub fn leader(&self) -> &str {
-        &self.leader
+        &self.ordered.order().leader
     }
 
     /// How many sequence numbers are held back.
     pub fn held_back(&self) -> usize {
-        self.holdback.len()
+        self.ordered.held_back()
     }
 
     fn is_leader(&self, ctx: &Ctx) -> bool {
-        ctx.id() == self.leader
+        ctx.id() == self.leader()
     }
 
     /// At the leader: give `id` the next sequence number, unless it has one.
     fn sequence(&mut self, ctx: &mut Ctx, id: MessageId, value: Value) {
-        if self.quorum.is_ready() && !self.sequenced.contains(&id) {
-            self.sequenced.insert(id.clone());
-            self.quorum.append(ctx, Sequenced { id, value });
+        if !self.ordered.is_ready() {
+            return;
+        }
+        // The log as recovered: never sequence these again.
+        let ordered = &self.ordered;
+        let sequenced = self
+            .sequenced
+            .get_or_insert_with(|| ordered.own_entries().map(|(_, s)| s.id.clone()).collect());
+        if sequenced.insert(id.clone()) {
+            self.ordered.append(ctx, Sequenced { id, value });
         }
     }
 
@@ -142,10 +175,10 @@ impl TotalLeader {
         };
         waiting.sent_at = ctx.now();
         let value = waiting.value.clone();
-        if ctx.id() == self.leader {
+        if self.is_leader(ctx) {
             self.sequence(ctx, id.clone(), value);
         } else {
-            let leader = self.leader.clone();
+            let leader = self.leader().to_owned();
             ctx.send(
                 &leader,
                 &ToLeader::Forward {
@@ -162,30 +195,18 @@ impl TotalLeader {
         }
     }
 
-    fn drain(&mut self, ctx: &mut Ctx) {
-        for event in self.quorum.take_events() {
-            match event {
-                Event::Ready if self.is_leader(ctx) => {
-                    // The recovered log: never sequence these again.
-                    self.sequenced = self
-                        .quorum
-                        .own_entries()
-                        .map(|(_, s)| s.id.clone())
-                        .collect();
-                }
-                Event::Deliverable { origin, pos, body } if origin == self.leader => {
-                    if let Some(waiting) = self.waiting.remove(&body.id) {
-                        ctx.reply(&waiting.request, &Payload::BroadcastOk);
-                    }
-                    self.holdback.hold(pos, body);
-                }
-                _ => {}
+    /// Acknowledge the forwarded messages whose place in the log is now fixed; show what was
+    /// delivered.
+    fn settle(&mut self, ctx: &mut Ctx) {
+        for placed in self.ordered.take_safe() {
+            if placed.origin == self.leader()
+                && let Some(waiting) = self.waiting.remove(&placed.entry.id)
+            {
+                ctx.reply(&waiting.request, &Payload::BroadcastOk);
             }
         }
-        // Deliver in sequence-number order.
-        while let Some((seq, entry)) = self.holdback.release_first(|seq, _| *seq == self.next) {
-            self.next = seq + 1;
-            self.delivered.deliver(ctx.now(), entry.value);
+        for placed in self.ordered.take_delivered() {
+            self.delivered.deliver(ctx.now(), placed.entry.value);
         }
     }
 }
@@ -198,10 +219,10 @@ impl Default for TotalLeader {
 
 impl Algorithm for TotalLeader {
     fn start(&mut self, ctx: &mut Ctx) {
-        self.leader = ctx.node_ids().first().cloned().unwrap_or_default();
+        self.ordered.order_mut().leader = ctx.node_ids().first().cloned().unwrap_or_default();
         self.minter = Minter::new(ctx.id(), ctx.incarnation());
-        self.quorum.start(ctx);
-        self.drain(ctx);
+        self.ordered.start(ctx);
+        self.settle(ctx);
     }
 
     fn broadcast(&mut self, ctx: &mut Ctx, request: Message, value: Value) {
@@ -216,11 +237,11 @@ impl Algorithm for TotalLeader {
         );
         self.forward(ctx, &id);
         self.arm_retry(ctx);
-        self.drain(ctx);
+        self.settle(ctx);
     }
 
     fn receive(&mut self, ctx: &mut Ctx, msg: Message) {
-        if !self.quorum.receive(ctx, &msg) {
+        if !self.ordered.receive(ctx, &msg) {
             if msg.body.kind() == "forward" {
                 match msg.body.parse_custom::<ToLeader>() {
                     Ok(ToLeader::Forward { id, value }) if self.is_leader(ctx) => {
@@ -239,7 +260,7 @@ impl Algorithm for TotalLeader {
                 ctx.not_supported(&msg);
             }
         }
-        self.drain(ctx);
+        self.settle(ctx);
     }
 
     fn timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
@@ -257,9 +278,9 @@ impl Algorithm for TotalLeader {
             }
             self.arm_retry(ctx);
         } else {
-            self.quorum.on_timer(ctx, timer);
+            self.ordered.on_timer(ctx, timer);
         }
-        self.drain(ctx);
+        self.settle(ctx);
     }
 
     fn delivered(&self) -> &Delivered {
@@ -267,6 +288,10 @@ impl Algorithm for TotalLeader {
     }
 
     fn serving(&self) -> bool {
-        self.quorum.is_ready()
+        self.ordered.is_ready()
+    }
+
+    fn readable(&self) -> bool {
+        self.ordered.is_readable()
     }
 }

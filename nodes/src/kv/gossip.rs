@@ -24,6 +24,12 @@
 //! copy could produce. A stamp orders writes by causality, not by real time, so even the order
 //! it settles on may put a write that finished first after one that began later.
 //!
+//! **Crash.** Every value a node keeps (its own writes and the newer values gossip brings) is
+//! appended to its stable log `versions` before the node answers or gossips it; a restarted
+//! node merges the log back before it serves, so it never forgets an acknowledged write. A
+//! wiped node comes back empty and catches up by anti-entropy: its own writes that no peer
+//! had received yet are lost.
+//!
 //! **Cost.** No message on the critical path; one push per interval to each peer while keys
 //! change, and one anti-entropy message per node per anti-entropy interval.
 
@@ -39,6 +45,9 @@ use crate::clock::LamportClock;
 use crate::ctx::Ctx;
 use crate::kv::store::{KvOp, Store};
 use crate::node::{Node, TimerId};
+
+/// The stable log of the values a node keeps.
+const VERSIONS: &str = "versions";
 
 /// Settings of the node.
 #[derive(Debug, Clone, Copy)]
@@ -144,29 +153,40 @@ impl GossipKv {
             };
             let name = key.to_string();
             self.stamps.insert(name.clone(), (key.clone(), stamp));
+            if let Some(version) = self.versioned(&name) {
+                ctx.persist(VERSIONS, &version);
+            }
             self.dirty.insert(name);
         }
         ctx.reply(request, &answer);
     }
 
-    /// Merge gossiped values: keep each one whose stamp beats ours.
-    fn merge(&mut self, entries: Vec<Versioned>) {
+    /// Merge gossiped values: keep (and persist) each one whose stamp beats ours.
+    fn merge(&mut self, ctx: &mut Ctx, entries: Vec<Versioned>) {
         for entry in entries {
-            self.clock.observe(entry.ts);
-            let stamp = Stamp {
-                ts: entry.ts,
-                node: entry.node,
-            };
-            let name = entry.key.to_string();
-            let newer = self
-                .stamps
-                .get(&name)
-                .is_none_or(|(_, current)| stamp > *current);
-            if newer {
-                self.store.set(&entry.key, entry.value);
-                self.stamps.insert(name, (entry.key, stamp));
+            if self.keep(entry.clone()) {
+                ctx.persist(VERSIONS, &entry);
             }
         }
+    }
+
+    /// Keep `entry` if its stamp beats the key's current one. True if kept.
+    fn keep(&mut self, entry: Versioned) -> bool {
+        self.clock.observe(entry.ts);
+        let stamp = Stamp {
+            ts: entry.ts,
+            node: entry.node,
+        };
+        let name = entry.key.to_string();
+        let newer = self
+            .stamps
+            .get(&name)
+            .is_none_or(|(_, current)| stamp > *current);
+        if newer {
+            self.store.set(&entry.key, entry.value);
+            self.stamps.insert(name, (entry.key, stamp));
+        }
+        newer
     }
 
     fn push(&mut self, ctx: &mut Ctx) {
@@ -209,6 +229,9 @@ impl Default for GossipKv {
 
 impl Node for GossipKv {
     fn on_init(&mut self, ctx: &mut Ctx) {
+        for version in ctx.take_recovered().decode::<Versioned>(VERSIONS) {
+            self.keep(version);
+        }
         self.push_timer = Some(ctx.set_timer(self.config.interval));
         self.anti_entropy_timer = Some(ctx.set_timer(self.config.anti_entropy));
     }
@@ -222,7 +245,7 @@ impl Node for GossipKv {
             return;
         }
         match msg.body.parse_custom::<Peer>() {
-            Ok(Peer::KvGossip { entries }) => self.merge(entries),
+            Ok(Peer::KvGossip { entries }) => self.merge(ctx, entries),
             Err(_) => ctx.not_supported(&msg),
         }
     }
@@ -319,20 +342,33 @@ mod tests {
     }
 
     #[test]
+    fn a_restarted_node_keeps_its_acknowledged_writes() {
+        let mut c = cluster(9);
+        let w = c.request("c1", "n0", &json!({"type": "write", "key": 1, "value": 5}));
+        c.run_for(Duration::from_millis(1));
+        assert_eq!(c.reply_to("c1", w).unwrap().body.payload, Payload::WriteOk);
+        c.crash("n0");
+        c.restart("n0");
+        let n0 = c.node("n0").unwrap();
+        assert_eq!(n0.store().get(&json!(1)), Some(&json!(5)));
+        assert_eq!(n0.stamp(&json!(1)).map(|s| s.node.as_str()), Some("n0"));
+    }
+
+    #[test]
     fn an_older_stamp_never_overwrites_a_newer_one() {
         let mut node = GossipKv::default();
-        node.merge(vec![Versioned {
+        node.keep(Versioned {
             key: json!(1),
             value: json!(5),
             ts: 9,
             node: "n1".into(),
-        }]);
-        node.merge(vec![Versioned {
+        });
+        node.keep(Versioned {
             key: json!(1),
             value: json!(6),
             ts: 3,
             node: "n2".into(),
-        }]);
+        });
         assert_eq!(node.store().get(&json!(1)), Some(&json!(5)));
         assert!(node.clock.time() > 9, "the clock observed the stamps");
     }

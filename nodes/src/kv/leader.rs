@@ -14,8 +14,11 @@
 //! wrong answer. Reads that time out get error 11 instead: a read changes nothing, so not
 //! knowing whether it happened does not matter.
 //!
-//! Under a crash of the leader the store is gone: state lives in the leader's memory only, so
-//! after a restart reads find nothing and the history stops being linearizable. A real system
+//! **Crash.** The leader appends every operation that may change the store (`write`, `cas`)
+//! to its stable log `applied` before it answers, and replays the log when it starts, so a
+//! restarted leader serves the store it had: while it is down, nothing is served (clients time
+//! out), and nothing acknowledged is lost. A **wipe** of the leader's disk loses the store, and
+//! the history stops being linearizable: the leader holds the only copy. A real system
 //! replicates the leader's log (Raft); this node shows the idea without it.
 //!
 //! Cost: 0 messages per operation at the leader, 2 (forward and answer) elsewhere.
@@ -59,9 +62,27 @@ impl LeaderKv {
     fn leader(ctx: &Ctx) -> String {
         ctx.node_ids().first().cloned().unwrap_or_default()
     }
+
+    /// Apply `op` at the leader; an operation that may change the store is persisted first
+    /// (replaying the same operations in the same order rebuilds the same store).
+    fn apply(&mut self, ctx: &mut Ctx, op: &KvOp) -> Payload {
+        if !op.is_read() {
+            ctx.persist(APPLIED, op);
+        }
+        self.store.apply(op)
+    }
 }
 
+/// The leader's stable log of operations.
+const APPLIED: &str = "applied";
+
 impl Node for LeaderKv {
+    fn on_init(&mut self, ctx: &mut Ctx) {
+        for op in ctx.take_recovered().decode::<KvOp>(APPLIED) {
+            self.store.apply(&op);
+        }
+    }
+
     fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
         if let Some(reply_to) = msg.body.in_reply_to {
             if let Some(forwarded) = self.forwarded.remove(&reply_to) {
@@ -83,7 +104,7 @@ impl Node for LeaderKv {
         if let Some(op) = KvOp::from_request(&msg.body.payload) {
             let leader = Self::leader(ctx);
             if ctx.id() == leader {
-                let answer = self.store.apply(&op);
+                let answer = self.apply(ctx, &op);
                 ctx.reply(&msg, &answer);
             } else {
                 let is_read = op.is_read();
@@ -100,7 +121,7 @@ impl Node for LeaderKv {
         }
         match msg.body.parse_custom::<Peer>() {
             Ok(Peer::Forward { op }) => {
-                let answer = self.store.apply(&op);
+                let answer = self.apply(ctx, &op);
                 ctx.reply(&msg, &answer);
             }
             Err(_) => ctx.not_supported(&msg),
@@ -167,6 +188,40 @@ mod tests {
                 value: Some(json!(7))
             }
         );
+    }
+
+    #[test]
+    fn a_restarted_leader_serves_the_store_it_had_and_a_wiped_one_does_not() {
+        let mut c =
+            crate::sim::Cluster::new(2, 1, Duration::from_millis(5), |_| LeaderKv::default());
+        let write = json!({"type": "write", "key": 1, "value": 9});
+        let w = c.request("c1", "n1", &write);
+        c.run_for(Duration::from_millis(100));
+        assert_eq!(c.reply_to("c1", w).unwrap().body.payload, Payload::WriteOk);
+        let read_at = |c: &mut crate::sim::Cluster<LeaderKv>| {
+            let r = c.request("c2", "n0", &json!({"type": "read", "key": 1}));
+            c.run_for(Duration::from_millis(100));
+            c.reply_to("c2", r).unwrap().body.payload.clone()
+        };
+        c.crash("n0");
+        c.restart("n0");
+        assert_eq!(
+            read_at(&mut c),
+            Payload::ReadOk {
+                messages: None,
+                value: Some(json!(9))
+            }
+        );
+        c.crash("n0");
+        c.wipe("n0");
+        c.restart("n0");
+        assert!(matches!(
+            read_at(&mut c),
+            Payload::Error {
+                code: ErrorCode::KeyDoesNotExist,
+                ..
+            }
+        ));
     }
 
     #[test]

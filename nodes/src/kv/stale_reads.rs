@@ -6,7 +6,8 @@
 //! the Lamport total order, applied by every node in that order, answered by the node the
 //! client asked when it applies them. A `read`, though, is answered at once from the node's own
 //! copy of the store, as if reads were harmless because they change nothing; even while the
-//! node is still recovering after a (re)start, when its copy is empty and writes are refused.
+//! node is still recovering after a (re)start (its copy is what it replayed from its disk, or
+//! empty after a wipe) and writes are refused.
 //!
 //! **Why it is not linearizable.** The replicas apply the same sequence, but not at the same
 //! moment: each node delivers an operation when *it* has heard the timestamps it needs, so one

@@ -30,8 +30,10 @@
 //! or `cas` (indefinite: it is in the order and will take effect once the cluster is whole, so
 //! the client records `info`), and with error 11 when it is a `read` (definite: a read changes
 //! nothing, so it failing is the truth). A node still recovering its state after a (re)start
-//! answers error 11 without submitting anything. A restarted node replays the whole order from
-//! a majority and so rebuilds its store before it serves.
+//! answers error 11 without submitting anything. A restarted node replays the operations it had
+//! applied from its stable storage (the total order keeps every delivery there before it is
+//! applied) and so rebuilds its store before it serves; a node whose disk was wiped replays the
+//! order from a majority instead. The kill of every node at once loses nothing acknowledged.
 //!
 //! **Cost.** Every operation, reads included, is one total-order broadcast: about 3(n-1)
 //! messages for the entry and as much again for the ticks that let it be delivered, fewer per
@@ -465,6 +467,35 @@ pub(crate) mod tests {
         let r = c.request("c2", "n2", &read(1));
         let reply = answer(&mut c, "c2", r, Duration::from_secs(2)).unwrap();
         assert_eq!(read_value(&reply), Some(json!(5)));
+    }
+
+    #[test]
+    fn the_store_survives_the_kill_of_every_node_at_once() {
+        let mut c = cluster(3, 7);
+        for (i, v) in [3u64, 4].into_iter().enumerate() {
+            let w = c.request("c1", &format!("n{i}"), &write(1, v));
+            answer(&mut c, "c1", w, Duration::from_secs(2)).unwrap();
+        }
+        let before: Vec<Option<Value>> = ["n0", "n1", "n2"]
+            .iter()
+            .map(|n| c.node(n).unwrap().store().get(&json!(1)).cloned())
+            .collect();
+        assert_eq!(before[1], Some(json!(4)), "n1 acknowledged the write of 4");
+        for node in ["n0", "n1", "n2"] {
+            c.crash(node);
+        }
+        for (node, had) in ["n0", "n1", "n2"].into_iter().zip(before) {
+            c.restart(node);
+            assert_eq!(
+                c.node(node).unwrap().store().get(&json!(1)).cloned(),
+                had,
+                "{node} replayed the operations it had applied from its disk at start"
+            );
+        }
+        c.run_for(Duration::from_secs(3));
+        let r = c.request("c2", "n1", &read(1));
+        let reply = answer(&mut c, "c2", r, Duration::from_secs(2)).unwrap();
+        assert_eq!(read_value(&reply), Some(json!(4)));
     }
 
     #[test]

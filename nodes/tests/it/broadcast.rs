@@ -3,6 +3,7 @@
 
 mod binaries;
 mod cost;
+mod durability;
 mod ordering;
 mod reliability;
 mod scripted;

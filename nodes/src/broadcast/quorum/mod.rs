@@ -47,6 +47,7 @@
 //! entry inside that majority. Then acknowledged messages are lost and what the killed nodes
 //! delivered is forgotten: without stable storage no algorithm does better.
 
+mod durable;
 pub mod origin_log;
 mod recovery;
 mod repair;
@@ -63,6 +64,7 @@ use crate::broadcast::link::{Arrival, Link, LinkConfig};
 use crate::broadcast::seqset::SeqSet;
 use crate::ctx::Ctx;
 use crate::node::TimerId;
+use crate::storage::Stable;
 
 use origin_log::OriginLog;
 pub use origin_log::Watermark;
@@ -203,15 +205,29 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         }
     }
 
-    /// The node is initialised: begin recovery.
-    pub fn start(&mut self, ctx: &mut Ctx) {
+    /// The node is initialised, and `stable` is what its stable storage held: begin recovery.
+    /// A node that finds its logs on disk has kept everything it ever held and acknowledged:
+    /// it hands up what its announcements cover at once and goes straight to announcing a new
+    /// generation. A new node (first start, wiped disk, no stable storage) first syncs from
+    /// its peers. Returns true for the first case.
+    pub fn start(&mut self, ctx: &mut Ctx, stable: &Stable) -> bool {
         self.me = ctx.id().to_owned();
         self.peers = ctx.peers().map(str::to_owned).collect();
         let cluster = self.peers.len() + 1;
         self.majority = cluster / 2 + 1;
         self.link.start(ctx);
         self.start_repair(ctx);
-        self.start_recovery(ctx);
+        let recovered = self.restore(stable) > 0;
+        if recovered {
+            let origins: Vec<String> = self.logs.keys().cloned().collect();
+            for origin in origins {
+                self.hand_up(&origin);
+            }
+            self.announce_generation(ctx);
+        } else {
+            self.start_recovery(ctx);
+        }
+        recovered
     }
 
     /// True once recovery is over.
@@ -238,8 +254,8 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         let pos = self.own.next;
         self.own.next += 1;
         let generation = self.own.generation;
-        self.log_mut(&self.me.clone())
-            .store(pos, generation, body.clone());
+        let me = self.me.clone();
+        self.keep_entry(ctx, &me, pos, generation, &body);
         for peer in self.peers.clone() {
             self.link.send(
                 ctx,
@@ -341,7 +357,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
                     pos,
                     body,
                 } => {
-                    if self.log_mut(&from).store(pos, generation, body.clone()) {
+                    if self.keep_entry(ctx, &from, pos, generation, &body) {
                         self.events.push(Event::Stored {
                             origin: from.clone(),
                             pos,
@@ -350,16 +366,15 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
                     }
                 }
                 Item::Stable { generation, upto } => {
-                    self.log_mut(&from).learn_stable(generation, upto);
+                    self.keep_stable(ctx, &from, generation, upto);
                 }
                 Item::Committed { generation, upto } => {
-                    self.log_mut(&from).learn_committed(generation, upto);
+                    self.keep_committed(ctx, &from, generation, upto);
                 }
                 Item::Generation { generation, known } => {
-                    let log = self.log_mut(&from);
-                    log.generation = log.generation.max(generation);
+                    self.keep_generation(ctx, &from, generation);
                     for k in known {
-                        self.log_mut(&k.origin).learn_stable(k.generation, k.upto);
+                        self.keep_stable(ctx, &k.origin, k.generation, k.upto);
                         touched.insert(k.origin);
                     }
                 }
@@ -473,7 +488,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         self.own.stable = stable;
         let generation = self.own.generation;
         let me = self.me.clone();
-        self.log_mut(&me).learn_stable(generation, stable);
+        self.keep_stable(ctx, &me, generation, stable);
         self.announce(
             ctx,
             Item::Stable {
@@ -509,7 +524,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         self.own.committed = committed;
         let generation = self.own.generation;
         let me = self.me.clone();
-        self.log_mut(&me).learn_committed(generation, committed);
+        self.keep_committed(ctx, &me, generation, committed);
         self.announce(
             ctx,
             Item::Committed {

@@ -238,7 +238,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
                 more,
             }) => {
                 let last = entries.last().map(|e| (e.origin.clone(), e.pos));
-                self.merge(origins, entries);
+                self.merge(ctx, origins, entries);
                 if more {
                     PeerSync::Reading {
                         after: last,
@@ -275,25 +275,26 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
     }
 
     /// Keep what a sync page or an anti-entropy delta brought.
-    pub(super) fn merge(&mut self, origins: Vec<OriginMeta>, entries: Vec<SyncEntry<E>>) {
+    pub(super) fn merge(
+        &mut self,
+        ctx: &mut Ctx,
+        origins: Vec<OriginMeta>,
+        entries: Vec<SyncEntry<E>>,
+    ) {
         let mut touched = BTreeSet::new();
         for meta in origins {
-            let log = self.log_mut(&meta.origin);
-            log.generation = log.generation.max(meta.generation);
+            self.keep_generation(ctx, &meta.origin, meta.generation);
             for (generation, upto) in meta.stable {
-                log.learn_stable(generation, upto);
+                self.keep_stable(ctx, &meta.origin, generation, upto);
             }
             // Committed knowledge is known by a majority already: it can be used as is.
             for (generation, upto) in meta.committed {
-                log.learn_committed(generation, upto);
+                self.keep_committed(ctx, &meta.origin, generation, upto);
             }
             touched.insert(meta.origin);
         }
         for entry in entries {
-            if self
-                .log_mut(&entry.origin)
-                .store(entry.pos, entry.generation, entry.body.clone())
-            {
+            if self.keep_entry(ctx, &entry.origin, entry.pos, entry.generation, &entry.body) {
                 self.events.push(Event::Stored {
                     origin: entry.origin.clone(),
                     pos: entry.pos,
@@ -364,9 +365,15 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         if let Some(timer) = syncing.timer {
             ctx.cancel_timer(timer);
         }
+        self.announce_generation(ctx);
+    }
+
+    /// Step 2: start a new generation of this node's log, one above any it has seen, and send
+    /// it with what this node learned; ready once a majority holds it.
+    pub(super) fn announce_generation(&mut self, ctx: &mut Ctx) {
         let me = self.me.clone();
         let generation = self.log_mut(&me).generation + 1;
-        self.log_mut(&me).generation = generation;
+        self.keep_generation(ctx, &me, generation);
         let known: Vec<Known> = self
             .logs
             .iter()
@@ -427,20 +434,22 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         if self.config.watermark == Watermark::Committed {
             // What was written back is now known by a majority: it counts as committed.
             for k in &known {
-                self.log_mut(&k.origin)
-                    .learn_committed(k.generation, k.upto);
+                self.keep_committed(ctx, &k.origin, k.generation, k.upto);
             }
         }
         let me = self.me.clone();
         let log = self.log_mut(&me);
         let keep = log.contiguous();
-        log.truncate(keep);
-        let own: Vec<(u64, E)> = log
+        if log.entries_after(keep.checked_sub(1)).next().is_some() {
+            self.keep_truncated(ctx, &me, keep);
+        }
+        let own: Vec<(u64, E)> = self
+            .log_mut(&me)
             .entries()
             .map(|(pos, _, body)| (pos, body.clone()))
             .collect();
         for (pos, body) in &own {
-            self.log_mut(&me).store(*pos, generation, body.clone());
+            self.keep_entry(ctx, &me, *pos, generation, body);
         }
         self.own = Own {
             generation,

@@ -88,7 +88,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
         }
         let answer = match msg.body.parse_custom::<Repair<E>>() {
             Ok(Repair::LogDigest { origins, held }) => {
-                self.merge(origins, Vec::new());
+                self.merge(ctx, origins, Vec::new());
                 let entries = self.missing_for(&held);
                 let lacks = self.lacks_some_of(&held);
                 (!entries.is_empty() || lacks).then(|| Repair::LogDelta {
@@ -102,7 +102,7 @@ impl<E: Clone + Debug + Serialize + DeserializeOwned> Quorum<E> {
                 entries,
                 held,
             }) => {
-                self.merge(origins, entries);
+                self.merge(ctx, origins, entries);
                 held.map(|held| self.missing_for(&held))
                     .filter(|entries| !entries.is_empty())
                     .map(|entries| Repair::LogDelta {

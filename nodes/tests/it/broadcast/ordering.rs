@@ -135,10 +135,11 @@ fn acked<A: Algorithm>(cluster: &Sim<A>, client: &str, msg_id: u64) -> bool {
 }
 
 /// The restart that breaks naive sequence numbering: an origin sends message `x` to one node
-/// only, crashes, restarts while that node is cut off, and numbers its next message `y` as it
-/// would have numbered `x`. Every node must deliver `y` (it was acknowledged) and nobody may
-/// deliver `x` in its place.
-fn orphan_is_superseded<A: Algorithm + Default + 'static>() {
+/// only, crashes and loses its disk (a wipe), restarts while that node is cut off, and numbers
+/// its next message `y` as it would have numbered `x`. Every node must deliver `y` (it was
+/// acknowledged) and nobody may deliver `x` in its place. With its disk (`wiped` false) the
+/// origin keeps `x`, which then reaches everyone before `y`.
+fn orphan_is_superseded<A: Algorithm + Default + 'static>(wiped: bool) {
     let mut c: Sim<A> = Cluster::new(5, 3, Duration::from_millis(10), |_| {
         Service::new(A::default())
     });
@@ -155,13 +156,16 @@ fn orphan_is_superseded<A: Algorithm + Default + 'static>() {
         "x cannot be acknowledged without a majority"
     );
     c.crash("n0");
+    if wiped {
+        c.wipe("n0");
+    }
     c.heal();
     c.partition(&["n1"], &["n0", "n2", "n3", "n4"]);
     c.restart("n0");
     c.run_for(Duration::from_secs(2));
     assert!(
         c.node("n0").is_some_and(|n| n.serving()),
-        "n0 recovered from n2..n4"
+        "n0 recovered (from its disk, or from n2..n4)"
     );
     let y = c.request("c1", "n0", &Payload::Broadcast { message: json!(3) });
     c.run_for(Duration::from_millis(500));
@@ -169,32 +173,51 @@ fn orphan_is_superseded<A: Algorithm + Default + 'static>() {
     c.heal();
     c.run_for(Duration::from_secs(3));
     let reference = log(&c, "n2");
-    assert_eq!(reference, vec![json!(1), json!(3)]);
+    if wiped {
+        assert_eq!(reference, vec![json!(1), json!(3)]);
+    } else {
+        assert_eq!(reference, vec![json!(1), json!(2), json!(3)]);
+    }
     for node in ["n0", "n1", "n3", "n4"] {
         assert_eq!(log(&c, node), reference, "{node}");
     }
 }
 
 #[test]
-fn fifo_restarted_origin_supersedes_an_unstable_message() {
-    orphan_is_superseded::<Fifo>();
+fn fifo_wiped_origin_supersedes_an_unstable_message() {
+    orphan_is_superseded::<Fifo>(true);
 }
 
 #[test]
-fn causal_restarted_origin_supersedes_an_unstable_message() {
-    orphan_is_superseded::<Causal>();
+fn causal_wiped_origin_supersedes_an_unstable_message() {
+    orphan_is_superseded::<Causal>(true);
 }
 
 #[test]
-fn lamport_restarted_origin_supersedes_an_unstable_message() {
-    orphan_is_superseded::<TotalLamport>();
+fn lamport_wiped_origin_supersedes_an_unstable_message() {
+    orphan_is_superseded::<TotalLamport>(true);
 }
 
-/// The leader gives sequence number k to `x`, reaching only n1, and crashes; restarted while
-/// n1 is cut off, it gives k to `y`. All nodes must agree; `x`, still pending at n1, is
-/// forwarded again and sequenced after `y`.
 #[test]
-fn restarted_leader_never_lets_two_messages_share_a_sequence_number() {
+fn fifo_restarted_origin_keeps_its_unstable_message_on_disk_and_delivers_it_first() {
+    orphan_is_superseded::<Fifo>(false);
+}
+
+#[test]
+fn causal_restarted_origin_keeps_its_unstable_message_on_disk_and_delivers_it_first() {
+    orphan_is_superseded::<Causal>(false);
+}
+
+#[test]
+fn lamport_restarted_origin_keeps_its_unstable_message_on_disk_and_delivers_it_first() {
+    orphan_is_superseded::<TotalLamport>(false);
+}
+
+/// The leader gives sequence number k to `x`, reaching only n1, and crashes with its disk
+/// wiped; restarted while n1 is cut off, it gives k to `y`. All nodes must agree; `x`, still
+/// pending at n1, is forwarded again and sequenced after `y`.
+#[test]
+fn wiped_leader_never_lets_two_messages_share_a_sequence_number() {
     let mut c: Sim<TotalLeader> = Cluster::new(5, 4, Duration::from_millis(10), |_| {
         Service::new(TotalLeader::default())
     });
@@ -210,6 +233,7 @@ fn restarted_leader_never_lets_two_messages_share_a_sequence_number() {
     c.run_for(Duration::from_millis(300));
     assert!(!acked(&c, "c1", x));
     c.crash("n0");
+    c.wipe("n0");
     c.heal();
     c.partition(&["n1"], &["n0", "n2", "n3", "n4"]);
     c.restart("n0");

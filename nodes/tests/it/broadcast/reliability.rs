@@ -1,21 +1,34 @@
 //! Eager and gossip broadcast in simulated clusters: whatever the faults, once they heal every
-//! acknowledged value reaches every node, each at most once.
+//! acknowledged value reaches every node, each at most once, and no node forgets what it
+//! delivered.
 
 use nodes::broadcast::eager::Eager;
 use nodes::broadcast::gossip::{GossipConfig, GossipNode, Peers};
 use proptest::prelude::*;
 
-use super::workload::{Faults, Scenario, check_complete, check_no_duplicates, run};
+use super::workload::{
+    Faults, Scenario, check_complete, check_never_goes_back, check_no_duplicates, run,
+};
 
 fn faults() -> impl Strategy<Value = Faults> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(loss, partition, crash, chaos)| Faults {
-            loss: if loss { 0.15 } else { 0.0 },
-            partition,
-            crash,
-            chaos,
-        },
+    (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
     )
+        .prop_map(
+            |(loss, partition, crash, chaos, crash_any, crash_all)| Faults {
+                loss: if loss { 0.15 } else { 0.0 },
+                partition,
+                crash,
+                chaos,
+                crash_any,
+                crash_all,
+            },
+        )
 }
 
 proptest! {
@@ -26,6 +39,7 @@ proptest! {
         let o = run(Scenario::new(nodes, seed).with_faults(faults), Eager::default);
         prop_assert_eq!(check_no_duplicates(&o), Ok(()));
         prop_assert_eq!(check_complete(&o), Ok(()));
+        prop_assert_eq!(check_never_goes_back(&o), Ok(()));
     }
 
     #[test]
@@ -35,6 +49,7 @@ proptest! {
         let o = run(Scenario::new(nodes, seed).with_faults(faults), move || GossipNode::new(config));
         prop_assert_eq!(check_no_duplicates(&o), Ok(()));
         prop_assert_eq!(check_complete(&o), Ok(()));
+        prop_assert_eq!(check_never_goes_back(&o), Ok(()));
     }
 }
 

@@ -48,17 +48,23 @@ pub struct Faults {
     pub crash: bool,
     /// Every 300 ms one random change: crash a node, restart it, cut the cluster in two
     /// random parts, or heal. A node is crashed only when every node serves: one node at a
-    /// time is down or still recovering (without stable storage, two overlapping losses of
-    /// memory can lose what only those two held).
+    /// time is down or still recovering.
     pub chaos: bool,
+    /// With `chaos`: crash any number of nodes at once, up to all of them, whether they serve
+    /// or are still recovering, and several times over (nodes keep their stable storage).
+    pub crash_any: bool,
+    /// Crash every node at once after a third of the run, restart them all after another
+    /// sixth.
+    pub crash_all: bool,
 }
 
 impl Faults {
     /// How many fault mixes [`Faults::of_kind`] knows.
-    pub const KINDS: u64 = 6;
+    pub const KINDS: u64 = 8;
 
     /// One of the fault mixes the ordering tests run under, by number (modulo [`Faults::KINDS`]):
-    /// none, loss, a partition, a crash, all three, or loss with chaos.
+    /// none, loss, a partition, a crash, all three, loss with chaos, a crash of every node at
+    /// once with loss, or chaos that crashes any number of nodes at once.
     pub fn of_kind(kind: u64) -> Faults {
         match kind % Faults::KINDS {
             0 => Faults::default(),
@@ -78,11 +84,21 @@ impl Faults {
                 loss: 0.05,
                 partition: true,
                 crash: true,
-                chaos: false,
+                ..Faults::default()
             },
-            _ => Faults {
+            5 => Faults {
                 loss: 0.05,
                 chaos: true,
+                ..Faults::default()
+            },
+            6 => Faults {
+                loss: 0.05,
+                crash_all: true,
+                ..Faults::default()
+            },
+            _ => Faults {
+                chaos: true,
+                crash_any: true,
                 ..Faults::default()
             },
         }
@@ -195,7 +211,9 @@ pub fn run<A: Algorithm + 'static>(scenario: Scenario, make: impl Fn() -> A + 's
     let mut partitioned = false;
     let mut crashed = false;
     let mut restarted = false;
-    let mut down: Option<String> = None;
+    let mut all_crashed = false;
+    let mut all_restarted = false;
+    let mut down: Vec<String> = Vec::new();
     let mut next_chaos = start;
     while cluster.now() < end {
         let elapsed = cluster.now() - start;
@@ -204,28 +222,45 @@ pub fn run<A: Algorithm + 'static>(scenario: Scenario, make: impl Fn() -> A + 's
             let all_serving = ids
                 .iter()
                 .all(|n| cluster.node(n).is_some_and(|x| x.serving()));
-            match (rng.random_range(0..4), &down) {
-                (0, None) if all_serving => {
-                    let node = ids[rng.random_range(0..ids.len())].clone();
-                    trace(format!(
-                        "{:?} crash {node} serving {:?}",
-                        cluster.now(),
-                        ids.iter()
-                            .map(|n| cluster.node(n).is_some_and(|x| x.serving()))
-                            .collect::<Vec<_>>()
-                    ));
-                    if let Some(log) = log_of(&cluster, &node) {
-                        logs.push((node.clone(), log));
+            let may_crash = if scenario.faults.crash_any {
+                down.len() < ids.len()
+            } else {
+                down.is_empty() && all_serving
+            };
+            match rng.random_range(0..4) {
+                0 if may_crash => {
+                    let up: Vec<String> =
+                        ids.iter().filter(|n| !down.contains(n)).cloned().collect();
+                    let count = if scenario.faults.crash_any {
+                        rng.random_range(1..=up.len())
+                    } else {
+                        1
+                    };
+                    for _ in 0..count {
+                        let candidates: Vec<&String> =
+                            up.iter().filter(|n| !down.contains(n)).collect();
+                        let node = candidates[rng.random_range(0..candidates.len())].clone();
+                        trace(format!(
+                            "{:?} crash {node} serving {:?}",
+                            cluster.now(),
+                            ids.iter()
+                                .map(|n| cluster.node(n).is_some_and(|x| x.serving()))
+                                .collect::<Vec<_>>()
+                        ));
+                        if let Some(log) = log_of(&cluster, &node) {
+                            logs.push((node.clone(), log));
+                        }
+                        cluster.crash(&node);
+                        down.push(node);
                     }
-                    cluster.crash(&node);
-                    down = Some(node);
                 }
-                (0 | 1, Some(node)) => {
-                    trace(format!("{:?} restart {node}", cluster.now()));
-                    cluster.restart(node);
-                    down = None;
+                0 | 1 if !down.is_empty() => {
+                    for node in std::mem::take(&mut down) {
+                        trace(format!("{:?} restart {node}", cluster.now()));
+                        cluster.restart(&node);
+                    }
                 }
-                (2, _) => {
+                2 => {
                     cluster.heal();
                     let cut: Vec<&str> = ids
                         .iter()
@@ -269,6 +304,27 @@ pub fn run<A: Algorithm + 'static>(scenario: Scenario, make: impl Fn() -> A + 's
         if scenario.faults.crash && crashed && !restarted && elapsed >= third + third / 2 {
             cluster.restart(&victim);
             restarted = true;
+        }
+        if scenario.faults.crash_all && !all_crashed && elapsed >= third {
+            trace(format!("{:?} crash every node", cluster.now()));
+            for node in &ids {
+                if let Some(log) = log_of(&cluster, node) {
+                    logs.push((node.clone(), log));
+                }
+                cluster.crash(node);
+            }
+            all_crashed = true;
+        }
+        if scenario.faults.crash_all
+            && all_crashed
+            && !all_restarted
+            && elapsed >= third + third / 2
+        {
+            trace(format!("{:?} restart every node", cluster.now()));
+            for node in &ids {
+                cluster.restart(node);
+            }
+            all_restarted = true;
         }
         for (i, node) in ids.iter().enumerate() {
             if pending[i].is_some() {
@@ -347,8 +403,13 @@ pub fn run<A: Algorithm + 'static>(scenario: Scenario, make: impl Fn() -> A + 's
     if scenario.faults.crash && crashed && !restarted {
         cluster.restart(&victim);
     }
-    if let Some(node) = down {
+    for node in down {
         cluster.restart(&node);
+    }
+    if scenario.faults.crash_all && all_crashed && !all_restarted {
+        for node in &ids {
+            cluster.restart(node);
+        }
     }
     cluster.run_for(scenario.recovery);
     let mut finals = BTreeMap::new();
@@ -367,6 +428,33 @@ pub fn run<A: Algorithm + 'static>(scenario: Scenario, make: impl Fn() -> A + 's
         finals,
         not_serving,
     }
+}
+
+/// Stable storage: no node ever forgets what it delivered. Each node's log at each of its
+/// crashes is a prefix of its log at its next crash and of its final log, and every read a
+/// node answered is a prefix of its final log.
+pub fn check_never_goes_back(outcome: &Outcome) -> Result<(), String> {
+    let mut last: BTreeMap<&str, &[u64]> = BTreeMap::new();
+    for (node, log) in &outcome.logs {
+        if let Some(before) = last.get(node.as_str())
+            && !log.starts_with(before)
+        {
+            return Err(format!(
+                "{node} went back: it had delivered {before:?}, later only {log:?}"
+            ));
+        }
+        last.insert(node, log);
+    }
+    for read in &outcome.history.reads {
+        let fin = &outcome.finals[&read.node];
+        if !fin.starts_with(&read.values) {
+            return Err(format!(
+                "{} read {:?} at {:?}, but its final log is {fin:?}",
+                read.node, read.values, read.completed
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn position(log: &[u64]) -> BTreeMap<u64, usize> {
