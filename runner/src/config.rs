@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use workloads::{TopologyKind, WorkloadKind, WorkloadOptions};
 
-use crate::nemesis::FaultKind;
+use crate::nemesis::{FaultKind, Target};
 use crate::net::LatencyDist;
 
 /// The flags of `harness test`.
@@ -43,12 +43,16 @@ pub struct TestArgs {
     /// Topology suggested to the nodes: grid, line, total, tree2, tree3, tree4.
     #[arg(long, default_value = "grid")]
     pub topology: String,
-    /// Faults to inject: a comma list of partition, kill, pause, loss, duplicate.
+    /// Faults to inject: a comma list of partition, kill, pause, loss, duplicate, wipe.
     #[arg(long, default_value = "")]
     pub nemesis: String,
     /// Mean seconds between faults.
     #[arg(long, default_value_t = 10.0)]
     pub nemesis_interval: f64,
+    /// Which nodes kill, pause and wipe hit: a comma list of one, minority-third, minority,
+    /// majority, all (default: one,minority-third,minority,majority).
+    #[arg(long)]
+    pub nemesis_targets: Option<String>,
     /// Seconds to wait after healing every fault before the final reads.
     #[arg(long, default_value_t = 10.0)]
     pub recovery_time: f64,
@@ -196,6 +200,8 @@ pub struct TestConfig {
     pub topology: TopologyKind,
     pub faults: Vec<FaultKind>,
     pub nemesis_interval: Duration,
+    /// How many nodes a node fault takes (`--nemesis-targets`).
+    pub nemesis_targets: Vec<Target>,
     pub recovery_time: Duration,
     pub availability: Option<Availability>,
     pub ordering: Option<OrderingKind>,
@@ -243,6 +249,10 @@ impl TestConfig {
             Vec::new()
         } else {
             FaultKind::parse_list(&args.nemesis)?
+        };
+        let nemesis_targets = match &args.nemesis_targets {
+            Some(list) => Target::parse_list(list)?,
+            None => Target::DEFAULT.to_vec(),
         };
         let ordering = args
             .ordering
@@ -294,6 +304,7 @@ impl TestConfig {
             topology: args.topology.parse()?,
             faults,
             nemesis_interval: seconds("nemesis-interval", args.nemesis_interval, false)?,
+            nemesis_targets,
             recovery_time: seconds("recovery-time", args.recovery_time, true)?,
             availability,
             ordering,
@@ -398,6 +409,7 @@ mod tests {
             topology: TopologyKind::Grid,
             faults: vec![],
             nemesis_interval: Duration::from_secs(1),
+            nemesis_targets: Target::DEFAULT.to_vec(),
             recovery_time: Duration::ZERO,
             availability: None,
             ordering: None,

@@ -14,5 +14,6 @@ pub mod record;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod schedule;
 pub mod services;
 pub mod store;

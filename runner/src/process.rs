@@ -45,6 +45,8 @@ pub struct Launcher {
     pub bin: PathBuf,
     pub args: Vec<String>,
     pub log_dir: PathBuf,
+    /// Each node's data directory is `data_dir/<id>`, named to it in `HARNESS_DATA_DIR`.
+    pub data_dir: PathBuf,
     pub log_stderr: bool,
     /// Bytes a node's output queue may hold before messages to it are dropped.
     pub queue_bytes: usize,
@@ -96,6 +98,7 @@ impl Launcher {
             .create(true)
             .append(true)
             .open(self.log_dir.join(format!("{id}.log")))?;
+        let data = self.node_data(id)?;
         let mut cmd = Command::new(&self.bin);
         cmd.args(&self.args)
             .stdin(Stdio::piped())
@@ -104,6 +107,7 @@ impl Launcher {
                 nodes::driver::SEED_ENV,
                 node_seed(self.seed, node, incarnation).to_string(),
             )
+            .env(nodes::storage::DATA_DIR_ENV, &data)
             .process_group(0);
         if self.log_stderr {
             cmd.stderr(Stdio::piped());
@@ -141,6 +145,26 @@ impl Launcher {
             queue_bytes: self.queue_bytes,
             watched_for_write: false,
         })
+    }
+}
+
+impl Launcher {
+    /// Node `id`'s data directory, created if missing, as an absolute path.
+    pub fn node_data(&self, id: &str) -> std::io::Result<PathBuf> {
+        let dir = self.data_dir.join(id);
+        std::fs::create_dir_all(&dir)?;
+        std::path::absolute(&dir)
+    }
+
+    /// Empty node `id`'s data directory (a replaced disk). The node must not be running.
+    pub fn wipe_data(&self, id: &str) -> std::io::Result<()> {
+        let dir = self.data_dir.join(id);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        std::fs::create_dir_all(&dir)
     }
 }
 
@@ -455,6 +479,8 @@ mod tests {
             bin: PathBuf::from("/bin/cat"),
             args: vec![],
             log_dir: std::env::temp_dir().join(format!("process-test-{}", std::process::id())),
+            data_dir: std::env::temp_dir()
+                .join(format!("process-test-data-{}", std::process::id())),
             log_stderr: false,
             queue_bytes: 64,
             seed: 1,
@@ -486,5 +512,6 @@ mod tests {
         assert!(closed, "cat exits at end of input");
         assert_eq!(p.kill(), "exit code 0");
         let _ = std::fs::remove_dir_all(&launcher.log_dir);
+        let _ = std::fs::remove_dir_all(&launcher.data_dir);
     }
 }

@@ -44,6 +44,8 @@ impl OpCounts {
 /// Everything the end of a run needs.
 pub struct RunReport<'a> {
     pub config: &'a TestConfig,
+    /// What the seed planned and how much of it the run carried out.
+    pub schedule: &'a crate::schedule::ScheduleRecord,
     pub dir: &'a RunDir,
     pub events: &'a [Event],
     pub net: &'a checker::stats::NetStats,
@@ -69,10 +71,11 @@ pub struct RunOutcome {
     pub results: Value,
 }
 
-/// CPU time the harness process has used so far (user, system), in seconds.
+/// CPU time the calling thread (a run's router: the whole run but its nodes) has used so far
+/// (user, system), in seconds. Per thread, so runs side by side each count their own.
 pub fn cpu_seconds() -> (f64, f64) {
     use nix::sys::resource::{UsageWho, getrusage};
-    match getrusage(UsageWho::RUSAGE_SELF) {
+    match getrusage(UsageWho::RUSAGE_THREAD) {
         Ok(usage) => {
             let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
             (secs(usage.user_time()), secs(usage.system_time()))
@@ -81,12 +84,12 @@ pub fn cpu_seconds() -> (f64, f64) {
     }
 }
 
-/// How many times the harness process has blocked so far (voluntary context switches: each
+/// How many times the calling thread (a run's router) has blocked so far (voluntary context switches: each
 /// wait of its event loop that did not find work ready). On a virtual machine each such sleep
 /// and wake-up costs far more CPU than the work of a message; `bench-runner` measures both.
 pub fn sleeps() -> u64 {
     use nix::sys::resource::{UsageWho, getrusage};
-    getrusage(UsageWho::RUSAGE_SELF).map_or(0, |usage| {
+    getrusage(UsageWho::RUSAGE_THREAD).map_or(0, |usage| {
         u64::try_from(usage.voluntary_context_switches()).unwrap_or(0)
     })
 }
@@ -177,11 +180,13 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
             "latency_dist": config.latency_dist.name(),
             "topology": config.topology.name(),
             "nemesis": config.faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            "nemesis_targets": config.nemesis_targets.iter().map(|t| t.name()).collect::<Vec<_>>(),
             "nemesis_interval_s": config.nemesis_interval.as_secs_f64(),
             "recovery_time_s": config.recovery_time.as_secs_f64(),
             "ordering": config.ordering.map(|o| o.name()),
             "seed": config.seed,
             "reproduce": config.reproduce(),
+            "schedule": report.schedule,
             "duration_s": report.duration.as_secs_f64(),
             "cpu_run_user_s": report.run_cpu.0,
             "cpu_run_system_s": report.run_cpu.1,
@@ -258,6 +263,17 @@ fn print_summary(
     if let Some(abort) = &report.abort {
         println!("could not run the test: {abort}");
     }
+    let schedule = report.schedule;
+    println!(
+        "schedule: ops {} ({} of {} planned invoked, {} late), faults {} ({} of {} done)",
+        schedule.ops_fingerprint,
+        schedule.ops_invoked,
+        schedule.ops_planned,
+        schedule.ops_late,
+        schedule.faults_fingerprint,
+        schedule.faults_done,
+        schedule.faults_planned
+    );
     println!("results: {}", report.dir.results().display());
     println!("valid: {valid} (seed {})", config.seed);
     if valid != Validity::Valid {

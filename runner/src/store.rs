@@ -1,5 +1,6 @@
 //! The store: where a run's files go. `store/<workload>/<timestamp>/` holds `history.jsonl`,
-//! `messages.jsonl`, `node-logs/`, `results.json` and `report.html`; `store/latest` and
+//! `messages.jsonl`, `node-logs/`, `data/` (each node's stable storage), `results.json` and
+//! `report.html`; `store/latest` and
 //! `store/<workload>/latest` point at the newest run.
 
 use std::path::{Path, PathBuf};
@@ -21,9 +22,17 @@ impl RunDir {
         let stamp = timestamp(SystemTime::now());
         let mut dir = base.join(&stamp);
         let mut n = 2;
-        while dir.exists() {
-            dir = base.join(format!("{stamp}-{n}"));
-            n += 1;
+        // `create_dir` fails if the folder exists, so runs started in the same millisecond
+        // (side by side in one comparison) each get their own.
+        loop {
+            match std::fs::create_dir(&dir) {
+                Ok(()) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    dir = base.join(format!("{stamp}-{n}"));
+                    n += 1;
+                }
+                Err(e) => return Err(e),
+            }
         }
         std::fs::create_dir_all(dir.join("node-logs"))?;
         let name = dir.file_name().expect("has a name").to_owned();
@@ -51,11 +60,29 @@ impl RunDir {
     pub fn node_logs(&self) -> PathBuf {
         self.dir.join("node-logs")
     }
+    /// The nodes' data directories (stable storage), one folder per node.
+    pub fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+}
+
+/// Point `root/latest` at the run folder `run` (one of `root/<workload>/<timestamp>`): after a
+/// comparison, at the run it wants a reader to open first.
+pub fn point_latest(root: &Path, run: &Path) -> std::io::Result<()> {
+    let rel = run.strip_prefix(root).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is not under {}", run.display(), root.display()),
+        )
+    })?;
+    point_link(&root.join("latest"), rel)
 }
 
 /// Replace the symlink `link` so it points at `target`, atomically.
 fn point_link(link: &Path, target: &Path) -> std::io::Result<()> {
-    let tmp = link.with_extension(format!("tmp-{}", std::process::id()));
+    static LINKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let unique = LINKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = link.with_extension(format!("tmp-{}-{unique}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     std::os::unix::fs::symlink(target, &tmp)?;
     std::fs::rename(&tmp, link)

@@ -84,6 +84,7 @@ fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
         topology: "grid".into(),
         key_count: Some(3),
         nemesis: vec!["partition".into()],
+        nemesis_targets: Vec::new(),
         nemesis_interval_s: 1.5,
         // lin-kv has no final reads: nothing to recover for.
         recovery_time_s: 0.0,
@@ -297,7 +298,8 @@ pub fn run(args: &CompareArgs, seed: u64) -> anyhow::Result<u8> {
         scenarios.len(),
         node_arguments(args)
     );
-    let (outcomes, could_not_run) = run_all(&scenarios, &bins, args, seed, |_| None)?;
+    let jobs = args.jobs.unwrap_or(1);
+    let (outcomes, could_not_run) = run_all(&scenarios, &bins, args, seed, jobs, |_| None)?;
     let rows = outcomes
         .iter()
         .map(|(i, bin, outcome)| row_for(&scenarios[*i], bin, outcome))
@@ -309,7 +311,12 @@ pub fn run(args: &CompareArgs, seed: u64) -> anyhow::Result<u8> {
         scenarios,
         rows,
     };
-    let dir = write_files(args, &comparison, &render_html(&comparison))?;
+    let runs: Vec<(&Path, Validity)> = comparison
+        .rows
+        .iter()
+        .map(|r| (r.run_dir.as_path(), r.valid))
+        .collect();
+    let dir = write_files(args, &comparison, &render_html(&comparison), &runs)?;
     print!("{}", render_table(&comparison.rows));
     println!("files: {}", dir.display());
     let kept = comparison

@@ -2,7 +2,8 @@
 //! topology, latency, rate and faults, and set their costs and guarantees side by side.
 //!
 //! Each variant runs once per scenario as an ordinary `harness test -w broadcast` (its own
-//! folder in the store, with its history, journal, results and report). From each run the
+//! folder in the store, with its history, journal, results and report); `--jobs` runs go side
+//! by side, each on its own thread with its own router and node processes. From each run the
 //! table takes: server messages per client op, stable latency p50 / p95 / max, lost and
 //! duplicated values, and the verdict of each ordering check (FIFO, causal, total) on that
 //! run's history. A variant is valid when nothing was lost or duplicated, it broke no protocol
@@ -26,7 +27,7 @@ use serde::Serialize;
 use workloads::{TopologyKind, WorkloadKind, WorkloadOptions};
 
 use crate::config::{OrderingKind, TestConfig};
-use crate::nemesis::FaultKind;
+use crate::nemesis::{FaultKind, Target};
 use crate::net::LatencyDist;
 use crate::store::RunDir;
 
@@ -50,8 +51,10 @@ pub struct CompareArgs {
     #[arg(long, value_delimiter = ',')]
     pub bins: Vec<PathBuf>,
     /// `glomers`: the Gossip Glomers broadcast setup (25 nodes, latency 100 ms, 100 ops/s,
-    /// 20 s), once without faults and once with partitions. `faults`: a short run on 5 nodes
-    /// with partitions and kills. `lin-kv`: the key-value nodes on 5 nodes under partitions.
+    /// 20 s), once without faults and once with partitions. `faults`: short runs on 5 nodes,
+    /// one scenario per fault (partitions; kills of majorities and of every node; pauses; loss
+    /// and duplication; everything at once). `lin-kv`: the key-value nodes on 5 nodes under
+    /// partitions.
     #[arg(long, default_value = "glomers")]
     pub preset: String,
     /// Override the preset's node count.
@@ -72,6 +75,11 @@ pub struct CompareArgs {
     /// Run only the scenarios whose name contains this.
     #[arg(long)]
     pub only: Option<String>,
+    /// How many runs go side by side (each its own router thread and node processes).
+    /// Default: the preset's (`faults`: every run at once; the others: one at a time, so
+    /// their latency figures are not shared with other runs).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Seed of every run (the same for every variant). Default: from the clock, printed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -99,6 +107,9 @@ pub struct Scenario {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_count: Option<usize>,
     pub nemesis: Vec<String>,
+    /// `--nemesis-targets` (empty: the harness's default targets).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nemesis_targets: Vec<String>,
     pub nemesis_interval_s: f64,
     pub recovery_time_s: f64,
 }
@@ -118,6 +129,7 @@ impl Scenario {
             topology: "grid".into(),
             key_count: None,
             nemesis: nemesis.iter().map(|s| (*s).to_owned()).collect(),
+            nemesis_targets: Vec::new(),
             nemesis_interval_s: 10.0,
             recovery_time_s: 10.0,
         }
@@ -192,14 +204,28 @@ fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
             Scenario::broadcast("no faults", &[]),
             Scenario::broadcast("partitions", &["partition"]),
         ],
-        "faults" => vec![Scenario {
-            node_count: 5,
-            time_limit_s: 15.0,
-            rate: 20.0,
-            latency_ms: 20,
-            nemesis_interval_s: 3.0,
-            ..Scenario::broadcast("partitions and kills", &["partition", "kill"])
-        }],
+        "faults" => {
+            let short = |name: &str, nemesis: &[&str], targets: &[&str]| Scenario {
+                node_count: 5,
+                time_limit_s: 10.0,
+                rate: 20.0,
+                latency_ms: 20,
+                nemesis_interval_s: 2.0,
+                nemesis_targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+                ..Scenario::broadcast(name, nemesis)
+            };
+            vec![
+                short("partitions", &["partition"], &[]),
+                short("kills", &["kill"], &["majority", "all"]),
+                short("pauses", &["pause"], &[]),
+                short("loss, duplication", &["loss", "duplicate"], &[]),
+                short(
+                    "everything",
+                    &["partition", "kill", "pause", "loss", "duplicate"],
+                    &["one", "minority", "majority", "all"],
+                ),
+            ]
+        }
         other => bail!("unknown --preset {other:?}; presets: glomers, faults, lin-kv"),
     };
     adjust(list, args)
@@ -310,6 +336,15 @@ fn config_for(
             scenario.nemesis_interval_s.to_string(),
         ]);
     }
+    let nemesis_targets = if scenario.nemesis_targets.is_empty() {
+        Target::DEFAULT.to_vec()
+    } else {
+        command_line.extend([
+            "--nemesis-targets".into(),
+            scenario.nemesis_targets.join(","),
+        ]);
+        Target::parse_list(&scenario.nemesis_targets.join(","))?
+    };
     if let Some(o) = ordering {
         command_line.extend(["--ordering".into(), o.name().into()]);
     }
@@ -331,6 +366,7 @@ fn config_for(
         topology: scenario.topology.parse::<TopologyKind>()?,
         faults,
         nemesis_interval: Duration::from_secs_f64(scenario.nemesis_interval_s),
+        nemesis_targets,
         recovery_time: Duration::from_secs_f64(scenario.recovery_time_s),
         availability: None,
         ordering,
@@ -348,37 +384,96 @@ fn config_for(
 /// One run of a comparison: the scenario's index, the node program, how the run ended.
 type Outcome = (usize, PathBuf, crate::results::RunOutcome);
 
-/// Every variant under every scenario, one ordinary run each. Returns the outcomes in order
-/// (scenario by scenario, variant by variant) and whether a run could not start.
+/// Every variant under every scenario, one ordinary run each, `jobs` of them side by side.
+/// Returns the outcomes in order (scenario by scenario, variant by variant) and whether a run
+/// could not start.
 fn run_all(
     scenarios: &[Scenario],
     bins: &[PathBuf],
     args: &CompareArgs,
     seed: u64,
+    jobs: usize,
     ordering: impl Fn(&Path) -> Option<OrderingKind>,
 ) -> anyhow::Result<(Vec<Outcome>, bool)> {
-    let mut outcomes = Vec::new();
-    let mut could_not_run = false;
+    let mut runs = Vec::new();
     for (i, scenario) in scenarios.iter().enumerate() {
         for bin in bins {
             let config = config_for(scenario, bin, args, seed, ordering(bin))?;
-            eprintln!(
-                "  {} / {}: {:.0} s + {:.0} s recovery ...",
-                scenario.name,
-                name_of(bin),
-                scenario.time_limit_s,
-                scenario.recovery_time_s
-            );
-            let outcome = crate::run::run_test(config)?;
-            could_not_run |= outcome.exit_code == 3;
-            outcomes.push((i, bin.clone(), outcome));
+            runs.push((i, bin.clone(), config));
         }
+    }
+    let jobs = jobs.clamp(1, runs.len().max(1));
+    if jobs > 1 {
+        let longest = scenarios
+            .iter()
+            .map(|s| s.time_limit_s + s.recovery_time_s)
+            .fold(0.0, f64::max);
+        eprintln!(
+            "  {} runs, {jobs} at a time (each up to {longest:.0} s with its recovery) ...",
+            runs.len()
+        );
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<anyhow::Result<crate::results::RunOutcome>>>> =
+        runs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some((i, bin, config)) = runs.get(k) else {
+                        break;
+                    };
+                    let scenario = &scenarios[*i];
+                    if jobs == 1 {
+                        eprintln!(
+                            "  {} / {}: {:.0} s + {:.0} s recovery ...",
+                            scenario.name,
+                            name_of(bin),
+                            scenario.time_limit_s,
+                            scenario.recovery_time_s
+                        );
+                    }
+                    let outcome = crate::run::run_test(config.clone());
+                    if jobs > 1
+                        && let Ok(outcome) = &outcome
+                    {
+                        eprintln!("  {} / {}: {}", scenario.name, name_of(bin), outcome.valid);
+                    }
+                    *results[k].lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
+                }
+            });
+        }
+    });
+    let mut outcomes = Vec::new();
+    let mut could_not_run = false;
+    for ((i, bin, _), result) in runs.into_iter().zip(results) {
+        let outcome = result
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(|| Err(anyhow::anyhow!("a run did not finish")))?;
+        could_not_run |= outcome.exit_code == 3;
+        outcomes.push((i, bin, outcome));
     }
     Ok((outcomes, could_not_run))
 }
 
-/// Write `compare.json` and `compare.html` in a new `store/compare/<timestamp>/`.
-fn write_files(args: &CompareArgs, json: &impl Serialize, html: &str) -> anyhow::Result<PathBuf> {
+/// How many runs of `preset` go side by side unless `--jobs` says otherwise: the short fault
+/// runs all at once (they are light: 5 nodes at 20 ops/s), the others one at a time.
+fn default_jobs(preset: &str) -> usize {
+    if preset == "faults" { usize::MAX } else { 1 }
+}
+
+/// Write `compare.json` and `compare.html` in a new `store/compare/<timestamp>/`
+/// (`store/compare/latest` points there), and point `store/latest` at the run to open first:
+/// the first that is not valid, else the last (a run folder, as `harness report` and
+/// `make report-check` expect).
+fn write_files(
+    args: &CompareArgs,
+    json: &impl Serialize,
+    html: &str,
+    runs: &[(&Path, Validity)],
+) -> anyhow::Result<PathBuf> {
     let dir = RunDir::create(&args.store, "compare")?;
     std::fs::write(
         dir.dir.join("compare.json"),
@@ -386,6 +481,15 @@ fn write_files(args: &CompareArgs, json: &impl Serialize, html: &str) -> anyhow:
     )?;
     std::fs::write(dir.dir.join("compare.html"), html)?;
     let _ = std::fs::remove_dir(dir.node_logs());
+    let _ = std::fs::remove_dir(dir.data());
+    let first = runs
+        .iter()
+        .find(|(_, v)| *v != Validity::Valid)
+        .or(runs.last());
+    if let Some((run, _)) = first {
+        crate::store::point_latest(&args.store, run)
+            .with_context(|| format!("pointing {}/latest at a run", args.store.display()))?;
+    }
     Ok(dir.dir)
 }
 
@@ -458,7 +562,8 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
         scenarios.len(),
         node_arguments(args)
     );
-    let (outcomes, could_not_run) = run_all(&scenarios, &bins, args, seed, promise_of)?;
+    let jobs = args.jobs.unwrap_or_else(|| default_jobs(&args.preset));
+    let (outcomes, could_not_run) = run_all(&scenarios, &bins, args, seed, jobs, promise_of)?;
     let rows = outcomes
         .iter()
         .map(|(i, bin, outcome)| row_for(&scenarios[*i], bin, outcome))
@@ -469,7 +574,12 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
         scenarios,
         rows,
     };
-    let dir = write_files(args, &comparison, &html::render(&comparison))?;
+    let runs: Vec<(&Path, Validity)> = comparison
+        .rows
+        .iter()
+        .map(|r| (r.run_dir.as_path(), r.valid))
+        .collect();
+    let dir = write_files(args, &comparison, &html::render(&comparison), &runs)?;
     print!("{}", render_table(&comparison.rows));
     println!("files: {}", dir.display());
     let all_valid = comparison.rows.iter().all(|r| r.valid == Validity::Valid);

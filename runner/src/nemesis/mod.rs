@@ -2,8 +2,10 @@
 //!
 //! Each fault is one of the course's failure models (2.3 "System models", 2.4 "Fault
 //! tolerance"): partitions and fair-loss links for the network (loss, duplication), crash-
-//! recovery for nodes (kill, then restart with empty memory), and pauses for the timing model
-//! (a node that stops for a while, like a long GC pause, and then carries on as if nothing
+//! recovery for nodes (kill, then restart with empty memory and its data directory intact: the
+//! fail-recovery model with stable storage), a replaced disk (wipe: kill, then restart with an
+//! empty data directory, so the node comes back as new), and pauses for the timing model (a
+//! node that stops for a while, like a long GC pause, and then carries on as if nothing
 //! happened).
 //!
 //! [`plan`] draws the whole schedule before the run starts, from the seed alone, as a
@@ -17,15 +19,15 @@
 //!
 //! What is allowed, so that progress is never impossible for good:
 //!
-//! - every start has its stop: a kill is followed by a restart of the same nodes, a pause by a
-//!   resume, a partition by its heal; a stop that would fall after the time limit happens at
-//!   the time limit, so nothing is active when the workload ends;
-//! - at every instant at least one node is neither killed nor paused (kills and pauses take
-//!   only nodes that are up and running, at most `n - 1` of them all told; a kill or pause
-//!   for which no node can be spared is skipped, its stop with it), and no node is killed and
-//!   paused at once;
-//! - a kill or pause takes one node, a minority third, a minority or a majority (Jepsen's
-//!   targets), drawn at random and capped as above;
+//! - every start has its stop: a kill or wipe is followed by a restart of the same nodes, a
+//!   pause by a resume, a partition by its heal; a stop that would fall after the time limit
+//!   happens at the time limit, so nothing is active when the workload ends;
+//! - node faults (kill, pause, wipe) take only nodes that are up and running, and no node is
+//!   hit by two at once; unless the target `all` is allowed, at least one node stays up at
+//!   every instant (at most `n - 1` are down all told; a node fault for which no node can be
+//!   spared is skipped, its stop with it);
+//! - a node fault takes one of the allowed [`Target`]s (`--nemesis-targets`: one node, a
+//!   minority third, a minority, a majority, or all), drawn at random and capped as above;
 //! - a partition's shape is drawn from [`NemesisOptions::partition_shapes`] (those that need
 //!   more nodes than the cluster has are left out);
 //! - loss and duplication use fixed probabilities ([`NemesisOptions::loss`],
@@ -36,6 +38,7 @@
 
 mod plan;
 mod shape;
+mod target;
 
 use std::fmt;
 use std::str::FromStr;
@@ -47,6 +50,7 @@ use thiserror::Error;
 
 pub use plan::plan;
 pub use shape::{PartitionShape, UnknownShape, majority, minority_third};
+pub use target::{Target, UnknownTarget};
 
 use crate::net::Grudge;
 
@@ -59,16 +63,18 @@ pub enum FaultKind {
     Pause,
     Loss,
     Duplicate,
+    Wipe,
 }
 
 impl FaultKind {
     /// Every fault kind.
-    pub const ALL: [FaultKind; 5] = [
+    pub const ALL: [FaultKind; 6] = [
         FaultKind::Partition,
         FaultKind::Kill,
         FaultKind::Pause,
         FaultKind::Loss,
         FaultKind::Duplicate,
+        FaultKind::Wipe,
     ];
 
     /// The name `--nemesis` takes.
@@ -79,7 +85,13 @@ impl FaultKind {
             FaultKind::Pause => "pause",
             FaultKind::Loss => "loss",
             FaultKind::Duplicate => "duplicate",
+            FaultKind::Wipe => "wipe",
         }
+    }
+
+    /// True for the faults that take nodes down: kill, pause, wipe.
+    pub fn hits_nodes(self) -> bool {
+        matches!(self, FaultKind::Kill | FaultKind::Pause | FaultKind::Wipe)
     }
 
     /// A comma-separated list (`"partition,kill"`), without repeats, in the order given.
@@ -108,7 +120,7 @@ impl fmt::Display for FaultKind {
 /// A fault name that is not one of [`FaultKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error(
-    "unknown fault {given:?} in --nemesis; valid faults: partition, kill, pause, loss, duplicate"
+    "unknown fault {given:?} in --nemesis; valid faults: partition, kill, pause, loss, duplicate, wipe"
 )]
 pub struct UnknownFault {
     pub given: String,
@@ -139,8 +151,11 @@ pub enum Action {
     StopPartition,
     /// SIGKILL these nodes; messages to them are lost until they restart.
     Kill { nodes: Vec<String> },
-    /// Start these nodes again (a fresh process, `init` sent again, memory lost).
-    Restart { nodes: Vec<String> },
+    /// SIGKILL these nodes and empty their data directories (a replaced disk).
+    Wipe { nodes: Vec<String> },
+    /// Start these nodes again (a fresh process, `init` sent again, memory lost, the data
+    /// directory as the kill or the wipe left it); `wiped` when a wipe brought them down.
+    Restart { nodes: Vec<String>, wiped: bool },
     /// SIGSTOP these nodes.
     Pause { nodes: Vec<String> },
     /// SIGCONT these nodes.
@@ -162,6 +177,7 @@ impl Action {
             Action::StartPartition { .. } => "start-partition",
             Action::StopPartition => "stop-partition",
             Action::Kill { .. } => "kill",
+            Action::Wipe { .. } => "wipe",
             Action::Restart { .. } => "restart",
             Action::Pause { .. } => "pause",
             Action::Resume { .. } => "resume",
@@ -187,7 +203,8 @@ impl Action {
             ),
             Action::StopPartition => Value::Null,
             Action::Kill { nodes }
-            | Action::Restart { nodes }
+            | Action::Wipe { nodes }
+            | Action::Restart { nodes, .. }
             | Action::Pause { nodes }
             | Action::Resume { nodes } => {
                 Value::Array(nodes.iter().cloned().map(Value::String).collect())
@@ -203,7 +220,8 @@ impl Action {
     pub fn fault(&self) -> FaultKind {
         match self {
             Action::StartPartition { .. } | Action::StopPartition => FaultKind::Partition,
-            Action::Kill { .. } | Action::Restart { .. } => FaultKind::Kill,
+            Action::Kill { .. } | Action::Restart { wiped: false, .. } => FaultKind::Kill,
+            Action::Wipe { .. } | Action::Restart { wiped: true, .. } => FaultKind::Wipe,
             Action::Pause { .. } | Action::Resume { .. } => FaultKind::Pause,
             Action::StartLoss { .. } | Action::StopLoss { .. } => FaultKind::Loss,
             Action::StartDuplicate { .. } | Action::StopDuplicate { .. } => FaultKind::Duplicate,
@@ -216,6 +234,7 @@ impl Action {
             self,
             Action::StartPartition { .. }
                 | Action::Kill { .. }
+                | Action::Wipe { .. }
                 | Action::Pause { .. }
                 | Action::StartLoss { .. }
                 | Action::StartDuplicate { .. }
@@ -244,6 +263,8 @@ pub struct NemesisOptions {
     pub time_limit: Duration,
     /// The shapes a partition is drawn from.
     pub partition_shapes: Vec<PartitionShape>,
+    /// How many nodes a node fault takes, drawn from these (`--nemesis-targets`).
+    pub targets: Vec<Target>,
     /// The loss probability while loss is on.
     pub loss: f64,
     /// The duplication probability while duplication is on.
@@ -266,6 +287,7 @@ impl NemesisOptions {
             interval,
             time_limit,
             partition_shapes: PartitionShape::ALL.to_vec(),
+            targets: Target::DEFAULT.to_vec(),
             loss: Self::DEFAULT_LOSS,
             duplicate: Self::DEFAULT_DUPLICATE,
         }
@@ -277,8 +299,12 @@ impl NemesisOptions {
 pub enum NemesisError {
     #[error("--nemesis-interval must be positive")]
     ZeroInterval,
-    #[error("the {0} fault needs at least 2 nodes: one node always stays up")]
+    #[error(
+        "the {0} fault needs at least 2 nodes: one node always stays up (unless --nemesis-targets allows all)"
+    )]
     TooFewNodes(FaultKind),
+    #[error("no target among [{targets}] takes a node of {nodes}")]
+    NoTarget { targets: String, nodes: usize },
     #[error("no partition shape among [{shapes}] cuts anything among {nodes} nodes")]
     NoShape { shapes: String, nodes: usize },
     #[error("the {fault} probability must be between 0 and 1, not {p}")]
@@ -337,6 +363,16 @@ mod tests {
             nodes: vec!["n3".into()],
         };
         assert_eq!((kill.f(), kill.value()), ("kill", json!(["n3"])));
+        let wipe = Action::Wipe {
+            nodes: vec!["n1".into()],
+        };
+        assert_eq!((wipe.f(), wipe.value()), ("wipe", json!(["n1"])));
+        let back = Action::Restart {
+            nodes: vec!["n1".into()],
+            wiped: true,
+        };
+        assert_eq!((back.f(), back.value()), ("restart", json!(["n1"])));
+        assert_eq!(back.fault(), FaultKind::Wipe);
         let loss = Action::StopLoss { p: 0.25 };
         assert_eq!((loss.f(), loss.value()), ("stop-loss", json!(0.25)));
         assert!(!loss.is_start() && loss.fault() == FaultKind::Loss);

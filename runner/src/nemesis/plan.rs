@@ -7,8 +7,9 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::shape::{majority, minority_third};
-use super::{Action, FaultKind, NemesisError, NemesisOptions, PartitionShape, ScheduledAction};
+use super::{
+    Action, FaultKind, NemesisError, NemesisOptions, PartitionShape, ScheduledAction, Target,
+};
 
 /// The ChaCha stream the nemesis draws from, apart from every other user of the run's seed.
 const RNG_STREAM: u64 = 0x6e_65_6d;
@@ -51,13 +52,17 @@ fn validate(
     if options.interval.is_zero() {
         return Err(NemesisError::ZeroInterval);
     }
+    let all_allowed = options.targets.contains(&Target::All);
     for &kind in kinds {
-        if matches!(
-            kind,
-            FaultKind::Partition | FaultKind::Kill | FaultKind::Pause
-        ) && n < 2
-        {
+        let spares_a_node = kind.hits_nodes() && !all_allowed;
+        if (kind == FaultKind::Partition || spares_a_node) && n < 2 {
             return Err(NemesisError::TooFewNodes(kind));
+        }
+        if kind.hits_nodes() && options.targets.iter().all(|t| t.size(n) == 0) {
+            return Err(NemesisError::NoTarget {
+                targets: Target::list(&options.targets),
+                nodes: n,
+            });
         }
         let p = match kind {
             FaultKind::Loss => options.loss,
@@ -153,17 +158,17 @@ fn assign(
                     let grudge = shape.grudge(node_ids, rng);
                     Action::StartPartition { shape, grudge }
                 }
-                FaultKind::Kill | FaultKind::Pause => {
-                    let Some(targets) = targets(n, &down, rng) else {
+                FaultKind::Kill | FaultKind::Pause | FaultKind::Wipe => {
+                    let Some(targets) = targets(n, &down, &options.targets, rng) else {
                         continue;
                     };
                     down.extend(targets.iter().copied());
                     taken = targets;
                     let nodes = names(&taken);
-                    if episode.kind == FaultKind::Kill {
-                        Action::Kill { nodes }
-                    } else {
-                        Action::Pause { nodes }
+                    match episode.kind {
+                        FaultKind::Kill => Action::Kill { nodes },
+                        FaultKind::Wipe => Action::Wipe { nodes },
+                        _ => Action::Pause { nodes },
                     }
                 }
                 FaultKind::Loss => Action::StartLoss { p: options.loss },
@@ -187,8 +192,9 @@ fn assign(
             }
             let action = match episode.kind {
                 FaultKind::Partition => Action::StopPartition,
-                FaultKind::Kill => Action::Restart {
+                FaultKind::Kill | FaultKind::Wipe => Action::Restart {
                     nodes: names(&taken),
+                    wiped: episode.kind == FaultKind::Wipe,
                 },
                 FaultKind::Pause => Action::Resume {
                     nodes: names(&taken),
@@ -208,17 +214,31 @@ fn assign(
     actions
 }
 
-/// The nodes a kill or pause takes, in node order: Jepsen's targets (one, a minority third, a
-/// minority, a majority), drawn among those with at least one node, capped so that one node
-/// stays up, and drawn from the nodes that are up. None when no node can be spared.
-fn targets(n: usize, down: &BTreeSet<usize>, rng: &mut ChaCha8Rng) -> Option<Vec<usize>> {
-    let sizes: Vec<usize> = [1, minority_third(n), majority(n) - 1, majority(n)]
-        .into_iter()
-        .filter(|&k| k > 0)
+/// The nodes a node fault takes, in node order: one of the `allowed` targets that takes at
+/// least one node, drawn at random, taken among the nodes that are up; capped so that one node
+/// stays up, except for the target `all`, which takes every node that is up. None when no node
+/// can be spared.
+fn targets(
+    n: usize,
+    down: &BTreeSet<usize>,
+    allowed: &[Target],
+    rng: &mut ChaCha8Rng,
+) -> Option<Vec<usize>> {
+    let sizes: Vec<(Target, usize)> = allowed
+        .iter()
+        .map(|&t| (t, t.size(n)))
+        .filter(|&(_, k)| k > 0)
         .collect();
-    let wanted = sizes[rng.random_range(0..sizes.len())];
+    if sizes.is_empty() {
+        return None;
+    }
+    let (target, wanted) = sizes[rng.random_range(0..sizes.len())];
     let mut up: Vec<usize> = (0..n).filter(|i| !down.contains(i)).collect();
-    let k = wanted.min(up.len().saturating_sub(1));
+    let k = if target == Target::All {
+        up.len()
+    } else {
+        wanted.min(up.len().saturating_sub(1))
+    };
     if k == 0 {
         return None;
     }
@@ -278,18 +298,72 @@ mod tests {
     #[test]
     fn targets_leave_one_node_up() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let usual = Target::DEFAULT;
         for _ in 0..200 {
-            let t = targets(5, &BTreeSet::new(), &mut rng).unwrap();
+            let t = targets(5, &BTreeSet::new(), &usual, &mut rng).unwrap();
             assert!((1..=3).contains(&t.len()), "{t:?}");
         }
         let down = BTreeSet::from([0, 1, 2]);
         for _ in 0..50 {
-            assert_eq!(targets(5, &down, &mut rng).map(|t| t.len()), Some(1));
+            assert_eq!(
+                targets(5, &down, &usual, &mut rng).map(|t| t.len()),
+                Some(1)
+            );
         }
-        assert_eq!(targets(5, &BTreeSet::from([0, 1, 2, 3]), &mut rng), None);
         assert_eq!(
-            targets(2, &BTreeSet::new(), &mut rng).map(|t| t.len()),
+            targets(5, &BTreeSet::from([0, 1, 2, 3]), &usual, &mut rng),
+            None
+        );
+        assert_eq!(
+            targets(2, &BTreeSet::new(), &usual, &mut rng).map(|t| t.len()),
             Some(1)
+        );
+    }
+
+    #[test]
+    fn the_target_all_takes_every_node_that_is_up() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let all = [Target::All];
+        assert_eq!(
+            targets(5, &BTreeSet::new(), &all, &mut rng),
+            Some(vec![0, 1, 2, 3, 4])
+        );
+        assert_eq!(
+            targets(5, &BTreeSet::from([1, 3]), &all, &mut rng),
+            Some(vec![0, 2, 4])
+        );
+        assert_eq!(targets(3, &BTreeSet::from([0, 1, 2]), &all, &mut rng), None);
+        let majority = [Target::Majority];
+        for _ in 0..20 {
+            assert_eq!(
+                targets(5, &BTreeSet::new(), &majority, &mut rng).map(|t| t.len()),
+                Some(3)
+            );
+        }
+    }
+
+    #[test]
+    fn a_kill_of_all_nodes_is_planned_only_when_asked_for() {
+        let mut options = options(&[FaultKind::Kill, FaultKind::Wipe]);
+        options.targets = vec![Target::All];
+        let schedule = plan(&options, &nodes(3), 7).unwrap();
+        assert!(
+            schedule
+                .iter()
+                .any(|s| matches!(&s.action, Action::Kill { nodes } if nodes.len() == 3))
+        );
+        assert!(
+            schedule
+                .iter()
+                .any(|s| matches!(&s.action, Action::Wipe { .. }))
+        );
+        options.targets = vec![Target::MinorityThird];
+        assert_eq!(
+            plan(&options, &nodes(3), 7),
+            Err(NemesisError::NoTarget {
+                targets: "minority-third".into(),
+                nodes: 3
+            })
         );
     }
 }

@@ -1,4 +1,8 @@
-//! Carrying out the nemesis schedule: partitions, kills, pauses, loss and duplication.
+//! Carrying out the nemesis schedule: partitions, kills, wipes, pauses, loss and duplication.
+//!
+//! A kill ends a node's process group; its data directory stays as it was (stable storage
+//! survives a crash). A wipe is a kill that also empties the data directory, so the restart
+//! brings the node back as new.
 
 use super::*;
 
@@ -32,32 +36,39 @@ impl Router {
             }
             NemesisAction::Kill { nodes } => {
                 for id in nodes {
-                    if let Some(node) = node_index(id).filter(|&i| i < self.nodes.len()) {
-                        let slot = &mut self.nodes[node];
-                        if matches!(slot.state, NodeState::Killed | NodeState::Dead) {
-                            continue;
-                        }
-                        slot.state = NodeState::Killed;
-                        if let Some(mut process) = slot.process.take() {
-                            process.kill();
-                        }
-                    }
+                    self.kill(id);
                 }
                 self.set_active("kill", Some(&nodes.join(",")));
             }
-            NemesisAction::Restart { nodes } => {
+            NemesisAction::Wipe { nodes } => {
+                for id in nodes {
+                    if self.kill(id) {
+                        self.nodes[node_index(id).expect("killed")].wiped = true;
+                        if let Err(err) = self.launcher.wipe_data(id) {
+                            let now = self.now();
+                            self.problems.record(id, ProblemKind::Exited, now, || {
+                                format!("could not wipe its data directory: {err}")
+                            });
+                        }
+                    }
+                }
+                self.set_active("wipe", Some(&nodes.join(",")));
+            }
+            NemesisAction::Restart { nodes, wiped } => {
                 for id in nodes {
                     if let Some(node) = node_index(id).filter(|&i| i < self.nodes.len())
                         && self.nodes[node].state == NodeState::Killed
-                        && let Err(err) = self.start_node(node)
                     {
-                        let now = self.now();
-                        self.problems.record(id, ProblemKind::Exited, now, || {
-                            format!("could not restart: {err}")
-                        });
+                        self.nodes[node].wiped = false;
+                        if let Err(err) = self.start_node(node) {
+                            let now = self.now();
+                            self.problems.record(id, ProblemKind::Exited, now, || {
+                                format!("could not restart: {err}")
+                            });
+                        }
                     }
                 }
-                self.set_active("kill", None);
+                self.set_active(if *wiped { "wipe" } else { "kill" }, None);
             }
             NemesisAction::Pause { nodes } => {
                 for id in nodes {
@@ -99,6 +110,22 @@ impl Router {
             }
         }
         self.record_fault(f, value);
+    }
+
+    /// SIGKILL node `id` (its process group) unless it is down already. True if it was up.
+    fn kill(&mut self, id: &str) -> bool {
+        let Some(node) = node_index(id).filter(|&i| i < self.nodes.len()) else {
+            return false;
+        };
+        let slot = &mut self.nodes[node];
+        if matches!(slot.state, NodeState::Killed | NodeState::Dead) {
+            return false;
+        }
+        slot.state = NodeState::Killed;
+        if let Some(mut process) = slot.process.take() {
+            process.kill();
+        }
+        true
     }
 
     pub(super) fn resume(&mut self, node: usize) {
@@ -144,14 +171,16 @@ impl Router {
         if !paused.is_empty() {
             actions.push(NemesisAction::Resume { nodes: paused });
         }
-        let killed: Vec<String> = self
-            .nodes
-            .iter()
-            .filter(|s| s.state == NodeState::Killed)
-            .map(|s| s.id.clone())
-            .collect();
-        if !killed.is_empty() {
-            actions.push(NemesisAction::Restart { nodes: killed });
+        for wiped in [false, true] {
+            let down: Vec<String> = self
+                .nodes
+                .iter()
+                .filter(|s| s.state == NodeState::Killed && s.wiped == wiped)
+                .map(|s| s.id.clone())
+                .collect();
+            if !down.is_empty() {
+                actions.push(NemesisAction::Restart { nodes: down, wiped });
+            }
         }
         for action in actions {
             self.apply_fault(&action);

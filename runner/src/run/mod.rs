@@ -28,7 +28,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHashMap;
 use serde_json::Value;
-use workloads::{CLIENT_TIMEOUT, Completion, Op, Outcome, Workload};
+use workloads::{CLIENT_TIMEOUT, Completion, Op, Outcome};
 
 use crate::clients::{Clients, ReplyTarget};
 use crate::config::TestConfig;
@@ -39,6 +39,7 @@ use crate::process::{Launcher, NodeProcess, Output, QueueError};
 use crate::progress::Progress;
 use crate::record::{HistoryWriter, Journal, OpEvent};
 use crate::results::{self, RunReport};
+use crate::schedule::OpSchedule;
 use crate::services;
 use crate::store::RunDir;
 
@@ -174,6 +175,8 @@ struct NodeSlot {
     process: Option<NodeProcess>,
     incarnation: u32,
     state: NodeState,
+    /// Killed by a wipe: its data directory was emptied.
+    wiped: bool,
     window_start: u64,
     window_lines: u64,
     /// Client requests sent to this node, and replies it sent to clients.
@@ -229,7 +232,13 @@ pub struct Router {
     history: HistoryWriter,
     problems: Problems,
     net_stats: checker::stats::NetStats,
-    workload: Box<dyn Workload>,
+    /// The client ops, drawn from the seed apart from timing.
+    ops: OpSchedule,
+    /// Ops invoked later than planned because every client was busy.
+    ops_late: u64,
+    /// Fault actions carried out.
+    faults_done: u64,
+    /// Which idle client invokes the next op (this depends on timing).
     rng: ChaCha8Rng,
     clients: Clients,
     owed_invoke: bool,
@@ -275,6 +284,7 @@ impl Router {
             bin: config.bin.clone(),
             args: config.args.clone(),
             log_dir: dir.node_logs(),
+            data_dir: dir.data(),
             log_stderr: config.log_stderr,
             queue_bytes: NODE_QUEUE_BYTES,
             seed: config.seed,
@@ -286,11 +296,14 @@ impl Router {
             config.seed,
         );
         let plan = nemesis::plan(
-            &NemesisOptions::new(
-                config.faults.clone(),
-                config.nemesis_interval,
-                config.time_limit,
-            ),
+            &NemesisOptions {
+                targets: config.nemesis_targets.clone(),
+                ..NemesisOptions::new(
+                    config.faults.clone(),
+                    config.nemesis_interval,
+                    config.time_limit,
+                )
+            },
             &config.node_ids,
             config.seed,
         )?;
@@ -301,7 +314,11 @@ impl Router {
                 ((*name).to_owned(), Runtime::new(service, rng.random(), 1))
             })
             .collect();
-        let workload = workloads::workload(config.workload, &config.workload_options);
+        let ops = OpSchedule::new(
+            workloads::workload(config.workload, &config.workload_options),
+            config.rate,
+            config.seed,
+        );
         let clients = Clients::new(config.clients, config.node_ids.len());
         let nodes = config
             .node_ids
@@ -311,6 +328,7 @@ impl Router {
                 process: None,
                 incarnation: 0,
                 state: NodeState::Dead,
+                wiped: false,
                 window_start: 0,
                 window_lines: 0,
                 requests: 0,
@@ -338,7 +356,9 @@ impl Router {
             setups: FxHashMap::default(),
             problems: Problems::default(),
             net_stats: checker::stats::NetStats::default(),
-            workload,
+            ops,
+            ops_late: 0,
+            faults_done: 0,
             rng,
             clients,
             owed_invoke: false,

@@ -26,7 +26,7 @@ impl Router {
                     crate::clients::ClientState::Busy { ref op, .. } => op.clone(),
                     _ => return,
                 };
-                let completion = self.workload.complete(&op, &body);
+                let completion = self.ops.workload().complete(&op, &body);
                 if completion
                     .error
                     .as_ref()
@@ -65,7 +65,7 @@ impl Router {
         let now = self.now();
         let client = &self.clients.clients[index];
         let (process, node, is_final) = (client.process, client.node, client.is_final);
-        let request = match self.workload.request(&op) {
+        let request = match self.ops.workload().request(&op) {
             Ok(request) => request,
             Err(err) => {
                 tracing::error!("workload made an op it cannot send: {err}");
@@ -138,7 +138,8 @@ impl Router {
             self.check_drained();
         } else if self.phase == Phase::Workload && self.owed_invoke {
             self.owed_invoke = false;
-            let op = self.workload.next_op(&mut self.rng);
+            self.ops_late += 1;
+            let op = self.ops.next_op();
             self.invoke(index, op);
         }
     }
@@ -168,24 +169,18 @@ impl Router {
 
     pub(super) fn begin_final(&mut self, at: u64) {
         self.phase = Phase::Final;
-        let Some(_) = self.workload.final_op() else {
+        let Some(_) = self.ops.workload().final_op() else {
             self.phase = Phase::Done;
             return;
         };
         for node in 0..self.nodes.len() {
             let index = self.clients.add_final(node);
-            let op = self.workload.final_op().expect("checked");
+            let op = self.ops.workload().final_op().expect("checked");
             self.invoke(index, op);
         }
         // Retries of failed final ops stop at the final deadline; an op invoked just before
         // it still gets its full client timeout.
         let deadline = self.final_deadline().max(at) + CLIENT_TIMEOUT.as_nanos() as u64;
         self.schedule(deadline + 1_000_000_000, Timed::FinalDeadline);
-    }
-
-    pub(super) fn next_gap(&mut self) -> u64 {
-        // Jepsen's stagger: uniform in [0, 2/rate], so the mean rate is `rate`.
-        let mean = 1e9 / self.config.rate;
-        (self.rng.random::<f64>() * 2.0 * mean) as u64
     }
 }

@@ -25,7 +25,7 @@ impl Router {
                 if self.nodes[node].state == NodeState::Starting {
                     self.nodes[node].state = NodeState::Up;
                 }
-                if self.workload.sends_topology() {
+                if self.ops.workload().sends_topology() {
                     let topology =
                         workloads::topology::build(self.config.topology, &self.config.node_ids);
                     self.send_setup(
@@ -62,9 +62,9 @@ impl Router {
             self.schedule(at, Timed::Nemesis(i));
         }
         self.workload_start = base;
-        if self.config.rate > 0.0 {
-            let gap = self.next_gap();
-            self.schedule(base + gap, Timed::Invoke);
+        let first = self.ops.next_at();
+        if first < limit {
+            self.schedule(base + first, Timed::Invoke);
         }
         self.schedule(base + limit, Timed::EndWorkload);
     }
@@ -87,23 +87,25 @@ impl Router {
                     self.owed_invoke = true;
                 } else {
                     let index = idle[self.rng.random_range(0..idle.len())];
-                    let op = self.workload.next_op(&mut self.rng);
+                    let op = self.ops.next_op();
                     self.invoke(index, op);
                 }
-                let gap = self.next_gap();
-                self.schedule(at + gap, Timed::Invoke);
+                let next = self.ops.tick();
+                if next < self.config.time_limit.as_nanos() as u64 {
+                    self.schedule(self.workload_start + next, Timed::Invoke);
+                }
             }
             Timed::ClientTimeout { client, seq } => {
                 let Some(op) = self.clients.busy_with(client, seq).cloned() else {
                     return;
                 };
-                let completion = self.workload.timeout(&op);
+                let completion = self.ops.workload().timeout(&op);
                 let now = self.now();
                 self.complete_op(client, now, &op, completion);
             }
             Timed::RetryFinal { client } => {
                 if self.phase == Phase::Final
-                    && let Some(op) = self.workload.final_op()
+                    && let Some(op) = self.ops.workload().final_op()
                 {
                     self.invoke(client, op);
                 }
@@ -112,6 +114,7 @@ impl Router {
                 if self.phase == Phase::Workload {
                     let action = self.plan[i].action.clone();
                     self.apply_fault(&action);
+                    self.faults_done += 1;
                 }
             }
             Timed::SetupTimeout {
@@ -171,7 +174,7 @@ impl Router {
                 }
             }
             Timed::EndWorkload => {
-                if self.workload.final_op().is_none() {
+                if self.ops.workload().final_op().is_none() {
                     // Nothing to read at the end: stop once the ops in flight are over.
                     self.phase = Phase::Draining;
                     self.check_drained();
@@ -226,8 +229,25 @@ impl Router {
         );
         let _ = std::fs::remove_file(self.dir.dir.join(".messages-closed"));
         journal.finish().context("writing messages.jsonl")?;
+        let (ops_print, ops_planned) = crate::schedule::ops_fingerprint(
+            self.config.workload,
+            &self.config.workload_options,
+            self.config.rate,
+            self.config.seed,
+            self.config.time_limit,
+        );
+        let schedule = crate::schedule::ScheduleRecord {
+            ops_fingerprint: ops_print.hex(),
+            ops_planned,
+            ops_invoked: self.ops.taken(),
+            ops_late: self.ops_late,
+            faults_fingerprint: crate::schedule::faults_fingerprint(&self.plan).hex(),
+            faults_planned: self.plan.len() as u64,
+            faults_done: self.faults_done,
+        };
         let report = RunReport {
             config: &self.config,
+            schedule: &schedule,
             dir: &self.dir,
             events: &events,
             net: &self.net_stats,

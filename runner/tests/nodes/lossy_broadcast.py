@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A broken broadcast node: it floods each new value to its neighbours once, with no
-retries, and never sends anything to n1. Values broadcast elsewhere never reach n1 (lost)."""
+retries, and never sends anything to the last node. Values broadcast elsewhere never reach it
+(lost: its final read is the last one invoked, so no later read has them)."""
 from node import Node
 
 
@@ -21,7 +22,7 @@ class Lossy(Node):
             if value not in self.values:
                 self.values.append(value)
                 for peer in self.ids:
-                    if peer not in (self.id, "n1", msg["src"]):
+                    if peer not in (self.id, self.ids[-1], msg["src"]):
                         self.send(peer, {"type": "gossip", "message": value})
             if kind == "broadcast":
                 self.reply(msg, {"type": "broadcast_ok"})
