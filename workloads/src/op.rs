@@ -169,6 +169,20 @@ impl Completion {
         }
     }
 
+    /// The request never reached a node: its process was not running (killed by the nemesis,
+    /// or exited), as a connection to a dead server is refused at once. The op did not
+    /// happen: `fail`, with error 11 (`temporarily-unavailable`) and `why`.
+    pub fn refused(op: &Op, why: &str) -> Self {
+        Completion {
+            outcome: Outcome::Fail,
+            value: op.value.clone(),
+            error: Some(ErrorInfo::from_code(
+                ErrorCode::TemporarilyUnavailable,
+                Some(why),
+            )),
+        }
+    }
+
     /// True when the error is a reply the harness could not make sense of.
     pub fn is_malformed_reply(&self) -> bool {
         self.error

@@ -96,6 +96,17 @@ impl Router {
         );
         self.nodes[node].requests += 1;
         self.client_send(now, node, &msg);
+        // A node whose process is not running refuses at once, as a dead server refuses a
+        // connection: the op definitely did not happen. (A paused node takes the request
+        // and answers late, or the client times out.)
+        if let state @ (NodeState::Killed | NodeState::Dead) = self.nodes[node].state {
+            let why = match state {
+                NodeState::Killed => "the node is down (killed): the request never reached it",
+                _ => "the node is not running: the request never reached it",
+            };
+            self.complete_op(index, now, &op, Completion::refused(&op, why));
+            return;
+        }
         self.schedule(
             now + CLIENT_TIMEOUT.as_nanos() as u64,
             Timed::ClientTimeout { client: index, seq },

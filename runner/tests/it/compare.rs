@@ -74,7 +74,11 @@ fn two_variants_side_by_side_with_their_files() {
     // store/latest points at a run folder (the last run: every run was valid), which is what
     // `harness report` and `make report-check` open.
     let latest = std::fs::canonicalize(store.join("latest")).unwrap();
-    assert!(latest.join("history.jsonl").is_file(), "{}", latest.display());
+    assert!(
+        latest.join("history.jsonl").is_file(),
+        "{}",
+        latest.display()
+    );
     let last = std::fs::canonicalize(rows[1]["run_dir"].as_str().unwrap()).unwrap();
     assert_eq!(latest, last);
     let html = std::fs::read_to_string(dir.join("compare.html")).unwrap();

@@ -9,3 +9,4 @@ mod interrupt;
 mod lin_kv;
 mod pure;
 mod report;
+mod storage;
