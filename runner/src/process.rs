@@ -91,6 +91,24 @@ fn set_nonblocking(fd: BorrowedFd<'_>) -> std::io::Result<()> {
 }
 
 impl Launcher {
+    /// Node `id`'s data directory, created if missing, as an absolute path.
+    pub fn node_data(&self, id: &str) -> std::io::Result<PathBuf> {
+        let dir = self.data_dir.join(id);
+        std::fs::create_dir_all(&dir)?;
+        std::path::absolute(&dir)
+    }
+
+    /// Empty node `id`'s data directory (a replaced disk). The node must not be running.
+    pub fn wipe_data(&self, id: &str) -> std::io::Result<()> {
+        let dir = self.data_dir.join(id);
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        std::fs::create_dir_all(&dir)
+    }
+
     /// Start incarnation `incarnation` of node `node` (id `id`).
     pub fn spawn(&self, node: usize, id: &str, incarnation: u32) -> std::io::Result<NodeProcess> {
         std::fs::create_dir_all(&self.log_dir)?;
@@ -145,26 +163,6 @@ impl Launcher {
             queue_bytes: self.queue_bytes,
             watched_for_write: false,
         })
-    }
-}
-
-impl Launcher {
-    /// Node `id`'s data directory, created if missing, as an absolute path.
-    pub fn node_data(&self, id: &str) -> std::io::Result<PathBuf> {
-        let dir = self.data_dir.join(id);
-        std::fs::create_dir_all(&dir)?;
-        std::path::absolute(&dir)
-    }
-
-    /// Empty node `id`'s data directory (a replaced disk). The node must not be running.
-    pub fn wipe_data(&self, id: &str) -> std::io::Result<()> {
-        let dir = self.data_dir.join(id);
-        match std::fs::remove_dir_all(&dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-        std::fs::create_dir_all(&dir)
     }
 }
 

@@ -89,3 +89,31 @@ fn two_variants_side_by_side_with_their_files() {
     assert!(html.contains("Every node program ran with: --interval-ms 40."));
     let _ = std::fs::remove_dir_all(&store);
 }
+
+/// `make test-broadcast` on a few seeds: every reference algorithm valid in every scenario
+/// (partitions; kills of majorities and of every node; pauses; loss and duplication;
+/// everything at once), every time. The README gives the figures of a 20-seed run.
+#[test]
+fn test_broadcast_is_valid_for_every_algorithm_and_fault_on_several_seeds() {
+    for seed in ["1", "2", "3"] {
+        let store = scratch_store();
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["compare", "--preset", "faults", "--seed", seed, "--store"])
+            .arg(&store)
+            .output()
+            .expect("running harness compare");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "seed {seed}:\n{stdout}");
+        let json: Value = serde_json::from_str(
+            &std::fs::read_to_string(store.join("compare/latest/compare.json")).unwrap(),
+        )
+        .unwrap();
+        let rows = json["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 30, "6 algorithms, 5 scenarios");
+        for row in rows {
+            assert_eq!(row["valid"], true, "seed {seed}: {row}");
+            assert_eq!(row["lost"], 0, "seed {seed}: {row}");
+        }
+        let _ = std::fs::remove_dir_all(&store);
+    }
+}
