@@ -16,7 +16,7 @@ build:
 build-debug:
 	$(CARGO) build --workspace --bins
 
-## test-broadcast: every broadcast variant through a short run with partitions and kills
+## test-broadcast: every broadcast variant under each kind of fault (30 short runs side by side)
 test-broadcast: build
 	$(HARNESS) compare --preset faults
 

@@ -550,7 +550,7 @@ pub fn run_section(out: &mut String, results: &Map<String, Value>) {
     if let Some(seed) = run.get("seed") {
         let _ = write!(
             out,
-            r#"<p>Seed <code>{}</code>. Every random choice of the run came from it.</p>"#,
+            r#"<p>Seed <code>{}</code>. The ops the clients asked for and the faults came from it (their fingerprints are under <code>schedule</code>); how the nodes' messages interleaved came from the machine's timing.</p>"#,
             Esc(&short_json(seed, 40))
         );
     }
