@@ -149,14 +149,19 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         FormatArg::Edn => Format::Edn,
         FormatArg::PorcupineKv => Format::PorcupineKv,
     });
-    let (format, events) = read_history(&args.file, format)?;
+    let file = &args.file;
+    let history = read_history(file, format)?;
+    let (format, events) = (history.format, &history.events);
     writeln!(
         out,
         "history: {} ({} format, {} events)",
-        args.file.display(),
+        file.display(),
         format.name(),
         events.len()
     )?;
+    if let Some(cut) = &history.cut {
+        writeln!(out, "warning: {}: {cut}", file.display())?;
+    }
     if events.is_empty() {
         writeln!(
             out,
@@ -172,23 +177,35 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         }
         (Some(w), _) => Some(w),
         (None, Some(_)) => None,
-        (None, None) if format == Format::Jsonl => detect_workload(&events),
+        (None, None) if format == Format::Jsonl => detect_workload(events),
         (None, None) => None,
     };
     if args.ordering.is_some() && workload != Some(WorkloadArg::Broadcast) {
         bail!("--ordering applies to the broadcast workload only");
     }
-    let validity = match workload {
-        Some(w) if w != WorkloadArg::LinKv => check_workload(args, w, &events, out)?,
-        _ => check_lin(
-            args,
-            format,
-            workload == Some(WorkloadArg::LinKv),
-            &events,
-            out,
-        )?,
+    let mut checked = match workload {
+        Some(w) if w != WorkloadArg::LinKv => check_workload(args, w, events, out)?,
+        _ => check_lin(args, format, workload == Some(WorkloadArg::LinKv), events)?,
     };
-    Ok(validity.exit_code())
+    if let Some(cut) = &history.cut {
+        checked.json["history_cut"] = serde_json::to_value(cut)?;
+    }
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&checked.json)?)?;
+    } else {
+        write!(out, "{}", checked.text)?;
+        writeln!(out, "valid: {}", checked.valid)?;
+    }
+    Ok(checked.valid.exit_code())
+}
+
+/// What a check found, ready to print.
+struct Checked {
+    valid: Validity,
+    /// The result as JSON, for `--json`.
+    json: serde_json::Value,
+    /// The result as text, without the verdict line.
+    text: String,
 }
 
 /// The workload a history.jsonl's ops show, unless they are reads, writes and cas only.
@@ -240,7 +257,7 @@ fn check_workload(
     w: WorkloadArg,
     events: &[Event],
     out: &mut dyn Write,
-) -> anyhow::Result<Validity> {
+) -> anyhow::Result<Checked> {
     let ordering = args.ordering.map(|o| match o {
         OrderingArg::Fifo => OrderingMode::Fifo,
         OrderingArg::Causal => OrderingMode::Causal,
@@ -250,9 +267,15 @@ fn check_workload(
         let beside = args.file.with_file_name("messages.jsonl");
         beside.is_file().then_some(beside)
     });
-    let net = match journal {
-        Some(path) => Some(NetStats::from_journal(&read_journal_file(&path)?)),
-        None => None,
+    let (net, messages_cut) = match journal {
+        Some(path) => {
+            let lines = read_journal_file(&path)?;
+            if let Some(cut) = &lines.cut {
+                writeln!(out, "warning: {}: {cut}", path.display())?;
+            }
+            (Some(NetStats::from_journal(&lines.items)), lines.cut)
+        }
+        None => (None, None),
     };
     let opts = RunCheckOptions {
         ordering,
@@ -261,19 +284,33 @@ fn check_workload(
         net,
     };
     let results = check_run(w.name(), events, &opts);
-    if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&results)?)?;
-        return Ok(results.valid);
+    let mut json = serde_json::to_value(&results)?;
+    if let Some(cut) = &messages_cut {
+        json["messages_cut"] = serde_json::to_value(cut)?;
     }
-    writeln!(
-        out,
-        "check: the {} workload's checkers{}",
+    let mut text = format!(
+        "check: the {} workload's checkers{}\nsemantics: {}\n",
         w.name(),
-        ordering.map_or(String::new(), |m| format!(" and {} order", m.name()))
-    )?;
-    writeln!(out, "semantics: {}", workload_semantics(w, ordering))?;
-    write!(out, "{results}")?;
-    Ok(results.valid)
+        ordering.map_or(String::new(), |m| format!(" and {} order", m.name())),
+        workload_semantics(w, ordering)
+    );
+    // The parts of the results, in the order their Display has, but the verdict.
+    text.push_str(&results.workload.to_string());
+    for part in [
+        results.ordering.as_ref().map(ToString::to_string),
+        results.stats.as_ref().map(ToString::to_string),
+        results.net.as_ref().map(ToString::to_string),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        text.push_str(&part);
+    }
+    Ok(Checked {
+        valid: results.valid,
+        json,
+        text,
+    })
 }
 
 fn check_lin(
@@ -281,8 +318,7 @@ fn check_lin(
     format: Format,
     lin_kv: bool,
     events: &[Event],
-    out: &mut dyn Write,
-) -> anyhow::Result<Validity> {
+) -> anyhow::Result<Checked> {
     let (model, detected) = match args.model {
         Some(m) => (
             match m {
@@ -315,23 +351,20 @@ fn check_lin(
     };
     let result =
         check_linearizable(events, &opts).with_context(|| format!("{}", args.file.display()))?;
-    if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
-        return Ok(result.valid);
-    }
-    writeln!(
-        out,
-        "check: linearizability, model {}{}",
+    let text = format!(
+        "check: linearizability, model {}{}\n{result}",
         model.name(),
         if detected {
             " (detected from the ops; --model to choose)"
         } else {
             ""
         }
-    )?;
-    write!(out, "{result}")?;
-    writeln!(out, "valid: {}", result.valid)?;
-    Ok(result.valid)
+    );
+    Ok(Checked {
+        valid: result.valid,
+        json: serde_json::to_value(&result)?,
+        text,
+    })
 }
 
 #[cfg(test)]
@@ -444,6 +477,73 @@ mod tests {
             "18446744073709551615",
         ]);
         assert_eq!(code.unwrap(), 1, "{out}");
+    }
+
+    #[test]
+    fn a_history_cut_mid_line_is_checked_up_to_its_last_whole_line_and_says_so() {
+        // The harness was killed while writing the fourth line: the read's completion.
+        let cut_at = STALE_READ.len() - 30;
+        let path = temp_file("cut.jsonl", &STALE_READ[..cut_at]);
+        let (code, text) = run_text(&[path.to_str().unwrap()]);
+        // Without the stale read's completion, the read may still return 1: linearizable.
+        assert_eq!(code.unwrap(), 0, "{text}");
+        assert!(text.contains("(jsonl format, 3 events)"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "warning: {}: the last line (4) is cut off mid-line",
+                path.display()
+            )),
+            "{text}"
+        );
+        let (code, text) = run_text(&[path.to_str().unwrap(), "--json"]);
+        assert_eq!(code.unwrap(), 0);
+        let json: serde_json::Value =
+            serde_json::from_str(&text[text.find("\n{").unwrap()..]).unwrap();
+        assert_eq!(json["history_cut"]["line"], serde_json::json!(4));
+        let whole_lines: usize = STALE_READ.lines().take(3).map(|l| l.len() + 1).sum();
+        assert_eq!(
+            json["history_cut"]["bytes"],
+            serde_json::json!(cut_at - whole_lines)
+        );
+        // A whole history has no such field.
+        let whole = temp_file("whole.jsonl", STALE_READ);
+        let (_, text) = run_text(&[whole.to_str().unwrap(), "--json"]);
+        assert!(
+            !text.contains("history_cut") && !text.contains("warning"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_journal_cut_mid_line_gives_net_statistics_up_to_its_last_whole_line() {
+        let history = temp_file(
+            "echo.jsonl",
+            r#"{"index":0,"time":1,"process":0,"node":"n0","type":"invoke","f":"echo","value":"a"}
+{"index":1,"time":2,"process":0,"node":"n0","type":"ok","f":"echo","value":"a"}
+"#,
+        );
+        let journal = temp_file(
+            "cut-journal.jsonl",
+            "{\"time\":1,\"event\":\"send\",\"id\":1,\"src\":\"n0\",\"dest\":\"n1\",\"body\":{}}\n{\"time\":2,\"ev",
+        );
+        let (code, text) = run_text(&[
+            history.to_str().unwrap(),
+            "--messages",
+            journal.to_str().unwrap(),
+        ]);
+        assert_eq!(code.unwrap(), 0, "{text}");
+        assert!(text.contains("servers: 1 sent"), "{text}");
+        assert!(
+            text.contains("cut-journal.jsonl: the last line (2) is cut off mid-line"),
+            "{text}"
+        );
+        let (_, text) = run_text(&[
+            history.to_str().unwrap(),
+            "--messages",
+            journal.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(text.contains("\"messages_cut\""), "{text}");
     }
 
     #[test]

@@ -178,7 +178,7 @@ mod tests {
         journal.deliver(9, 1, "n0", "n\"1");
         journal.drop(9, 2, "n0", "n2", "partition");
         journal.finish().unwrap();
-        let events = checker::read_journal_file(&path).unwrap();
+        let events = checker::read_journal_file(&path).unwrap().items;
         std::fs::remove_file(&path).unwrap();
         assert_eq!(events.len(), 3);
         assert_eq!(events[0].dest, "n\"1");

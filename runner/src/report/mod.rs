@@ -60,7 +60,11 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
             args.dir.display()
         );
     }
-    let path = write_report(&args.dir)?;
+    let files = RunFiles::load(&args.dir)?;
+    for note in &files.notes {
+        println!("warning: {note}");
+    }
+    let path = write_page(&args.dir, &files)?;
     println!("{}", path.display());
     Ok(0)
 }
@@ -68,8 +72,12 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
 /// Render `report.html` from the files of the run in `dir` (history.jsonl, messages.jsonl,
 /// results.json); returns the path written.
 pub fn write_report(dir: &Path) -> anyhow::Result<PathBuf> {
-    let files = RunFiles::load(dir)?;
-    let page = render(&run_name(dir), &files);
+    write_page(dir, &RunFiles::load(dir)?)
+}
+
+/// Render `report.html` in `dir` from `files`; returns the path written.
+fn write_page(dir: &Path, files: &RunFiles) -> anyhow::Result<PathBuf> {
+    let page = render(&run_name(dir), files);
     let path = dir.join(REPORT_FILE);
     let tmp = dir.join(format!(".{REPORT_FILE}.tmp-{}", std::process::id()));
     std::fs::write(&tmp, page).with_context(|| format!("writing {}", tmp.display()))?;
@@ -99,22 +107,40 @@ pub struct RunFiles {
     pub results: Map<String, Value>,
     /// Its top-level `valid`.
     pub valid: Validity,
+    /// What the files say of themselves, one line each: a last line cut off mid-line.
+    pub notes: Vec<String>,
 }
 
 impl RunFiles {
     /// Read the three files of the run in `dir`. A missing or malformed file is an error that
-    /// names the file (and the line, for a bad line).
+    /// names the file (and the line, for a bad line); a last line cut off mid-line is left out
+    /// and noted.
     pub fn load(dir: &Path) -> anyhow::Result<RunFiles> {
-        let history = checker::read_history_file(&dir.join("history.jsonl"))?;
-        let journal = journal::scan_file(&dir.join("messages.jsonl"), DIAGRAM_MESSAGES)?;
+        let history_path = dir.join("history.jsonl");
+        let history = checker::history::read_jsonl_file(&history_path)?;
+        let journal_path = dir.join("messages.jsonl");
+        let journal = journal::scan_file(&journal_path, DIAGRAM_MESSAGES)?;
         let (results, valid) = read_results(&dir.join("results.json"))?;
+        let notes = [(&history_path, &history.cut), (&journal_path, &journal.cut)]
+            .into_iter()
+            .filter_map(|(path, cut)| Some(format!("{}: {}", file_name(path), cut.as_ref()?)))
+            .collect();
         Ok(RunFiles {
-            history,
+            history: history.items,
             journal,
             results,
             valid,
+            notes,
         })
     }
+}
+
+/// The last part of `path`, for notes about a run's own files.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Read `results.json`: a JSON object with a top-level `valid`.
@@ -181,7 +207,7 @@ pub fn render(name: &str, files: &RunFiles) -> String {
 "#,
         Esc(&subtitle)
     );
-    summary::banner(&mut out, results, files.valid, &subtitle);
+    summary::banner(&mut out, results, files.valid, &subtitle, &files.notes);
     summary::checks_table(&mut out, results);
     summary::failures(&mut out, results, files.valid);
     summary::figures(&mut out, results, &tl, &files.journal);
@@ -491,6 +517,30 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn files_cut_mid_line_are_read_up_to_their_last_whole_line_and_the_page_says_so() {
+        let dir = scratch("cut");
+        write_run(&dir, r#"{"valid": true, "workload": {"valid": true}}"#);
+        let mut history = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+        history.push_str(r#"{"index":3,"time":4000000,"process":0,"#);
+        std::fs::write(dir.join("history.jsonl"), history).unwrap();
+        let files = RunFiles::load(&dir).unwrap();
+        assert_eq!(files.history.len(), 3);
+        assert_eq!(
+            files.notes,
+            vec![format!(
+                "history.jsonl: the last line (4) is cut off mid-line (38 bytes, no newline): \
+                 read up to line 3"
+            )]
+        );
+        let page = std::fs::read_to_string(write_report(&dir).unwrap()).unwrap();
+        assert!(
+            page.contains("<li>history.jsonl: the last line (4) is cut off mid-line"),
+            "the banner says it"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -125,8 +125,15 @@ pub fn reasons(results: &Map<String, Value>, valid: Validity) -> Vec<String> {
     reasons
 }
 
-/// The banner at the top: the run's verdict, plainly, and why.
-pub fn banner(out: &mut String, results: &Map<String, Value>, valid: Validity, subtitle: &str) {
+/// The banner at the top: the run's verdict, plainly, and why. `notes` (what the files
+/// themselves say: a line cut off) come first among the reasons.
+pub fn banner(
+    out: &mut String,
+    results: &Map<String, Value>,
+    valid: Validity,
+    subtitle: &str,
+    notes: &[String],
+) {
     let (word, class, line) = match valid {
         Validity::Valid => ("VALID", "valid", "Every check passed."),
         Validity::Invalid => ("INVALID", "invalid", "The run broke a guarantee."),
@@ -140,7 +147,10 @@ pub fn banner(out: &mut String, results: &Map<String, Value>, valid: Validity, s
         out,
         r#"<header id="verdict" class="verdict {class}"><div class="word">{word}</div><div class="why"><p class="line">{line}</p>"#
     );
-    let reasons = reasons(results, valid);
+    let mut reasons = notes.to_vec();
+    if notes.is_empty() || !checkers(results).is_empty() {
+        reasons.extend(self::reasons(results, valid));
+    }
     if !reasons.is_empty() {
         out.push_str("<ul>");
         for reason in reasons {
@@ -590,7 +600,7 @@ mod tests {
     fn unknown_is_never_shown_as_a_pass() {
         let results = object(json!({"workload": {"valid": "unknown"}, "valid": "unknown"}));
         let mut out = String::new();
-        banner(&mut out, &results, Validity::Unknown, "sub");
+        banner(&mut out, &results, Validity::Unknown, "sub", &[]);
         assert!(out.contains(r#"class="verdict unknown""#));
         assert!(out.contains("UNKNOWN") && out.contains("Not a pass"));
         assert!(!out.contains("VALID<") && !out.contains("passed"));
