@@ -6,9 +6,14 @@
 //! test` does; otherwise it checks linearizability against `--model` (detected from the ops
 //! when absent). It prints the semantics it used, the verdict and its explanation, and exits
 //! 0 valid, 1 invalid, 2 unknown.
+//!
+//! FILE may be a run's folder (its `history.jsonl` is checked). The history of a run that did
+//! not finish (its folder holds `INCOMPLETE`, see [`crate::store`], or its `results.json` says
+//! the run was stopped early) is checked as far as it goes, but its verdict is unknown: the
+//! ops it lacks could have changed any verdict.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -81,7 +86,8 @@ impl WorkloadArg {
 /// `harness check FILE [--model M] [--format F] [--initial JSON] [--nil-read N] ...`
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// The history: a history.jsonl, a Jepsen/Knossos EDN file or a Porcupine key-value log.
+    /// The history: a history.jsonl (or the folder of a run), a Jepsen/Knossos EDN file or a
+    /// Porcupine key-value log.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Check linearizability against this model [default: detected from the ops].
@@ -149,9 +155,30 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         FormatArg::Edn => Format::Edn,
         FormatArg::PorcupineKv => Format::PorcupineKv,
     });
-    let file = &args.file;
-    let history = read_history(file, format)?;
+    let (file, folder) = if args.file.is_dir() {
+        (args.file.join("history.jsonl"), args.file.clone())
+    } else {
+        let folder = args.file.parent().map(Path::to_owned).unwrap_or_default();
+        (args.file.clone(), folder)
+    };
+    let incomplete = crate::store::incomplete(&folder).or_else(|| stopped_early(&folder));
+    if args.file.is_dir() && !file.is_file() {
+        match &incomplete {
+            Some(why) => {
+                writeln!(out, "{why}: it has no history.jsonl yet")?;
+                writeln!(out, "valid: unknown")?;
+                return Ok(Validity::Unknown.exit_code());
+            }
+            None => bail!(
+                "{}: not a run folder: it holds no history.jsonl",
+                args.file.display()
+            ),
+        }
+    }
+    let history = read_history(&file, format)?;
     let (format, events) = (history.format, &history.events);
+    // Only this harness's histories come from runs.
+    let incomplete = incomplete.filter(|_| format == Format::Jsonl);
     writeln!(
         out,
         "history: {} ({} format, {} events)",
@@ -161,6 +188,9 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     )?;
     if let Some(cut) = &history.cut {
         writeln!(out, "warning: {}: {cut}", file.display())?;
+    }
+    if let Some(why) = &incomplete {
+        writeln!(out, "{why}")?;
     }
     if events.is_empty() {
         writeln!(
@@ -184,19 +214,51 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         bail!("--ordering applies to the broadcast workload only");
     }
     let mut checked = match workload {
-        Some(w) if w != WorkloadArg::LinKv => check_workload(args, w, events, out)?,
-        _ => check_lin(args, format, workload == Some(WorkloadArg::LinKv), events)?,
+        Some(w) if w != WorkloadArg::LinKv => check_workload(args, &file, w, events, out)?,
+        _ => check_lin(
+            args,
+            &file,
+            format,
+            workload == Some(WorkloadArg::LinKv),
+            events,
+        )?,
     };
     if let Some(cut) = &history.cut {
         checked.json["history_cut"] = serde_json::to_value(cut)?;
     }
+    let valid = match &incomplete {
+        Some(why) => {
+            checked.json["incomplete_run"] = why.as_str().into();
+            checked.json["checks_valid"] = serde_json::to_value(checked.valid)?;
+            checked.json["valid"] = serde_json::to_value(Validity::Unknown)?;
+            Validity::Unknown
+        }
+        None => checked.valid,
+    };
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&checked.json)?)?;
     } else {
         write!(out, "{}", checked.text)?;
-        writeln!(out, "valid: {}", checked.valid)?;
+        match &incomplete {
+            Some(_) => writeln!(
+                out,
+                "valid: unknown (incomplete run; the checks of what was recorded say {})",
+                checked.valid
+            )?,
+            None => writeln!(out, "valid: {valid}")?,
+        }
     }
-    Ok(checked.valid.exit_code())
+    Ok(valid.exit_code())
+}
+
+/// Why the run in `folder` stopped early, as its `results.json` says (`run.aborted`: a node
+/// would not start, the run was interrupted), in one line; `None` when it ran to its end or
+/// there is no such file.
+fn stopped_early(folder: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(folder.join("results.json")).ok()?;
+    let results: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let why = results.get("run")?.get("aborted")?.as_str()?;
+    Some(format!("incomplete run: it was stopped early ({why})"))
 }
 
 /// What a check found, ready to print.
@@ -254,6 +316,7 @@ fn workload_semantics(w: WorkloadArg, ordering: Option<OrderingMode>) -> String 
 
 fn check_workload(
     args: &CheckArgs,
+    file: &Path,
     w: WorkloadArg,
     events: &[Event],
     out: &mut dyn Write,
@@ -264,7 +327,7 @@ fn check_workload(
         OrderingArg::Total => OrderingMode::Total,
     });
     let journal = args.messages.clone().or_else(|| {
-        let beside = args.file.with_file_name("messages.jsonl");
+        let beside = file.with_file_name("messages.jsonl");
         beside.is_file().then_some(beside)
     });
     let (net, messages_cut) = match journal {
@@ -315,6 +378,7 @@ fn check_workload(
 
 fn check_lin(
     args: &CheckArgs,
+    file: &Path,
     format: Format,
     lin_kv: bool,
     events: &[Event],
@@ -350,7 +414,7 @@ fn check_lin(
         (Some(time), memory)
     };
     let result =
-        check_linearizable(events, &opts).with_context(|| format!("{}", args.file.display()))?;
+        check_linearizable(events, &opts).with_context(|| format!("{}", file.display()))?;
     let text = format!(
         "check: linearizability, model {}{}\n{result}",
         model.name(),
@@ -371,7 +435,6 @@ fn check_lin(
 mod tests {
     use super::*;
     use clap::Parser;
-    use std::path::Path;
 
     #[derive(Parser)]
     struct Cli {
@@ -544,6 +607,91 @@ mod tests {
             "--json",
         ]);
         assert!(text.contains("\"messages_cut\""), "{text}");
+    }
+
+    const ECHO: &str = r#"{"index":0,"time":1,"process":0,"node":"n0","type":"invoke","f":"echo","value":"a"}
+{"index":1,"time":2,"process":0,"node":"n0","type":"ok","f":"echo","value":"a"}
+"#;
+
+    /// A run folder holding `history`, and an `INCOMPLETE` file when `incomplete`.
+    fn run_folder(name: &str, history: &str, incomplete: bool) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("check-cmd-{}/{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("history.jsonl"), history).unwrap();
+        if incomplete {
+            std::fs::write(dir.join(crate::store::INCOMPLETE_FILE), "not finished\n").unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn the_history_of_a_run_that_did_not_finish_is_checked_but_unknown() {
+        let dir = run_folder("incomplete", ECHO, true);
+        let history = dir.join("history.jsonl");
+        for arg in [&dir, &history] {
+            let (code, text) = run_text(&[arg.to_str().unwrap()]);
+            assert_eq!(code.unwrap(), 2, "{text}");
+            assert!(
+                text.contains("\nincomplete run: the harness stopped before the end"),
+                "{text}"
+            );
+            assert!(
+                text.ends_with(
+                    "valid: unknown (incomplete run; the checks of what was recorded say valid)\n"
+                ),
+                "{text}"
+            );
+            assert!(
+                !text.contains("valid: valid"),
+                "never a plain valid: {text}"
+            );
+        }
+        let (code, text) = run_text(&[dir.to_str().unwrap(), "--json"]);
+        assert_eq!(code.unwrap(), 2);
+        let json: serde_json::Value =
+            serde_json::from_str(&text[text.find("\n{").unwrap()..]).unwrap();
+        assert_eq!(json["valid"], "unknown");
+        assert_eq!(json["checks_valid"], true);
+        assert_ne!(json["valid"], true);
+        assert!(
+            json["incomplete_run"]
+                .as_str()
+                .unwrap()
+                .starts_with("incomplete run: ")
+        );
+        // A run that died before it wrote any history.
+        std::fs::remove_file(&history).unwrap();
+        let (code, text) = run_text(&[dir.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 2);
+        assert!(text.contains("it has no history.jsonl yet"), "{text}");
+        // Once the marker is gone, the same history is a plain pass.
+        let done = run_folder("done", ECHO, false);
+        let (code, text) = run_text(&[done.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 0, "{text}");
+        assert!(text.ends_with("valid: valid\n") && !text.contains("incomplete"));
+        std::fs::remove_file(done.join("history.jsonl")).unwrap();
+        let (code, _) = run_text(&[done.to_str().unwrap()]);
+        assert!(
+            format!("{:#}", code.unwrap_err()).contains("not a run folder"),
+            "a folder without a history is no run"
+        );
+    }
+
+    #[test]
+    fn the_history_of_a_run_stopped_early_is_unknown() {
+        let dir = run_folder("aborted", ECHO, false);
+        std::fs::write(
+            dir.join("results.json"),
+            r#"{"valid": "unknown", "run": {"aborted": "interrupted by a signal"}}"#,
+        )
+        .unwrap();
+        let (code, text) = run_text(&[dir.join("history.jsonl").to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 2, "{text}");
+        assert!(
+            text.contains("incomplete run: it was stopped early (interrupted by a signal)"),
+            "{text}"
+        );
     }
 
     #[test]

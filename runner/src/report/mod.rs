@@ -45,7 +45,9 @@ pub struct ReportArgs {
     pub dir: PathBuf,
 }
 
-/// `harness report DIR`: render the page again and print its path; exit code 0.
+/// `harness report DIR`: render the page again and print its path; exit code 0, or 2 (unknown)
+/// when the run did not finish (its folder holds `INCOMPLETE`): the page says so, and so does
+/// a line on stdout.
 pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
     if !args.dir.is_dir() {
         bail!(
@@ -53,7 +55,12 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
             args.dir.display()
         );
     }
+    let incomplete = crate::store::incomplete(&args.dir);
     if !args.dir.join("history.jsonl").is_file() {
+        if let Some(why) = incomplete {
+            println!("{why}: it has no history.jsonl yet, so no report");
+            return Ok(Validity::Unknown.exit_code());
+        }
         bail!(
             "{}: not a run folder: it holds no history.jsonl (give the folder of a run of \
              `harness test`, e.g. store/latest)",
@@ -66,7 +73,13 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
     }
     let path = write_page(&args.dir, &files)?;
     println!("{}", path.display());
-    Ok(0)
+    match &files.incomplete {
+        Some(why) => {
+            println!("{why}");
+            Ok(Validity::Unknown.exit_code())
+        }
+        None => Ok(0),
+    }
 }
 
 /// Render `report.html` from the files of the run in `dir` (history.jsonl, messages.jsonl,
@@ -107,20 +120,29 @@ pub struct RunFiles {
     pub results: Map<String, Value>,
     /// Its top-level `valid`.
     pub valid: Validity,
+    /// Why the run did not finish (its folder holds `INCOMPLETE`): then `valid` is unknown,
+    /// and `results` what `results.json` holds, if anything.
+    pub incomplete: Option<String>,
     /// What the files say of themselves, one line each: a last line cut off mid-line.
     pub notes: Vec<String>,
 }
 
 impl RunFiles {
     /// Read the three files of the run in `dir`. A missing or malformed file is an error that
-    /// names the file (and the line, for a bad line); a last line cut off mid-line is left out
-    /// and noted.
+    /// names the file (and the line, for a bad line), but for the `results.json` of a run that
+    /// did not finish; a last line cut off mid-line is left out and noted.
     pub fn load(dir: &Path) -> anyhow::Result<RunFiles> {
+        let incomplete = crate::store::incomplete(dir);
         let history_path = dir.join("history.jsonl");
         let history = checker::history::read_jsonl_file(&history_path)?;
         let journal_path = dir.join("messages.jsonl");
         let journal = journal::scan_file(&journal_path, DIAGRAM_MESSAGES)?;
-        let (results, valid) = read_results(&dir.join("results.json"))?;
+        let (results, valid) = match (read_results(&dir.join("results.json")), &incomplete) {
+            (Ok((results, valid)), None) => (results, valid),
+            (Err(err), None) => return Err(err),
+            (Ok((results, _)), Some(_)) => (results, Validity::Unknown),
+            (Err(_), Some(_)) => (Map::new(), Validity::Unknown),
+        };
         let notes = [(&history_path, &history.cut), (&journal_path, &journal.cut)]
             .into_iter()
             .filter_map(|(path, cut)| Some(format!("{}: {}", file_name(path), cut.as_ref()?)))
@@ -130,6 +152,7 @@ impl RunFiles {
             journal,
             results,
             valid,
+            incomplete,
             notes,
         })
     }
@@ -207,9 +230,16 @@ pub fn render(name: &str, files: &RunFiles) -> String {
 "#,
         Esc(&subtitle)
     );
-    summary::banner(&mut out, results, files.valid, &subtitle, &files.notes);
+    summary::banner(
+        &mut out,
+        results,
+        files.valid,
+        &subtitle,
+        files.incomplete.as_deref(),
+        &files.notes,
+    );
     summary::checks_table(&mut out, results);
-    summary::failures(&mut out, results, files.valid);
+    summary::failures(&mut out, results, files.valid, files.incomplete.as_deref());
     summary::figures(&mut out, results, &tl, &files.journal);
 
     out.push_str(r#"<section id="timeline"><h2>Latency of every client op</h2>"#);
@@ -541,6 +571,36 @@ mod tests {
             page.contains("<li>history.jsonl: the last line (4) is cut off mid-line"),
             "the banner says it"
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_run_that_did_not_finish_is_unknown_whatever_its_files_say() {
+        let dir = scratch("incomplete");
+        write_run(&dir, r#"{"valid": true, "workload": {"valid": true}}"#);
+        std::fs::remove_file(dir.join("results.json")).unwrap();
+        std::fs::write(dir.join(crate::store::INCOMPLETE_FILE), "not finished\n").unwrap();
+        let files = RunFiles::load(&dir).unwrap();
+        assert_eq!(files.valid, Validity::Unknown);
+        let why = files.incomplete.clone().unwrap();
+        assert!(
+            why.starts_with("incomplete run: the harness stopped"),
+            "{why}"
+        );
+        let page = render("x", &files);
+        assert!(page.contains(r#"class="verdict unknown""#));
+        assert!(page.contains("Not a pass: the run did not finish."));
+        assert!(page.contains(&format!("<li>{why}</li>")));
+        assert!(!page.contains("results.json holds no checker results"));
+        assert!(page.contains("The run did not finish, so its checks never ran."));
+        // Even a results.json that says valid does not make it a pass.
+        write_run(&dir, r#"{"valid": true, "workload": {"valid": true}}"#);
+        assert_eq!(RunFiles::load(&dir).unwrap().valid, Validity::Unknown);
+        let code = run(&ReportArgs { dir: dir.clone() }).unwrap();
+        assert_eq!(code, 2);
+        std::fs::remove_file(dir.join(crate::store::INCOMPLETE_FILE)).unwrap();
+        assert_eq!(RunFiles::load(&dir).unwrap().valid, Validity::Valid);
+        assert_eq!(run(&ReportArgs { dir: dir.clone() }).unwrap(), 0);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -247,6 +247,10 @@ pub struct Router {
 pub fn run_test(config: TestConfig) -> anyhow::Result<results::RunOutcome> {
     let dir = RunDir::create(&config.store, config.workload.name())
         .with_context(|| format!("creating the store folder under {}", config.store.display()))?;
+    // Until results.json is written whole, the folder says the run has not finished.
+    let _in_progress = dir
+        .begin()
+        .with_context(|| format!("marking {} as in progress", dir.dir.display()))?;
     if !config.quiet {
         println!(
             "harness test -w {} with {} node(s), seed {}; files in {}",
