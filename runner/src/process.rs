@@ -11,20 +11,24 @@
 //!
 //! stderr goes straight to `node-logs/<id>.log` (with `--log-stderr`, through a thread that
 //! also copies it to the harness's stderr). Killing, pausing and resuming signal the whole
-//! process group, so a node that forks helpers is handled whole. Dropping a [`NodeProcess`]
-//! kills it: no node process outlives the harness.
+//! process group, so a node that forks helpers is handled whole; killing also kills and reaps
+//! the node's descendants that left its group. Dropping a [`NodeProcess`] kills it. No node
+//! process outlives the harness, however the harness ends: [`crate::lifetime`] says how, and
+//! what the limit is.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, ErrorKind, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::thread;
 
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+
+use crate::lifetime;
 
 /// Longest line a node may write; the rest of a longer line is discarded and reported.
 pub const MAX_LINE: usize = 8 << 20;
@@ -67,6 +71,10 @@ pub struct NodeProcess {
     pub incarnation: u32,
     child: Child,
     pgid: Pid,
+    /// The incarnation's tag, inherited by what it starts ([`lifetime::NODE_TAG_ENV`]).
+    tag: String,
+    /// How it ended, once it was killed.
+    ended: Option<String>,
     stdin: Option<ChildStdin>,
     stdout: Option<ChildStdout>,
     /// Bytes read but not yet a whole line.
@@ -96,7 +104,13 @@ impl Launcher {
             .create(true)
             .append(true)
             .open(self.log_dir.join(format!("{id}.log")))?;
-        let mut cmd = Command::new(&self.bin);
+        let cannot_start = |e: std::io::Error| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot start {}: {e}", self.bin.display()),
+            )
+        };
+        let (mut cmd, tag) = lifetime::node_command(&self.bin).map_err(cannot_start)?;
         cmd.args(&self.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -110,12 +124,7 @@ impl Launcher {
         } else {
             cmd.stderr(Stdio::from(log.try_clone()?));
         }
-        let mut child = cmd.spawn().map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("cannot start {}: {e}", self.bin.display()),
-            )
-        })?;
+        let mut child = lifetime::spawn(&mut cmd).map_err(cannot_start)?;
         let pgid = Pid::from_raw(child.id() as i32);
         let stdout = child.stdout.take().expect("stdout is piped");
         let stdin = child.stdin.take().expect("stdin is piped");
@@ -132,6 +141,8 @@ impl Launcher {
             incarnation,
             child,
             pgid,
+            tag,
+            ended: None,
             stdin: Some(stdin),
             stdout: Some(stdout),
             partial: Vec::with_capacity(4096),
@@ -325,24 +336,37 @@ impl NodeProcess {
         }
     }
 
-    /// SIGKILL the process group and reap the process. Returns how it ended.
+    /// SIGKILL the process group and the node's descendants that left it, and reap them all.
+    /// Returns how the node ended.
     pub fn kill(&mut self) -> String {
         self.stdin = None;
         self.stdout = None;
+        if let Some(status) = &self.ended {
+            return status.clone();
+        }
+        // Found before anything dies, while they still hang under the node.
+        let lineage = lifetime::Lineage::of(self.pid());
         self.signal(Signal::SIGKILL);
-        match self.child.wait() {
+        lineage.kill();
+        let status = match self.child.wait() {
             Ok(status) => describe_status(status),
             Err(err) => format!("unknown ({err})"),
-        }
+        };
+        lifetime::forget(self.pid());
+        lineage.sweep(&self.tag);
+        self.ended = Some(status.clone());
+        status
     }
 
     /// If the process has exited, how.
     pub fn try_exit_status(&mut self) -> Option<String> {
-        match self.child.try_wait() {
-            Ok(Some(status)) => Some(describe_status(status)),
-            Ok(None) => None,
-            Err(err) => Some(format!("unknown ({err})")),
-        }
+        let status = match self.child.try_wait() {
+            Ok(Some(status)) => describe_status(status),
+            Ok(None) => return None,
+            Err(err) => format!("unknown ({err})"),
+        };
+        lifetime::forget(self.pid());
+        Some(status)
     }
 
     /// The operating-system process id.
@@ -353,13 +377,9 @@ impl NodeProcess {
 
 impl Drop for NodeProcess {
     fn drop(&mut self) {
-        // No node process outlives the harness, whatever path leads here.
-        if self.child.try_wait().ok().flatten().is_none() {
-            self.kill();
-        } else {
-            // The process is gone, but helpers it forked may not be.
-            self.signal(Signal::SIGKILL);
-        }
+        // No node process outlives the harness, whatever path leads here; helpers it forked
+        // go with it, even when it is gone already.
+        self.kill();
     }
 }
 

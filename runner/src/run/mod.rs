@@ -9,8 +9,9 @@
 //!
 //! Phases: start every node and `init` it (10 s), send `topology`; run the workload and the
 //! nemesis for `--time-limit`; heal every fault; wait `--recovery-time`; one final op per node
-//! (retried until it succeeds or 5 s pass); stop every node (SIGKILL of its process group);
-//! check; write `results.json`; print the summary.
+//! (retried until it succeeds or 5 s pass); stop every node (SIGKILL of its process group, and
+//! of its descendants that left it: see [`crate::lifetime`]); check; write `results.json`;
+//! print the summary.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -218,6 +219,8 @@ pub struct Router {
     run_cpu: (f64, f64),
     run_sleeps: u64,
     nodes: Vec<NodeSlot>,
+    /// This run among the runs of the process, for killing what its nodes left behind.
+    lifetime: crate::lifetime::RunGuard,
     services: Vec<(String, Runtime<services::Service>)>,
     network: Network,
     timers: BinaryHeap<Reverse<Scheduled>>,
@@ -333,6 +336,7 @@ impl Router {
             run_cpu: (0.0, 0.0),
             run_sleeps: 0,
             nodes,
+            lifetime: crate::lifetime::RunGuard::begin(),
             services,
             network,
             timers: BinaryHeap::new(),

@@ -200,6 +200,7 @@ impl Router {
                 process.kill();
             }
         }
+        self.lifetime.sweep_strays();
         self.progress.finish();
     }
 

@@ -6,6 +6,7 @@ mod compare;
 mod compat;
 pub mod harness;
 mod interrupt;
+mod lifetime;
 mod lin_kv;
 mod pure;
 mod report;
