@@ -607,6 +607,8 @@ mod tests {
             "--json",
         ]);
         assert!(text.contains("\"messages_cut\""), "{text}");
+        let _ = std::fs::remove_file(history);
+        let _ = std::fs::remove_file(journal);
     }
 
     const ECHO: &str = r#"{"index":0,"time":1,"process":0,"node":"n0","type":"invoke","f":"echo","value":"a"}
@@ -676,6 +678,8 @@ mod tests {
             format!("{:#}", code.unwrap_err()).contains("not a run folder"),
             "a folder without a history is no run"
         );
+        let _ = std::fs::remove_dir_all(dir);
+        let _ = std::fs::remove_dir_all(done);
     }
 
     #[test]
@@ -692,6 +696,7 @@ mod tests {
             text.contains("incomplete run: it was stopped early (interrupted by a signal)"),
             "{text}"
         );
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use std::fs::File;
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -23,7 +24,26 @@ pub const INCOMPLETE_FILE: &str = "INCOMPLETE";
 /// ends, however it ends.
 #[derive(Debug)]
 pub struct InProgress {
-    _lock: Flock<File>,
+    lock: Flock<File>,
+}
+
+/// How `INCOMPLETE` begins when the harness could not run the test at all.
+const COULD_NOT_RUN: &str = "The harness could not run this test: ";
+
+impl InProgress {
+    /// The harness could not run the test (a node would not start, ...): say why in the
+    /// marker, which stays.
+    pub fn could_not_run(&self, why: &str) {
+        let file: &File = &self.lock;
+        let why = why.lines().next().unwrap_or_default();
+        let written = file
+            .set_len(0)
+            .and_then(|()| file.write_all_at(format!("{COULD_NOT_RUN}{why}\n").as_bytes(), 0))
+            .and_then(|()| file.sync_all());
+        if let Err(err) = written {
+            tracing::warn!("writing why the run did not finish into {INCOMPLETE_FILE}: {err}");
+        }
+    }
 }
 
 /// The folder of one run.
@@ -93,7 +113,7 @@ impl RunDir {
         sync_dir(&self.dir)?;
         let lock = Flock::lock(file, FlockArg::LockExclusiveNonblock)
             .map_err(|(_, errno)| std::io::Error::from(errno))?;
-        Ok(InProgress { _lock: lock })
+        Ok(InProgress { lock })
     }
 
     /// Write `results.json` whole (a temporary file, synced, renamed into place), then remove
@@ -133,6 +153,13 @@ pub fn incomplete(dir: &Path) -> Option<String> {
             ));
         }
     };
+    let text = std::io::read_to_string(&file).unwrap_or_default();
+    if let Some(why) = text.strip_prefix(COULD_NOT_RUN) {
+        let why = why.lines().next().unwrap_or_default();
+        return Some(format!(
+            "incomplete run: the harness could not run it ({why})"
+        ));
+    }
     Some(match Flock::lock(file, FlockArg::LockSharedNonblock) {
         Err((_, Errno::EWOULDBLOCK)) => {
             "incomplete run: the harness is still running it, so it has no verdict yet".to_owned()
@@ -229,6 +256,13 @@ mod tests {
         let why = incomplete(&run.dir).unwrap();
         assert!(why.starts_with("incomplete run: the harness stopped before the end"));
         assert!(!why.contains('\n'), "one line: {why}");
+        let guard = run.begin().unwrap();
+        guard.could_not_run("cannot start ./node: Permission denied\nmore");
+        assert_eq!(
+            incomplete(&run.dir).unwrap(),
+            "incomplete run: the harness could not run it (cannot start ./node: Permission denied)"
+        );
+        drop(guard);
         let _guard = run.begin().unwrap();
         run.write_results("{\"valid\": true}\n").unwrap();
         assert_eq!(incomplete(&run.dir), None);

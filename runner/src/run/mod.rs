@@ -251,7 +251,7 @@ pub fn run_test(config: TestConfig) -> anyhow::Result<results::RunOutcome> {
     let dir = RunDir::create(&config.store, config.workload.name())
         .with_context(|| format!("creating the store folder under {}", config.store.display()))?;
     // Until results.json is written whole, the folder says the run has not finished.
-    let _in_progress = dir
+    let in_progress = dir
         .begin()
         .with_context(|| format!("marking {} as in progress", dir.dir.display()))?;
     if !config.quiet {
@@ -263,8 +263,11 @@ pub fn run_test(config: TestConfig) -> anyhow::Result<results::RunOutcome> {
             dir.dir.display()
         );
     }
-    let mut router = Router::new(config, dir)?;
-    router.run()
+    let outcome = Router::new(config, dir).and_then(|mut router| router.run());
+    if let Err(err) = &outcome {
+        in_progress.could_not_run(&format!("{err:#}"));
+    }
+    outcome
 }
 
 impl Router {
