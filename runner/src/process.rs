@@ -6,6 +6,8 @@
 //! with the time it was read. Messages for a node go into that node's own bounded output
 //! queue, written when the pipe has room: a paused or stuck node that stops reading fills
 //! its queue, further messages to it are dropped (and reported), and the router never blocks.
+//! The queue counts the bytes queued and the bytes the pipe took, so the router knows when
+//! the pipe has taken a message's whole line ([`NodeProcess::send`], [`NodeProcess::taken`]).
 //! No thread is involved, so a message costs a few system calls shared with every other
 //! message read or written in the same turn of the loop, and no thread wake-ups.
 //!
@@ -84,6 +86,9 @@ pub struct NodeProcess {
     /// Queued output and how much of it is already written.
     out: Vec<u8>,
     out_pos: usize,
+    /// Bytes ever queued, and ever taken by the pipe.
+    queued_total: u64,
+    taken_total: u64,
     queue_bytes: usize,
     /// Whether the router is waiting for room in this node's stdin (kept by the router).
     pub watched_for_write: bool,
@@ -149,6 +154,8 @@ impl Launcher {
             discarding: None,
             out: Vec::with_capacity(4096),
             out_pos: 0,
+            queued_total: 0,
+            taken_total: 0,
             queue_bytes: self.queue_bytes,
             watched_for_write: false,
         })
@@ -271,8 +278,9 @@ impl NodeProcess {
         }
     }
 
-    /// Queue one line for the node's stdin. It is written by [`NodeProcess::flush`].
-    pub fn send(&mut self, line: &str) -> Result<(), QueueError> {
+    /// Queue one line for the node's stdin. It is written by [`NodeProcess::flush`]; the pipe
+    /// has taken it whole once [`NodeProcess::taken`] reaches the offset returned.
+    pub fn send(&mut self, line: &str) -> Result<u64, QueueError> {
         if self.stdin.is_none() {
             return Err(QueueError::Closed);
         }
@@ -285,7 +293,8 @@ impl NodeProcess {
         }
         self.out.extend_from_slice(line.as_bytes());
         self.out.push(b'\n');
-        Ok(())
+        self.queued_total += line.len() as u64 + 1;
+        Ok(self.queued_total)
     }
 
     /// Write as much queued output as the pipe takes now. A broken pipe closes stdin.
@@ -296,7 +305,10 @@ impl NodeProcess {
         while self.out_pos < self.out.len() {
             match stdin.write(&self.out[self.out_pos..]) {
                 Ok(0) => break,
-                Ok(n) => self.out_pos += n,
+                Ok(n) => {
+                    self.out_pos += n;
+                    self.taken_total += n as u64;
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => {
@@ -320,6 +332,17 @@ impl NodeProcess {
     /// Bytes queued and not yet written.
     pub fn queued(&self) -> usize {
         self.out.len() - self.out_pos
+    }
+
+    /// Bytes the node's stdin pipe has taken since the process started (the offset that
+    /// [`NodeProcess::send`] returns is reached once a line is taken whole).
+    pub fn taken(&self) -> u64 {
+        self.taken_total
+    }
+
+    /// Whether the node's stdin is open: it may still take what is queued.
+    pub fn input_open(&self) -> bool {
+        self.stdin.is_some()
     }
 
     /// End the node's input (close its stdin), dropping what is still queued.
@@ -480,10 +503,13 @@ mod tests {
             seed: 1,
         };
         let mut p = launcher.spawn(0, "n0", 1).unwrap();
-        p.send("hello").unwrap();
+        assert_eq!(p.send("hello"), Ok(6));
         assert_eq!(p.send(&"x".repeat(100)), Err(QueueError::Full));
+        assert_eq!(p.taken(), 0, "nothing is taken before it is written");
         p.flush();
         assert_eq!(p.queued(), 0);
+        assert_eq!(p.taken(), 6, "the pipe took the whole line");
+        assert_eq!(p.send("again"), Ok(12));
         let (mut lines, mut buf) = (Vec::new(), vec![0u8; 4096]);
         for _ in 0..200 {
             p.read_available(&mut lines, &mut buf);
@@ -494,6 +520,12 @@ mod tests {
         }
         assert_eq!(lines, vec![Output::Line("hello".into())]);
         p.close_input();
+        assert!(!p.input_open());
+        assert_eq!(
+            p.taken(),
+            6,
+            "what was queued when the input closed is never taken"
+        );
         assert_eq!(p.send("more"), Err(QueueError::Closed));
         let mut closed = false;
         for _ in 0..200 {

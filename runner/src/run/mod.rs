@@ -101,6 +101,27 @@ enum From<'a> {
     Client(&'a str),
 }
 
+/// Who a message waiting for a node's pipe is from.
+#[derive(Debug)]
+enum Sender {
+    Peer(Peer),
+    Client(Box<str>),
+}
+
+/// A message in a node's input queue, not yet taken whole by its stdin pipe: delivered once
+/// it is, dropped as `queued` if it never is.
+#[derive(Debug)]
+struct Pending {
+    /// The incarnation whose queue holds it.
+    incarnation: u32,
+    /// The pipe has taken the whole line once it has taken this many bytes.
+    end: u64,
+    id: u64,
+    src: Sender,
+    /// The line, kept only for `--log-net-recv`.
+    line: Option<Box<str>>,
+}
+
 /// Something that happens at a time.
 #[derive(Debug)]
 enum Timed {
@@ -180,6 +201,8 @@ struct NodeSlot {
     /// Client requests sent to this node, and replies it sent to clients.
     requests: u64,
     replies: u64,
+    /// Messages queued for it and not yet taken by its pipe, oldest first.
+    pending: std::collections::VecDeque<Pending>,
 }
 
 /// What a harness request (`init`, `topology`) was.
@@ -325,6 +348,7 @@ impl Router {
                 window_lines: 0,
                 requests: 0,
                 replies: 0,
+                pending: std::collections::VecDeque::new(),
             })
             .collect();
         let progress = Progress::new(config.progress, config.time_limit);
@@ -433,10 +457,15 @@ impl Router {
                 .flatten()
                 .min()
                 .unwrap_or(now + 100_000_000);
-            for slot in &mut self.nodes {
-                if let Some(process) = &mut slot.process {
+            for node in 0..self.nodes.len() {
+                let slot = &mut self.nodes[node];
+                // A paused node is handed nothing: it could not read it.
+                if let Some(process) = &mut slot.process
+                    && slot.state != NodeState::Paused
+                {
                     process.flush();
                 }
+                self.settle(node);
             }
             let wait = wake.saturating_sub(self.now());
             self.wait_for_io(wait);
@@ -444,12 +473,14 @@ impl Router {
     }
 
     /// Make the epoll set follow node `node`'s pipes: its stdout while open, its stdin while
-    /// output waits for room.
+    /// output waits for room (and the node is not paused).
     fn watch(&mut self, node: usize) {
-        let Some(process) = self.nodes[node].process.as_mut() else {
+        let slot = &mut self.nodes[node];
+        let paused = slot.state == NodeState::Paused;
+        let Some(process) = slot.process.as_mut() else {
             return;
         };
-        let want_write = process.stdin_fd().is_some();
+        let want_write = process.stdin_fd().is_some() && !paused;
         if want_write != process.watched_for_write {
             let key = (node as u64) << 1 | 1;
             let result = match (want_write, process.stdin_fd()) {

@@ -201,6 +201,10 @@ impl Router {
             }
         }
         self.lifetime.sweep_strays();
+        // What the nodes' pipes never took is dropped.
+        for node in 0..self.nodes.len() {
+            self.settle(node);
+        }
         self.progress.finish();
     }
 
