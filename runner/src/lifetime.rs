@@ -242,15 +242,16 @@ fn process_table() -> BTreeMap<i32, Proc> {
         .collect()
 }
 
-/// Whether process `pid`'s environment holds `NODE_TAG_ENV=tag`.
-fn has_tag(pid: i32, tag: &str) -> bool {
+/// Whether process `pid`'s environment holds `NODE_TAG_ENV=tag` for one of `tags`.
+fn has_tag(pid: i32, tags: &[&str]) -> bool {
     let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
         return false;
     };
-    let wanted = format!("{NODE_TAG_ENV}={tag}");
+    let prefix = format!("{NODE_TAG_ENV}=");
     environ
         .split(|&b| b == 0)
-        .any(|var| var == wanted.as_bytes())
+        .filter_map(|var| var.strip_prefix(prefix.as_bytes()))
+        .any(|tag| tags.iter().any(|t| t.as_bytes() == tag))
 }
 
 /// Add to `known` every process whose parent is in it (the same process: same start time).
@@ -278,13 +279,14 @@ fn add_descendants(table: &BTreeMap<i32, Proc>, known: &mut BTreeMap<i32, u64>) 
 /// Which processes re-parented to this one a sweep takes as its own.
 #[derive(Debug, Clone, Copy)]
 enum Adopt<'a> {
-    /// Those that carry this node tag.
-    Tagged(&'a str),
+    /// Those that carry one of these node tags.
+    Tagged(&'a [&'a str]),
     /// All that are not node processes.
     All,
 }
 
-/// The descendants of a node process, found just before it is killed.
+/// The descendants of node processes, found just before they are killed. (One look at the
+/// process table reads every process's `stat`: to kill many nodes at once, look once.)
 #[derive(Debug, Default)]
 pub(crate) struct Lineage {
     /// Pid to start time.
@@ -292,15 +294,17 @@ pub(crate) struct Lineage {
 }
 
 impl Lineage {
-    /// The processes under `pid` now.
-    pub(crate) fn of(pid: u32) -> Lineage {
+    /// The processes under the processes `pids` now.
+    pub(crate) fn of(pids: &[u32]) -> Lineage {
         let table = process_table();
-        let mut known = BTreeMap::new();
-        if let Some(node) = table.get(&(pid as i32)) {
-            known.insert(node.pid, node.start);
-            add_descendants(&table, &mut known);
-            known.remove(&node.pid);
-        }
+        let nodes: BTreeMap<i32, u64> = pids
+            .iter()
+            .filter_map(|&pid| table.get(&(pid as i32)))
+            .map(|p| (p.pid, p.start))
+            .collect();
+        let mut known = nodes.clone();
+        add_descendants(&table, &mut known);
+        known.retain(|pid, _| !nodes.contains_key(pid));
         Lineage { known }
     }
 
@@ -313,10 +317,11 @@ impl Lineage {
         }
     }
 
-    /// Once the node is reaped: kill and reap its descendants, the ones found before and the
-    /// ones re-parented to this process that carry the node's `tag`, until none is left.
-    pub(crate) fn sweep(self, tag: &str) {
-        sweep(self.known, Adopt::Tagged(tag));
+    /// Once the nodes are reaped: kill and reap their descendants, the ones found before and
+    /// the ones re-parented to this process that carry one of the nodes' `tags`, until none is
+    /// left.
+    pub(crate) fn sweep(self, tags: &[&str]) {
+        sweep(self.known, Adopt::Tagged(tags));
     }
 }
 
@@ -471,14 +476,15 @@ mod tests {
             assert!(Instant::now() < deadline, "the child never left the group");
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(has_tag(escaped, &tag), "children inherit the node's tag");
-        let lineage = Lineage::of(node.id());
+        assert!(has_tag(escaped, &[&tag]), "children inherit the node's tag");
+        assert!(!has_tag(escaped, &["1-1"]));
+        let lineage = Lineage::of(&[node.id()]);
         assert!(lineage.known.contains_key(&escaped), "{lineage:?}");
         let _ = nix::sys::signal::killpg(Pid::from_raw(node_pid), Signal::SIGKILL);
         lineage.kill();
         node.wait().unwrap();
         forget(node.id());
-        lineage.sweep(&tag);
+        lineage.sweep(&[&tag]);
         let deadline = Instant::now() + Duration::from_secs(10);
         while alive(escaped, start) {
             assert!(

@@ -362,23 +362,8 @@ impl NodeProcess {
     /// SIGKILL the process group and the node's descendants that left it, and reap them all.
     /// Returns how the node ended.
     pub fn kill(&mut self) -> String {
-        self.stdin = None;
-        self.stdout = None;
-        if let Some(status) = &self.ended {
-            return status.clone();
-        }
-        // Found before anything dies, while they still hang under the node.
-        let lineage = lifetime::Lineage::of(self.pid());
-        self.signal(Signal::SIGKILL);
-        lineage.kill();
-        let status = match self.child.wait() {
-            Ok(status) => describe_status(status),
-            Err(err) => format!("unknown ({err})"),
-        };
-        lifetime::forget(self.pid());
-        lineage.sweep(&self.tag);
-        self.ended = Some(status.clone());
-        status
+        kill_all(std::slice::from_mut(self));
+        self.ended.clone().unwrap_or_default()
     }
 
     /// If the process has exited, how.
@@ -404,6 +389,37 @@ impl Drop for NodeProcess {
         // go with it, even when it is gone already.
         self.kill();
     }
+}
+
+/// [`NodeProcess::kill`] several nodes at once (the end of a run): one look at the process
+/// table for all of them.
+pub fn kill_all(processes: &mut [NodeProcess]) {
+    for p in processes.iter_mut() {
+        p.stdin = None;
+        p.stdout = None;
+    }
+    let live: Vec<&mut NodeProcess> = processes.iter_mut().filter(|p| p.ended.is_none()).collect();
+    if live.is_empty() {
+        return;
+    }
+    // Found before anything dies, while they still hang under their nodes.
+    let pids: Vec<u32> = live.iter().map(|p| p.pid()).collect();
+    let lineage = lifetime::Lineage::of(&pids);
+    for p in &live {
+        p.signal(Signal::SIGKILL);
+    }
+    lineage.kill();
+    let mut tags = Vec::with_capacity(live.len());
+    for p in live {
+        let status = match p.child.wait() {
+            Ok(status) => describe_status(status),
+            Err(err) => format!("unknown ({err})"),
+        };
+        lifetime::forget(p.pid());
+        p.ended = Some(status);
+        tags.push(p.tag.as_str());
+    }
+    lineage.sweep(&tags);
 }
 
 /// "exit code 0", "killed by SIGKILL", ...
