@@ -24,6 +24,9 @@
 //! count; lin-kv `f: "read"` value `[key, null]` then `[key, v]`, `f: "write"` `[key, v]`,
 //! `f: "cas"` `[key, [from, to]]`.
 //!
+//! The harness writes the file as the run goes; if it is killed while writing a line, that last
+//! line has no newline and is left out when the file is read, and said ([`CutLine`]).
+//!
 //! Nemesis events are `type: "info"` with `f` one of `start-partition` (value: the grudge,
 //! `{node: [nodes it cannot hear from]}`), `stop-partition`, `kill`, `restart`, `pause`,
 //! `resume` (value: the list of nodes), `start-loss`, `stop-loss`, `start-duplicate`,

@@ -6,6 +6,11 @@
 //! shaded; a message-sequence (Lamport) diagram of the first messages; the failure explained
 //! when a check did not pass; the node problems; and the run's seed and configuration.
 //!
+//! A run that did not finish (its folder still holds `INCOMPLETE`, see [`crate::store`]) is
+//! rendered from what it recorded, with the verdict unknown and the reason in the banner,
+//! whatever its `results.json` (if any) says; `harness report` then exits 2. A file whose last
+//! line was cut off mid-line is read up to its last whole line, and the banner says so.
+//!
 //! Self-contained means inline CSS and hand-written inline SVG, nothing fetched and no script:
 //! the page's Content-Security-Policy forbids both, and every string from the run's files is
 //! escaped, so a node's output cannot become markup. The page depends only on the files, so
