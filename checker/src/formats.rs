@@ -17,7 +17,8 @@ use serde_json::Value;
 
 use crate::edn;
 use crate::history::{
-    ErrorInfo, Event, EventType, HistoryError, NemesisTag, Process, parse_history,
+    CutLine, ErrorInfo, Event, EventType, HistoryError, NemesisTag, Process, parse_history,
+    parse_jsonl,
 };
 
 /// The notation a history file is written in.
@@ -93,20 +94,45 @@ impl Format {
     }
 }
 
-/// Read a history file in `format`, or in the detected format when `None`. Returns the format
-/// used and the events.
-pub fn read_history(
-    path: &Path,
-    format: Option<Format>,
-) -> Result<(Format, Vec<Event>), HistoryError> {
+/// A history file as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryFile {
+    /// The format it was read in.
+    pub format: Format,
+    pub events: Vec<Event>,
+    /// A `history.jsonl` whose last line was cut off mid-line (its writer was killed while
+    /// writing it) is read up to its last whole line, and the cut line is said here.
+    pub cut: Option<CutLine>,
+}
+
+/// Read a history file in `format`, or in the detected format when `None`.
+pub fn read_history(path: &Path, format: Option<Format>) -> Result<HistoryFile, HistoryError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| HistoryError::Io {
+    let bytes = std::fs::read(path).map_err(|error| HistoryError::Io {
         path: name.clone(),
         error,
     })?;
+    // Only JSON lines forgive a cut last line, whose bytes may end inside a UTF-8 sequence.
+    let text = String::from_utf8_lossy(&bytes);
     let format = format.unwrap_or_else(|| Format::detect_file(path, &text));
+    if format == Format::Jsonl {
+        let lines = parse_jsonl(&name, &bytes[..])?;
+        return Ok(HistoryFile {
+            format,
+            events: lines.items,
+            cut: lines.cut,
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| HistoryError::Io {
+        path: name.clone(),
+        error: std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+    })?;
     let events = parse_text(&name, &text, format)?;
-    Ok((format, events))
+    Ok(HistoryFile {
+        format,
+        events,
+        cut: None,
+    })
 }
 
 /// Parse history text in a given format; `name` names the source in errors.

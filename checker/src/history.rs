@@ -24,6 +24,9 @@
 //! count; lin-kv `f: "read"` value `[key, null]` then `[key, v]`, `f: "write"` `[key, v]`,
 //! `f: "cas"` `[key, [from, to]]`.
 //!
+//! The harness writes the file as the run goes; if it is killed while writing a line, that last
+//! line has no newline and is left out when the file is read, and said ([`CutLine`]).
+//!
 //! Nemesis events are `type: "info"` with `f` one of `start-partition` (value: the grudge,
 //! `{node: [nodes it cannot hear from]}`), `stop-partition`, `kill`, `restart`, `pause`,
 //! `resume` (value: the list of nodes), `start-loss`, `stop-loss`, `start-duplicate`,
@@ -135,36 +138,93 @@ pub enum HistoryError {
     Malformed { index: u64, reason: String },
 }
 
+/// The last line of a JSON-lines file when the writer stopped in the middle of it: it has no
+/// newline and does not parse. Everything before it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CutLine {
+    /// Its line number, from 1.
+    pub line: usize,
+    /// How many bytes of it there are.
+    pub bytes: usize,
+}
+
+impl fmt::Display for CutLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the last line ({}) is cut off mid-line ({} bytes, no newline): read up to line {}",
+            self.line,
+            self.bytes,
+            self.line - 1
+        )
+    }
+}
+
+/// What a JSON-lines file holds: its items, and whether its last line was cut off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonLines<T> {
+    pub items: Vec<T>,
+    /// The last line, when the writer stopped in the middle of it (the harness was killed
+    /// while writing it): left out, and said here.
+    pub cut: Option<CutLine>,
+}
+
 /// Parse JSON-lines text into `T`s. `path` names the source in errors, which say the line and
-/// the reason. Blank lines are skipped.
+/// the reason. Blank lines are skipped. A line that does not parse is an error, except the last
+/// line when it has no newline and is not whole JSON: a writer that died mid-line leaves that
+/// (or zeros, after a power loss), so it is left out and reported in [`JsonLines::cut`].
 pub fn parse_jsonl<T: serde::de::DeserializeOwned>(
     path: &str,
-    text: impl BufRead,
-) -> Result<Vec<T>, HistoryError> {
+    mut text: impl BufRead,
+) -> Result<JsonLines<T>, HistoryError> {
     let mut items = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.map_err(|error| HistoryError::Io {
-            path: path.to_owned(),
-            error,
-        })?;
-        if line.trim().is_empty() {
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        let read = text
+            .read_until(b'\n', &mut line)
+            .map_err(|error| HistoryError::Io {
+                path: path.to_owned(),
+                error,
+            })?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        items.push(
-            serde_json::from_str(&line).map_err(|e| HistoryError::Parse {
-                path: path.to_owned(),
-                line: i + 1,
-                reason: e.to_string(),
-            })?,
-        );
+        match serde_json::from_slice(&line) {
+            Ok(item) => items.push(item),
+            // A cut line is never a whole JSON value: a line that is one, of the wrong shape,
+            // is an error even without its newline.
+            Err(e) if line.last() != Some(&b'\n') && !e.is_data() => {
+                let cut = CutLine {
+                    line: number,
+                    bytes: line.len(),
+                };
+                return Ok(JsonLines {
+                    items,
+                    cut: Some(cut),
+                });
+            }
+            Err(e) => {
+                return Err(HistoryError::Parse {
+                    path: path.to_owned(),
+                    line: number,
+                    reason: e.to_string(),
+                });
+            }
+        }
     }
-    Ok(items)
+    Ok(JsonLines { items, cut: None })
 }
 
 /// Read a JSON-lines file into `T`s (see [`parse_jsonl`]).
 pub fn read_jsonl_file<T: serde::de::DeserializeOwned>(
     path: &Path,
-) -> Result<Vec<T>, HistoryError> {
+) -> Result<JsonLines<T>, HistoryError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|error| HistoryError::Io {
         path: name.clone(),
@@ -173,14 +233,16 @@ pub fn read_jsonl_file<T: serde::de::DeserializeOwned>(
     parse_jsonl(&name, std::io::BufReader::new(file))
 }
 
-/// Parse `history.jsonl` text. `path` names the source in errors. Blank lines are skipped.
+/// Parse `history.jsonl` text. `path` names the source in errors. Blank lines are skipped, and
+/// so is a last line cut off mid-line ([`parse_jsonl`] says whether there was one).
 pub fn parse_history(path: &str, text: impl BufRead) -> Result<Vec<Event>, HistoryError> {
-    parse_jsonl(path, text)
+    parse_jsonl(path, text).map(|lines| lines.items)
 }
 
-/// Read a `history.jsonl` file.
+/// Read a `history.jsonl` file, up to its last whole line ([`read_jsonl_file`] says whether
+/// its last line was cut off).
 pub fn read_history_file(path: &Path) -> Result<Vec<Event>, HistoryError> {
-    read_jsonl_file(path)
+    read_jsonl_file(path).map(|lines| lines.items)
 }
 
 #[cfg(test)]
@@ -215,5 +277,51 @@ mod tests {
         assert!(message.starts_with("history.jsonl:2: "), "{message}");
         let text = r#"{"index":0,"time":1,"process":"client","type":"invoke","f":"read"}"#;
         assert!(parse_history("h", text.as_bytes()).is_err());
+    }
+
+    const WHOLE: &str =
+        "{\"index\":0,\"time\":1,\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n";
+
+    #[test]
+    fn a_last_line_cut_mid_line_is_left_out_and_said() {
+        // The writer died in the middle of the second line (and of a UTF-8 sequence).
+        let mut text = WHOLE.as_bytes().to_vec();
+        text.extend_from_slice(
+            b"{\"index\":1,\"time\":2,\"process\":0,\"type\":\"ok\",\"f\":\"re\xc3",
+        );
+        let lines: JsonLines<Event> = parse_jsonl("h", &text[..]).unwrap();
+        assert_eq!(lines.items.len(), 1);
+        let cut = lines.cut.expect("the cut line is reported");
+        assert_eq!((cut.line, cut.bytes), (2, text.len() - WHOLE.len()));
+        assert_eq!(
+            cut.to_string(),
+            format!(
+                "the last line (2) is cut off mid-line ({} bytes, no newline): read up to line 1",
+                cut.bytes
+            )
+        );
+        assert_eq!(parse_history("h", &text[..]).unwrap().len(), 1);
+        // Power loss can leave zeros where the last lines were.
+        let zeros = [WHOLE.as_bytes(), &[0u8; 300][..]].concat();
+        let lines: JsonLines<Event> = parse_jsonl("h", &zeros[..]).unwrap();
+        assert_eq!((lines.items.len(), lines.cut.map(|c| c.line)), (1, Some(2)));
+    }
+
+    #[test]
+    fn only_the_unterminated_last_line_is_forgiven() {
+        // A whole last line without its newline is a line like any other.
+        let unterminated = WHOLE.trim_end();
+        let lines: JsonLines<Event> = parse_jsonl("h", unterminated.as_bytes()).unwrap();
+        assert_eq!((lines.items.len(), lines.cut), (1, None));
+        // A bad line that ends with a newline is an error, last or not.
+        let text = format!("{WHOLE}{{\"index\":1,\"ti\n");
+        let err = parse_jsonl::<Event>("h", text.as_bytes()).unwrap_err();
+        assert!(err.to_string().starts_with("h:2: "), "{err}");
+        let text = format!("{{\"index\":1,\"ti\n{WHOLE}");
+        let err = parse_jsonl::<Event>("h", text.as_bytes()).unwrap_err();
+        assert!(err.to_string().starts_with("h:1: "), "{err}");
+        // Blank lines after the cut one do not hide it: it is then not the last line.
+        let text = format!("{WHOLE}{{\"index\":1\n\n");
+        assert!(parse_jsonl::<Event>("h", text.as_bytes()).is_err());
     }
 }

@@ -7,9 +7,27 @@
 //! ```
 //!
 //! `id` is the harness's id for one message on the wire (a duplicated message is one `send`
-//! and two `deliver`s). Only `send` carries the body. A `drop` says why: `partition`, `loss`,
-//! `node-down` (killed or not yet restarted), `unknown-dest`, `backlog` (the node's input
-//! queue was full). Client traffic (`c…`) is journalled like the rest.
+//! and two `deliver`s). Only `send` carries the body. Client traffic (`c…`) is journalled like
+//! the rest.
+//!
+//! A message to a node is `deliver`ed when the node's stdin pipe has taken the whole line, at
+//! the time it did: messages wait in the harness's input queue for the node until then (while
+//! the node is paused, while its pipe is full). Taken by the pipe is not yet read by the node:
+//! a node killed with lines in its pipe buffer never reads them. To a service or a client, a
+//! message is delivered when it arrives.
+//!
+//! A `drop` says why:
+//!
+//! - `partition`: a partition separated the two ends when the message arrived;
+//! - `loss`: the network lost it (`--nemesis loss`);
+//! - `node-down`: the destination was killed or not yet restarted when the message arrived;
+//! - `backlog`: the destination's input queue was full (it had stopped reading);
+//! - `queued`: the message was in the destination's input queue, never taken by its pipe,
+//!   when the node was killed, exited, closed its input, or the run ended;
+//! - `unknown-dest`: no node, service or client has that id.
+//!
+//! A journal whose last line was cut off mid-line (the harness was killed while writing it) is
+//! read up to its last whole line, and the cut is reported ([`crate::history::CutLine`]).
 
 use std::io::BufRead;
 use std::path::Path;
@@ -17,7 +35,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::history::{HistoryError, parse_jsonl, read_jsonl_file};
+use crate::history::{HistoryError, JsonLines, parse_jsonl, read_jsonl_file};
 
 /// What happened to a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,13 +66,14 @@ pub fn is_client(id: &str) -> bool {
     id.len() > 1 && id.starts_with('c') && id[1..].bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Parse `messages.jsonl` text; `path` names the source in errors.
-pub fn parse_journal(path: &str, text: impl BufRead) -> Result<Vec<NetEvent>, HistoryError> {
+/// Parse `messages.jsonl` text; `path` names the source in errors. A last line cut off
+/// mid-line is left out and reported.
+pub fn parse_journal(path: &str, text: impl BufRead) -> Result<JsonLines<NetEvent>, HistoryError> {
     parse_jsonl(path, text)
 }
 
-/// Read a `messages.jsonl` file.
-pub fn read_journal_file(path: &Path) -> Result<Vec<NetEvent>, HistoryError> {
+/// Read a `messages.jsonl` file (see [`parse_journal`]).
+pub fn read_journal_file(path: &Path) -> Result<JsonLines<NetEvent>, HistoryError> {
     read_jsonl_file(path)
 }
 
@@ -68,9 +87,17 @@ mod tests {
 {"time":2,"event":"deliver","id":1,"src":"c0","dest":"n0"}
 {"time":3,"event":"drop","id":2,"src":"n0","dest":"n1","reason":"partition"}
 "#;
-        let events = parse_journal("m", text.as_bytes()).unwrap();
+        let events = parse_journal("m", text.as_bytes()).unwrap().items;
         assert_eq!(events[0].event, NetEventKind::Send);
         assert_eq!(events[2].reason.as_deref(), Some("partition"));
         assert!(is_client("c12") && !is_client("n1") && !is_client("c") && !is_client("cx"));
+    }
+
+    #[test]
+    fn a_journal_cut_mid_line_is_read_up_to_its_last_whole_line() {
+        let text = "{\"time\":2,\"event\":\"deliver\",\"id\":1,\"src\":\"c0\",\"dest\":\"n0\"}\n{\"time\":3,\"event\":\"dr";
+        let lines = parse_journal("m", text.as_bytes()).unwrap();
+        assert_eq!(lines.items.len(), 1);
+        assert_eq!(lines.cut.map(|c| c.line), Some(2));
     }
 }

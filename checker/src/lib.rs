@@ -22,7 +22,8 @@ pub mod unique_ids;
 pub mod validity;
 
 pub use history::{
-    ErrorInfo, Event, EventType, HistoryError, Process, parse_history, read_history_file,
+    CutLine, ErrorInfo, Event, EventType, HistoryError, JsonLines, Process, parse_history,
+    read_history_file,
 };
 pub use journal::{NetEvent, NetEventKind, is_client, read_journal_file};
 pub use run::{RunCheckOptions, RunResults, WORKLOADS, WorkloadResult, check_run};

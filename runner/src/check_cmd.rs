@@ -6,9 +6,14 @@
 //! test` does; otherwise it checks linearizability against `--model` (detected from the ops
 //! when absent). It prints the semantics it used, the verdict and its explanation, and exits
 //! 0 valid, 1 invalid, 2 unknown.
+//!
+//! FILE may be a run's folder (its `history.jsonl` is checked). The history of a run that did
+//! not finish (its folder holds `INCOMPLETE`, see [`crate::store`], or its `results.json` says
+//! the run was stopped early) is checked as far as it goes, but its verdict is unknown: the
+//! ops it lacks could have changed any verdict.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -81,7 +86,8 @@ impl WorkloadArg {
 /// `harness check FILE [--model M] [--format F] [--initial JSON] [--nil-read N] ...`
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// The history: a history.jsonl, a Jepsen/Knossos EDN file or a Porcupine key-value log.
+    /// The history: a history.jsonl (or the folder of a run), a Jepsen/Knossos EDN file or a
+    /// Porcupine key-value log.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Check linearizability against this model [default: detected from the ops].
@@ -149,14 +155,43 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         FormatArg::Edn => Format::Edn,
         FormatArg::PorcupineKv => Format::PorcupineKv,
     });
-    let (format, events) = read_history(&args.file, format)?;
+    let (file, folder) = if args.file.is_dir() {
+        (args.file.join("history.jsonl"), args.file.clone())
+    } else {
+        let folder = args.file.parent().map(Path::to_owned).unwrap_or_default();
+        (args.file.clone(), folder)
+    };
+    let incomplete = crate::store::incomplete(&folder).or_else(|| stopped_early(&folder));
+    if args.file.is_dir() && !file.is_file() {
+        match &incomplete {
+            Some(why) => {
+                writeln!(out, "{why}: it has no history.jsonl yet")?;
+                writeln!(out, "valid: unknown")?;
+                return Ok(Validity::Unknown.exit_code());
+            }
+            None => bail!(
+                "{}: not a run folder: it holds no history.jsonl",
+                args.file.display()
+            ),
+        }
+    }
+    let history = read_history(&file, format)?;
+    let (format, events) = (history.format, &history.events);
+    // Only this harness's histories come from runs.
+    let incomplete = incomplete.filter(|_| format == Format::Jsonl);
     writeln!(
         out,
         "history: {} ({} format, {} events)",
-        args.file.display(),
+        file.display(),
         format.name(),
         events.len()
     )?;
+    if let Some(cut) = &history.cut {
+        writeln!(out, "warning: {}: {cut}", file.display())?;
+    }
+    if let Some(why) = &incomplete {
+        writeln!(out, "{why}")?;
+    }
     if events.is_empty() {
         writeln!(
             out,
@@ -172,23 +207,67 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         }
         (Some(w), _) => Some(w),
         (None, Some(_)) => None,
-        (None, None) if format == Format::Jsonl => detect_workload(&events),
+        (None, None) if format == Format::Jsonl => detect_workload(events),
         (None, None) => None,
     };
     if args.ordering.is_some() && workload != Some(WorkloadArg::Broadcast) {
         bail!("--ordering applies to the broadcast workload only");
     }
-    let validity = match workload {
-        Some(w) if w != WorkloadArg::LinKv => check_workload(args, w, &events, out)?,
+    let mut checked = match workload {
+        Some(w) if w != WorkloadArg::LinKv => check_workload(args, &file, w, events, out)?,
         _ => check_lin(
             args,
+            &file,
             format,
             workload == Some(WorkloadArg::LinKv),
-            &events,
-            out,
+            events,
         )?,
     };
-    Ok(validity.exit_code())
+    if let Some(cut) = &history.cut {
+        checked.json["history_cut"] = serde_json::to_value(cut)?;
+    }
+    let valid = match &incomplete {
+        Some(why) => {
+            checked.json["incomplete_run"] = why.as_str().into();
+            checked.json["checks_valid"] = serde_json::to_value(checked.valid)?;
+            checked.json["valid"] = serde_json::to_value(Validity::Unknown)?;
+            Validity::Unknown
+        }
+        None => checked.valid,
+    };
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&checked.json)?)?;
+    } else {
+        write!(out, "{}", checked.text)?;
+        match &incomplete {
+            Some(_) => writeln!(
+                out,
+                "valid: unknown (incomplete run; the checks of what was recorded say {})",
+                checked.valid
+            )?,
+            None => writeln!(out, "valid: {valid}")?,
+        }
+    }
+    Ok(valid.exit_code())
+}
+
+/// Why the run in `folder` stopped early, as its `results.json` says (`run.aborted`: a node
+/// would not start, the run was interrupted), in one line; `None` when it ran to its end or
+/// there is no such file.
+fn stopped_early(folder: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(folder.join("results.json")).ok()?;
+    let results: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let why = results.get("run")?.get("aborted")?.as_str()?;
+    Some(format!("incomplete run: it was stopped early ({why})"))
+}
+
+/// What a check found, ready to print.
+struct Checked {
+    valid: Validity,
+    /// The result as JSON, for `--json`.
+    json: serde_json::Value,
+    /// The result as text, without the verdict line.
+    text: String,
 }
 
 /// The workload a history.jsonl's ops show, unless they are reads, writes and cas only.
@@ -237,22 +316,29 @@ fn workload_semantics(w: WorkloadArg, ordering: Option<OrderingMode>) -> String 
 
 fn check_workload(
     args: &CheckArgs,
+    file: &Path,
     w: WorkloadArg,
     events: &[Event],
     out: &mut dyn Write,
-) -> anyhow::Result<Validity> {
+) -> anyhow::Result<Checked> {
     let ordering = args.ordering.map(|o| match o {
         OrderingArg::Fifo => OrderingMode::Fifo,
         OrderingArg::Causal => OrderingMode::Causal,
         OrderingArg::Total => OrderingMode::Total,
     });
     let journal = args.messages.clone().or_else(|| {
-        let beside = args.file.with_file_name("messages.jsonl");
+        let beside = file.with_file_name("messages.jsonl");
         beside.is_file().then_some(beside)
     });
-    let net = match journal {
-        Some(path) => Some(NetStats::from_journal(&read_journal_file(&path)?)),
-        None => None,
+    let (net, messages_cut) = match journal {
+        Some(path) => {
+            let lines = read_journal_file(&path)?;
+            if let Some(cut) = &lines.cut {
+                writeln!(out, "warning: {}: {cut}", path.display())?;
+            }
+            (Some(NetStats::from_journal(&lines.items)), lines.cut)
+        }
+        None => (None, None),
     };
     let opts = RunCheckOptions {
         ordering,
@@ -261,28 +347,42 @@ fn check_workload(
         net,
     };
     let results = check_run(w.name(), events, &opts);
-    if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&results)?)?;
-        return Ok(results.valid);
+    let mut json = serde_json::to_value(&results)?;
+    if let Some(cut) = &messages_cut {
+        json["messages_cut"] = serde_json::to_value(cut)?;
     }
-    writeln!(
-        out,
-        "check: the {} workload's checkers{}",
+    let mut text = format!(
+        "check: the {} workload's checkers{}\nsemantics: {}\n",
         w.name(),
-        ordering.map_or(String::new(), |m| format!(" and {} order", m.name()))
-    )?;
-    writeln!(out, "semantics: {}", workload_semantics(w, ordering))?;
-    write!(out, "{results}")?;
-    Ok(results.valid)
+        ordering.map_or(String::new(), |m| format!(" and {} order", m.name())),
+        workload_semantics(w, ordering)
+    );
+    // The parts of the results, in the order their Display has, but the verdict.
+    text.push_str(&results.workload.to_string());
+    for part in [
+        results.ordering.as_ref().map(ToString::to_string),
+        results.stats.as_ref().map(ToString::to_string),
+        results.net.as_ref().map(ToString::to_string),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        text.push_str(&part);
+    }
+    Ok(Checked {
+        valid: results.valid,
+        json,
+        text,
+    })
 }
 
 fn check_lin(
     args: &CheckArgs,
+    file: &Path,
     format: Format,
     lin_kv: bool,
     events: &[Event],
-    out: &mut dyn Write,
-) -> anyhow::Result<Validity> {
+) -> anyhow::Result<Checked> {
     let (model, detected) = match args.model {
         Some(m) => (
             match m {
@@ -314,31 +414,27 @@ fn check_lin(
         (Some(time), memory)
     };
     let result =
-        check_linearizable(events, &opts).with_context(|| format!("{}", args.file.display()))?;
-    if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&result)?)?;
-        return Ok(result.valid);
-    }
-    writeln!(
-        out,
-        "check: linearizability, model {}{}",
+        check_linearizable(events, &opts).with_context(|| format!("{}", file.display()))?;
+    let text = format!(
+        "check: linearizability, model {}{}\n{result}",
         model.name(),
         if detected {
             " (detected from the ops; --model to choose)"
         } else {
             ""
         }
-    )?;
-    write!(out, "{result}")?;
-    writeln!(out, "valid: {}", result.valid)?;
-    Ok(result.valid)
+    );
+    Ok(Checked {
+        valid: result.valid,
+        json: serde_json::to_value(&result)?,
+        text,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::Parser;
-    use std::path::Path;
 
     #[derive(Parser)]
     struct Cli {
@@ -444,6 +540,163 @@ mod tests {
             "18446744073709551615",
         ]);
         assert_eq!(code.unwrap(), 1, "{out}");
+    }
+
+    #[test]
+    fn a_history_cut_mid_line_is_checked_up_to_its_last_whole_line_and_says_so() {
+        // The harness was killed while writing the fourth line: the read's completion.
+        let cut_at = STALE_READ.len() - 30;
+        let path = temp_file("cut.jsonl", &STALE_READ[..cut_at]);
+        let (code, text) = run_text(&[path.to_str().unwrap()]);
+        // Without the stale read's completion, the read may still return 1: linearizable.
+        assert_eq!(code.unwrap(), 0, "{text}");
+        assert!(text.contains("(jsonl format, 3 events)"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "warning: {}: the last line (4) is cut off mid-line",
+                path.display()
+            )),
+            "{text}"
+        );
+        let (code, text) = run_text(&[path.to_str().unwrap(), "--json"]);
+        assert_eq!(code.unwrap(), 0);
+        let json: serde_json::Value =
+            serde_json::from_str(&text[text.find("\n{").unwrap()..]).unwrap();
+        assert_eq!(json["history_cut"]["line"], serde_json::json!(4));
+        let whole_lines: usize = STALE_READ.lines().take(3).map(|l| l.len() + 1).sum();
+        assert_eq!(
+            json["history_cut"]["bytes"],
+            serde_json::json!(cut_at - whole_lines)
+        );
+        // A whole history has no such field.
+        let whole = temp_file("whole.jsonl", STALE_READ);
+        let (_, text) = run_text(&[whole.to_str().unwrap(), "--json"]);
+        assert!(
+            !text.contains("history_cut") && !text.contains("warning"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_journal_cut_mid_line_gives_net_statistics_up_to_its_last_whole_line() {
+        let history = temp_file(
+            "echo.jsonl",
+            r#"{"index":0,"time":1,"process":0,"node":"n0","type":"invoke","f":"echo","value":"a"}
+{"index":1,"time":2,"process":0,"node":"n0","type":"ok","f":"echo","value":"a"}
+"#,
+        );
+        let journal = temp_file(
+            "cut-journal.jsonl",
+            "{\"time\":1,\"event\":\"send\",\"id\":1,\"src\":\"n0\",\"dest\":\"n1\",\"body\":{}}\n{\"time\":2,\"ev",
+        );
+        let (code, text) = run_text(&[
+            history.to_str().unwrap(),
+            "--messages",
+            journal.to_str().unwrap(),
+        ]);
+        assert_eq!(code.unwrap(), 0, "{text}");
+        assert!(text.contains("servers: 1 sent"), "{text}");
+        assert!(
+            text.contains("cut-journal.jsonl: the last line (2) is cut off mid-line"),
+            "{text}"
+        );
+        let (_, text) = run_text(&[
+            history.to_str().unwrap(),
+            "--messages",
+            journal.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(text.contains("\"messages_cut\""), "{text}");
+        let _ = std::fs::remove_file(history);
+        let _ = std::fs::remove_file(journal);
+    }
+
+    const ECHO: &str = r#"{"index":0,"time":1,"process":0,"node":"n0","type":"invoke","f":"echo","value":"a"}
+{"index":1,"time":2,"process":0,"node":"n0","type":"ok","f":"echo","value":"a"}
+"#;
+
+    /// A run folder holding `history`, and an `INCOMPLETE` file when `incomplete`.
+    fn run_folder(name: &str, history: &str, incomplete: bool) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("check-cmd-{}/{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("history.jsonl"), history).unwrap();
+        if incomplete {
+            std::fs::write(dir.join(crate::store::INCOMPLETE_FILE), "not finished\n").unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn the_history_of_a_run_that_did_not_finish_is_checked_but_unknown() {
+        let dir = run_folder("incomplete", ECHO, true);
+        let history = dir.join("history.jsonl");
+        for arg in [&dir, &history] {
+            let (code, text) = run_text(&[arg.to_str().unwrap()]);
+            assert_eq!(code.unwrap(), 2, "{text}");
+            assert!(
+                text.contains("\nincomplete run: the harness stopped before the end"),
+                "{text}"
+            );
+            assert!(
+                text.ends_with(
+                    "valid: unknown (incomplete run; the checks of what was recorded say valid)\n"
+                ),
+                "{text}"
+            );
+            assert!(
+                !text.contains("valid: valid"),
+                "never a plain valid: {text}"
+            );
+        }
+        let (code, text) = run_text(&[dir.to_str().unwrap(), "--json"]);
+        assert_eq!(code.unwrap(), 2);
+        let json: serde_json::Value =
+            serde_json::from_str(&text[text.find("\n{").unwrap()..]).unwrap();
+        assert_eq!(json["valid"], "unknown");
+        assert_eq!(json["checks_valid"], true);
+        assert_ne!(json["valid"], true);
+        assert!(
+            json["incomplete_run"]
+                .as_str()
+                .unwrap()
+                .starts_with("incomplete run: ")
+        );
+        // A run that died before it wrote any history.
+        std::fs::remove_file(&history).unwrap();
+        let (code, text) = run_text(&[dir.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 2);
+        assert!(text.contains("it has no history.jsonl yet"), "{text}");
+        // Once the marker is gone, the same history is a plain pass.
+        let done = run_folder("done", ECHO, false);
+        let (code, text) = run_text(&[done.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 0, "{text}");
+        assert!(text.ends_with("valid: valid\n") && !text.contains("incomplete"));
+        std::fs::remove_file(done.join("history.jsonl")).unwrap();
+        let (code, _) = run_text(&[done.to_str().unwrap()]);
+        assert!(
+            format!("{:#}", code.unwrap_err()).contains("not a run folder"),
+            "a folder without a history is no run"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+        let _ = std::fs::remove_dir_all(done);
+    }
+
+    #[test]
+    fn the_history_of_a_run_stopped_early_is_unknown() {
+        let dir = run_folder("aborted", ECHO, false);
+        std::fs::write(
+            dir.join("results.json"),
+            r#"{"valid": "unknown", "run": {"aborted": "interrupted by a signal"}}"#,
+        )
+        .unwrap();
+        let (code, text) = run_text(&[dir.join("history.jsonl").to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 2, "{text}");
+        assert!(
+            text.contains("incomplete run: it was stopped early (interrupted by a signal)"),
+            "{text}"
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod check_cmd;
 pub mod clients;
 pub mod compare;
 pub mod config;
+pub mod lifetime;
 pub mod nemesis;
 pub mod net;
 pub mod problems;

@@ -29,6 +29,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Started as a node's trampoline: become the node program.
+    if let Some(code) = runner::lifetime::exec_node_if_asked() {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -54,6 +58,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .try_init();
+    // Node processes die with the harness, however it dies.
+    runner::lifetime::enable();
     let result = match cli.command {
         Command::Test(args) => TestConfig::from_args(&args, std::env::args().collect())
             .and_then(runner::run::run_test)

@@ -6,25 +6,31 @@
 //! with the time it was read. Messages for a node go into that node's own bounded output
 //! queue, written when the pipe has room: a paused or stuck node that stops reading fills
 //! its queue, further messages to it are dropped (and reported), and the router never blocks.
+//! The queue counts the bytes queued and the bytes the pipe took, so the router knows when
+//! the pipe has taken a message's whole line ([`NodeProcess::send`], [`NodeProcess::taken`]).
 //! No thread is involved, so a message costs a few system calls shared with every other
 //! message read or written in the same turn of the loop, and no thread wake-ups.
 //!
 //! stderr goes straight to `node-logs/<id>.log` (with `--log-stderr`, through a thread that
 //! also copies it to the harness's stderr). Killing, pausing and resuming signal the whole
-//! process group, so a node that forks helpers is handled whole. Dropping a [`NodeProcess`]
-//! kills it: no node process outlives the harness.
+//! process group, so a node that forks helpers is handled whole; killing also kills and reaps
+//! the node's descendants that left its group. Dropping a [`NodeProcess`] kills it. No node
+//! process outlives the harness, however the harness ends: [`crate::lifetime`] says how, and
+//! what the limit is.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, ErrorKind, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::thread;
 
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+
+use crate::lifetime;
 
 /// Longest line a node may write; the rest of a longer line is discarded and reported.
 pub const MAX_LINE: usize = 8 << 20;
@@ -69,6 +75,10 @@ pub struct NodeProcess {
     pub incarnation: u32,
     child: Child,
     pgid: Pid,
+    /// The incarnation's tag, inherited by what it starts ([`lifetime::NODE_TAG_ENV`]).
+    tag: String,
+    /// How it ended, once it was killed.
+    ended: Option<String>,
     stdin: Option<ChildStdin>,
     stdout: Option<ChildStdout>,
     /// Bytes read but not yet a whole line.
@@ -78,6 +88,9 @@ pub struct NodeProcess {
     /// Queued output and how much of it is already written.
     out: Vec<u8>,
     out_pos: usize,
+    /// Bytes ever queued, and ever taken by the pipe.
+    queued_total: u64,
+    taken_total: u64,
     queue_bytes: usize,
     /// Whether the router is waiting for room in this node's stdin (kept by the router).
     pub watched_for_write: bool,
@@ -117,7 +130,13 @@ impl Launcher {
             .append(true)
             .open(self.log_dir.join(format!("{id}.log")))?;
         let data = self.node_data(id)?;
-        let mut cmd = Command::new(&self.bin);
+        let cannot_start = |e: std::io::Error| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot start {}: {e}", self.bin.display()),
+            )
+        };
+        let (mut cmd, tag) = lifetime::node_command(&self.bin).map_err(cannot_start)?;
         cmd.args(&self.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -132,12 +151,7 @@ impl Launcher {
         } else {
             cmd.stderr(Stdio::from(log.try_clone()?));
         }
-        let mut child = cmd.spawn().map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("cannot start {}: {e}", self.bin.display()),
-            )
-        })?;
+        let mut child = lifetime::spawn(&mut cmd).map_err(cannot_start)?;
         let pgid = Pid::from_raw(child.id() as i32);
         let stdout = child.stdout.take().expect("stdout is piped");
         let stdin = child.stdin.take().expect("stdin is piped");
@@ -154,12 +168,16 @@ impl Launcher {
             incarnation,
             child,
             pgid,
+            tag,
+            ended: None,
             stdin: Some(stdin),
             stdout: Some(stdout),
             partial: Vec::with_capacity(4096),
             discarding: None,
             out: Vec::with_capacity(4096),
             out_pos: 0,
+            queued_total: 0,
+            taken_total: 0,
             queue_bytes: self.queue_bytes,
             watched_for_write: false,
         })
@@ -282,8 +300,9 @@ impl NodeProcess {
         }
     }
 
-    /// Queue one line for the node's stdin. It is written by [`NodeProcess::flush`].
-    pub fn send(&mut self, line: &str) -> Result<(), QueueError> {
+    /// Queue one line for the node's stdin. It is written by [`NodeProcess::flush`]; the pipe
+    /// has taken it whole once [`NodeProcess::taken`] reaches the offset returned.
+    pub fn send(&mut self, line: &str) -> Result<u64, QueueError> {
         if self.stdin.is_none() {
             return Err(QueueError::Closed);
         }
@@ -296,7 +315,8 @@ impl NodeProcess {
         }
         self.out.extend_from_slice(line.as_bytes());
         self.out.push(b'\n');
-        Ok(())
+        self.queued_total += line.len() as u64 + 1;
+        Ok(self.queued_total)
     }
 
     /// Write as much queued output as the pipe takes now. A broken pipe closes stdin.
@@ -307,7 +327,10 @@ impl NodeProcess {
         while self.out_pos < self.out.len() {
             match stdin.write(&self.out[self.out_pos..]) {
                 Ok(0) => break,
-                Ok(n) => self.out_pos += n,
+                Ok(n) => {
+                    self.out_pos += n;
+                    self.taken_total += n as u64;
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => {
@@ -333,6 +356,17 @@ impl NodeProcess {
         self.out.len() - self.out_pos
     }
 
+    /// Bytes the node's stdin pipe has taken since the process started (the offset that
+    /// [`NodeProcess::send`] returns is reached once a line is taken whole).
+    pub fn taken(&self) -> u64 {
+        self.taken_total
+    }
+
+    /// Whether the node's stdin is open: it may still take what is queued.
+    pub fn input_open(&self) -> bool {
+        self.stdin.is_some()
+    }
+
     /// End the node's input (close its stdin), dropping what is still queued.
     pub fn close_input(&mut self) {
         self.stdin = None;
@@ -347,24 +381,22 @@ impl NodeProcess {
         }
     }
 
-    /// SIGKILL the process group and reap the process. Returns how it ended.
+    /// SIGKILL the process group and the node's descendants that left it, and reap them all.
+    /// Returns how the node ended.
     pub fn kill(&mut self) -> String {
-        self.stdin = None;
-        self.stdout = None;
-        self.signal(Signal::SIGKILL);
-        match self.child.wait() {
-            Ok(status) => describe_status(status),
-            Err(err) => format!("unknown ({err})"),
-        }
+        kill_all(std::slice::from_mut(self));
+        self.ended.clone().unwrap_or_default()
     }
 
     /// If the process has exited, how.
     pub fn try_exit_status(&mut self) -> Option<String> {
-        match self.child.try_wait() {
-            Ok(Some(status)) => Some(describe_status(status)),
-            Ok(None) => None,
-            Err(err) => Some(format!("unknown ({err})")),
-        }
+        let status = match self.child.try_wait() {
+            Ok(Some(status)) => describe_status(status),
+            Ok(None) => return None,
+            Err(err) => format!("unknown ({err})"),
+        };
+        lifetime::forget(self.pid());
+        Some(status)
     }
 
     /// The operating-system process id.
@@ -375,14 +407,41 @@ impl NodeProcess {
 
 impl Drop for NodeProcess {
     fn drop(&mut self) {
-        // No node process outlives the harness, whatever path leads here.
-        if self.child.try_wait().ok().flatten().is_none() {
-            self.kill();
-        } else {
-            // The process is gone, but helpers it forked may not be.
-            self.signal(Signal::SIGKILL);
-        }
+        // No node process outlives the harness, whatever path leads here; helpers it forked
+        // go with it, even when it is gone already.
+        self.kill();
     }
+}
+
+/// [`NodeProcess::kill`] several nodes at once (the end of a run): one look at the process
+/// table for all of them.
+pub fn kill_all(processes: &mut [NodeProcess]) {
+    for p in processes.iter_mut() {
+        p.stdin = None;
+        p.stdout = None;
+    }
+    let live: Vec<&mut NodeProcess> = processes.iter_mut().filter(|p| p.ended.is_none()).collect();
+    if live.is_empty() {
+        return;
+    }
+    // Found before anything dies, while they still hang under their nodes.
+    let pids: Vec<u32> = live.iter().map(|p| p.pid()).collect();
+    let lineage = lifetime::Lineage::of(&pids);
+    for p in &live {
+        p.signal(Signal::SIGKILL);
+    }
+    lineage.kill();
+    let mut tags = Vec::with_capacity(live.len());
+    for p in live {
+        let status = match p.child.wait() {
+            Ok(status) => describe_status(status),
+            Err(err) => format!("unknown ({err})"),
+        };
+        lifetime::forget(p.pid());
+        p.ended = Some(status);
+        tags.push(p.tag.as_str());
+    }
+    lineage.sweep(&tags);
 }
 
 /// "exit code 0", "killed by SIGKILL", ...
@@ -484,10 +543,13 @@ mod tests {
             seed: 1,
         };
         let mut p = launcher.spawn(0, "n0", 1).unwrap();
-        p.send("hello").unwrap();
+        assert_eq!(p.send("hello"), Ok(6));
         assert_eq!(p.send(&"x".repeat(100)), Err(QueueError::Full));
+        assert_eq!(p.taken(), 0, "nothing is taken before it is written");
         p.flush();
         assert_eq!(p.queued(), 0);
+        assert_eq!(p.taken(), 6, "the pipe took the whole line");
+        assert_eq!(p.send("again"), Ok(12));
         let (mut lines, mut buf) = (Vec::new(), vec![0u8; 4096]);
         for _ in 0..200 {
             p.read_available(&mut lines, &mut buf);
@@ -498,6 +560,12 @@ mod tests {
         }
         assert_eq!(lines, vec![Output::Line("hello".into())]);
         p.close_input();
+        assert!(!p.input_open());
+        assert_eq!(
+            p.taken(),
+            6,
+            "what was queued when the input closed is never taken"
+        );
         assert_eq!(p.send("more"), Err(QueueError::Closed));
         let mut closed = false;
         for _ in 0..200 {

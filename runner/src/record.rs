@@ -9,6 +9,14 @@ use std::path::Path;
 use checker::{ErrorInfo, Event, EventType, Process};
 use serde_json::Value;
 
+/// Sync a file's data to disk; a file that cannot be synced (`/dev/null`) needs no sync.
+fn sync(file: &File) -> std::io::Result<()> {
+    match file.sync_data() {
+        Err(err) if err.raw_os_error() == Some(nix::libc::EINVAL) => Ok(()),
+        result => result,
+    }
+}
+
 /// Appends op events to `history.jsonl` and keeps them for the checkers.
 pub struct HistoryWriter {
     out: BufWriter<File>,
@@ -69,9 +77,11 @@ impl HistoryWriter {
         &self.events
     }
 
-    /// Flush and hand over the events; an error if any write failed.
+    /// Flush, sync to disk (before results.json says the run is complete) and hand over the
+    /// events; an error if any write failed.
     pub fn finish(mut self) -> std::io::Result<Vec<Event>> {
         self.out.flush()?;
+        sync(self.out.get_ref())?;
         match self.failed {
             Some(err) => Err(err),
             None => Ok(self.events),
@@ -156,9 +166,15 @@ impl Journal {
         }
     }
 
-    /// Flush; an error if any write failed.
+    /// Flush and sync to disk (before results.json says the run is complete); an error if any
+    /// write failed.
     pub fn finish(mut self) -> std::io::Result<()> {
         self.flush();
+        if self.failed.is_none()
+            && let Err(err) = sync(self.out.get_ref())
+        {
+            self.failed = Some(err);
+        }
         match self.failed.take() {
             Some(err) => Err(err),
             None => Ok(()),
@@ -178,7 +194,7 @@ mod tests {
         journal.deliver(9, 1, "n0", "n\"1");
         journal.drop(9, 2, "n0", "n2", "partition");
         journal.finish().unwrap();
-        let events = checker::read_journal_file(&path).unwrap();
+        let events = checker::read_journal_file(&path).unwrap().items;
         std::fs::remove_file(&path).unwrap();
         assert_eq!(events.len(), 3);
         assert_eq!(events[0].dest, "n\"1");

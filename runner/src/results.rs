@@ -199,7 +199,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
     );
     object.insert("valid".into(), serde_json::to_value(valid)?);
     let text = serde_json::to_string_pretty(&results)?;
-    std::fs::write(report.dir.results(), text + "\n")?;
+    report.dir.write_results(&(text + "\n"))?;
     let page = crate::report::write_report(&report.dir.dir);
 
     if !config.quiet {

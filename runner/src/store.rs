@@ -2,9 +2,50 @@
 //! `messages.jsonl`, `node-logs/`, `data/` (each node's stable storage), `results.json` and
 //! `report.html`; `store/latest` and
 //! `store/<workload>/latest` point at the newest run.
+//!
+//! A run that has not finished says so: `INCOMPLETE` is created when the run starts and removed
+//! only once `results.json` is written whole (to a temporary file, synced, renamed into place).
+//! While the harness runs, it holds a lock on the file, so a reader can tell a run in progress
+//! from one whose harness died (SIGKILL, a crash, power loss), which leaves the file unlocked.
+//! `harness check` and `harness report` give such a run the verdict unknown ([`incomplete`]).
 
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+
+/// The file in a run's folder that says the run has not finished.
+pub const INCOMPLETE_FILE: &str = "INCOMPLETE";
+
+/// A run in progress: its `INCOMPLETE` file, locked until this is dropped or the process
+/// ends, however it ends.
+#[derive(Debug)]
+pub struct InProgress {
+    lock: Flock<File>,
+}
+
+/// How `INCOMPLETE` begins when the harness could not run the test at all.
+const COULD_NOT_RUN: &str = "The harness could not run this test: ";
+
+impl InProgress {
+    /// The harness could not run the test (a node would not start, ...): say why in the
+    /// marker, which stays.
+    pub fn could_not_run(&self, why: &str) {
+        let file: &File = &self.lock;
+        let why = why.lines().next().unwrap_or_default();
+        let written = file
+            .set_len(0)
+            .and_then(|()| file.write_all_at(format!("{COULD_NOT_RUN}{why}\n").as_bytes(), 0))
+            .and_then(|()| file.sync_all());
+        if let Err(err) = written {
+            tracing::warn!("writing why the run did not finish into {INCOMPLETE_FILE}: {err}");
+        }
+    }
+}
 
 /// The folder of one run.
 #[derive(Debug, Clone)]
@@ -64,6 +105,82 @@ impl RunDir {
     pub fn data(&self) -> PathBuf {
         self.dir.join("data")
     }
+
+    /// Mark the run as not finished: create `INCOMPLETE` (saying what it means) and hold a lock
+    /// on it while the returned guard lives.
+    pub fn begin(&self) -> std::io::Result<InProgress> {
+        let path = self.dir.join(INCOMPLETE_FILE);
+        let mut file = File::create(&path)?;
+        write!(
+            file,
+            "This run has not finished. The harness that runs it (pid {}, started {}) removes\n\
+             this file once results.json is written whole. If the file is still here and no\n\
+             harness runs the test any more, the harness stopped before the end (killed, crashed,\n\
+             or the machine went down): history.jsonl and messages.jsonl hold what was recorded\n\
+             until then, and `harness check` and `harness report` give the run the verdict\n\
+             unknown.\n",
+            std::process::id(),
+            timestamp(SystemTime::now())
+        )?;
+        file.sync_all()?;
+        sync_dir(&self.dir)?;
+        let lock = Flock::lock(file, FlockArg::LockExclusiveNonblock)
+            .map_err(|(_, errno)| std::io::Error::from(errno))?;
+        Ok(InProgress { lock })
+    }
+
+    /// Write `results.json` whole (a temporary file, synced, renamed into place), then remove
+    /// `INCOMPLETE`: from then on the run is complete.
+    pub fn write_results(&self, text: &str) -> std::io::Result<()> {
+        let tmp = self.dir.join(".results.json.tmp");
+        let mut file = File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, self.results())?;
+        sync_dir(&self.dir)?;
+        match std::fs::remove_file(self.dir.join(INCOMPLETE_FILE)) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
+        sync_dir(&self.dir)
+    }
+}
+
+/// Make the entries of `dir` (a file created, renamed or removed) durable.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Why the run in `dir` has not finished, in one line that starts with "incomplete run: ", or
+/// `None` when it has no `INCOMPLETE` file.
+pub fn incomplete(dir: &Path) -> Option<String> {
+    let path = dir.join(INCOMPLETE_FILE);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(err) => {
+            return Some(format!(
+                "incomplete run: {INCOMPLETE_FILE} is there ({err}), so the run did not finish"
+            ));
+        }
+    };
+    let text = std::io::read_to_string(&file).unwrap_or_default();
+    if let Some(why) = text.strip_prefix(COULD_NOT_RUN) {
+        let why = why.lines().next().unwrap_or_default();
+        return Some(format!(
+            "incomplete run: the harness could not run it ({why})"
+        ));
+    }
+    Some(match Flock::lock(file, FlockArg::LockSharedNonblock) {
+        Err((_, Errno::EWOULDBLOCK)) => {
+            "incomplete run: the harness is still running it, so it has no verdict yet".to_owned()
+        }
+        _ => "incomplete run: the harness stopped before the end (killed, crashed, or the \
+              machine went down), so the files hold only what was recorded until then"
+            .to_owned(),
+    })
 }
 
 /// Point `root/latest` at the run folder `run` (one of `root/<workload>/<timestamp>`): after a
@@ -144,6 +261,47 @@ mod tests {
         assert_eq!(latest, std::fs::canonicalize(&b.dir).unwrap());
         let latest = std::fs::canonicalize(root.join("echo/latest")).unwrap();
         assert_eq!(latest, std::fs::canonicalize(&b.dir).unwrap());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_run_is_incomplete_until_its_results_are_written() {
+        let root = std::env::temp_dir().join(format!("store-marker-{}", std::process::id()));
+        let run = RunDir::create(&root, "echo").unwrap();
+        assert_eq!(
+            incomplete(&run.dir),
+            None,
+            "no marker before the run begins"
+        );
+        let guard = run.begin().unwrap();
+        let marker = std::fs::read_to_string(run.dir.join(INCOMPLETE_FILE)).unwrap();
+        assert!(marker.starts_with("This run has not finished."), "{marker}");
+        let why = incomplete(&run.dir).unwrap();
+        assert!(why.contains("still running it"), "{why}");
+        // The harness dies: its lock goes with it, the file stays.
+        drop(guard);
+        let why = incomplete(&run.dir).unwrap();
+        assert!(why.starts_with("incomplete run: the harness stopped before the end"));
+        assert!(!why.contains('\n'), "one line: {why}");
+        let guard = run.begin().unwrap();
+        guard.could_not_run("cannot start ./node: Permission denied\nmore");
+        assert_eq!(
+            incomplete(&run.dir).unwrap(),
+            "incomplete run: the harness could not run it (cannot start ./node: Permission denied)"
+        );
+        drop(guard);
+        let _guard = run.begin().unwrap();
+        run.write_results("{\"valid\": true}\n").unwrap();
+        assert_eq!(incomplete(&run.dir), None);
+        assert_eq!(
+            std::fs::read_to_string(run.results()).unwrap(),
+            "{\"valid\": true}\n"
+        );
+        let names: Vec<_> = std::fs::read_dir(&run.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains("tmp")), "{names:?}");
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

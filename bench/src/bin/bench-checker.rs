@@ -81,9 +81,9 @@ fn load(case: &str) -> Result<Input, String> {
             if !path.is_file() {
                 return Err(format!("{} absent", path.display()));
             }
-            let (_, events) =
+            let history =
                 read_history(&path, Some(Format::PorcupineKv)).map_err(|e| e.to_string())?;
-            Ok(Input::Lin(events))
+            Ok(Input::Lin(history.events))
         }
         "memstress3-100" => {
             let dir = corpus().join("knossos/cas-register/good");
@@ -100,7 +100,7 @@ fn load(case: &str) -> Result<Input, String> {
                 .iter()
                 .map(|f| {
                     read_history(f, Some(Format::Edn))
-                        .map(|(_, e)| e)
+                        .map(|h| h.events)
                         .map_err(|e| e.to_string())
                 })
                 .collect::<Result<Vec<_>, _>>()?;

@@ -37,7 +37,9 @@ fn knossos(model: ModelKind, initial: serde_json::Value) -> LinOptions {
 }
 
 fn verdict(path: &Path, format: Format, opts: &LinOptions) -> Validity {
-    let (_, events) = read_history(path, Some(format)).unwrap_or_else(|e| panic!("{e}"));
+    let events = read_history(path, Some(format))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .events;
     let result =
         check_linearizable(&events, opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     if result.valid == Validity::Invalid {

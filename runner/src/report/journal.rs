@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::Path;
 
-use checker::{HistoryError, NetEventKind, is_client};
+use checker::{CutLine, HistoryError, NetEventKind, is_client};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -80,6 +80,9 @@ pub struct JournalScan {
     pub left_out: u64,
     /// The time of the last event (nanoseconds).
     pub end: u64,
+    /// The journal's last line, when it was cut off mid-line (the harness was killed while
+    /// writing it): left out.
+    pub cut: Option<CutLine>,
 }
 
 #[derive(Deserialize)]
@@ -121,17 +124,18 @@ pub fn scan_file(path: &Path, cap: usize) -> Result<JournalScan, HistoryError> {
     scan(&name, std::io::BufReader::with_capacity(1 << 16, file), cap)
 }
 
-/// Read journal text; `name` names the source in errors (`name:line: reason`).
+/// Read journal text; `name` names the source in errors (`name:line: reason`). A last line cut
+/// off mid-line is left out and said in [`JournalScan::cut`], as `checker::parse_jsonl` does.
 pub fn scan(name: &str, mut reader: impl BufRead, cap: usize) -> Result<JournalScan, HistoryError> {
     let mut scan = JournalScan::default();
     let mut drawn_at: FxHashMap<u64, usize> = FxHashMap::default();
     let mut in_handshake = true;
-    let mut text = String::new();
+    let mut text = Vec::new();
     let mut number = 0;
     loop {
         text.clear();
         let read = reader
-            .read_line(&mut text)
+            .read_until(b'\n', &mut text)
             .map_err(|error| HistoryError::Io {
                 path: name.to_owned(),
                 error,
@@ -140,14 +144,26 @@ pub fn scan(name: &str, mut reader: impl BufRead, cap: usize) -> Result<JournalS
             break;
         }
         number += 1;
-        if text.trim().is_empty() {
+        if text.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let line: Line<'_> = serde_json::from_str(&text).map_err(|e| HistoryError::Parse {
-            path: name.to_owned(),
-            line: number,
-            reason: e.to_string(),
-        })?;
+        let line: Line<'_> = match serde_json::from_slice(&text) {
+            Ok(line) => line,
+            Err(e) if text.last() != Some(&b'\n') && !e.is_data() => {
+                scan.cut = Some(CutLine {
+                    line: number,
+                    bytes: text.len(),
+                });
+                break;
+            }
+            Err(e) => {
+                return Err(HistoryError::Parse {
+                    path: name.to_owned(),
+                    line: number,
+                    reason: e.to_string(),
+                });
+            }
+        };
         scan.end = scan.end.max(line.time);
         scan.all.add(line.event);
         if !is_client(&line.src) && !is_client(&line.dest) {
@@ -303,6 +319,22 @@ mod tests {
         assert!(
             err.to_string().starts_with("/nonexistent/messages.jsonl: "),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_journal_cut_mid_line_is_scanned_up_to_its_last_whole_line() {
+        let whole = journal(2);
+        let text = format!("{whole}{{\"time\":9999,\"event\":\"send\",\"id\":7,\"src\":\"n");
+        let scan = scan("m", text.as_bytes(), 10).unwrap();
+        assert_eq!(scan.all.sends, 6);
+        let cut = scan.cut.expect("the cut line is said");
+        assert_eq!(cut.line, whole.lines().count() + 1);
+        assert!(
+            super::scan("m", whole.as_bytes(), 10)
+                .unwrap()
+                .cut
+                .is_none()
         );
     }
 

@@ -6,6 +6,11 @@
 //! shaded; a message-sequence (Lamport) diagram of the first messages; the failure explained
 //! when a check did not pass; the node problems; and the run's seed and configuration.
 //!
+//! A run that did not finish (its folder still holds `INCOMPLETE`, see [`crate::store`]) is
+//! rendered from what it recorded, with the verdict unknown and the reason in the banner,
+//! whatever its `results.json` (if any) says; `harness report` then exits 2. A file whose last
+//! line was cut off mid-line is read up to its last whole line, and the banner says so.
+//!
 //! Self-contained means inline CSS and hand-written inline SVG, nothing fetched and no script:
 //! the page's Content-Security-Policy forbids both, and every string from the run's files is
 //! escaped, so a node's output cannot become markup. The page depends only on the files, so
@@ -45,7 +50,9 @@ pub struct ReportArgs {
     pub dir: PathBuf,
 }
 
-/// `harness report DIR`: render the page again and print its path; exit code 0.
+/// `harness report DIR`: render the page again and print its path; exit code 0, or 2 (unknown)
+/// when the run did not finish (its folder holds `INCOMPLETE`): the page says so, and so does
+/// a line on stdout.
 pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
     if !args.dir.is_dir() {
         bail!(
@@ -53,23 +60,42 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
             args.dir.display()
         );
     }
+    let incomplete = crate::store::incomplete(&args.dir);
     if !args.dir.join("history.jsonl").is_file() {
+        if let Some(why) = incomplete {
+            println!("{why}: it has no history.jsonl yet, so no report");
+            return Ok(Validity::Unknown.exit_code());
+        }
         bail!(
             "{}: not a run folder: it holds no history.jsonl (give the folder of a run of \
              `harness test`, e.g. store/latest)",
             args.dir.display()
         );
     }
-    let path = write_report(&args.dir)?;
+    let files = RunFiles::load(&args.dir)?;
+    for note in &files.notes {
+        println!("warning: {note}");
+    }
+    let path = write_page(&args.dir, &files)?;
     println!("{}", path.display());
-    Ok(0)
+    match &files.incomplete {
+        Some(why) => {
+            println!("{why}");
+            Ok(Validity::Unknown.exit_code())
+        }
+        None => Ok(0),
+    }
 }
 
 /// Render `report.html` from the files of the run in `dir` (history.jsonl, messages.jsonl,
 /// results.json); returns the path written.
 pub fn write_report(dir: &Path) -> anyhow::Result<PathBuf> {
-    let files = RunFiles::load(dir)?;
-    let page = render(&run_name(dir), &files);
+    write_page(dir, &RunFiles::load(dir)?)
+}
+
+/// Render `report.html` in `dir` from `files`; returns the path written.
+fn write_page(dir: &Path, files: &RunFiles) -> anyhow::Result<PathBuf> {
+    let page = render(&run_name(dir), files);
     let path = dir.join(REPORT_FILE);
     let tmp = dir.join(format!(".{REPORT_FILE}.tmp-{}", std::process::id()));
     std::fs::write(&tmp, page).with_context(|| format!("writing {}", tmp.display()))?;
@@ -99,22 +125,50 @@ pub struct RunFiles {
     pub results: Map<String, Value>,
     /// Its top-level `valid`.
     pub valid: Validity,
+    /// Why the run did not finish (its folder holds `INCOMPLETE`): then `valid` is unknown,
+    /// and `results` what `results.json` holds, if anything.
+    pub incomplete: Option<String>,
+    /// What the files say of themselves, one line each: a last line cut off mid-line.
+    pub notes: Vec<String>,
 }
 
 impl RunFiles {
     /// Read the three files of the run in `dir`. A missing or malformed file is an error that
-    /// names the file (and the line, for a bad line).
+    /// names the file (and the line, for a bad line), but for the `results.json` of a run that
+    /// did not finish; a last line cut off mid-line is left out and noted.
     pub fn load(dir: &Path) -> anyhow::Result<RunFiles> {
-        let history = checker::read_history_file(&dir.join("history.jsonl"))?;
-        let journal = journal::scan_file(&dir.join("messages.jsonl"), DIAGRAM_MESSAGES)?;
-        let (results, valid) = read_results(&dir.join("results.json"))?;
+        let incomplete = crate::store::incomplete(dir);
+        let history_path = dir.join("history.jsonl");
+        let history = checker::history::read_jsonl_file(&history_path)?;
+        let journal_path = dir.join("messages.jsonl");
+        let journal = journal::scan_file(&journal_path, DIAGRAM_MESSAGES)?;
+        let (results, valid) = match (read_results(&dir.join("results.json")), &incomplete) {
+            (Ok((results, valid)), None) => (results, valid),
+            (Err(err), None) => return Err(err),
+            (Ok((results, _)), Some(_)) => (results, Validity::Unknown),
+            (Err(_), Some(_)) => (Map::new(), Validity::Unknown),
+        };
+        let notes = [(&history_path, &history.cut), (&journal_path, &journal.cut)]
+            .into_iter()
+            .filter_map(|(path, cut)| Some(format!("{}: {}", file_name(path), cut.as_ref()?)))
+            .collect();
         Ok(RunFiles {
-            history,
+            history: history.items,
             journal,
             results,
             valid,
+            incomplete,
+            notes,
         })
     }
+}
+
+/// The last part of `path`, for notes about a run's own files.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Read `results.json`: a JSON object with a top-level `valid`.
@@ -181,9 +235,16 @@ pub fn render(name: &str, files: &RunFiles) -> String {
 "#,
         Esc(&subtitle)
     );
-    summary::banner(&mut out, results, files.valid, &subtitle);
+    summary::banner(
+        &mut out,
+        results,
+        files.valid,
+        &subtitle,
+        files.incomplete.as_deref(),
+        &files.notes,
+    );
     summary::checks_table(&mut out, results);
-    summary::failures(&mut out, results, files.valid);
+    summary::failures(&mut out, results, files.valid, files.incomplete.as_deref());
     summary::figures(&mut out, results, &tl, &files.journal);
 
     out.push_str(r#"<section id="timeline"><h2>Latency of every client op</h2>"#);
@@ -491,6 +552,60 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn files_cut_mid_line_are_read_up_to_their_last_whole_line_and_the_page_says_so() {
+        let dir = scratch("cut");
+        write_run(&dir, r#"{"valid": true, "workload": {"valid": true}}"#);
+        let mut history = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+        history.push_str(r#"{"index":3,"time":4000000,"process":0,"#);
+        std::fs::write(dir.join("history.jsonl"), history).unwrap();
+        let files = RunFiles::load(&dir).unwrap();
+        assert_eq!(files.history.len(), 3);
+        assert_eq!(
+            files.notes,
+            vec![format!(
+                "history.jsonl: the last line (4) is cut off mid-line (38 bytes, no newline): \
+                 read up to line 3"
+            )]
+        );
+        let page = std::fs::read_to_string(write_report(&dir).unwrap()).unwrap();
+        assert!(
+            page.contains("<li>history.jsonl: the last line (4) is cut off mid-line"),
+            "the banner says it"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_run_that_did_not_finish_is_unknown_whatever_its_files_say() {
+        let dir = scratch("incomplete");
+        write_run(&dir, r#"{"valid": true, "workload": {"valid": true}}"#);
+        std::fs::remove_file(dir.join("results.json")).unwrap();
+        std::fs::write(dir.join(crate::store::INCOMPLETE_FILE), "not finished\n").unwrap();
+        let files = RunFiles::load(&dir).unwrap();
+        assert_eq!(files.valid, Validity::Unknown);
+        let why = files.incomplete.clone().unwrap();
+        assert!(
+            why.starts_with("incomplete run: the harness stopped"),
+            "{why}"
+        );
+        let page = render("x", &files);
+        assert!(page.contains(r#"class="verdict unknown""#));
+        assert!(page.contains("Not a pass: the run did not finish."));
+        assert!(page.contains(&format!("<li>{why}</li>")));
+        assert!(!page.contains("results.json holds no checker results"));
+        assert!(page.contains("The run did not finish, so its checks never ran."));
+        // Even a results.json that says valid does not make it a pass.
+        write_run(&dir, r#"{"valid": true, "workload": {"valid": true}}"#);
+        assert_eq!(RunFiles::load(&dir).unwrap().valid, Validity::Unknown);
+        let code = run(&ReportArgs { dir: dir.clone() }).unwrap();
+        assert_eq!(code, 2);
+        std::fs::remove_file(dir.join(crate::store::INCOMPLETE_FILE)).unwrap();
+        assert_eq!(RunFiles::load(&dir).unwrap().valid, Validity::Valid);
+        assert_eq!(run(&ReportArgs { dir: dir.clone() }).unwrap(), 0);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

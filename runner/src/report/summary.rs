@@ -125,12 +125,24 @@ pub fn reasons(results: &Map<String, Value>, valid: Validity) -> Vec<String> {
     reasons
 }
 
-/// The banner at the top: the run's verdict, plainly, and why.
-pub fn banner(out: &mut String, results: &Map<String, Value>, valid: Validity, subtitle: &str) {
-    let (word, class, line) = match valid {
-        Validity::Valid => ("VALID", "valid", "Every check passed."),
-        Validity::Invalid => ("INVALID", "invalid", "The run broke a guarantee."),
-        Validity::Unknown => (
+/// The banner at the top: the run's verdict, plainly, and why. `incomplete` (why the run did
+/// not finish) and `notes` (what the files say of themselves: a line cut off) come first among
+/// the reasons.
+pub fn banner(
+    out: &mut String,
+    results: &Map<String, Value>,
+    valid: Validity,
+    subtitle: &str,
+    incomplete: Option<&str>,
+    notes: &[String],
+) {
+    let (word, class, line) = match (valid, incomplete) {
+        (Validity::Valid, _) => ("VALID", "valid", "Every check passed."),
+        (Validity::Invalid, _) => ("INVALID", "invalid", "The run broke a guarantee."),
+        (Validity::Unknown, Some(_)) => {
+            ("UNKNOWN", "unknown", "Not a pass: the run did not finish.")
+        }
+        (Validity::Unknown, None) => (
             "UNKNOWN",
             "unknown",
             "Not a pass: the checks could not decide.",
@@ -140,7 +152,14 @@ pub fn banner(out: &mut String, results: &Map<String, Value>, valid: Validity, s
         out,
         r#"<header id="verdict" class="verdict {class}"><div class="word">{word}</div><div class="why"><p class="line">{line}</p>"#
     );
-    let reasons = reasons(results, valid);
+    let mut reasons: Vec<String> = incomplete
+        .map(str::to_owned)
+        .into_iter()
+        .chain(notes.iter().cloned())
+        .collect();
+    if reasons.is_empty() || !checkers(results).is_empty() {
+        reasons.extend(self::reasons(results, valid));
+    }
     if !reasons.is_empty() {
         out.push_str("<ul>");
         for reason in reasons {
@@ -424,8 +443,14 @@ fn explanations(value: &Value, path: &str, depth: usize, found: &mut Vec<(String
 }
 
 /// Every checker that did not pass, explained: its text fields as text, the explanations
-/// found inside its other fields, then each other field as pretty-printed JSON.
-pub fn failures(out: &mut String, results: &Map<String, Value>, valid: Validity) {
+/// found inside its other fields, then each other field as pretty-printed JSON. `incomplete`
+/// says the run did not finish.
+pub fn failures(
+    out: &mut String,
+    results: &Map<String, Value>,
+    valid: Validity,
+    incomplete: Option<&str>,
+) {
     let failed: Vec<_> = checkers(results)
         .into_iter()
         .filter(|(_, c)| c.get("valid").and_then(validity) != Some(Validity::Valid))
@@ -434,7 +459,9 @@ pub fn failures(out: &mut String, results: &Map<String, Value>, valid: Validity)
         return;
     }
     out.push_str(r#"<section id="failure"><h2>What went wrong</h2>"#);
-    if failed.is_empty() && checkers(results).is_empty() {
+    if failed.is_empty() && checkers(results).is_empty() && incomplete.is_some() {
+        out.push_str(r#"<p>The run did not finish, so its checks never ran. <code>harness check</code> on this folder checks what was recorded until it stopped; the verdict stays unknown.</p>"#);
+    } else if failed.is_empty() && checkers(results).is_empty() {
         out.push_str(r#"<p>results.json holds no checker results, so no check could decide (see the node problems and the run below).</p>"#);
     } else if failed.is_empty() {
         out.push_str(r#"<p>Every checker passed; the verdict comes from the run itself (see the reasons above, the node problems and the run below).</p>"#);
@@ -590,7 +617,7 @@ mod tests {
     fn unknown_is_never_shown_as_a_pass() {
         let results = object(json!({"workload": {"valid": "unknown"}, "valid": "unknown"}));
         let mut out = String::new();
-        banner(&mut out, &results, Validity::Unknown, "sub");
+        banner(&mut out, &results, Validity::Unknown, "sub", None, &[]);
         assert!(out.contains(r#"class="verdict unknown""#));
         assert!(out.contains("UNKNOWN") && out.contains("Not a pass"));
         assert!(!out.contains("VALID<") && !out.contains("passed"));
@@ -633,7 +660,7 @@ mod tests {
             "workload": {"valid": true, "lost_count": 0},
         }));
         let mut out = String::new();
-        failures(&mut out, &results, Validity::Invalid);
+        failures(&mut out, &results, Validity::Invalid, None);
         assert!(out.contains("<dt>explanation</dt><dd>n1 delivered 7 before 3 &lt;b&gt;</dd>"));
         assert!(out.contains(
             r#"<span class="path">violations[0].why</span> 3 was broadcast before 7 by n0"#
@@ -649,6 +676,7 @@ mod tests {
             &mut none,
             &object(json!({"workload": {"valid": true}})),
             Validity::Valid,
+            None,
         );
         assert!(none.is_empty());
     }

@@ -1,5 +1,6 @@
 //! Node processes and the messages they write: starting and init, routing each line through
-//! the simulated network, delivery into a node's input queue, and what a node did wrong.
+//! the simulated network, delivery into a node's input queue and from there into its pipe, and
+//! what a node did wrong.
 
 use super::*;
 
@@ -77,6 +78,7 @@ impl Router {
     }
 
     /// Queue a message for node `node`'s input, or drop it if the node is down or not reading.
+    /// It is delivered once the node's pipe takes it ([`Router::settle`]).
     pub(super) fn deliver_to_node(
         &mut self,
         now: u64,
@@ -91,8 +93,25 @@ impl Router {
             NodeState::Up | NodeState::Paused | NodeState::Starting
         );
         let result = match (&mut slot.process, accepting) {
-            (Some(process), true) => process.send(line),
+            (Some(process), true) => process.send(line).map(|end| (process.incarnation, end)),
             _ => Err(QueueError::Closed),
+        };
+        let reason = match result {
+            Ok((incarnation, end)) => {
+                slot.pending.push_back(Pending {
+                    incarnation,
+                    end,
+                    id,
+                    src: match from {
+                        From::Peer(peer) => Sender::Peer(peer),
+                        From::Client(name) => Sender::Client(name.into()),
+                    },
+                    line: self.config.log_net_recv.then(|| line.into()),
+                });
+                return;
+            }
+            Err(QueueError::Full) => "backlog",
+            Err(QueueError::Closed) => "node-down",
         };
         let src = match from {
             From::Peer(Peer::Node(i)) => self.nodes[i].id.as_str(),
@@ -100,18 +119,6 @@ impl Router {
             From::Client(name) => name,
         };
         let dest = self.nodes[node].id.as_str();
-        let reason = match result {
-            Ok(()) => {
-                self.journal.deliver(now, id, src, dest);
-                self.net_stats.record(NetEventKind::Deliver, src, dest);
-                if self.config.log_net_recv {
-                    eprintln!("recv {line}");
-                }
-                return;
-            }
-            Err(QueueError::Full) => "backlog",
-            Err(QueueError::Closed) => "node-down",
-        };
         self.journal.drop(now, id, src, dest, reason);
         self.net_stats.record(NetEventKind::Drop, src, dest);
         if reason == "backlog" {
@@ -124,6 +131,50 @@ impl Router {
                     )
                 });
         }
+    }
+
+    /// Journal what node `node`'s stdin pipe has taken since the last call: each message whose
+    /// whole line it took is delivered, now. A message it can never take (its process was
+    /// killed, exited or replaced, or its input is closed) is dropped as `queued`.
+    pub(super) fn settle(&mut self, node: usize) {
+        if self.nodes[node].pending.is_empty() {
+            return;
+        }
+        let now = self.now();
+        let slot = &mut self.nodes[node];
+        let (incarnation, taken, open) = match &slot.process {
+            Some(process) => (
+                Some(process.incarnation),
+                process.taken(),
+                process.input_open(),
+            ),
+            None => (None, 0, false),
+        };
+        let mut pending = std::mem::take(&mut slot.pending);
+        while let Some(message) = pending.front() {
+            let current = incarnation == Some(message.incarnation);
+            let delivered = current && message.end <= taken;
+            if current && open && !delivered {
+                break;
+            }
+            let src = match &message.src {
+                Sender::Peer(peer) => peer_name(&self.nodes, &self.services, *peer),
+                Sender::Client(name) => name,
+            };
+            let dest = self.nodes[node].id.as_str();
+            if delivered {
+                self.journal.deliver(now, message.id, src, dest);
+                self.net_stats.record(NetEventKind::Deliver, src, dest);
+                if let Some(line) = &message.line {
+                    eprintln!("recv {line}");
+                }
+            } else {
+                self.journal.drop(now, message.id, src, dest, "queued");
+                self.net_stats.record(NetEventKind::Drop, src, dest);
+            }
+            pending.pop_front();
+        }
+        self.nodes[node].pending = pending;
     }
 
     pub(super) fn drop_message(&mut self, now: u64, id: u64, src: &str, dest: &str, reason: &str) {

@@ -9,8 +9,9 @@
 //!
 //! Phases: start every node and `init` it (10 s), send `topology`; run the workload and the
 //! nemesis for `--time-limit`; heal every fault; wait `--recovery-time`; one final op per node
-//! (retried until it succeeds or 5 s pass); stop every node (SIGKILL of its process group);
-//! check; write `results.json`; print the summary.
+//! (retried until it succeeds or 5 s pass); stop every node (SIGKILL of its process group, and
+//! of its descendants that left it: see [`crate::lifetime`]); check; write `results.json`;
+//! print the summary.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -101,6 +102,27 @@ enum From<'a> {
     Client(&'a str),
 }
 
+/// Who a message waiting for a node's pipe is from.
+#[derive(Debug)]
+enum Sender {
+    Peer(Peer),
+    Client(Box<str>),
+}
+
+/// A message in a node's input queue, not yet taken whole by its stdin pipe: delivered once
+/// it is, dropped as `queued` if it never is.
+#[derive(Debug)]
+struct Pending {
+    /// The incarnation whose queue holds it.
+    incarnation: u32,
+    /// The pipe has taken the whole line once it has taken this many bytes.
+    end: u64,
+    id: u64,
+    src: Sender,
+    /// The line, kept only for `--log-net-recv`.
+    line: Option<Box<str>>,
+}
+
 /// Something that happens at a time.
 #[derive(Debug)]
 enum Timed {
@@ -182,6 +204,8 @@ struct NodeSlot {
     /// Client requests sent to this node, and replies it sent to clients.
     requests: u64,
     replies: u64,
+    /// Messages queued for it and not yet taken by its pipe, oldest first.
+    pending: std::collections::VecDeque<Pending>,
 }
 
 /// What a harness request (`init`, `topology`) was.
@@ -221,6 +245,8 @@ pub struct Router {
     run_cpu: (f64, f64),
     run_sleeps: u64,
     nodes: Vec<NodeSlot>,
+    /// This run among the runs of the process, for killing what its nodes left behind.
+    lifetime: crate::lifetime::RunGuard,
     services: Vec<(String, Runtime<services::Service>)>,
     network: Network,
     timers: BinaryHeap<Reverse<Scheduled>>,
@@ -256,6 +282,10 @@ pub struct Router {
 pub fn run_test(config: TestConfig) -> anyhow::Result<results::RunOutcome> {
     let dir = RunDir::create(&config.store, config.workload.name())
         .with_context(|| format!("creating the store folder under {}", config.store.display()))?;
+    // Until results.json is written whole, the folder says the run has not finished.
+    let in_progress = dir
+        .begin()
+        .with_context(|| format!("marking {} as in progress", dir.dir.display()))?;
     if !config.quiet {
         println!(
             "harness test -w {} with {} node(s), seed {}; files in {}",
@@ -265,8 +295,11 @@ pub fn run_test(config: TestConfig) -> anyhow::Result<results::RunOutcome> {
             dir.dir.display()
         );
     }
-    let mut router = Router::new(config, dir)?;
-    router.run()
+    let outcome = Router::new(config, dir).and_then(|mut router| router.run());
+    if let Err(err) = &outcome {
+        in_progress.could_not_run(&format!("{err:#}"));
+    }
+    outcome
 }
 
 impl Router {
@@ -333,6 +366,7 @@ impl Router {
                 window_lines: 0,
                 requests: 0,
                 replies: 0,
+                pending: std::collections::VecDeque::new(),
             })
             .collect();
         let progress = Progress::new(config.progress, config.time_limit);
@@ -347,6 +381,7 @@ impl Router {
             run_cpu: (0.0, 0.0),
             run_sleeps: 0,
             nodes,
+            lifetime: crate::lifetime::RunGuard::begin(),
             services,
             network,
             timers: BinaryHeap::new(),
@@ -442,10 +477,15 @@ impl Router {
                 .flatten()
                 .min()
                 .unwrap_or(now + 100_000_000);
-            for slot in &mut self.nodes {
-                if let Some(process) = &mut slot.process {
+            for node in 0..self.nodes.len() {
+                let slot = &mut self.nodes[node];
+                // A paused node is handed nothing: it could not read it.
+                if let Some(process) = &mut slot.process
+                    && slot.state != NodeState::Paused
+                {
                     process.flush();
                 }
+                self.settle(node);
             }
             let wait = wake.saturating_sub(self.now());
             self.wait_for_io(wait);
@@ -453,12 +493,14 @@ impl Router {
     }
 
     /// Make the epoll set follow node `node`'s pipes: its stdout while open, its stdin while
-    /// output waits for room.
+    /// output waits for room (and the node is not paused).
     fn watch(&mut self, node: usize) {
-        let Some(process) = self.nodes[node].process.as_mut() else {
+        let slot = &mut self.nodes[node];
+        let paused = slot.state == NodeState::Paused;
+        let Some(process) = slot.process.as_mut() else {
             return;
         };
-        let want_write = process.stdin_fd().is_some();
+        let want_write = process.stdin_fd().is_some() && !paused;
         if want_write != process.watched_for_write {
             let key = (node as u64) << 1 | 1;
             let result = match (want_write, process.stdin_fd()) {

@@ -198,10 +198,17 @@ impl Router {
 
     pub(super) fn stop_all(&mut self) {
         self.phase = Phase::Done;
-        for slot in &mut self.nodes {
-            if let Some(mut process) = slot.process.take() {
-                process.kill();
-            }
+        let mut processes: Vec<NodeProcess> = self
+            .nodes
+            .iter_mut()
+            .filter_map(|slot| slot.process.take())
+            .collect();
+        crate::process::kill_all(&mut processes);
+        drop(processes);
+        self.lifetime.sweep_strays();
+        // What the nodes' pipes never took is dropped.
+        for node in 0..self.nodes.len() {
+            self.settle(node);
         }
         self.progress.finish();
     }

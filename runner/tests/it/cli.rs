@@ -78,6 +78,26 @@ fn a_node_that_will_not_start_is_exit_3_with_a_reason() {
 }
 
 #[test]
+fn a_node_program_that_cannot_be_executed_is_exit_3_and_its_run_folder_says_why() {
+    let bin = std::env::temp_dir().join(format!("not-executable-{}.py", std::process::id()));
+    std::fs::write(&bin, "#!/usr/bin/env python3\n").unwrap();
+    let run = harness_test(&["-w", "echo", "--bin", bin.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&bin);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let why = format!("cannot start {}: Permission denied", bin.display());
+    assert!(run.stderr.contains(&why), "{}", run.stderr);
+    assert!(run.dir.join("INCOMPLETE").is_file());
+    let (code, stdout, _) = harness(&["check", run.dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "incomplete run: the harness could not run it ({why}"
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn check_reads_the_history_of_a_run_and_exits_like_test() {
     let bin = node_bin("g-counter");
     let run = harness_test(&[

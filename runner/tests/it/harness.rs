@@ -84,15 +84,16 @@ impl Run {
     }
 }
 
-/// Run `harness test` with `args` in a fresh store; `--store` is added.
+/// Run `harness test` with `args` in a fresh store; `--store` is added (before `args`, which
+/// may end with `-- ARGS` for the nodes).
 pub fn harness_test(args: &[&str]) -> Run {
     let store = scratch_store();
     let start = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_harness"))
         .arg("test")
-        .args(args)
         .arg("--store")
         .arg(&store)
+        .args(args)
         .output()
         .expect("running harness");
     let elapsed = start.elapsed();
