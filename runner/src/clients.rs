@@ -36,8 +36,20 @@ pub struct Client {
     pub next_msg_id: u64,
     pub seq: u64,
     pub is_final: bool,
-    /// msg_ids of this client's ops already completed, to tell a duplicate reply.
+    /// msg_ids of this client's ops already completed by a reply, to tell a duplicate reply.
     pub answered: Vec<u64>,
+    /// msg_ids of this client's ops it gave up on (timed out, or refused by a node that was
+    /// down): a reply to one of them is late, and ignored, as Maelstrom ignores it.
+    pub gave_up: Vec<u64>,
+}
+
+/// How an op ended, for what a later reply to it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Its reply came: another reply to the same request is a duplicate.
+    Replied,
+    /// The client gave up on it (a timeout, a refusal): a reply may still come, late.
+    GaveUp,
 }
 
 /// Where a reply to a client id goes.
@@ -87,6 +99,7 @@ impl Clients {
             seq: 0,
             is_final,
             answered: Vec::new(),
+            gave_up: Vec::new(),
         });
         index
     }
@@ -125,6 +138,7 @@ impl Clients {
                 ReplyTarget::Completes(index)
             }
             (_, Some(r)) if client.answered.contains(&r) => ReplyTarget::Duplicate,
+            (_, Some(r)) if client.gave_up.contains(&r) => ReplyTarget::Late,
             _ => ReplyTarget::Nobody,
         }
     }
@@ -137,14 +151,19 @@ impl Clients {
         }
     }
 
-    /// Client `index`'s op ended with `completion`. A client whose op ended `info` moves on to
-    /// a new process and id. A final client is done after an `ok` or `info`.
-    pub fn complete(&mut self, index: usize, completion: &Completion) {
+    /// Client `index`'s op ended with `completion`, as `ended` says. A client whose op ended
+    /// `info` moves on to a new process and id. A final client is done after an `ok` or
+    /// `info`.
+    pub fn complete(&mut self, index: usize, completion: &Completion, ended: Ended) {
         let client = &mut self.clients[index];
         if let ClientState::Busy { msg_id, .. } = client.state {
-            client.answered.push(msg_id);
-            if client.answered.len() > 64 {
-                client.answered.remove(0);
+            let list = match ended {
+                Ended::Replied => &mut client.answered,
+                Ended::GaveUp => &mut client.gave_up,
+            };
+            list.push(msg_id);
+            if list.len() > 64 {
+                list.remove(0);
             }
         }
         client.state = ClientState::Idle;
@@ -156,6 +175,7 @@ impl Clients {
             self.next_process += 1;
             client.id = format!("c{}", client.process + 1);
             client.answered.clear();
+            client.gave_up.clear();
             client.next_msg_id = 1;
             self.by_id.insert(client.id.clone(), index);
         }
@@ -204,8 +224,19 @@ mod tests {
         assert_eq!(clients.target("c1", Some(1)), ReplyTarget::Completes(0));
         assert_eq!(clients.target("c1", Some(5)), ReplyTarget::Nobody);
         assert_eq!(clients.target("c9", Some(1)), ReplyTarget::Nobody);
-        clients.complete(0, &Completion::ok(json!([])));
+        clients.complete(0, &Completion::ok(json!([])), Ended::Replied);
         assert_eq!(clients.target("c1", Some(1)), ReplyTarget::Duplicate);
+        // A read that timed out fails (a read changes nothing) and keeps its client: a reply
+        // that comes after is late, not a duplicate.
+        clients.invoke(0, Op::new("read", json!(null)));
+        let failed = Completion {
+            outcome: Outcome::Fail,
+            value: json!(null),
+            error: Some(ErrorInfo::timeout()),
+        };
+        clients.complete(0, &failed, Ended::GaveUp);
+        assert_eq!(clients.clients[0].id, "c1");
+        assert_eq!(clients.target("c1", Some(2)), ReplyTarget::Late);
 
         clients.invoke(1, Op::new("broadcast", json!(3)));
         let info = Completion {
@@ -213,7 +244,7 @@ mod tests {
             value: json!(3),
             error: Some(ErrorInfo::timeout()),
         };
-        clients.complete(1, &info);
+        clients.complete(1, &info, Ended::GaveUp);
         assert_eq!(clients.clients[1].process, 2);
         assert_eq!(clients.clients[1].id, "c3");
         assert_eq!(clients.target("c2", Some(1)), ReplyTarget::Late);

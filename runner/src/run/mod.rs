@@ -31,7 +31,7 @@ use rustc_hash::FxHashMap;
 use serde_json::Value;
 use workloads::{CLIENT_TIMEOUT, Completion, Op, Outcome};
 
-use crate::clients::{Clients, ReplyTarget};
+use crate::clients::{Clients, Ended, ReplyTarget};
 use crate::config::TestConfig;
 use crate::nemesis::{self, Action as NemesisAction, NemesisOptions, ScheduledAction};
 use crate::net::{Endpoint, Fate, Latency, Network};

@@ -45,7 +45,7 @@ impl Router {
                             )
                         });
                 }
-                self.complete_op(index, at, &op, completion);
+                self.complete_op(index, at, &op, completion, Ended::Replied);
             }
             ReplyTarget::Duplicate => {
                 self.problems
@@ -104,7 +104,13 @@ impl Router {
                 NodeState::Killed => "the node is down (killed): the request never reached it",
                 _ => "the node is not running: the request never reached it",
             };
-            self.complete_op(index, now, &op, Completion::refused(&op, why));
+            self.complete_op(
+                index,
+                now,
+                &op,
+                Completion::refused(&op, why),
+                Ended::GaveUp,
+            );
             return;
         }
         self.schedule(
@@ -113,7 +119,14 @@ impl Router {
         );
     }
 
-    pub(super) fn complete_op(&mut self, index: usize, at: u64, op: &Op, completion: Completion) {
+    pub(super) fn complete_op(
+        &mut self,
+        index: usize,
+        at: u64,
+        op: &Op,
+        completion: Completion,
+        ended: Ended,
+    ) {
         let client = &self.clients.clients[index];
         let (process, node, is_final) = (client.process, client.node, client.is_final);
         let node_id = self.nodes[node].id.clone();
@@ -137,7 +150,7 @@ impl Router {
             }),
             is_final,
         });
-        self.clients.complete(index, &completion);
+        self.clients.complete(index, &completion, ended);
         if is_final {
             if completion.outcome == Outcome::Fail && at < self.final_deadline() {
                 self.schedule(at + 100_000_000, Timed::RetryFinal { client: index });

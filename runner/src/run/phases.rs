@@ -101,7 +101,7 @@ impl Router {
                 };
                 let completion = self.ops.workload().timeout(&op);
                 let now = self.now();
-                self.complete_op(client, now, &op, completion);
+                self.complete_op(client, now, &op, completion, Ended::GaveUp);
             }
             Timed::RetryFinal { client } => {
                 if self.phase == Phase::Final

@@ -124,3 +124,37 @@ fn a_correct_broadcast_node_loses_nothing_under_partitions() {
         .count();
     assert!(partitions > 0, "the run had no partition");
 }
+
+#[test]
+fn a_reply_that_comes_after_the_client_gave_up_is_ignored_not_a_duplicate() {
+    let bin = test_node("slow_echo.py");
+    let run = harness_test(&[
+        "-w",
+        "echo",
+        "--bin",
+        bin.to_str().unwrap(),
+        "--node-count",
+        "1",
+        "--time-limit",
+        "8",
+        "--rate",
+        "5",
+        "--seed",
+        "2",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.problem_kinds().is_empty(),
+        "{:?}",
+        run.results["problems"]
+    );
+    let timed_out = run
+        .history
+        .iter()
+        .filter(|e| {
+            e.kind == checker::EventType::Fail
+                && e.error.as_ref().is_some_and(|err| err.name == "timeout")
+        })
+        .count();
+    assert_eq!(timed_out, 1, "the first echo timed out");
+}
