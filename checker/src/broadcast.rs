@@ -126,6 +126,9 @@ pub struct BroadcastHistory<'a> {
     pub messages: Vec<Message>,
     /// Ok reads, in invocation order.
     pub reads: Vec<Read>,
+    /// Every broadcast that ended ok: the positions of its invocation and of its
+    /// `broadcast_ok`, in invocation order.
+    pub acknowledged: Vec<(usize, usize)>,
 }
 
 impl<'a> BroadcastHistory<'a> {
@@ -146,6 +149,7 @@ impl<'a> BroadcastHistory<'a> {
         // Broadcast events in history order: (position, message, is_invoke, ok).
         let mut timeline: Vec<(usize, u32, bool)> = Vec::new();
         let mut reads = Vec::new();
+        let mut acknowledged = Vec::new();
         for op in &ops {
             match op.f() {
                 "broadcast" => {
@@ -164,6 +168,7 @@ impl<'a> BroadcastHistory<'a> {
                         && let Some(c) = op.complete_pos
                     {
                         timeline.push((c, m, false));
+                        acknowledged.push((op.invoke_pos, c));
                     }
                 }
                 "read" if op.outcome() == Outcome::Ok => {
@@ -244,6 +249,7 @@ impl<'a> BroadcastHistory<'a> {
             nodes,
             messages,
             reads,
+            acknowledged,
         })
     }
 
