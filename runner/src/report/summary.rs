@@ -37,6 +37,25 @@ const EXPLAINING: [&str; 8] = [
 /// At most this many nested explanations are listed per checker.
 const MAX_EXPLANATIONS: usize = 30;
 
+/// The latencies of a broadcast run: key in `workload`, what it measures, its name.
+const LATENCIES: [(&str, &str, &str); 3] = [
+    (
+        "broadcast_latencies",
+        "invoke to broadcast_ok: what the client waits",
+        "broadcast latency",
+    ),
+    (
+        "visibility_latencies",
+        "invoke to visible in every read",
+        "visibility latency",
+    ),
+    (
+        "stable_latencies",
+        "Jepsen's: acknowledged or first read to visible in every read",
+        "stable latency",
+    ),
+];
+
 /// Bytes of pretty JSON shown per field of a failed checker.
 const FIELD_BYTES: usize = 24_000;
 
@@ -288,20 +307,28 @@ pub fn figures(out: &mut String, results: &Map<String, Value>, tl: &Timeline, sc
     };
     card(out, &ok_share, "of them ok", "");
     let (per_op, source) = msgs_per_op(results, scan, c.invoked);
-    let per_op_text = per_op.map_or("–".to_owned(), |v| fmt_num((v * 100.0).round() / 100.0));
+    let ratio = |v: f64| fmt_num((v * 100.0).round() / 100.0);
+    let per_op_text = per_op.map_or("–".to_owned(), ratio);
     card(out, &per_op_text, "server messages per op", "");
+    let per_broadcast = results
+        .get("net")
+        .and_then(|n| n.get("servers"))
+        .and_then(|s| s.get("msgs_per_broadcast"))
+        .and_then(Value::as_f64);
+    if let Some(v) = per_broadcast {
+        card(out, &ratio(v), "server messages per broadcast", "");
+    }
     let workload = results.get("workload").and_then(Value::as_object);
-    let stable = workload
-        .and_then(|w| w.get("stable_latencies"))
-        .and_then(Value::as_object);
-    if let Some(q) = stable {
-        for (key, label) in [
-            ("0.5", "median stable latency"),
-            ("0.99", "p99 stable latency"),
-        ] {
-            if let Some(v) = q.get(key).and_then(Value::as_f64) {
-                card(out, &fmt_ms(v), label, "");
-            }
+    for (key, _, label) in LATENCIES {
+        let q = workload.and_then(|w| w.get(key)).and_then(Value::as_object);
+        let at = |k: &str| q.and_then(|q| q.get(k)).and_then(Value::as_f64);
+        if let (Some(p50), Some(max)) = (at("0.5"), at("1")) {
+            card(
+                out,
+                &format!("{} · {}", fmt_ms(p50), fmt_ms(max)),
+                &format!("{label}, median · max"),
+                "",
+            );
         }
     }
     if let Some(lost) = workload
@@ -356,6 +383,14 @@ pub fn figures(out: &mut String, results: &Map<String, Value>, tl: &Timeline, sc
         Esc(&per_op_text),
         Esc(source)
     );
+    if let Some(v) = per_broadcast {
+        let _ = write!(
+            out,
+            "<dt>messages per broadcast</dt><dd>{} <span class=\"src\">(net.servers.msgs_per_broadcast: \
+             server-to-server sends / broadcast invocations)</span></dd>",
+            Esc(&ratio(v))
+        );
+    }
     if !scan.drop_reasons.is_empty() {
         let reasons: Vec<String> = scan
             .drop_reasons
@@ -368,12 +403,17 @@ pub fn figures(out: &mut String, results: &Map<String, Value>, tl: &Timeline, sc
             Esc(&reasons.join(" · "))
         );
     }
-    for (key, label) in [
-        ("stable_latencies", "stable latency"),
-        ("lost_latencies", "lost latency"),
-    ] {
+    for (key, meaning, label) in LATENCIES.into_iter().chain([(
+        "lost_latencies",
+        "acknowledged to the last read that had it",
+        "lost latency",
+    )]) {
         if let Some(q) = workload.and_then(|w| w.get(key)).and_then(Value::as_object) {
-            let _ = write!(out, "<dt>{label}</dt><dd>{}</dd>", Esc(&quantiles_line(q)));
+            let _ = write!(
+                out,
+                "<dt>{label}</dt><dd>{} <span class=\"src\">({meaning})</span></dd>",
+                Esc(&quantiles_line(q))
+            );
         }
     }
     if let Some(a) = results.get("availability").and_then(Value::as_object) {
