@@ -8,6 +8,7 @@ pub mod broadcast;
 pub mod counter;
 pub mod echo;
 pub mod edn;
+pub mod faults;
 pub mod formats;
 pub mod history;
 pub mod journal;

@@ -323,7 +323,7 @@ fn diagram_caption(out: &mut String, scan: &JournalScan) {
 }
 
 const CSS: &str = r#"
-:root{--ok:#2e7d32;--fail:#e65100;--info:#7b1fa2;--unanswered:#9e9e9e;--partition:#e53935;--kill:#37474f;--pause:#f9a825;--loss:#1e88e5;--duplicate:#00897b;--other:#8d6e63}
+:root{--ok:#2e7d32;--fail:#e65100;--info:#7b1fa2;--unanswered:#9e9e9e;--partition:#e53935;--kill:#37474f;--wipe:#6a1b9a;--pause:#f9a825;--loss:#1e88e5;--duplicate:#00897b;--other:#8d6e63}
 *{box-sizing:border-box}
 body{margin:0;background:#f6f7f9;color:#1d2329;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:1180px;margin:0 auto;padding:18px 20px 40px}
@@ -363,7 +363,7 @@ details summary{cursor:pointer;font-weight:600;margin-top:6px}
 i.dot,i.swatch{display:inline-block;width:10px;height:10px;margin-right:5px;vertical-align:-1px}
 i.dot{border-radius:50%}
 .dot.ok{background:var(--ok)}.dot.fail{background:var(--fail)}.dot.info{background:var(--info)}.dot.unanswered{background:var(--unanswered)}
-.swatch{opacity:.55}.swatch.partition{background:var(--partition)}.swatch.kill{background:var(--kill)}.swatch.pause{background:var(--pause)}.swatch.loss{background:var(--loss)}.swatch.duplicate{background:var(--duplicate)}.swatch.other{background:var(--other)}
+.swatch{opacity:.55}.swatch.partition{background:var(--partition)}.swatch.kill{background:var(--kill)}.swatch.wipe{background:var(--wipe)}.swatch.pause{background:var(--pause)}.swatch.loss{background:var(--loss)}.swatch.duplicate{background:var(--duplicate)}.swatch.other{background:var(--other)}
 .scroll{overflow-x:auto;background:#fff;border:1px solid #d5d9de;border-radius:4px}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 svg.chart{display:block}
@@ -372,7 +372,7 @@ svg.chart{display:block}
 .chart .empty{font-size:14px;fill:#7a838c}
 .chart .timeout{stroke:#7b1fa2;stroke-dasharray:5 4;stroke-width:1}
 .band{opacity:.13}.bar{opacity:.6}
-.band.partition,.bar.partition{fill:var(--partition)}.band.kill,.bar.kill{fill:var(--kill)}.band.pause,.bar.pause{fill:var(--pause)}.band.loss,.bar.loss{fill:var(--loss)}.band.duplicate,.bar.duplicate{fill:var(--duplicate)}.band.other,.bar.other{fill:var(--other)}
+.band.partition,.bar.partition{fill:var(--partition)}.band.kill,.bar.kill{fill:var(--kill)}.band.wipe,.bar.wipe{fill:var(--wipe)}.band.pause,.bar.pause{fill:var(--pause)}.band.loss,.bar.loss{fill:var(--loss)}.band.duplicate,.bar.duplicate{fill:var(--duplicate)}.band.other,.bar.other{fill:var(--other)}
 .band.pause{opacity:.2}
 .lane-label{font-size:10px;fill:#111}.lane-name{font-size:10px;fill:#4a535c}
 .pts{fill:none;stroke-linecap:round;stroke-width:4}
