@@ -481,7 +481,7 @@ mod tests {
         assert!(format!("{:#}", code.unwrap_err()).contains("bad-journal.jsonl:1:"));
         let (code, out) = run_text(&[path.to_str().unwrap(), "--ordering", "fifo"]);
         assert_eq!(code.unwrap(), 1, "{out}");
-        assert!(out.contains("fifo violation in the read at n1"), "{out}");
+        assert!(out.contains("FIFO order broken in the read at n1"), "{out}");
         let (code, out) = run_text(&[path.to_str().unwrap(), "--ordering", "total"]);
         assert_eq!(code.unwrap(), 1, "{out}");
         assert!(
