@@ -502,6 +502,8 @@ fn list(values: &[Value], limit: usize) -> String {
     format!("[{}{more}]", shown.join(", "))
 }
 
+/// The counts, the latencies and the values lost, never read, duplicated or unexpected. The
+/// witnesses are in the result's fields, and [`crate::story`] tells them as sentences.
 impl fmt::Display for SetFullResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -537,36 +539,25 @@ impl fmt::Display for SetFullResult {
         if !self.lost.is_empty() {
             writeln!(f, "  lost: {}", list(&self.lost, 20))?;
         }
-        for w in &self.lost_witnesses {
-            match &w.last_present {
-                Some(p) => writeln!(
-                    f,
-                    "  {} was known at event {}; the last read that had it was the {p}; the later {} lacks it",
-                    w.element, w.known_index, w.last_absent
-                )?,
-                None => writeln!(
-                    f,
-                    "  {} was acknowledged at event {} but no read had it; the {} lacks it",
-                    w.element, w.known_index, w.last_absent
-                )?,
-            }
-        }
         if !self.never_read.is_empty() {
             writeln!(f, "  never read: {}", list(&self.never_read, 20))?;
         }
-        for d in &self.duplicated {
-            writeln!(
-                f,
-                "  {} appears {} times in the {}",
-                d.element, d.count, d.read
-            )?;
-        }
-        for u in &self.unexpected {
-            writeln!(
-                f,
-                "  {} was never broadcast before the {} returned it",
-                u.element, u.read
-            )?;
+        for (name, values) in [
+            (
+                "duplicated",
+                self.duplicated
+                    .iter()
+                    .map(|d| d.element.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "unexpected",
+                self.unexpected.iter().map(|u| u.element.clone()).collect(),
+            ),
+        ] {
+            if !values.is_empty() {
+                writeln!(f, "  {name}: {}", list(&values, 20))?;
+            }
         }
         Ok(())
     }

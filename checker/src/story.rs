@@ -100,6 +100,8 @@ struct Lost {
     finals: (Vec<String>, usize),
     /// The last read, when there are no final reads.
     last_read: Option<ReadRef>,
+    /// Per reason, the nodes that never held it to which a message carrying it was dropped.
+    dropped: BTreeMap<String, Vec<String>>,
     carried: Vec<Carried>,
 }
 
@@ -201,7 +203,7 @@ pub fn broadcast_story(
     for s in set_full.worst_stale.iter().take(TOLD) {
         story.slow.push(stale_sentence(h, s, &faults, &spans));
     }
-    story.headline = headline(set_full, ordering, &lost, &faults);
+    story.headline = headline(set_full, ordering, &lost, &faults, &spans);
     story.window = if let Some(first) = lost.iter().min_by_key(|l| l.invoked) {
         Some(lost_window(first, &faults))
     } else {
@@ -298,6 +300,23 @@ fn trace_lost(
     for (&n, &t) in &reads.read_by {
         note(&h.nodes[n as usize], t);
     }
+    let mut dropped: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in carried
+        .iter()
+        .filter(|c| !c.client && !got.contains_key(&c.dest))
+    {
+        for fate in &c.fates {
+            if let crate::carriers::Fate::Dropped { reason, .. } = fate {
+                let list = dropped.entry(reason.clone()).or_default();
+                if !list.contains(&c.dest) {
+                    list.push(c.dest.clone());
+                }
+            }
+        }
+    }
+    for list in dropped.values_mut() {
+        list.sort_by(|a, b| node_order(a).cmp(&node_order(b)));
+    }
     let mut holders: Vec<(String, u64)> = got.into_iter().collect();
     holders.sort_by(|a, b| node_order(&a.0).cmp(&node_order(&b.0)));
     let finals: Vec<_> = h.reads.iter().filter(|r| r.is_final).collect();
@@ -357,6 +376,7 @@ fn trace_lost(
         partitions,
         finals: (lacking, final_nodes.len()),
         last_read,
+        dropped,
         carried,
     }
 }
@@ -397,6 +417,12 @@ fn lost_sentence(l: &Lost, faults: &[NemesisEvent<'_>], spans: &[PartitionSpan])
     if !l.partitions.is_empty() {
         let list: Vec<String> = l.partitions.iter().map(|&i| spans[i].describe()).collect();
         text.push_str(&format!(", while {} was in force", and_list(&list)));
+    }
+    for (reason, nodes) in &l.dropped {
+        text.push_str(&format!(
+            "; the network dropped its messages to {} ({reason})",
+            nodes.join(", ")
+        ));
     }
     let events: Vec<String> = l
         .takers
@@ -463,6 +489,7 @@ fn headline(
     ordering: Option<&OrderingResult>,
     lost: &[Lost],
     faults: &[NemesisEvent<'_>],
+    spans: &[PartitionSpan],
 ) -> Option<String> {
     if set_full.lost_count > 0 {
         let n = set_full.lost_count;
@@ -492,7 +519,25 @@ fn headline(
                 "{what}; {} took holders of {count} of them",
                 faults[i].describe()
             ),
-            None => format!("{what}, though no kill or wipe hit the nodes that held them"),
+            None => {
+                // No crash: the partition in force for the most of them, if it was for all.
+                let mut by_span: BTreeMap<usize, usize> = BTreeMap::new();
+                for l in lost {
+                    for &i in &l.partitions {
+                        *by_span.entry(i).or_default() += 1;
+                    }
+                }
+                match by_span
+                    .iter()
+                    .max_by_key(|&(i, count)| (*count, std::cmp::Reverse(*i)))
+                {
+                    Some((&i, &count)) if count == lost.len() && lost.len() == n => format!(
+                        "{what} while {} was in force (no kill or wipe hit their holders)",
+                        spans[i].describe()
+                    ),
+                    _ => format!("{what}, though no kill or wipe hit the nodes that held them"),
+                }
+            }
         });
     }
     if let Some(o) = ordering
@@ -842,8 +887,9 @@ mod tests {
         assert_eq!(
             story.failures,
             vec![
-                "value 17 (acknowledged at 3.20 s by n3) was held by n0, n3, n4; the kill of \
-                 n0, n3, n4 at 4.10 s took every holder; no final read has it"
+                "value 17 (acknowledged at 3.20 s by n3) was held by n0, n3, n4; the network \
+                 dropped its messages to n1 (partition); the kill of n0, n3, n4 at 4.10 s took \
+                 every holder; no final read has it"
             ]
         );
         let window = story.window.unwrap();

@@ -250,8 +250,8 @@ fn check_workload(
         let beside = args.file.with_file_name("messages.jsonl");
         beside.is_file().then_some(beside)
     });
-    let net = match journal {
-        Some(path) => Some(NetStats::from_journal(&read_journal_file(&path)?)),
+    let net = match &journal {
+        Some(path) => Some(NetStats::from_journal(&read_journal_file(path)?)),
         None => None,
     };
     let opts = RunCheckOptions {
@@ -272,7 +272,23 @@ fn check_workload(
         ordering.map_or(String::new(), |m| format!(" and {} order", m.name()))
     )?;
     writeln!(out, "semantics: {}", workload_semantics(w, ordering))?;
-    write!(out, "{results}")?;
+    if w == WorkloadArg::Broadcast {
+        let story = crate::story::tell(&crate::story::Evidence {
+            workload: w.name(),
+            events,
+            checks: &results,
+            problems: &[],
+            availability: None,
+            abort: None,
+            interrupted: false,
+            valid: results.valid,
+            journal: journal.as_deref(),
+        });
+        write!(out, "{}", crate::results::checks_text(&results, &story))?;
+        writeln!(out, "valid: {}", results.valid)?;
+    } else {
+        write!(out, "{results}")?;
+    }
     Ok(results.valid)
 }
 

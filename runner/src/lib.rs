@@ -16,3 +16,4 @@ pub mod results;
 pub mod run;
 pub mod services;
 pub mod store;
+pub mod story;

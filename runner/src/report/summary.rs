@@ -159,7 +159,10 @@ pub fn banner(out: &mut String, results: &Map<String, Value>, valid: Validity, s
         out,
         r#"<header id="verdict" class="verdict {class}"><div class="word">{word}</div><div class="why"><p class="line">{line}</p>"#
     );
-    let reasons = reasons(results, valid);
+    let mut reasons = reasons(results, valid);
+    if let Some(h) = results.get("headline").and_then(Value::as_str) {
+        reasons.insert(0, h.to_owned());
+    }
     if !reasons.is_empty() {
         out.push_str("<ul>");
         for reason in reasons {
@@ -463,8 +466,21 @@ fn explanations(value: &Value, path: &str, depth: usize, found: &mut Vec<(String
     }
 }
 
-/// Every checker that did not pass, explained: its text fields as text, the explanations
-/// found inside its other fields, then each other field as pretty-printed JSON.
+/// The strings of an array field of `results`.
+fn strings<'a>(results: &'a Map<String, Value>, key: &str) -> Vec<&'a str> {
+    results
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// What went wrong, told: the run's `headline` and `story` (see [`crate::story`]); then every
+/// checker that did not pass, explained: its text fields as text, the explanations found
+/// inside its other fields, then each other field as pretty-printed JSON (folded away under
+/// the story when there is one).
 pub fn failures(out: &mut String, results: &Map<String, Value>, valid: Validity) {
     let failed: Vec<_> = checkers(results)
         .into_iter()
@@ -474,12 +490,30 @@ pub fn failures(out: &mut String, results: &Map<String, Value>, valid: Validity)
         return;
     }
     out.push_str(r#"<section id="failure"><h2>What went wrong</h2>"#);
+    let headline = results.get("headline").and_then(Value::as_str);
+    let story = strings(results, "story");
+    if let Some(h) = headline {
+        let _ = write!(out, r#"<p class="headline">{}</p>"#, Esc(h));
+    }
+    if !story.is_empty() {
+        out.push_str(r#"<ul class="story">"#);
+        for line in &story {
+            let _ = write!(out, "<li>{}</li>", Esc(line));
+        }
+        out.push_str("</ul>");
+    }
     if failed.is_empty() && checkers(results).is_empty() {
         out.push_str(r#"<p>results.json holds no checker results, so no check could decide (see the node problems and the run below).</p>"#);
     } else if failed.is_empty() {
         out.push_str(r#"<p>Every checker passed; the verdict comes from the run itself (see the reasons above, the node problems and the run below).</p>"#);
     }
-    for (name, checker) in failed {
+    let told = headline.is_some() || !story.is_empty();
+    if told && !failed.is_empty() {
+        out.push_str(
+            r#"<details class="raw"><summary>The results of the checkers that did not pass, as results.json holds them</summary>"#,
+        );
+    }
+    for (name, checker) in failed.iter().copied() {
         let _ = write!(out, r#"<div class="failed"><h3>{} "#, Esc(name));
         badge(out, checker.get("valid").and_then(validity));
         out.push_str("</h3>");
@@ -537,7 +571,25 @@ pub fn failures(out: &mut String, results: &Map<String, Value>, valid: Validity)
         }
         out.push_str("</div>");
     }
+    if told && !failed.is_empty() {
+        out.push_str("</details>");
+    }
     out.push_str("</section>");
+}
+
+/// The values slowest to reach every read (`results.slow_values`), one sentence each.
+pub fn slow_values(out: &mut String, results: &Map<String, Value>) {
+    let lines = strings(results, "slow_values");
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str(
+        r#"<section id="slow"><h2>Slowest to reach every read</h2><p class="note">Stable, but late: each value's stable latency, and the node whose read last lacked it.</p><ul class="story">"#,
+    );
+    for line in lines {
+        let _ = write!(out, "<li>{}</li>", Esc(line));
+    }
+    out.push_str("</ul></section>");
 }
 
 /// The node problems of `results.problems`.
@@ -690,6 +742,29 @@ mod tests {
             &object(json!({"workload": {"valid": true}})),
             Validity::Valid,
         );
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn the_story_comes_first_and_the_raw_results_fold_away_below_it() {
+        let results = object(json!({
+            "workload": {"valid": false, "lost_count": 1, "lost": [17]},
+            "headline": "1 acknowledged value lost after the kill of n0, n3, n4 at 4.10 s",
+            "story": ["value 17 (acknowledged at 3.20 s by n3) was held by n0, n3, n4; the kill of n0, n3, n4 at 4.10 s took every holder; no final read has it"],
+            "slow_values": ["value 9 (known at 1.00 s) reached every read only 300 ms later: n2 still lacked it in its read at 1.30 s"],
+        }));
+        let mut out = String::new();
+        failures(&mut out, &results, Validity::Invalid);
+        let headline = out.find(r#"<p class="headline">1 acknowledged value lost after the kill"#);
+        let story = out.find("<li>value 17 (acknowledged at 3.20 s by n3) was held by n0, n3, n4;");
+        let raw = out.find(r#"<details class="raw"><summary>"#);
+        assert!(headline < story && story < raw && raw.is_some(), "{out}");
+        assert!(out.contains("<summary>lost</summary>"));
+        let mut slow = String::new();
+        slow_values(&mut slow, &results);
+        assert!(slow.contains("<li>value 9 (known at 1.00 s)"));
+        let mut none = String::new();
+        slow_values(&mut none, &Map::new());
         assert!(none.is_empty());
     }
 
