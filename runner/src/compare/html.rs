@@ -246,3 +246,82 @@ pub fn render(c: &Comparison) -> String {
     html.push_str("</body></html>\n");
     html
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::super::{Latencies, Spread};
+    use super::*;
+
+    fn row(variant: &str, valid: Validity, why: Option<&str>) -> Row {
+        let spread = Spread {
+            p50_ms: Some(12.0),
+            p95_ms: Some(30.0),
+            max_ms: Some(40.0),
+        };
+        Row {
+            variant: variant.into(),
+            scenario: "partitions and kills".into(),
+            promises: None,
+            msgs_per_op: Some(2.5),
+            msgs_per_broadcast: Some(5.0),
+            latencies: Latencies {
+                broadcast: spread,
+                visibility: spread,
+                stable: spread,
+            },
+            lost: Some(if valid == Validity::Valid { 0 } else { 3 }),
+            duplicated: Some(0),
+            fifo: Validity::Valid,
+            causal: Validity::Valid,
+            total: Validity::Invalid,
+            valid,
+            why: why.map(str::to_owned),
+            ops_ok: 10,
+            ops_total: 10,
+            run_dir: PathBuf::from(format!("/tmp/store/broadcast/2026{variant}")),
+        }
+    }
+
+    #[test]
+    fn rows_link_to_their_reports_and_an_invalid_one_says_why() {
+        let c = Comparison {
+            seed: 7,
+            node_args: vec![],
+            scenarios: vec![],
+            rows: vec![
+                row("eager", Validity::Valid, None),
+                row(
+                    "lossy<b>",
+                    Validity::Invalid,
+                    Some("3 acknowledged values lost after the kill of n0, n3, n4 at 4.10 s"),
+                ),
+            ],
+        };
+        let html = render(&c);
+        assert!(html.contains("<a href='../../broadcast/2026eager/report.html'>report</a>"));
+        let why = &html[html.find("<h2>Why not valid</h2>").expect("a why section")..];
+        assert!(why.contains(
+            "<li><b>lossy&lt;b&gt;</b> (partitions and kills): 3 acknowledged values lost after \
+             the kill of n0, n3, n4 at 4.10 s <a href='../../broadcast/2026lossy&lt;b&gt;/report.html'>report</a>"
+        ), "{why}");
+        assert!(
+            !why.contains("<b>eager</b>"),
+            "a valid row has no line of why"
+        );
+        for head in [
+            "broadcast latency",
+            "visibility latency",
+            "stable latency",
+            "server msgs per",
+        ] {
+            assert!(html.contains(head), "{head}");
+        }
+        let all_valid = Comparison {
+            rows: vec![row("eager", Validity::Valid, None)],
+            ..c
+        };
+        assert!(!render(&all_valid).contains("Why not valid"));
+    }
+}
