@@ -231,8 +231,8 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
     })
 }
 
-/// How many lines of each part of the story the summary tells (results.json has them all).
-pub const STORY_LINES: usize = 5;
+/// How many of the slowest values the summary names (results.json has them all).
+pub const SLOW_LINES: usize = 3;
 
 /// The checkers' results as the summary shows them: the op counts, the workload's result,
 /// the ordering verdict, the network, then what went wrong, told (the ordering violations
@@ -251,7 +251,7 @@ pub fn checks_text(checks: &checker::RunResults, story: &RunStory) -> String {
     if let Some(net) = &checks.net {
         out.push_str(&net.to_string());
     }
-    for line in story.summary(STORY_LINES) {
+    for line in story.summary(SLOW_LINES) {
         out.push_str(&line);
         out.push('\n');
     }

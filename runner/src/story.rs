@@ -146,28 +146,24 @@ impl RunStory {
         }
     }
 
-    /// The summary's lines: the headline, then at most `limit` failures and slow values
-    /// each, then how many more results.json holds.
-    pub fn summary(&self, limit: usize) -> Vec<String> {
+    /// The summary's lines: the headline, the failures (a handful of each kind already), then
+    /// at most `slow` of the slow values.
+    pub fn summary(&self, slow: usize) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(h) = &self.headline {
             out.push(format!("what went wrong: {h}"));
         }
-        let mut list = |title: &str, lines: &[String]| {
-            if lines.is_empty() {
-                return;
+        if !self.failures.is_empty() {
+            out.push("the story:".to_owned());
+            out.extend(self.failures.iter().map(|l| format!("  {l}")));
+        }
+        if !self.slow.is_empty() {
+            out.push("slowest to reach every read:".to_owned());
+            out.extend(self.slow.iter().take(slow).map(|l| format!("  {l}")));
+            if self.slow.len() > slow {
+                out.push(format!("  and {} more", self.slow.len() - slow));
             }
-            out.push(title.to_owned());
-            out.extend(lines.iter().take(limit).map(|l| format!("  {l}")));
-            if lines.len() > limit {
-                out.push(format!(
-                    "  and {} more in results.json (story)",
-                    lines.len() - limit
-                ));
-            }
-        };
-        list("the story:", &self.failures);
-        list("slowest to reach every read:", &self.slow);
+        }
         out
     }
 }
