@@ -79,16 +79,6 @@ pub struct Carried {
     pub client: bool,
 }
 
-impl Carried {
-    /// When the message was first delivered, if it was.
-    pub fn delivered(&self) -> Option<u64> {
-        self.fates.iter().find_map(|f| match f {
-            Fate::Delivered { time } => Some(*time),
-            Fate::Dropped { .. } => None,
-        })
-    }
-}
-
 /// What the scan found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Carriers {
@@ -120,7 +110,8 @@ struct Seen {
 }
 
 /// The scan of a journal against a broadcast history: feed it every line
-/// ([`CarrierScan::line`] or [`scan_journal_file`]), then [`CarrierScan::finish`].
+/// ([`CarrierScan::line`], [`scan_journal`] or [`scan_journal_file`]), then
+/// [`CarrierScan::finish`].
 pub struct CarrierScan {
     /// Number -> message id, for the history's integer values.
     ids: FxHashMap<u64, u32>,
@@ -232,7 +223,7 @@ impl CarrierScan {
     }
 
     /// A message sent.
-    pub fn send(&mut self, time: u64, id: u64, src: &str, dest: &str, body: &Value) {
+    fn send(&mut self, time: u64, id: u64, src: &str, dest: &str, body: &Value) {
         if is_client(src) || is_client(dest) {
             self.client_message(time, id, src, dest, body);
             return;
@@ -306,14 +297,14 @@ impl CarrierScan {
     }
 
     /// A message delivered.
-    pub fn deliver(&mut self, time: u64, id: u64) {
+    fn deliver(&mut self, time: u64, id: u64) {
         if let Some(&i) = self.kept_at.get(&id) {
             self.kept[i].fates.push(Fate::Delivered { time });
         }
     }
 
     /// A message dropped.
-    pub fn drop_message(&mut self, time: u64, id: u64, reason: &str) {
+    fn drop_message(&mut self, time: u64, id: u64, reason: &str) {
         if let Some(&i) = self.kept_at.get(&id) {
             self.kept[i].fates.push(Fate::Dropped {
                 time,
@@ -562,7 +553,7 @@ mod tests {
             .map(|c| (c.src.as_str(), c.dest.as_str()))
             .collect();
         assert_eq!(routes, vec![("n1", "n0"), ("n1", "n2")]);
-        assert_eq!(four[0].delivered(), Some(407_000_000));
+        assert_eq!(four[0].fates, vec![Fate::Delivered { time: 407_000_000 }]);
         assert!(!four[0].client);
     }
 

@@ -473,7 +473,7 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
 }
 
 /// Quantiles as `p50 12, p95 40, max 85` (with `min` and `p99`).
-pub fn quantiles_text(q: &Quantiles) -> String {
+fn quantiles_text(q: &Quantiles) -> String {
     let name = |k: &str| match k {
         "0" => "min".to_owned(),
         "0.5" => "p50".to_owned(),

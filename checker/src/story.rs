@@ -71,13 +71,6 @@ pub struct Story {
     pub journal_error: Option<String>,
 }
 
-impl Story {
-    /// Every line: the failures, then the slow values.
-    pub fn lines(&self) -> Vec<String> {
-        self.failures.iter().chain(&self.slow).cloned().collect()
-    }
-}
-
 /// What the history and journal say of one lost value.
 #[derive(Debug, Clone)]
 struct Lost {

@@ -28,7 +28,8 @@ use anyhow::{Context, bail};
 use checker::{Event, Validity};
 use serde_json::{Map, Value};
 
-pub use journal::{DIAGRAM_MESSAGES, JournalScan, Selection};
+use journal::Selection;
+pub use journal::{DIAGRAM_MESSAGES, JournalScan};
 
 use html::Esc;
 use scale::fmt_ms;
@@ -125,7 +126,7 @@ impl RunFiles {
 
 /// The messages the diagram draws: the window of `results.story_window` when there is one
 /// (see [`crate::story`]), else the first ones.
-pub fn selection(results: &Map<String, Value>) -> Selection {
+fn selection(results: &Map<String, Value>) -> Selection {
     let Some(window) = results.get("story_window") else {
         return Selection::First;
     };
