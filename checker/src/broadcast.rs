@@ -4,8 +4,9 @@
 //! Each broadcast value becomes a small integer id, with its *origin* (the node its client
 //! sent it to) and when it was invoked and acknowledged; each ok read becomes the list of ids
 //! it returned, in the node's delivery order, tagged with the node's *incarnation*: a node
-//! listed in a nemesis `kill` or `restart` lost its memory, so its reads invoked after that
-//! event belong to a new incarnation (a `kill` followed by its `restart` is one boundary).
+//! listed in a nemesis `kill`, `wipe` or `restart` lost its memory, so its reads invoked after
+//! that event belong to a new incarnation (a `kill` or `wipe` followed by its `restart` is one
+//! boundary).
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -126,6 +127,9 @@ pub struct BroadcastHistory<'a> {
     pub messages: Vec<Message>,
     /// Ok reads, in invocation order.
     pub reads: Vec<Read>,
+    /// Every broadcast that ended ok: the positions of its invocation and of its
+    /// `broadcast_ok`, in invocation order.
+    pub acknowledged: Vec<(usize, usize)>,
 }
 
 impl<'a> BroadcastHistory<'a> {
@@ -146,6 +150,7 @@ impl<'a> BroadcastHistory<'a> {
         // Broadcast events in history order: (position, message, is_invoke, ok).
         let mut timeline: Vec<(usize, u32, bool)> = Vec::new();
         let mut reads = Vec::new();
+        let mut acknowledged = Vec::new();
         for op in &ops {
             match op.f() {
                 "broadcast" => {
@@ -164,6 +169,7 @@ impl<'a> BroadcastHistory<'a> {
                         && let Some(c) = op.complete_pos
                     {
                         timeline.push((c, m, false));
+                        acknowledged.push((op.invoke_pos, c));
                     }
                 }
                 "read" if op.outcome() == Outcome::Ok => {
@@ -214,7 +220,7 @@ impl<'a> BroadcastHistory<'a> {
                 continue;
             }
             let kill = match e.f.as_str() {
-                "kill" => true,
+                "kill" | "wipe" => true,
                 "restart" => false,
                 _ => continue,
             };
@@ -244,6 +250,7 @@ impl<'a> BroadcastHistory<'a> {
             nodes,
             messages,
             reads,
+            acknowledged,
         })
     }
 
@@ -306,6 +313,20 @@ mod tests {
         assert_eq!((h.reads[0].incarnation, h.reads[1].incarnation), (0, 1));
         assert!(h.reads[1].is_final);
         assert_eq!(h.read_ref(&h.reads[1]).node.as_deref(), Some("n1"));
+    }
+
+    #[test]
+    fn a_wipe_begins_a_new_incarnation_like_a_kill() {
+        let text = r#"{"index":0,"time":10,"process":1,"node":"n1","type":"invoke","f":"read","value":null}
+{"index":1,"time":20,"process":1,"node":"n1","type":"ok","f":"read","value":[]}
+{"index":2,"time":30,"process":"nemesis","type":"info","f":"wipe","value":["n1"]}
+{"index":3,"time":40,"process":"nemesis","type":"info","f":"restart","value":["n1"]}
+{"index":4,"time":50,"process":1,"node":"n1","type":"invoke","f":"read","value":null}
+{"index":5,"time":60,"process":1,"node":"n1","type":"ok","f":"read","value":[]}
+"#;
+        let events = parse_history("h", text.as_bytes()).unwrap();
+        let h = BroadcastHistory::new(&events).unwrap();
+        assert_eq!((h.reads[0].incarnation, h.reads[1].incarnation), (0, 1));
     }
 
     #[test]

@@ -28,8 +28,8 @@
 //! line has no newline and is left out when the file is read, and said ([`CutLine`]).
 //!
 //! Nemesis events are `type: "info"` with `f` one of `start-partition` (value: the grudge,
-//! `{node: [nodes it cannot hear from]}`), `stop-partition`, `kill`, `restart`, `pause`,
-//! `resume` (value: the list of nodes), `start-loss`, `stop-loss`, `start-duplicate`,
+//! `{node: [nodes it cannot hear from]}`), `stop-partition`, `kill`, `wipe` (a kill that also
+//! erases the node's data directory), `restart`, `pause`, `resume` (value: the list of nodes), `start-loss`, `stop-loss`, `start-duplicate`,
 //! `stop-duplicate` (value: the probability).
 
 use std::fmt;

@@ -5,9 +5,11 @@
 //! JSON. Every checker's result carries a [`Validity`].
 
 pub mod broadcast;
+pub mod carriers;
 pub mod counter;
 pub mod echo;
 pub mod edn;
+pub mod faults;
 pub mod formats;
 pub mod history;
 pub mod journal;
@@ -17,6 +19,7 @@ pub mod ordering;
 pub mod run;
 pub mod set_full;
 pub mod stats;
+pub mod story;
 pub mod synth;
 pub mod unique_ids;
 pub mod validity;

@@ -30,7 +30,8 @@ pub struct RunCheckOptions {
     pub time_limit: Option<Duration>,
     /// lin-kv: bytes of search memo past which the verdict is unknown.
     pub memory_limit: Option<u64>,
-    /// Network statistics the runner counted; the invocation count is set from the history.
+    /// Network statistics the runner counted; the invocation count (and, for broadcast, the
+    /// broadcast count) is set from the history.
     pub net: Option<NetStats>,
 }
 
@@ -40,7 +41,7 @@ pub struct RunCheckOptions {
 pub enum WorkloadResult {
     Echo(EchoResult),
     UniqueIds(UniqueIdsResult),
-    Broadcast(SetFullResult),
+    Broadcast(Box<SetFullResult>),
     Counter(CounterResult),
     Linearizable(Box<LinResult>),
     /// The history could not be checked (malformed, or an unknown workload).
@@ -97,7 +98,7 @@ pub fn check_run(workload: &str, history: &[Event], opts: &RunCheckOptions) -> R
         "broadcast" => match BroadcastHistory::new(history) {
             Ok(h) => {
                 ordering = opts.ordering.map(|mode| check_ordering(&h, mode));
-                WorkloadResult::Broadcast(set_full(&h, false))
+                WorkloadResult::Broadcast(Box::new(set_full(&h, false)))
             }
             Err(e) => unchecked(e),
         },
@@ -117,6 +118,9 @@ pub fn check_run(workload: &str, history: &[Event], opts: &RunCheckOptions) -> R
     let stats = op_stats(history).ok();
     let net = opts.net.clone().map(|mut n| {
         n.count_invocations(history);
+        if workload == "broadcast" {
+            n.count_broadcasts(history);
+        }
         n
     });
     let valid = Validity::all(

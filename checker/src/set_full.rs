@@ -24,6 +24,22 @@
 //!   likewise from `last_present.time + 1`.
 //! - *stale*: stable elements with a positive stable latency; *worst stale*: the 8 with the
 //!   highest.
+//!
+//! Stable latency is not what a user waits: it starts when the element is *known*, so a node
+//! that acknowledges a broadcast only once every node holds it shows 0 however long the
+//! client waited. Two latencies measured from the invocation say what the user feels:
+//!
+//! - *broadcast latency*: from a broadcast's invocation to its `broadcast_ok`, in milliseconds
+//!   (truncated), one per broadcast that ended ok (failed and indefinite ones have none).
+//! - *visibility latency*: from an element's (last) broadcast invocation to its stable time,
+//!   in milliseconds (truncated): `max(0, stable_time - invoke.time)`, with `stable_time` as
+//!   above. It is set-full's stable time measured from the invocation instead of from *known*:
+//!   after that moment every read had the element, so it is the time until the value was
+//!   visible in every read, as close as the reads can tell (a read that lacked it began just
+//!   before; the next read at that node may have come much later). It is 0 when no read
+//!   invoked after the broadcast lacked it. Only stable elements have one: a lost or never-read
+//!   element never became visible everywhere, so it has none and is not in the quantiles
+//!   (`lost_count` and `never_read_count` count those); there are `stable_count` of them.
 //! - Quantiles of latencies at 0, 0.5, 0.95, 0.99, 1: the sorted value at index
 //!   `min(n - 1, floor(n * q))`; omitted when there are none.
 //! - *valid*: false if any element is lost; else unknown if none is stable; else (with
@@ -128,6 +144,12 @@ pub struct SetFullResult {
     pub stable_latencies: Option<Quantiles>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lost_latencies: Option<Quantiles>,
+    /// Invocation to `broadcast_ok`, over the broadcasts that ended ok.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broadcast_latencies: Option<Quantiles>,
+    /// Invocation to visible in every read, over the stable elements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visibility_latencies: Option<Quantiles>,
     pub duplicated_count: usize,
     pub duplicated: Vec<Duplicated>,
     pub unexpected_count: usize,
@@ -270,6 +292,7 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
         element: u32,
         stable_latency: Option<u64>,
         lost_latency: Option<u64>,
+        visibility_latency: Option<u64>,
         known: Option<usize>,
         last_present: Option<u32>,
         last_absent: Option<u32>,
@@ -314,10 +337,10 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
             _ => false,
         };
         let known_time = known.map_or(0, |k| h.time_at(k));
-        let stable_latency = stable.then(|| {
-            let t = last_absent.map_or(0, |a| h.time_at(invoke_pos[a as usize]) + 1);
-            ms(t.saturating_sub(known_time))
-        });
+        let stable_time = last_absent.map_or(0, |a| h.time_at(invoke_pos[a as usize]) + 1);
+        let stable_latency = stable.then(|| ms(stable_time.saturating_sub(known_time)));
+        let visibility_latency =
+            stable.then(|| ms(stable_time.saturating_sub(h.time_at(created[m]))));
         let lost_latency = lost.then(|| {
             let t = last_present.map_or(0, |p| h.time_at(invoke_pos[p as usize]) + 1);
             ms(t.saturating_sub(known_time))
@@ -333,6 +356,7 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
             element: m as u32,
             stable_latency,
             lost_latency,
+            visibility_latency,
             known,
             last_present,
             last_absent,
@@ -386,6 +410,15 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
         .collect();
     let mut stable_latencies: Vec<u64> = outcomes.iter().filter_map(|o| o.stable_latency).collect();
     let mut lost_latencies: Vec<u64> = outcomes.iter().filter_map(|o| o.lost_latency).collect();
+    let mut visibility_latencies: Vec<u64> = outcomes
+        .iter()
+        .filter_map(|o| o.visibility_latency)
+        .collect();
+    let mut broadcast_latencies: Vec<u64> = h
+        .acknowledged
+        .iter()
+        .map(|&(invoke, ok)| ms(h.time_at(ok).saturating_sub(h.time_at(invoke))))
+        .collect();
     let mut duplicated: Vec<Duplicated> = dup_max
         .iter()
         .map(|(&m, &(count, rank))| Duplicated {
@@ -429,12 +462,34 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
         worst_stale,
         stable_latencies: quantiles(&mut stable_latencies),
         lost_latencies: quantiles(&mut lost_latencies),
+        broadcast_latencies: quantiles(&mut broadcast_latencies),
+        visibility_latencies: quantiles(&mut visibility_latencies),
         duplicated_count: duplicated.len(),
         duplicated,
         unexpected_count: unexpected.len(),
         unexpected,
         lost_witnesses,
     }
+}
+
+/// Quantiles as `p50 12, p95 40, max 85` (with `min` and `p99`).
+fn quantiles_text(q: &Quantiles) -> String {
+    let name = |k: &str| match k {
+        "0" => "min".to_owned(),
+        "0.5" => "p50".to_owned(),
+        "1" => "max".to_owned(),
+        other => format!("p{}", other.trim_start_matches("0.")),
+    };
+    let mut items: Vec<(&&str, &u64)> = q.iter().collect();
+    items.sort_by(|a, b| {
+        let key = |k: &str| k.parse::<f64>().unwrap_or(f64::MAX);
+        key(a.0).total_cmp(&key(b.0))
+    });
+    items
+        .into_iter()
+        .map(|(k, v)| format!("{} {v}", name(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn list(values: &[Value], limit: usize) -> String {
@@ -447,6 +502,8 @@ fn list(values: &[Value], limit: usize) -> String {
     format!("[{}{more}]", shown.join(", "))
 }
 
+/// The counts, the latencies and the values lost, never read, duplicated or unexpected. The
+/// witnesses are in the result's fields, and [`crate::story`] tells them as sentences.
 impl fmt::Display for SetFullResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -461,44 +518,132 @@ impl fmt::Display for SetFullResult {
             self.duplicated_count,
             self.unexpected_count
         )?;
-        if let Some(q) = &self.stable_latencies {
-            let parts: Vec<String> = q.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            writeln!(f, "  stable latency (ms) by quantile: {}", parts.join(", "))?;
+        for (q, name) in [
+            (
+                &self.broadcast_latencies,
+                "broadcast latency (invoke to broadcast_ok)",
+            ),
+            (
+                &self.visibility_latencies,
+                "visibility latency (invoke to visible in every read)",
+            ),
+            (
+                &self.stable_latencies,
+                "stable latency (known to visible in every read)",
+            ),
+        ] {
+            if let Some(q) = q {
+                writeln!(f, "  {name}, ms: {}", quantiles_text(q))?;
+            }
         }
         if !self.lost.is_empty() {
             writeln!(f, "  lost: {}", list(&self.lost, 20))?;
         }
-        for w in &self.lost_witnesses {
-            match &w.last_present {
-                Some(p) => writeln!(
-                    f,
-                    "  {} was known at event {}; the last read that had it was the {p}; the later {} lacks it",
-                    w.element, w.known_index, w.last_absent
-                )?,
-                None => writeln!(
-                    f,
-                    "  {} was acknowledged at event {} but no read had it; the {} lacks it",
-                    w.element, w.known_index, w.last_absent
-                )?,
-            }
-        }
         if !self.never_read.is_empty() {
             writeln!(f, "  never read: {}", list(&self.never_read, 20))?;
         }
-        for d in &self.duplicated {
-            writeln!(
-                f,
-                "  {} appears {} times in the {}",
-                d.element, d.count, d.read
-            )?;
-        }
-        for u in &self.unexpected {
-            writeln!(
-                f,
-                "  {} was never broadcast before the {} returned it",
-                u.element, u.read
-            )?;
+        for (name, values) in [
+            (
+                "duplicated",
+                self.duplicated
+                    .iter()
+                    .map(|d| d.element.clone())
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "unexpected",
+                self.unexpected.iter().map(|u| u.element.clone()).collect(),
+            ),
+        ] {
+            if !values.is_empty() {
+                writeln!(f, "  {name}: {}", list(&values, 20))?;
+            }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::history::parse_history;
+
+    fn check(text: &str) -> SetFullResult {
+        let events = parse_history("h", text.as_bytes()).unwrap();
+        set_full(&BroadcastHistory::new(&events).unwrap(), false)
+    }
+
+    fn q(pairs: [u64; 5]) -> Option<Quantiles> {
+        Some(
+            ["0", "0.5", "0.95", "0.99", "1"]
+                .into_iter()
+                .zip(pairs)
+                .collect(),
+        )
+    }
+
+    /// A node that acknowledges 1 only after 50 ms, once the read at n1 has it; a node that
+    /// acknowledges 2 at once but lets n1 miss it for 10 ms; and 3, never acknowledged nor read.
+    const LATE_AND_EARLY: &str = r#"{"index":0,"time":0,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":1}
+{"index":1,"time":40000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null}
+{"index":2,"time":42000000,"process":1,"node":"n1","type":"ok","f":"read","value":[]}
+{"index":3,"time":50000000,"process":0,"node":"n0","type":"ok","f":"broadcast","value":1}
+{"index":4,"time":60000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null}
+{"index":5,"time":62000000,"process":1,"node":"n1","type":"ok","f":"read","value":[1]}
+{"index":6,"time":100000000,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":2}
+{"index":7,"time":101000000,"process":0,"node":"n0","type":"ok","f":"broadcast","value":2}
+{"index":8,"time":110000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null}
+{"index":9,"time":111000000,"process":1,"node":"n1","type":"ok","f":"read","value":[1]}
+{"index":10,"time":300000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null}
+{"index":11,"time":301000000,"process":1,"node":"n1","type":"ok","f":"read","value":[1,2]}
+{"index":12,"time":400000000,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":3}
+{"index":13,"time":405000000,"process":0,"node":"n0","type":"info","f":"broadcast","value":3}
+"#;
+
+    #[test]
+    fn broadcast_latency_runs_from_invoke_to_broadcast_ok_over_ok_broadcasts_only() {
+        let r = check(LATE_AND_EARLY);
+        // 1 waited 50 ms for its broadcast_ok, 2 waited 1 ms; 3 ended info: no latency.
+        assert_eq!(r.broadcast_latencies, q([1, 50, 50, 50, 50]));
+    }
+
+    #[test]
+    fn visibility_latency_runs_from_invoke_to_the_last_read_that_missed_the_value() {
+        let r = check(LATE_AND_EARLY);
+        // 1: the read at n1 invoked at 40 ms lacked it: visible everywhere 40 ms after its
+        // invocation, yet its stable latency is 0, for it was acknowledged after that read.
+        // 2: acknowledged at 101 ms, missed by the read invoked at 110 ms: stable latency
+        // 9 ms, visibility latency 10 ms. 3 was never read: it has neither.
+        assert_eq!(r.visibility_latencies, q([10, 40, 40, 40, 40]));
+        assert_eq!(r.stable_latencies, q([0, 9, 9, 9, 9]));
+        assert_eq!((r.stable_count, &r.never_read), (2, &vec![json!(3)]));
+        let text = r.to_string();
+        assert!(
+            text.contains("broadcast latency (invoke to broadcast_ok), ms: min 1, p50 50, p95 50, p99 50, max 50"),
+            "{text}"
+        );
+        assert!(text.contains("visibility latency (invoke to visible in every read), ms: min 10"));
+        assert!(text.contains("stable latency (known to visible in every read), ms: min 0, p50 9"));
+    }
+
+    #[test]
+    fn a_value_no_read_ever_missed_is_visible_at_once_and_a_lost_one_has_no_visibility() {
+        let r = check(
+            r#"{"index":0,"time":0,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":1}
+{"index":1,"time":5000000,"process":0,"node":"n0","type":"ok","f":"broadcast","value":1}
+{"index":2,"time":6000000,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":2}
+{"index":3,"time":7000000,"process":0,"node":"n0","type":"ok","f":"broadcast","value":2}
+{"index":4,"time":20000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null}
+{"index":5,"time":21000000,"process":1,"node":"n1","type":"ok","f":"read","value":[1,2]}
+{"index":6,"time":30000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null}
+{"index":7,"time":31000000,"process":1,"node":"n1","type":"ok","f":"read","value":[1]}
+"#,
+        );
+        // 1: every read after its invocation had it. 2: lost (the last read lacks it).
+        assert_eq!(r.visibility_latencies, q([0, 0, 0, 0, 0]));
+        assert_eq!(r.lost, vec![json!(2)]);
+        assert_eq!(r.broadcast_latencies, q([1, 5, 5, 5, 5]));
     }
 }

@@ -330,9 +330,9 @@ fn check_workload(
         let beside = file.with_file_name("messages.jsonl");
         beside.is_file().then_some(beside)
     });
-    let (net, messages_cut) = match journal {
+    let (net, messages_cut) = match &journal {
         Some(path) => {
-            let lines = read_journal_file(&path)?;
+            let lines = read_journal_file(path)?;
             if let Some(cut) = &lines.cut {
                 writeln!(out, "warning: {}: {cut}", path.display())?;
             }
@@ -357,17 +357,32 @@ fn check_workload(
         ordering.map_or(String::new(), |m| format!(" and {} order", m.name())),
         workload_semantics(w, ordering)
     );
-    // The parts of the results, in the order their Display has, but the verdict.
-    text.push_str(&results.workload.to_string());
-    for part in [
-        results.ordering.as_ref().map(ToString::to_string),
-        results.stats.as_ref().map(ToString::to_string),
-        results.net.as_ref().map(ToString::to_string),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        text.push_str(&part);
+    if w == WorkloadArg::Broadcast {
+        let story = crate::story::tell(&crate::story::Evidence {
+            workload: w.name(),
+            events,
+            checks: &results,
+            problems: &[],
+            availability: None,
+            abort: None,
+            interrupted: false,
+            valid: results.valid,
+            journal: journal.as_deref(),
+        });
+        text.push_str(&crate::results::checks_text(&results, &story));
+    } else {
+        // The parts of the results, in the order their Display has, but the verdict.
+        text.push_str(&results.workload.to_string());
+        for part in [
+            results.ordering.as_ref().map(ToString::to_string),
+            results.stats.as_ref().map(ToString::to_string),
+            results.net.as_ref().map(ToString::to_string),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            text.push_str(&part);
+        }
     }
     Ok(Checked {
         valid: results.valid,
@@ -734,7 +749,7 @@ mod tests {
         assert!(format!("{:#}", code.unwrap_err()).contains("bad-journal.jsonl:1:"));
         let (code, out) = run_text(&[path.to_str().unwrap(), "--ordering", "fifo"]);
         assert_eq!(code.unwrap(), 1, "{out}");
-        assert!(out.contains("fifo violation in the read at n1"), "{out}");
+        assert!(out.contains("FIFO order broken in the read at n1"), "{out}");
         let (code, out) = run_text(&[path.to_str().unwrap(), "--ordering", "total"]);
         assert_eq!(code.unwrap(), 1, "{out}");
         assert!(

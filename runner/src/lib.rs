@@ -18,3 +18,4 @@ pub mod run;
 pub mod schedule;
 pub mod services;
 pub mod store;
+pub mod story;

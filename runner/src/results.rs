@@ -3,7 +3,8 @@
 //! `results.json` holds every checker's result under Maelstrom-like keys (`workload`,
 //! `ordering`, `stats`, `net`), plus the harness's own: `availability` (when asked),
 //! `problems` (what nodes did wrong, see [`crate::problems`]), `run` (the configuration, the
-//! seed and how to reproduce), and `valid`: `true`, `false` or `"unknown"`. A node that broke
+//! seed and how to reproduce), the failure told for people (`headline`, `story` and
+//! `story_window`, see [`crate::story`]), and `valid`: `true`, `false` or `"unknown"`. A node that broke
 //! the protocol makes the run invalid: the harness is strict where Maelstrom is fragile.
 
 use std::time::Duration;
@@ -16,6 +17,7 @@ use workloads::Outcome;
 use crate::config::{Availability, TestConfig};
 use crate::problems::Problem;
 use crate::store::RunDir;
+use crate::story::RunStory;
 
 /// How long the linearizability check of a run may search before its verdict is unknown.
 pub const LIN_TIME_BUDGET: Duration = Duration::from_secs(120);
@@ -197,13 +199,26 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
             "interrupted": report.interrupted,
         }),
     );
+    let messages = report.dir.messages();
+    let story = crate::story::tell(&crate::story::Evidence {
+        workload: config.workload.name(),
+        events: report.events,
+        checks: &checks,
+        problems: &report.problems,
+        availability: availability.as_ref(),
+        abort: report.abort.as_deref(),
+        interrupted: report.interrupted,
+        valid,
+        journal: messages.is_file().then_some(messages.as_path()),
+    });
+    story.record(object);
     object.insert("valid".into(), serde_json::to_value(valid)?);
     let text = serde_json::to_string_pretty(&results)?;
     report.dir.write_results(&(text + "\n"))?;
     let page = crate::report::write_report(&report.dir.dir);
 
     if !config.quiet {
-        print_summary(report, &checks, availability.as_ref(), valid);
+        print_summary(report, &checks, &story, availability.as_ref(), valid);
         match &page {
             Ok(path) => println!("report: {}", path.display()),
             Err(err) => println!("report: not written: {err:#}"),
@@ -221,24 +236,43 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
     })
 }
 
+/// How many of the slowest values the summary names (results.json has them all).
+pub const SLOW_LINES: usize = 3;
+
+/// The checkers' results as the summary shows them: the op counts, the workload's result,
+/// the ordering verdict, the network, then what went wrong, told (the ordering violations
+/// are part of that story).
+pub fn checks_text(checks: &checker::RunResults, story: &RunStory) -> String {
+    let mut out = String::new();
+    if let Some(stats) = &checks.stats {
+        out.push_str(&stats.to_string());
+    }
+    out.push_str(&checks.workload.to_string());
+    if let Some(ordering) = &checks.ordering {
+        let text = ordering.to_string();
+        out.push_str(text.lines().next().unwrap_or(""));
+        out.push('\n');
+    }
+    if let Some(net) = &checks.net {
+        out.push_str(&net.to_string());
+    }
+    for line in story.summary(SLOW_LINES) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 fn print_summary(
     report: &RunReport<'_>,
     checks: &checker::RunResults,
+    story: &RunStory,
     availability: Option<&AvailabilityResult>,
     valid: Validity,
 ) {
     let config = report.config;
     println!();
-    if let Some(stats) = &checks.stats {
-        print!("{stats}");
-    }
-    print!("{}", checks.workload);
-    if let Some(ordering) = &checks.ordering {
-        print!("{ordering}");
-    }
-    if let Some(net) = &checks.net {
-        print!("{net}");
-    }
+    print!("{}", checks_text(checks, story));
     if let Some(availability) = availability {
         println!(
             "availability: {} of {} ops ok ({:.3}), required {}: {}",

@@ -221,17 +221,45 @@ fn duplicates(h: &BroadcastHistory<'_>, found: &mut Found) {
     }
 }
 
+impl ViolationKind {
+    /// What was broken, as the start of a sentence.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            ViolationKind::Duplicate => "a message delivered twice",
+            ViolationKind::Extension => "a node's reads that do not extend one another",
+            ViolationKind::Fifo => "FIFO order broken",
+            ViolationKind::Causal => "causal order broken",
+            ViolationKind::Total => "total order broken",
+        }
+    }
+}
+
+impl Violation {
+    /// The violation and its witness in one sentence: the rule, the read, the other read it
+    /// was compared with, why, and the happens-before evidence.
+    pub fn sentence(&self) -> String {
+        let mut text = format!("{} in the {}", self.kind.phrase(), self.read);
+        if let Some(other) = &self.other_read {
+            text.push_str(&format!(", compared with the {other}"));
+        }
+        text.push_str(": ");
+        text.push_str(&self.why.replace("this read", "that read"));
+        if !self.chain.is_empty() {
+            let evidence: Vec<String> = self
+                .chain
+                .iter()
+                .map(|e| format!("{} before {}: {}", e.from, e.to, e.reason))
+                .collect();
+            text.push_str(&format!(" ({})", evidence.join("; then ")));
+        }
+        text.push('.');
+        text
+    }
+}
+
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "  {} violation in the {}:", self.kind.name(), self.read)?;
-        if let Some(other) = &self.other_read {
-            writeln!(f, "    compared with the {other}")?;
-        }
-        writeln!(f, "    {}", self.why)?;
-        for edge in &self.chain {
-            writeln!(f, "    {} -> {}: {}", edge.from, edge.to, edge.reason)?;
-        }
-        Ok(())
+        writeln!(f, "  {}", self.sentence())
     }
 }
 

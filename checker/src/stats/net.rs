@@ -4,7 +4,10 @@
 //! A message is a *client* message when its source or destination is a client (`c<digits>`);
 //! otherwise both ends are servers (nodes and services). `servers.msgs_per_op` is the number
 //! of server-to-server sends divided by the number of client invocations (final reads
-//! included); `all.msgs_per_op` likewise with every send.
+//! included); `all.msgs_per_op` likewise with every send. For a broadcast run,
+//! `servers.msgs_per_broadcast` divides the server-to-server sends by the broadcast
+//! invocations alone (reads, final ones included, are not in the divisor): the cost of one
+//! broadcast, which does not move with the share of reads in the workload.
 
 use serde::{Serialize, Serializer};
 
@@ -32,7 +35,8 @@ impl NetCounts {
 /// Network statistics, filled as the run goes ([`NetStats::record`]) or from a journal.
 /// Serializes as `{"all": {...}, "clients": {...}, "servers": {...}}`, each with
 /// `send_count`, `deliver_count`, `drop_count`, and `msgs_per_op` on `all` and `servers`
-/// (`null` without invocations).
+/// (`null` without invocations), and `msgs_per_broadcast` on `servers` when the broadcasts
+/// were counted ([`NetStats::count_broadcasts`]; `null` without broadcasts).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetStats {
     pub all: NetCounts,
@@ -40,6 +44,8 @@ pub struct NetStats {
     pub servers: NetCounts,
     /// Client invocations, the denominator of msgs-per-op.
     pub client_invocations: u64,
+    /// Broadcast invocations, the denominator of msgs-per-broadcast (broadcast runs only).
+    pub broadcast_invocations: Option<u64>,
 }
 
 impl NetStats {
@@ -75,8 +81,29 @@ impl NetStats {
             .count() as u64;
     }
 
+    /// Set the broadcast count from a history: its client `invoke` events of `broadcast`.
+    pub fn count_broadcasts(&mut self, history: &[Event]) {
+        self.broadcast_invocations = Some(
+            history
+                .iter()
+                .filter(|e| {
+                    e.kind == EventType::Invoke
+                        && matches!(e.process, Process::Client(_))
+                        && e.f == "broadcast"
+                })
+                .count() as u64,
+        );
+    }
+
     fn per_op(&self, sends: u64) -> Option<f64> {
         (self.client_invocations > 0).then(|| sends as f64 / self.client_invocations as f64)
+    }
+
+    /// Server-to-server sends per broadcast invocation: `None` when the broadcasts were not
+    /// counted, `Some(None)` when there were none.
+    pub fn msgs_per_broadcast(&self) -> Option<Option<f64>> {
+        self.broadcast_invocations
+            .map(|b| (b > 0).then(|| self.servers.send_count as f64 / b as f64))
     }
 }
 
@@ -87,6 +114,8 @@ struct CountsOut {
     drop_count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     msgs_per_op: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    msgs_per_broadcast: Option<Option<f64>>,
 }
 
 #[derive(Serialize)]
@@ -102,6 +131,7 @@ fn out(c: NetCounts, per_op: Option<Option<f64>>) -> CountsOut {
         deliver_count: c.deliver_count,
         drop_count: c.drop_count,
         msgs_per_op: per_op,
+        msgs_per_broadcast: None,
     }
 }
 
@@ -110,7 +140,10 @@ impl Serialize for NetStats {
         NetOut {
             all: out(self.all, Some(self.per_op(self.all.send_count))),
             clients: out(self.clients, None),
-            servers: out(self.servers, Some(self.per_op(self.servers.send_count))),
+            servers: CountsOut {
+                msgs_per_broadcast: self.msgs_per_broadcast(),
+                ..out(self.servers, Some(self.per_op(self.servers.send_count)))
+            },
         }
         .serialize(s)
     }
@@ -118,17 +151,18 @@ impl Serialize for NetStats {
 
 impl std::fmt::Display for NetStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let per_op = self
-            .per_op(self.servers.send_count)
-            .map_or("n/a".to_owned(), |x| format!("{x:.2}"));
+        let ratio = |x: Option<f64>| x.map_or("n/a".to_owned(), |x| format!("{x:.2}"));
+        let per_broadcast = self
+            .msgs_per_broadcast()
+            .map_or(String::new(), |x| format!(", {} per broadcast", ratio(x)));
         writeln!(
             f,
-            "net: {} sent, {} delivered, {} dropped; servers: {} sent, {} msgs per op",
+            "net: {} sent, {} delivered, {} dropped; servers: {} sent, {} msgs per op{per_broadcast}",
             self.all.send_count,
             self.all.deliver_count,
             self.all.drop_count,
             self.servers.send_count,
-            per_op
+            ratio(self.per_op(self.servers.send_count)),
         )
     }
 }
@@ -160,5 +194,37 @@ mod tests {
             serde_json::to_value(NetStats::default()).unwrap()["servers"]["msgs_per_op"],
             json!(null)
         );
+        assert!(v["servers"].get("msgs_per_broadcast").is_none());
+    }
+
+    #[test]
+    fn messages_per_broadcast_divide_by_broadcasts_alone() {
+        let text = r#"{"index":0,"time":1,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":1}
+{"index":1,"time":2,"process":0,"node":"n0","type":"ok","f":"broadcast","value":1}
+{"index":2,"time":3,"process":1,"node":"n1","type":"invoke","f":"read","value":null}
+{"index":3,"time":4,"process":1,"node":"n1","type":"ok","f":"read","value":[1]}
+{"index":4,"time":5,"process":"nemesis","type":"info","f":"kill","value":["n1"]}
+{"index":5,"time":6,"process":1,"node":"n1","type":"invoke","f":"read","value":null,"final":true}
+{"index":6,"time":7,"process":1,"node":"n1","type":"ok","f":"read","value":[1],"final":true}"#;
+        let history = crate::history::parse_history("h", text.as_bytes()).unwrap();
+        let mut s = NetStats::default();
+        for _ in 0..6 {
+            s.record(NetEventKind::Send, "n0", "n1");
+        }
+        s.count_invocations(&history);
+        s.count_broadcasts(&history);
+        let v = serde_json::to_value(&s).unwrap();
+        // Six server messages: two per client op (three, the final read included), six for
+        // the one broadcast.
+        assert_eq!(v["servers"]["msgs_per_op"], json!(2.0));
+        assert_eq!(v["servers"]["msgs_per_broadcast"], json!(6.0));
+        assert!(
+            s.to_string()
+                .contains("2.00 msgs per op, 6.00 per broadcast"),
+            "{s}"
+        );
+        s.broadcast_invocations = Some(0);
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["servers"]["msgs_per_broadcast"], json!(null));
     }
 }

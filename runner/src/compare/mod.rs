@@ -4,11 +4,15 @@
 //! Each variant runs once per scenario as an ordinary `harness test -w broadcast` (its own
 //! folder in the store, with its history, journal, results and report); `--jobs` runs go side
 //! by side, each on its own thread with its own router and node processes. From each run the
-//! table takes: server messages per client op, stable latency p50 / p95 / max, lost and
-//! duplicated values, and the verdict of each ordering check (FIFO, causal, total) on that
+//! table takes: server messages per client op and per broadcast; the p50 and max of three
+//! latencies (broadcast: invoke to `broadcast_ok`; visibility: invoke to visible in every
+//! read; and Jepsen's stable latency, from acknowledged to visible in every read); lost and
+//! duplicated values; and the verdict of each ordering check (FIFO, causal, total) on that
 //! run's history. A variant is valid when nothing was lost or duplicated, it broke no protocol
-//! rule, and it kept the order it promises (by its name: `fifo`, `causal`, `total`).
-//! `compare.json` and `compare.html` go in `store/compare/<timestamp>/`.
+//! rule, and it kept the order it promises (by its name: `fifo`, `causal`, `total`). Under the
+//! table, each run that is not valid gets one line: why (the `headline` of its
+//! `results.json`) and its folder. `compare.json` and `compare.html` go in
+//! `store/compare/<timestamp>/`; the page links each row to its run's `report.html`.
 //!
 //! `--preset lin-kv` compares the key-value nodes instead, with columns of their own (see
 //! [`lin_kv`]).
@@ -167,22 +171,57 @@ fn adjust(mut list: Vec<Scenario>, args: &CompareArgs) -> anyhow::Result<Vec<Sce
     Ok(list)
 }
 
+/// Quantiles of one latency of a run, in milliseconds (`None` when the run has none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Spread {
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+impl Spread {
+    /// The quantiles of `results.workload[key]`.
+    fn of(results: &serde_json::Value, key: &str) -> Spread {
+        let q = |k: &str| results["workload"][key][k].as_f64();
+        Spread {
+            p50_ms: q("0.5"),
+            p95_ms: q("0.95"),
+            max_ms: q("1"),
+        }
+    }
+}
+
+/// The three latencies of a broadcast run (see [`checker::set_full`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Latencies {
+    /// A broadcast's invocation to its `broadcast_ok`: what the client waits.
+    pub broadcast: Spread,
+    /// A broadcast's invocation to the moment every read has the value.
+    pub visibility: Spread,
+    /// Jepsen's stable latency: from acknowledged (or first read) to visible in every read.
+    pub stable: Spread,
+}
+
 /// One variant under one scenario.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub variant: String,
     pub scenario: String,
     pub promises: Option<String>,
+    /// Server messages per client op (`net.servers.msgs_per_op`).
     pub msgs_per_op: Option<f64>,
-    pub latency_p50_ms: Option<f64>,
-    pub latency_p95_ms: Option<f64>,
-    pub latency_max_ms: Option<f64>,
+    /// Server messages per broadcast (`net.servers.msgs_per_broadcast`).
+    pub msgs_per_broadcast: Option<f64>,
+    pub latencies: Latencies,
     pub lost: Option<u64>,
     pub duplicated: Option<u64>,
     pub fifo: Validity,
     pub causal: Validity,
     pub total: Validity,
     pub valid: Validity,
+    /// Why the run is not valid, in one sentence (its `headline` in results.json); `None`
+    /// for a valid run.
+    pub why: Option<String>,
     pub ops_ok: u64,
     pub ops_total: u64,
     pub run_dir: PathBuf,
@@ -520,22 +559,30 @@ fn row_for(
             .ordering
             .map_or(Validity::Unknown, |o| o.valid)
     };
-    let ms = |q: &str| r["workload"]["stable_latencies"][q].as_f64();
     let ops = |k: &str| r["stats"][k].as_u64().unwrap_or(0);
+    let why = (outcome.valid != Validity::Valid).then(|| {
+        r["headline"]
+            .as_str()
+            .map_or_else(|| format!("the run is {}", outcome.valid), str::to_owned)
+    });
     Ok(Row {
         variant: name_of(bin),
         scenario: scenario.name.clone(),
         promises: promise_of(bin).map(|o| o.name().to_owned()),
         msgs_per_op: r["net"]["servers"]["msgs_per_op"].as_f64(),
-        latency_p50_ms: ms("0.5"),
-        latency_p95_ms: ms("0.95"),
-        latency_max_ms: ms("1"),
+        msgs_per_broadcast: r["net"]["servers"]["msgs_per_broadcast"].as_f64(),
+        latencies: Latencies {
+            broadcast: Spread::of(r, "broadcast_latencies"),
+            visibility: Spread::of(r, "visibility_latencies"),
+            stable: Spread::of(r, "stable_latencies"),
+        },
         lost: r["workload"]["lost_count"].as_u64(),
         duplicated: r["workload"]["duplicated_count"].as_u64(),
         fifo: verdict(OrderingMode::Fifo),
         causal: verdict(OrderingMode::Causal),
         total: verdict(OrderingMode::Total),
         valid: outcome.valid,
+        why,
         ops_ok: ops("ok_count"),
         ops_total: ops("count"),
         run_dir: outcome.dir.clone(),

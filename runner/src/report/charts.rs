@@ -22,7 +22,7 @@ const LANE: f64 = 15.0;
 const AXIS: f64 = 34.0;
 
 /// The fault kinds the report knows, in lane order; others get a lane after these.
-pub const FAULT_KINDS: [&str; 5] = ["partition", "kill", "pause", "loss", "duplicate"];
+pub const FAULT_KINDS: [&str; 6] = ["partition", "kill", "wipe", "pause", "loss", "duplicate"];
 
 /// The CSS class of a fault kind: its name if known, else `other` (a name from a file never
 /// becomes a class).

@@ -1,6 +1,8 @@
-//! One streaming pass over `messages.jsonl`: the counts the summary needs, and the first
-//! messages (after the opening handshake) with their fates, for the message-sequence diagram.
-//! Only the drawn messages are kept, so a journal of any length reads in constant memory.
+//! One streaming pass over `messages.jsonl`: the counts the summary needs, and the messages
+//! the message-sequence diagram draws, with their fates: the first ones after the opening
+//! handshake, or those sent within a window of the run around its first failure (see
+//! [`Selection`]). Only the messages that may be drawn are kept, so a journal of any length
+//! reads in bounded memory.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -8,7 +10,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use checker::{CutLine, HistoryError, NetEventKind, is_client};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -19,6 +21,25 @@ pub const DIAGRAM_MESSAGES: usize = 150;
 
 /// Bytes of a message body kept for its tooltip.
 const BODY_BYTES: usize = 400;
+
+/// At most this many messages of a window are kept while reading; past it only the marked
+/// ones are.
+const WINDOW_KEPT: usize = 20_000;
+
+/// Which messages the diagram draws.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Selection {
+    /// The first ones after the opening handshake.
+    #[default]
+    First,
+    /// Those sent from `from` to `to` (nanoseconds), the `marked` ones (journal ids) first
+    /// and then those closest in time to them, up to the cap.
+    Window {
+        from: u64,
+        to: u64,
+        marked: FxHashSet<u64>,
+    },
+}
 
 /// The body types of the opening handshake, left out of the diagram.
 const HANDSHAKE: [&str; 4] = ["init", "init_ok", "topology", "topology_ok"];
@@ -44,6 +65,8 @@ pub struct Message {
     /// Deliveries (two for a duplicated message) and drops, in journal order; empty if the
     /// journal never says (the run ended with it in flight).
     pub fates: Vec<Fate>,
+    /// One of the messages the window is about (it carried the failure's value).
+    pub marked: bool,
 }
 
 /// Counts of one class of network events.
@@ -76,8 +99,10 @@ pub struct JournalScan {
     pub handshake: u64,
     /// The drawn messages, in order of sending.
     pub drawn: Vec<Message>,
-    /// Messages sent after the drawn ones, not drawn.
+    /// Messages sent (after the handshake) that are not drawn.
     pub left_out: u64,
+    /// With a window: how many messages were sent within it.
+    pub in_window: u64,
     /// The time of the last event (nanoseconds).
     pub end: u64,
     /// The journal's last line, when it was cut off mid-line (the harness was killed while
@@ -115,18 +140,60 @@ fn body_type(body: Option<&RawValue>) -> String {
 }
 
 /// Read `messages.jsonl` at `path`, keeping at most `cap` messages for the diagram.
-pub fn scan_file(path: &Path, cap: usize) -> Result<JournalScan, HistoryError> {
+pub fn scan_file(
+    path: &Path,
+    cap: usize,
+    selection: &Selection,
+) -> Result<JournalScan, HistoryError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|error| HistoryError::Io {
         path: name.clone(),
         error,
     })?;
-    scan(&name, std::io::BufReader::with_capacity(1 << 16, file), cap)
+    scan(
+        &name,
+        std::io::BufReader::with_capacity(1 << 16, file),
+        cap,
+        selection,
+    )
+}
+
+/// Keep at most `cap` of a window's messages: the marked ones, then those sent closest in
+/// time to a marked one (with none marked, the first ones), in order of sending.
+fn choose(scan: &mut JournalScan, cap: usize) {
+    if scan.drawn.len() <= cap {
+        return;
+    }
+    let marked: Vec<u64> = scan
+        .drawn
+        .iter()
+        .filter(|m| m.marked)
+        .map(|m| m.sent)
+        .collect();
+    let distance = |t: u64| marked.iter().map(|&s| s.abs_diff(t)).min().unwrap_or(t);
+    let mut order: Vec<usize> = (0..scan.drawn.len()).collect();
+    order.sort_by_key(|&i| {
+        let m = &scan.drawn[i];
+        (!m.marked, distance(m.sent), i)
+    });
+    let mut keep = vec![false; scan.drawn.len()];
+    for &i in order.iter().take(cap) {
+        keep[i] = true;
+    }
+    let before = scan.drawn.len();
+    let mut k = keep.iter();
+    scan.drawn.retain(|_| *k.next().unwrap_or(&false));
+    scan.left_out += (before - scan.drawn.len()) as u64;
 }
 
 /// Read journal text; `name` names the source in errors (`name:line: reason`). A last line cut
 /// off mid-line is left out and said in [`JournalScan::cut`], as `checker::parse_jsonl` does.
-pub fn scan(name: &str, mut reader: impl BufRead, cap: usize) -> Result<JournalScan, HistoryError> {
+pub fn scan(
+    name: &str,
+    mut reader: impl BufRead,
+    cap: usize,
+    selection: &Selection,
+) -> Result<JournalScan, HistoryError> {
     let mut scan = JournalScan::default();
     let mut drawn_at: FxHashMap<u64, usize> = FxHashMap::default();
     let mut in_handshake = true;
@@ -179,10 +246,28 @@ pub fn scan(name: &str, mut reader: impl BufRead, cap: usize) -> Result<JournalS
                     }
                     in_handshake = false;
                 }
-                if scan.drawn.len() >= cap {
-                    scan.left_out += 1;
-                    continue;
-                }
+                let marked = match selection {
+                    Selection::First => {
+                        if scan.drawn.len() >= cap {
+                            scan.left_out += 1;
+                            continue;
+                        }
+                        false
+                    }
+                    Selection::Window { from, to, marked } => {
+                        if line.time < *from || line.time > *to {
+                            scan.left_out += 1;
+                            continue;
+                        }
+                        scan.in_window += 1;
+                        let marked = marked.contains(&line.id);
+                        if !marked && scan.drawn.len() >= WINDOW_KEPT {
+                            scan.left_out += 1;
+                            continue;
+                        }
+                        marked
+                    }
+                };
                 let body = line.body.map_or("", |b| b.get());
                 let (head, cut) = truncate(body, BODY_BYTES);
                 drawn_at.insert(line.id, scan.drawn.len());
@@ -198,6 +283,7 @@ pub fn scan(name: &str, mut reader: impl BufRead, cap: usize) -> Result<JournalS
                         head.to_owned()
                     },
                     fates: Vec::new(),
+                    marked,
                 });
             }
             NetEventKind::Deliver => {
@@ -217,6 +303,7 @@ pub fn scan(name: &str, mut reader: impl BufRead, cap: usize) -> Result<JournalS
             }
         }
     }
+    choose(&mut scan, cap);
     Ok(scan)
 }
 
@@ -268,7 +355,13 @@ mod tests {
 
     #[test]
     fn caps_the_drawn_messages_and_counts_the_rest() {
-        let scan = scan("m", journal(300).as_bytes(), DIAGRAM_MESSAGES).unwrap();
+        let scan = scan(
+            "m",
+            journal(300).as_bytes(),
+            DIAGRAM_MESSAGES,
+            &Selection::First,
+        )
+        .unwrap();
         assert_eq!(scan.handshake, 4);
         assert_eq!(scan.drawn.len(), DIAGRAM_MESSAGES);
         assert_eq!(scan.left_out, 300 - DIAGRAM_MESSAGES as u64);
@@ -298,7 +391,7 @@ mod tests {
 {"time":4,"event":"deliver","id":1,"src":"c1","dest":"n0"}
 {"time":5,"event":"send","id":3,"src":"n0","dest":"n1","body":"not an object"}
 "#;
-        let scan = scan("m", text.as_bytes(), 10).unwrap();
+        let scan = scan("m", text.as_bytes(), 10, &Selection::First).unwrap();
         assert_eq!(scan.handshake, 0);
         let kinds: Vec<_> = scan.drawn.iter().map(|m| m.kind.as_str()).collect();
         assert_eq!(kinds, vec!["broadcast", "init", ""]);
@@ -312,10 +405,15 @@ mod tests {
     fn a_bad_line_names_file_line_and_reason() {
         let text =
             "{\"time\":1,\"event\":\"deliver\",\"id\":1,\"src\":\"a\",\"dest\":\"b\"}\n\n{oops\n";
-        let err = scan("messages.jsonl", text.as_bytes(), 10).unwrap_err();
+        let err = scan("messages.jsonl", text.as_bytes(), 10, &Selection::First).unwrap_err();
         let message = err.to_string();
         assert!(message.starts_with("messages.jsonl:3: "), "{message}");
-        let err = scan_file(Path::new("/nonexistent/messages.jsonl"), 10).unwrap_err();
+        let err = scan_file(
+            Path::new("/nonexistent/messages.jsonl"),
+            10,
+            &Selection::First,
+        )
+        .unwrap_err();
         assert!(
             err.to_string().starts_with("/nonexistent/messages.jsonl: "),
             "{err}"
@@ -326,16 +424,35 @@ mod tests {
     fn a_journal_cut_mid_line_is_scanned_up_to_its_last_whole_line() {
         let whole = journal(2);
         let text = format!("{whole}{{\"time\":9999,\"event\":\"send\",\"id\":7,\"src\":\"n");
-        let scan = scan("m", text.as_bytes(), 10).unwrap();
+        let scan = scan("m", text.as_bytes(), 10, &Selection::First).unwrap();
         assert_eq!(scan.all.sends, 6);
         let cut = scan.cut.expect("the cut line is said");
         assert_eq!(cut.line, whole.lines().count() + 1);
         assert!(
-            super::scan("m", whole.as_bytes(), 10)
+            super::scan("m", whole.as_bytes(), 10, &Selection::First)
                 .unwrap()
                 .cut
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_window_keeps_its_marked_messages_and_those_nearest_to_them() {
+        // Messages 100..400 every 10 ns; the window is 1500..2500 (messages 150..250), 200
+        // is marked, and 11 may be drawn: 200 and the ten sent closest to it.
+        let marked: FxHashSet<u64> = [200].into_iter().collect();
+        let selection = Selection::Window {
+            from: 1500,
+            to: 2500,
+            marked,
+        };
+        let scan = scan("m", journal(300).as_bytes(), 11, &selection).unwrap();
+        assert_eq!(scan.in_window, 101);
+        let ids: Vec<u64> = scan.drawn.iter().map(|m| m.id).collect();
+        assert_eq!(ids, (195..=205).collect::<Vec<_>>());
+        assert!(scan.drawn[5].marked && !scan.drawn[4].marked);
+        assert_eq!(scan.left_out, 300 - 11);
+        assert_eq!(scan.drawn[5].fates, vec![Fate::Delivered(2005)]);
     }
 
     #[test]
@@ -344,7 +461,7 @@ mod tests {
         let text = format!(
             r#"{{"time":1,"event":"send","id":1,"src":"n0","dest":"n1","body":{{"type":"t","pad":"{long}"}}}}"#
         );
-        let scan = scan("m", text.as_bytes(), 10).unwrap();
+        let scan = scan("m", text.as_bytes(), 10, &Selection::First).unwrap();
         assert!(scan.drawn[0].body.len() <= BODY_BYTES + 3);
         assert!(scan.drawn[0].body.ends_with('…'));
     }

@@ -1,10 +1,12 @@
 //! `report.html`: one self-contained page that explains a run at a glance, rendered from the
 //! files of its store folder alone (`history.jsonl`, `messages.jsonl`, `results.json`).
 //!
-//! The page holds the verdict, each checker's verdict and the key figures; the latency of every
-//! client op over time and the ops completed per second, with the nemesis's fault intervals
-//! shaded; a message-sequence (Lamport) diagram of the first messages; the failure explained
-//! when a check did not pass; the node problems; and the run's seed and configuration.
+//! The page holds the verdict, each checker's verdict and the key figures; the failure told
+//! as a story when the run is not valid (the `headline` and `story` of `results.json`, the
+//! checkers' raw results folded below); the latency of every client op over time and the ops
+//! completed per second, with the nemesis's fault intervals shaded; a message-sequence
+//! (Lamport) diagram of the window around the first failure (`story_window`), or of the first
+//! messages when there is none; the node problems; and the run's seed and configuration.
 //!
 //! A run that did not finish (its folder still holds `INCOMPLETE`, see [`crate::store`]) is
 //! rendered from what it recorded, with the verdict unknown and the reason in the banner,
@@ -31,6 +33,7 @@ use anyhow::{Context, bail};
 use checker::{Event, Validity};
 use serde_json::{Map, Value};
 
+use journal::Selection;
 pub use journal::{DIAGRAM_MESSAGES, JournalScan};
 
 use html::Esc;
@@ -140,14 +143,14 @@ impl RunFiles {
         let incomplete = crate::store::incomplete(dir);
         let history_path = dir.join("history.jsonl");
         let history = checker::history::read_jsonl_file(&history_path)?;
-        let journal_path = dir.join("messages.jsonl");
-        let journal = journal::scan_file(&journal_path, DIAGRAM_MESSAGES)?;
         let (results, valid) = match (read_results(&dir.join("results.json")), &incomplete) {
             (Ok((results, valid)), None) => (results, valid),
             (Err(err), None) => return Err(err),
             (Ok((results, _)), Some(_)) => (results, Validity::Unknown),
             (Err(_), Some(_)) => (Map::new(), Validity::Unknown),
         };
+        let journal_path = dir.join("messages.jsonl");
+        let journal = journal::scan_file(&journal_path, DIAGRAM_MESSAGES, &selection(&results))?;
         let notes = [(&history_path, &history.cut), (&journal_path, &journal.cut)]
             .into_iter()
             .filter_map(|(path, cut)| Some(format!("{}: {}", file_name(path), cut.as_ref()?)))
@@ -169,6 +172,58 @@ fn file_name(path: &Path) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
+}
+
+/// The messages the diagram draws: the window of `results.story_window` when there is one
+/// (see [`crate::story`]), else the first ones.
+fn selection(results: &Map<String, Value>) -> Selection {
+    let Some(window) = results.get("story_window") else {
+        return Selection::First;
+    };
+    let at = |k: &str| window.get(k).and_then(Value::as_u64);
+    match (at("from_ns"), at("to_ns")) {
+        (Some(from), Some(to)) if from <= to => Selection::Window {
+            from,
+            to,
+            marked: window
+                .get("message_ids")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_u64)
+                .collect(),
+        },
+        _ => Selection::First,
+    }
+}
+
+/// The faults of the history within `[from, to]`, as marks on the diagram, after a mark at
+/// `from` for each partition already in force then.
+fn marks(history: &[Event], node_ids: &[String], from: u64, to: u64) -> Vec<lamport::Mark> {
+    let in_force = checker::faults::partitions(history, node_ids)
+        .into_iter()
+        .filter(|p| p.start < from && p.at(from))
+        .map(|p| lamport::Mark {
+            time: from,
+            label: format!(
+                "partition {}, in force since {}",
+                p.sides.as_deref().unwrap_or("(no clean sides)"),
+                fmt_ms(p.start as f64 / 1e6)
+            ),
+            nodes: Vec::new(),
+        });
+    let events = checker::faults::nemesis_events(history)
+        .into_iter()
+        .filter(|e| e.time >= from && e.time <= to)
+        .map(|e| {
+            let kind = e.f.strip_prefix("start-").unwrap_or(e.f);
+            lamport::Mark {
+                time: e.time,
+                label: timeline::fault_label(kind, e.value, node_ids),
+                nodes: e.nodes.iter().map(|n| (*n).to_owned()).collect(),
+            }
+        });
+    in_force.chain(events).collect()
 }
 
 /// Read `results.json`: a JSON object with a top-level `valid`.
@@ -246,6 +301,7 @@ pub fn render(name: &str, files: &RunFiles) -> String {
     summary::checks_table(&mut out, results);
     summary::failures(&mut out, results, files.valid, files.incomplete.as_deref());
     summary::figures(&mut out, results, &tl, &files.journal);
+    summary::slow_values(&mut out, results);
 
     out.push_str(r#"<section id="timeline"><h2>Latency of every client op</h2>"#);
     legend(&mut out, &tl);
@@ -257,12 +313,32 @@ pub fn render(name: &str, files: &RunFiles) -> String {
     fault_table(&mut out, &tl);
     out.push_str("</section>");
 
-    out.push_str(
-        r#"<section id="messages"><h2>Message-sequence diagram of the first messages</h2>"#,
-    );
-    diagram_caption(&mut out, &files.journal);
+    let window = match selection(results) {
+        Selection::Window { from, to, .. } => Some((from, to)),
+        Selection::First => None,
+    };
+    let caption = results
+        .get("story_window")
+        .and_then(|w| w.get("caption"))
+        .and_then(Value::as_str);
+    match (window, caption) {
+        (Some(_), Some(caption)) => {
+            let _ = write!(
+                out,
+                r#"<section id="messages"><h2>Message-sequence diagram around the first failure</h2><p class="window">The window {}.</p>"#,
+                Esc(caption)
+            );
+        }
+        _ => out.push_str(
+            r#"<section id="messages"><h2>Message-sequence diagram of the first messages</h2>"#,
+        ),
+    }
+    let marks = window.map_or_else(Vec::new, |(from, to)| {
+        marks(&files.history, &node_ids, from, to)
+    });
+    diagram_caption(&mut out, &files.journal, window, results);
     out.push_str(r#"<div class="scroll">"#);
-    lamport::diagram(&mut out, &files.journal);
+    lamport::diagram(&mut out, &files.journal, &marks);
     out.push_str("</div></section>");
 
     summary::problems(&mut out, results);
@@ -355,36 +431,78 @@ fn fault_table(out: &mut String, tl: &Timeline) {
     }
 }
 
-/// What the diagram shows and what it leaves out.
-fn diagram_caption(out: &mut String, scan: &JournalScan) {
+/// What the diagram shows and what it leaves out, and the key to its colours.
+fn diagram_caption(
+    out: &mut String,
+    scan: &JournalScan,
+    window: Option<(u64, u64)>,
+    results: &Map<String, Value>,
+) {
     let drawn = scan.drawn.len();
-    let _ = write!(
-        out,
+    out.push_str(
         "<p class=\"note\">Time runs down; one line per process, an arrow from each send to \
          each delivery, a red cross where the network dropped a message (with the reason), \
          a dashed stub for a message the journal never delivered. Hover an arrow for the \
-         message's body. Showing the first {drawn} message(s)"
+         message's body. ",
     );
-    if scan.handshake > 0 {
-        let _ = write!(
-            out,
-            " after the opening handshake ({} init and topology messages, not drawn)",
-            scan.handshake
-        );
-    }
-    if scan.left_out > 0 {
-        let _ = write!(
-            out,
-            "; capped at {DIAGRAM_MESSAGES}: the other {} of the journal's {} sent messages \
-             are left out",
-            scan.left_out, scan.all.sends
-        );
+    match window {
+        Some((from, to)) => {
+            let _ = write!(
+                out,
+                "Showing {drawn} of the {} message(s) sent from {} to {}",
+                scan.in_window,
+                fmt_ms(from as f64 / 1e6),
+                fmt_ms(to as f64 / 1e6)
+            );
+            if (drawn as u64) < scan.in_window {
+                let _ = write!(
+                    out,
+                    " (capped at {DIAGRAM_MESSAGES}: the marked ones, then those sent closest \
+                     to them)"
+                );
+            }
+        }
+        None => {
+            let _ = write!(out, "Showing the first {drawn} message(s)");
+            if scan.handshake > 0 {
+                let _ = write!(
+                    out,
+                    " after the opening handshake ({} init and topology messages, not drawn)",
+                    scan.handshake
+                );
+            }
+            if scan.left_out > 0 {
+                let _ = write!(
+                    out,
+                    "; capped at {DIAGRAM_MESSAGES}: the other {} of the journal's {} sent \
+                     messages are left out",
+                    scan.left_out, scan.all.sends
+                );
+            }
+        }
     }
     out.push_str(".</p>");
+    if window.is_some() {
+        let values: Vec<String> = results
+            .get("story_window")
+            .and_then(|w| w.get("values"))
+            .and_then(Value::as_array)
+            .map(|v| v.iter().map(|x| html::short_json(x, 40)).collect())
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            r#"<p class="legend"><span class="key"><i class="line carried"></i>a message that carried {}</span><span class="key"><i class="line client"></i>client traffic</span><span class="key"><i class="line plain"></i>other messages</span><span class="key"><i class="fault-key"></i>a fault: a dashed line across the diagram, a block on each node it hit</span></p>"#,
+            Esc(&if values.is_empty() {
+                "the failure's value".to_owned()
+            } else {
+                format!("value {}", values.join(" or "))
+            })
+        );
+    }
 }
 
 const CSS: &str = r#"
-:root{--ok:#2e7d32;--fail:#e65100;--info:#7b1fa2;--unanswered:#9e9e9e;--partition:#e53935;--kill:#37474f;--pause:#f9a825;--loss:#1e88e5;--duplicate:#00897b;--other:#8d6e63}
+:root{--ok:#2e7d32;--fail:#e65100;--info:#7b1fa2;--unanswered:#9e9e9e;--partition:#e53935;--kill:#37474f;--wipe:#6a1b9a;--pause:#f9a825;--loss:#1e88e5;--duplicate:#00897b;--other:#8d6e63}
 *{box-sizing:border-box}
 body{margin:0;background:#f6f7f9;color:#1d2329;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:1180px;margin:0 auto;padding:18px 20px 40px}
@@ -424,7 +542,7 @@ details summary{cursor:pointer;font-weight:600;margin-top:6px}
 i.dot,i.swatch{display:inline-block;width:10px;height:10px;margin-right:5px;vertical-align:-1px}
 i.dot{border-radius:50%}
 .dot.ok{background:var(--ok)}.dot.fail{background:var(--fail)}.dot.info{background:var(--info)}.dot.unanswered{background:var(--unanswered)}
-.swatch{opacity:.55}.swatch.partition{background:var(--partition)}.swatch.kill{background:var(--kill)}.swatch.pause{background:var(--pause)}.swatch.loss{background:var(--loss)}.swatch.duplicate{background:var(--duplicate)}.swatch.other{background:var(--other)}
+.swatch{opacity:.55}.swatch.partition{background:var(--partition)}.swatch.kill{background:var(--kill)}.swatch.wipe{background:var(--wipe)}.swatch.pause{background:var(--pause)}.swatch.loss{background:var(--loss)}.swatch.duplicate{background:var(--duplicate)}.swatch.other{background:var(--other)}
 .scroll{overflow-x:auto;background:#fff;border:1px solid #d5d9de;border-radius:4px}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 svg.chart{display:block}
@@ -433,7 +551,7 @@ svg.chart{display:block}
 .chart .empty{font-size:14px;fill:#7a838c}
 .chart .timeout{stroke:#7b1fa2;stroke-dasharray:5 4;stroke-width:1}
 .band{opacity:.13}.bar{opacity:.6}
-.band.partition,.bar.partition{fill:var(--partition)}.band.kill,.bar.kill{fill:var(--kill)}.band.pause,.bar.pause{fill:var(--pause)}.band.loss,.bar.loss{fill:var(--loss)}.band.duplicate,.bar.duplicate{fill:var(--duplicate)}.band.other,.bar.other{fill:var(--other)}
+.band.partition,.bar.partition{fill:var(--partition)}.band.kill,.bar.kill{fill:var(--kill)}.band.wipe,.bar.wipe{fill:var(--wipe)}.band.pause,.bar.pause{fill:var(--pause)}.band.loss,.bar.loss{fill:var(--loss)}.band.duplicate,.bar.duplicate{fill:var(--duplicate)}.band.other,.bar.other{fill:var(--other)}
 .band.pause{opacity:.2}
 .lane-label{font-size:10px;fill:#111}.lane-name{font-size:10px;fill:#4a535c}
 .pts{fill:none;stroke-linecap:round;stroke-width:4}
@@ -450,7 +568,19 @@ svg.chart{display:block}
 .lamport .in-flight{stroke:#9e9e9e;stroke-dasharray:2 3}
 .lamport .kind{font-size:9px;fill:#37474f;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 .lamport .client .kind{fill:#1565c0}
+.lamport .carried .arrow{stroke:#d81b60;stroke-width:2}
+.lamport .carried .kind{fill:#ad1457;font-weight:700}
+.lamport .carried .dropped{stroke:#d81b60}
+.lamport .fault-line{stroke:#c62828;stroke-dasharray:6 3;stroke-width:1}
+.lamport .fault-hit{fill:#c62828}
+.lamport .fault-label{font-size:10px;font-weight:700;fill:#c62828;paint-order:stroke;stroke:#fff;stroke-width:3px}
 .lamport g:hover .arrow,.lamport g:hover .dropped{stroke-width:2.5}
+i.line{display:inline-block;width:18px;height:0;border-top:2px solid;margin-right:5px;vertical-align:3px}
+i.line.carried{border-color:#d81b60}i.line.client{border-color:#1e88e5}i.line.plain{border-color:#263238;border-top-width:1px}
+i.fault-key{display:inline-block;width:12px;height:8px;background:#c62828;margin-right:5px}
+p.window{font-weight:600}
+p.headline{font-size:16px;font-weight:600;margin:6px 0}
+ul.story li{margin:3px 0}
 table.faults{width:100%}table.faults td.n{white-space:nowrap}table.faults td:last-child code{word-break:break-all}
 table.problems tr.error td:nth-child(3){color:#c62828;font-weight:600}
 pre.cmd{white-space:pre-wrap}
@@ -552,6 +682,112 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A run whose value 7, broadcast at n1 at 1 s, reached n0 and n1's peer n2 only in
+    /// messages that n0 and n2 received before the nemesis killed all three at 2 s; no final
+    /// read has it. Message 3 carries value 2 with a `seq` of 7; message 9 is long after.
+    fn write_lost_run(dir: &Path) {
+        let s = 1_000_000_000u64;
+        let history = format!(
+            r#"{{"index":0,"time":{},"process":0,"node":"n0","type":"invoke","f":"broadcast","value":2}}
+{{"index":1,"time":{},"process":0,"node":"n0","type":"ok","f":"broadcast","value":2}}
+{{"index":2,"time":{},"process":1,"node":"n1","type":"invoke","f":"broadcast","value":7}}
+{{"index":3,"time":{},"process":1,"node":"n1","type":"ok","f":"broadcast","value":7}}
+{{"index":4,"time":{},"process":"nemesis","type":"info","f":"kill","value":["n0","n1","n2"]}}
+{{"index":5,"time":{},"process":"nemesis","type":"info","f":"restart","value":["n0","n1","n2"]}}
+{{"index":6,"time":{},"process":2,"node":"n2","type":"invoke","f":"read","value":null,"final":true}}
+{{"index":7,"time":{},"process":2,"node":"n2","type":"ok","f":"read","value":[2],"final":true}}
+"#,
+            s / 2,
+            s / 2 + 1_000_000,
+            s,
+            s + 50_000_000,
+            2 * s,
+            3 * s,
+            4 * s,
+            4 * s + 1_000_000
+        );
+        let journal = format!(
+            r#"{{"time":{a},"event":"send","id":1,"src":"c0","dest":"n0","body":{{"type":"broadcast","message":2,"msg_id":1}}}}
+{{"time":{a},"event":"deliver","id":1,"src":"c0","dest":"n0"}}
+{{"time":{b},"event":"send","id":3,"src":"n0","dest":"n1","body":{{"type":"gossip","seq":7,"messages":[2]}}}}
+{{"time":{c},"event":"deliver","id":3,"src":"n0","dest":"n1"}}
+{{"time":{s},"event":"send","id":4,"src":"c1","dest":"n1","body":{{"type":"broadcast","message":7,"msg_id":1}}}}
+{{"time":{s},"event":"deliver","id":4,"src":"c1","dest":"n1"}}
+{{"time":{d},"event":"send","id":5,"src":"n1","dest":"n0","body":{{"type":"gossip","seq":1,"messages":[7]}}}}
+{{"time":{d},"event":"send","id":6,"src":"n1","dest":"n2","body":{{"type":"gossip","seq":2,"messages":[7]}}}}
+{{"time":{e},"event":"deliver","id":5,"src":"n1","dest":"n0"}}
+{{"time":{e},"event":"deliver","id":6,"src":"n1","dest":"n2"}}
+{{"time":{f},"event":"send","id":8,"src":"n1","dest":"c1","body":{{"type":"broadcast_ok","in_reply_to":1}}}}
+{{"time":{f},"event":"deliver","id":8,"src":"n1","dest":"c1"}}
+{{"time":{g},"event":"send","id":9,"src":"n2","dest":"n0","body":{{"type":"gossip","seq":3,"messages":[]}}}}
+"#,
+            a = s / 2,
+            b = s / 2 + 500_000,
+            c = s / 2 + 10_000_000,
+            d = s + 1_000_000,
+            e = s + 11_000_000,
+            f = s + 50_000_000,
+            g = 3 * s + 500_000_000,
+        );
+        std::fs::write(dir.join("history.jsonl"), history).unwrap();
+        std::fs::write(dir.join("messages.jsonl"), journal).unwrap();
+        let events = checker::read_history_file(&dir.join("history.jsonl")).unwrap();
+        let checks = checker::check_run("broadcast", &events, &checker::RunCheckOptions::default());
+        assert_eq!(checks.valid, Validity::Invalid);
+        let story = crate::story::tell(&crate::story::Evidence {
+            workload: "broadcast",
+            events: &events,
+            checks: &checks,
+            problems: &[],
+            availability: None,
+            abort: None,
+            interrupted: false,
+            valid: checks.valid,
+            journal: Some(&dir.join("messages.jsonl")),
+        });
+        let mut results = serde_json::to_value(&checks).unwrap();
+        let object = results.as_object_mut().unwrap();
+        story.record(object);
+        object.insert("run".into(), serde_json::json!({"node_count": 3}));
+        std::fs::write(dir.join("results.json"), results.to_string()).unwrap();
+    }
+
+    #[test]
+    fn the_diagram_shows_the_window_of_the_first_failure_with_the_lost_values_messages_marked() {
+        let dir = scratch("window");
+        write_lost_run(&dir);
+        let page = std::fs::read_to_string(write_report(&dir).unwrap()).unwrap();
+        assert!(page.contains(
+            "<h2>Message-sequence diagram around the first failure</h2><p class=\"window\">The \
+             window from just before the broadcast of 7 at 1.00 s to just after the kill of n0, \
+             n1, n2 at 2.00 s.</p>"
+        ));
+        let start = page.find(r#"<svg id="lamport""#).unwrap();
+        let svg = &page[start..start + page[start..].find("</svg>").unwrap()];
+        // The client's broadcast of 7, the two gossip messages that carried it and the reply:
+        // marked. The gossip of 2 (whose seq is 7) is before the window; the message at 3.5 s
+        // after it.
+        assert_eq!(
+            svg.matches(r#"<g class="msg carried">"#).count(),
+            4,
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<title>message ").count(), 4);
+        for id in [4, 5, 6, 8] {
+            assert!(
+                svg.contains(&format!("<title>message {id}: ")),
+                "message {id}"
+            );
+        }
+        assert!(svg.contains(">kill n0 n1 n2</text>"));
+        assert_eq!(svg.matches(r#"class="fault-hit""#).count(), 3);
+        assert!(page.contains("a message that carried value 7"));
+        assert!(page.contains(
+            "<p class=\"headline\">1 acknowledged value lost after the kill of n0, n1, n2 at 2.00 s</p>"
+        ));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -37,6 +37,25 @@ const EXPLAINING: [&str; 8] = [
 /// At most this many nested explanations are listed per checker.
 const MAX_EXPLANATIONS: usize = 30;
 
+/// The latencies of a broadcast run: key in `workload`, what it measures, its name.
+const LATENCIES: [(&str, &str, &str); 3] = [
+    (
+        "broadcast_latencies",
+        "invoke to broadcast_ok: what the client waits",
+        "broadcast latency",
+    ),
+    (
+        "visibility_latencies",
+        "invoke to visible in every read",
+        "visibility latency",
+    ),
+    (
+        "stable_latencies",
+        "Jepsen's: acknowledged or first read to visible in every read",
+        "stable latency",
+    ),
+];
+
 /// Bytes of pretty JSON shown per field of a failed checker.
 const FIELD_BYTES: usize = 24_000;
 
@@ -159,6 +178,9 @@ pub fn banner(
         .collect();
     if reasons.is_empty() || !checkers(results).is_empty() {
         reasons.extend(self::reasons(results, valid));
+    }
+    if let Some(h) = results.get("headline").and_then(Value::as_str) {
+        reasons.insert(0, h.to_owned());
     }
     if !reasons.is_empty() {
         out.push_str("<ul>");
@@ -307,20 +329,28 @@ pub fn figures(out: &mut String, results: &Map<String, Value>, tl: &Timeline, sc
     };
     card(out, &ok_share, "of them ok", "");
     let (per_op, source) = msgs_per_op(results, scan, c.invoked);
-    let per_op_text = per_op.map_or("–".to_owned(), |v| fmt_num((v * 100.0).round() / 100.0));
+    let ratio = |v: f64| fmt_num((v * 100.0).round() / 100.0);
+    let per_op_text = per_op.map_or("–".to_owned(), ratio);
     card(out, &per_op_text, "server messages per op", "");
+    let per_broadcast = results
+        .get("net")
+        .and_then(|n| n.get("servers"))
+        .and_then(|s| s.get("msgs_per_broadcast"))
+        .and_then(Value::as_f64);
+    if let Some(v) = per_broadcast {
+        card(out, &ratio(v), "server messages per broadcast", "");
+    }
     let workload = results.get("workload").and_then(Value::as_object);
-    let stable = workload
-        .and_then(|w| w.get("stable_latencies"))
-        .and_then(Value::as_object);
-    if let Some(q) = stable {
-        for (key, label) in [
-            ("0.5", "median stable latency"),
-            ("0.99", "p99 stable latency"),
-        ] {
-            if let Some(v) = q.get(key).and_then(Value::as_f64) {
-                card(out, &fmt_ms(v), label, "");
-            }
+    for (key, _, label) in LATENCIES {
+        let q = workload.and_then(|w| w.get(key)).and_then(Value::as_object);
+        let at = |k: &str| q.and_then(|q| q.get(k)).and_then(Value::as_f64);
+        if let (Some(p50), Some(max)) = (at("0.5"), at("1")) {
+            card(
+                out,
+                &format!("{} · {}", fmt_ms(p50), fmt_ms(max)),
+                &format!("{label}, median · max"),
+                "",
+            );
         }
     }
     if let Some(lost) = workload
@@ -375,6 +405,14 @@ pub fn figures(out: &mut String, results: &Map<String, Value>, tl: &Timeline, sc
         Esc(&per_op_text),
         Esc(source)
     );
+    if let Some(v) = per_broadcast {
+        let _ = write!(
+            out,
+            "<dt>messages per broadcast</dt><dd>{} <span class=\"src\">(net.servers.msgs_per_broadcast: \
+             server-to-server sends / broadcast invocations)</span></dd>",
+            Esc(&ratio(v))
+        );
+    }
     if !scan.drop_reasons.is_empty() {
         let reasons: Vec<String> = scan
             .drop_reasons
@@ -387,12 +425,17 @@ pub fn figures(out: &mut String, results: &Map<String, Value>, tl: &Timeline, sc
             Esc(&reasons.join(" · "))
         );
     }
-    for (key, label) in [
-        ("stable_latencies", "stable latency"),
-        ("lost_latencies", "lost latency"),
-    ] {
+    for (key, meaning, label) in LATENCIES.into_iter().chain([(
+        "lost_latencies",
+        "acknowledged to the last read that had it",
+        "lost latency",
+    )]) {
         if let Some(q) = workload.and_then(|w| w.get(key)).and_then(Value::as_object) {
-            let _ = write!(out, "<dt>{label}</dt><dd>{}</dd>", Esc(&quantiles_line(q)));
+            let _ = write!(
+                out,
+                "<dt>{label}</dt><dd>{} <span class=\"src\">({meaning})</span></dd>",
+                Esc(&quantiles_line(q))
+            );
         }
     }
     if let Some(a) = results.get("availability").and_then(Value::as_object) {
@@ -442,9 +485,21 @@ fn explanations(value: &Value, path: &str, depth: usize, found: &mut Vec<(String
     }
 }
 
-/// Every checker that did not pass, explained: its text fields as text, the explanations
-/// found inside its other fields, then each other field as pretty-printed JSON. `incomplete`
-/// says the run did not finish.
+/// The strings of an array field of `results`.
+fn strings<'a>(results: &'a Map<String, Value>, key: &str) -> Vec<&'a str> {
+    results
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// What went wrong, told: the run's `headline` and `story` (see [`crate::story`]); then every
+/// checker that did not pass, explained: its text fields as text, the explanations found
+/// inside its other fields, then each other field as pretty-printed JSON (folded away under
+/// the story when there is one). `incomplete` says the run did not finish.
 pub fn failures(
     out: &mut String,
     results: &Map<String, Value>,
@@ -459,6 +514,18 @@ pub fn failures(
         return;
     }
     out.push_str(r#"<section id="failure"><h2>What went wrong</h2>"#);
+    let headline = results.get("headline").and_then(Value::as_str);
+    let story = strings(results, "story");
+    if let Some(h) = headline {
+        let _ = write!(out, r#"<p class="headline">{}</p>"#, Esc(h));
+    }
+    if !story.is_empty() {
+        out.push_str(r#"<ul class="story">"#);
+        for line in &story {
+            let _ = write!(out, "<li>{}</li>", Esc(line));
+        }
+        out.push_str("</ul>");
+    }
     if failed.is_empty() && checkers(results).is_empty() && incomplete.is_some() {
         out.push_str(r#"<p>The run did not finish, so its checks never ran. <code>harness check</code> on this folder checks what was recorded until it stopped; the verdict stays unknown.</p>"#);
     } else if failed.is_empty() && checkers(results).is_empty() {
@@ -466,7 +533,13 @@ pub fn failures(
     } else if failed.is_empty() {
         out.push_str(r#"<p>Every checker passed; the verdict comes from the run itself (see the reasons above, the node problems and the run below).</p>"#);
     }
-    for (name, checker) in failed {
+    let told = headline.is_some() || !story.is_empty();
+    if told && !failed.is_empty() {
+        out.push_str(
+            r#"<details class="raw"><summary>The results of the checkers that did not pass, as results.json holds them</summary>"#,
+        );
+    }
+    for (name, checker) in failed.iter().copied() {
         let _ = write!(out, r#"<div class="failed"><h3>{} "#, Esc(name));
         badge(out, checker.get("valid").and_then(validity));
         out.push_str("</h3>");
@@ -524,7 +597,25 @@ pub fn failures(
         }
         out.push_str("</div>");
     }
+    if told && !failed.is_empty() {
+        out.push_str("</details>");
+    }
     out.push_str("</section>");
+}
+
+/// The values slowest to reach every read (`results.slow_values`), one sentence each.
+pub fn slow_values(out: &mut String, results: &Map<String, Value>) {
+    let lines = strings(results, "slow_values");
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str(
+        r#"<section id="slow"><h2>Slowest to reach every read</h2><p class="note">Stable, but late: each value's stable latency, and the node whose read last lacked it.</p><ul class="story">"#,
+    );
+    for line in lines {
+        let _ = write!(out, "<li>{}</li>", Esc(line));
+    }
+    out.push_str("</ul></section>");
 }
 
 /// The node problems of `results.problems`.
@@ -678,6 +769,29 @@ mod tests {
             Validity::Valid,
             None,
         );
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn the_story_comes_first_and_the_raw_results_fold_away_below_it() {
+        let results = object(json!({
+            "workload": {"valid": false, "lost_count": 1, "lost": [17]},
+            "headline": "1 acknowledged value lost after the kill of n0, n3, n4 at 4.10 s",
+            "story": ["value 17 (acknowledged at 3.20 s by n3) was held by n0, n3, n4; the kill of n0, n3, n4 at 4.10 s took every holder; no final read has it"],
+            "slow_values": ["value 9 (known at 1.00 s) reached every read only 300 ms later: n2 still lacked it in its read at 1.30 s"],
+        }));
+        let mut out = String::new();
+        failures(&mut out, &results, Validity::Invalid, None);
+        let headline = out.find(r#"<p class="headline">1 acknowledged value lost after the kill"#);
+        let story = out.find("<li>value 17 (acknowledged at 3.20 s by n3) was held by n0, n3, n4;");
+        let raw = out.find(r#"<details class="raw"><summary>"#);
+        assert!(headline < story && story < raw && raw.is_some(), "{out}");
+        assert!(out.contains("<summary>lost</summary>"));
+        let mut slow = String::new();
+        slow_values(&mut slow, &results);
+        assert!(slow.contains("<li>value 9 (known at 1.00 s)"));
+        let mut none = String::new();
+        slow_values(&mut none, &Map::new());
         assert!(none.is_empty());
     }
 

@@ -58,8 +58,8 @@ impl Op {
 /// A fault in force from `start` to `end` (`None`: still on when the history ends).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
-    /// `partition`, `kill`, `pause`, `loss`, `duplicate`, or the name of a fault this report
-    /// does not know (from `start-X` / `stop-X`).
+    /// `partition`, `kill`, `wipe`, `pause`, `loss`, `duplicate`, or the name of a fault this
+    /// report does not know (from `start-X` / `stop-X`).
     pub kind: String,
     pub start: u64,
     pub end: Option<u64>,
@@ -110,11 +110,12 @@ pub struct Timeline {
     pub unmatched_stops: u64,
 }
 
-/// How a nemesis `f` starts or stops a fault kind.
+/// How a nemesis `f` starts or stops a fault kind. A `restart` ends a `kill` or a `wipe`.
 fn nemesis_role(f: &str) -> (Role, String) {
     match f {
         "kill" => (Role::Start, "kill".into()),
-        "restart" => (Role::Stop, "kill".into()),
+        "wipe" => (Role::Start, "wipe".into()),
+        "restart" => (Role::Stop, RESTARTED.into()),
         "pause" => (Role::Start, "pause".into()),
         "resume" => (Role::Stop, "pause".into()),
         _ => {
@@ -128,6 +129,9 @@ fn nemesis_role(f: &str) -> (Role, String) {
         }
     }
 }
+
+/// The kinds a `restart` ends.
+const RESTARTED: &str = "kill|wipe";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -204,7 +208,9 @@ impl Timeline {
             Role::Stop => {
                 // Close the fault of this kind in force with the same value (the same nodes),
                 // else the oldest one of this kind in force.
-                let open = |f: &Fault| f.kind == kind && f.end.is_none() && !f.instant;
+                let open = |f: &Fault| {
+                    kind.split('|').any(|k| f.kind == k) && f.end.is_none() && !f.instant
+                };
                 let same =
                     (0..self.faults.len()).find(|&i| open(&self.faults[i]) && starts[i] == value);
                 let any = self.faults.iter().position(open);
@@ -232,7 +238,7 @@ impl Timeline {
     }
 }
 
-/// A few words on a fault: `n1 n2` for a kill or pause, the sides of a partition, `p=0.2`.
+/// A few words on a fault: `kill n1 n2` for a kill, wipe or pause, the sides of a partition, `p=0.2`.
 pub fn fault_label(kind: &str, value: &Value, node_ids: &[String]) -> String {
     match value {
         Value::Array(items) => {
@@ -241,75 +247,17 @@ pub fn fault_label(kind: &str, value: &Value, node_ids: &[String]) -> String {
         }
         Value::Number(p) => format!("{kind} p={p}"),
         Value::Object(grudge) if kind == "partition" => {
-            format!("partition {}", partition_sides(grudge, node_ids))
+            format!(
+                "partition {}",
+                checker::faults::partition_sides(grudge, node_ids)
+            )
         }
         Value::Null => kind.to_owned(),
         other => format!("{kind} {}", short_json(other, 60)),
     }
 }
 
-/// The sides of a partition from its grudge (`{node: [nodes it cannot hear from]}`):
-/// `n0 | n1 n2` when the grudge cuts the cluster into groups that hear only each other,
-/// else the number of one-way links it cuts.
-fn partition_sides(grudge: &serde_json::Map<String, Value>, node_ids: &[String]) -> String {
-    use std::collections::BTreeSet;
-    let mut nodes: BTreeSet<&str> = node_ids.iter().map(String::as_str).collect();
-    let mut deaf: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (node, sources) in grudge {
-        nodes.insert(node);
-        let set = deaf.entry(node).or_default();
-        for source in sources.as_array().into_iter().flatten() {
-            if let Some(s) = source.as_str() {
-                nodes.insert(s);
-                set.insert(s);
-            }
-        }
-    }
-    let cut: usize = deaf.values().map(BTreeSet::len).sum();
-    // Group nodes by the set they cannot hear from; clean sides when every group's set is
-    // exactly everyone outside it.
-    let mut groups: BTreeMap<BTreeSet<&str>, Vec<&str>> = BTreeMap::new();
-    let mut ordered: Vec<&str> = nodes.iter().copied().collect();
-    ordered.sort_by_key(|n| node_order(n));
-    for node in ordered {
-        groups
-            .entry(deaf.get(node).cloned().unwrap_or_default())
-            .or_default()
-            .push(node);
-    }
-    let clean = groups.len() > 1
-        && groups.iter().all(|(deaf_to, members)| {
-            deaf_to.len() + members.len() == nodes.len()
-                && members.iter().all(|m| !deaf_to.contains(m))
-        });
-    if clean {
-        let mut sides: Vec<Vec<&str>> = groups.into_values().collect();
-        sides.sort_by_key(|side| node_order(side[0]));
-        sides
-            .iter()
-            .map(|side| side.join(" "))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    } else {
-        format!("({cut} one-way links cut)")
-    }
-}
-
-/// Sort key of a process id: nodes `n<k>` by number, then the rest by name.
-pub fn node_order(id: &str) -> (u8, u64, &str) {
-    let number = |prefix: char| {
-        id.strip_prefix(prefix)
-            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|d| d.parse::<u64>().ok())
-    };
-    if let Some(k) = number('c') {
-        (0, k, id)
-    } else if let Some(k) = number('n') {
-        (1, k, id)
-    } else {
-        (2, 0, id)
-    }
-}
+pub use checker::faults::node_order;
 
 #[cfg(test)]
 mod tests {
@@ -387,6 +335,26 @@ mod tests {
     }
 
     #[test]
+    fn a_wipe_is_a_fault_of_its_own_that_the_restart_of_its_nodes_ends() {
+        let events = history(&[
+            r#"{"index":0,"time":1,"process":"nemesis","type":"info","f":"wipe","value":["n1"]}"#,
+            r#"{"index":1,"time":2,"process":"nemesis","type":"info","f":"kill","value":["n2"]}"#,
+            r#"{"index":2,"time":3,"process":"nemesis","type":"info","f":"restart","value":["n1"]}"#,
+        ]);
+        let tl = Timeline::new(&events, &nodes(3));
+        let faults: Vec<_> = tl
+            .faults
+            .iter()
+            .map(|f| (f.kind.as_str(), f.end, f.label.as_str()))
+            .collect();
+        assert_eq!(
+            faults,
+            vec![("wipe", Some(3), "wipe n1"), ("kill", None, "kill n2")]
+        );
+        assert_eq!(tl.unmatched_stops, 0);
+    }
+
+    #[test]
     fn a_restart_closes_the_kill_of_its_nodes() {
         let events = history(&[
             r#"{"index":0,"time":1,"process":"nemesis","type":"info","f":"kill","value":["n1"]}"#,
@@ -425,12 +393,5 @@ mod tests {
             "partition n0 n1 n2 n3 n4 n5 n6 n7 n8 n9 n11 | n10"
         );
         assert_eq!(fault_label("partition", &json!(null), &n), "partition");
-    }
-
-    #[test]
-    fn process_order_is_clients_nodes_then_services() {
-        let mut ids = vec!["n10", "lin-kv", "c2", "n2", "c10", "n0"];
-        ids.sort_by_key(|id| node_order(id));
-        assert_eq!(ids, vec!["c2", "c10", "n0", "n2", "n10", "lin-kv"]);
     }
 }

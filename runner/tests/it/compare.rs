@@ -37,13 +37,25 @@ fn two_variants_side_by_side_with_their_files() {
             .split_whitespace()
             .collect::<Vec<_>>()
     };
-    // variant, scenario, msgs/op, p50, p95, max, lost, dup, fifo, causal, total, valid
+    // variant, msgs per op and per broadcast, p50 and max of the broadcast, visibility and
+    // stable latencies, lost, dup, fifo, causal, total, valid; under the scenario's name.
+    assert!(stdout.contains("scenario: partitions"), "{stdout}");
     let fifo = row("broadcast-fifo");
-    assert_eq!(fifo.len(), 12, "{fifo:?}");
-    assert_eq!(fifo[6], "0", "lost: {fifo:?}");
-    assert_eq!(fifo[8], "ok*", "the promised order is marked: {fifo:?}");
-    assert_eq!(fifo[11], "valid");
-    assert_eq!(row("broadcast-eager")[11], "valid");
+    assert_eq!(fifo.len(), 15, "{fifo:?}");
+    assert_eq!(fifo[9], "0", "lost: {fifo:?}");
+    assert_eq!(fifo[11], "ok*", "the promised order is marked: {fifo:?}");
+    assert_eq!(fifo[14], "valid");
+    assert_eq!(row("broadcast-eager")[14], "valid");
+    for line in stdout.lines() {
+        assert!(
+            line.chars().count() <= 120,
+            "wider than 120 columns: {line}"
+        );
+    }
+    assert!(
+        !stdout.contains("why not valid"),
+        "no line of why when every run is valid: {stdout}"
+    );
 
     let dir = store.join("compare/latest");
     let json: Value =
@@ -59,6 +71,14 @@ fn two_variants_side_by_side_with_their_files() {
     assert_eq!(rows[1]["promises"], "fifo");
     assert_eq!(rows[1]["fifo"], true);
     assert_eq!(rows[1]["lost"], 0);
+    assert!(rows[1]["msgs_per_broadcast"].as_f64().unwrap() > 0.0);
+    for latency in ["broadcast", "visibility", "stable"] {
+        assert!(
+            rows[1]["latencies"][latency]["max_ms"].is_number(),
+            "{latency}: {}",
+            rows[1]
+        );
+    }
     // Each row points at an ordinary run folder with its own files and report.
     for row in rows {
         let run = std::path::PathBuf::from(row["run_dir"].as_str().unwrap());
@@ -87,6 +107,17 @@ fn two_variants_side_by_side_with_their_files() {
         "{html}"
     );
     assert!(html.contains("Every node program ran with: --interval-ms 40."));
+    // Each row links to its run's report, relative to the compare folder.
+    for row in rows {
+        let run = std::path::PathBuf::from(row["run_dir"].as_str().unwrap());
+        let name = run.file_name().unwrap().to_string_lossy().to_string();
+        let link = format!("../../broadcast/{name}/report.html");
+        assert!(html.contains(&format!("href='{link}'")), "{link}: {html}");
+        assert!(
+            dir.join(&link).is_file(),
+            "{link} does not open from the compare folder"
+        );
+    }
     let _ = std::fs::remove_dir_all(&store);
 }
 

@@ -109,6 +109,32 @@ fn a_broadcast_node_that_drops_messages_to_a_neighbour_loses_values() {
         .as_u64()
         .expect("lost_count");
     assert!(lost > 0, "{}", run.results["workload"]);
+    // The failure is told: a headline for a table row, a sentence per lost value (who held
+    // it, what the network did to its messages, which final reads lack it), and the window
+    // the report's diagram shows.
+    let headline = run.results["headline"].as_str().expect("a headline");
+    assert!(
+        headline.starts_with(&format!(
+            "{lost} acknowledged value{} lost",
+            if lost == 1 { "" } else { "s" }
+        )),
+        "{headline}"
+    );
+    let story: Vec<&str> = run.results["story"]
+        .as_array()
+        .expect("a story")
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    assert!(story[0].starts_with("value "), "{story:?}");
+    assert!(story[0].contains("was held by"), "{story:?}");
+    assert!(story[0].contains("final read"), "{story:?}");
+    let window = &run.results["story_window"];
+    assert!(
+        !window["message_ids"].as_array().unwrap().is_empty(),
+        "{window}"
+    );
+    assert!(run.stdout.contains(&format!("what went wrong: {headline}")));
 }
 
 #[test]
