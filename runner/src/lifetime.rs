@@ -476,7 +476,11 @@ mod tests {
             assert!(Instant::now() < deadline, "the child never left the group");
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(has_tag(escaped, &[&tag]), "children inherit the node's tag");
+        // Its environment is read from /proc, which is empty while it execs `sleep`: wait.
+        while !has_tag(escaped, &[&tag]) {
+            assert!(Instant::now() < deadline, "children inherit the node's tag");
+            std::thread::sleep(Duration::from_millis(10));
+        }
         assert!(!has_tag(escaped, &["1-1"]));
         let lineage = Lineage::of(&[node.id()]);
         assert!(lineage.known.contains_key(&escaped), "{lineage:?}");
