@@ -413,6 +413,82 @@ impl Drop for NodeProcess {
     }
 }
 
+impl NodeProcess {
+    /// Kill the node now (SIGKILL of its process group, its pipes closed) and leave the rest
+    /// of [`NodeProcess::kill`], reaping it and hunting down what it started outside its
+    /// group, to a background thread: both look at the whole process table, which takes
+    /// seconds on a loaded machine, and a nemesis kill must not stall the run meanwhile.
+    /// [`wait_for_disposals`] waits until that work is done.
+    pub fn kill_soon(mut self) {
+        self.stdin = None;
+        self.stdout = None;
+        if self.ended.is_none() {
+            self.signal(Signal::SIGKILL);
+        }
+        disposals().send(self);
+    }
+}
+
+/// The background thread that finishes [`NodeProcess::kill_soon`], and how many processes it
+/// still has to finish.
+struct Disposals {
+    queue: std::sync::Mutex<std::sync::mpsc::Sender<NodeProcess>>,
+    pending: std::sync::Mutex<usize>,
+    done: std::sync::Condvar,
+}
+
+impl Disposals {
+    fn send(&self, process: NodeProcess) {
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(std::sync::mpsc::SendError(process)) = queue.send(process) {
+            // The thread is gone (it cannot be, but never leave a process behind): here.
+            drop(queue);
+            drop(process);
+            self.finished();
+        }
+    }
+
+    fn finished(&self) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        *pending = pending.saturating_sub(1);
+        if *pending == 0 {
+            self.done.notify_all();
+        }
+    }
+}
+
+fn disposals() -> &'static Disposals {
+    static DISPOSALS: std::sync::OnceLock<Disposals> = std::sync::OnceLock::new();
+    DISPOSALS.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<NodeProcess>();
+        let spawned = thread::Builder::new().name("reaper".into()).spawn(move || {
+            for process in rx {
+                drop(process);
+                disposals().finished();
+            }
+        });
+        if let Err(err) = spawned {
+            tracing::error!("cannot start the reaper thread: {err}; killing in place");
+        }
+        Disposals {
+            queue: std::sync::Mutex::new(tx),
+            pending: std::sync::Mutex::new(0),
+            done: std::sync::Condvar::new(),
+        }
+    })
+}
+
+/// Wait until every process given to [`NodeProcess::kill_soon`] is reaped and its descendants
+/// are gone (the end of a run).
+pub fn wait_for_disposals() {
+    let d = disposals();
+    let mut pending = d.pending.lock().unwrap_or_else(|e| e.into_inner());
+    while *pending > 0 {
+        pending = d.done.wait(pending).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
 /// [`NodeProcess::kill`] several nodes at once (the end of a run): one look at the process
 /// table for all of them.
 pub fn kill_all(processes: &mut [NodeProcess]) {

@@ -255,7 +255,13 @@ fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
             };
             vec![
                 short("partitions", &["partition"], &[]),
-                short("kills", &["kill"], &["majority", "all"]),
+                // Kills of a majority or of every node leave nothing to serve while they
+                // last: longer gaps between them leave each algorithm time to recover and
+                // acknowledge broadcasts, also on a loaded machine.
+                Scenario {
+                    nemesis_interval_s: 3.0,
+                    ..short("kills", &["kill"], &["majority", "all"])
+                },
                 short("pauses", &["pause"], &[]),
                 short("loss, duplication", &["loss", "duplicate"], &[]),
                 short(

@@ -251,8 +251,8 @@ impl Router {
             })
             .unwrap_or_default();
         slot.state = NodeState::Dead;
-        if let Some(mut process) = slot.process.take() {
-            process.kill();
+        if let Some(process) = slot.process.take() {
+            process.kill_soon();
         }
         let id = slot.id.clone();
         self.problems

@@ -122,8 +122,8 @@ impl Router {
             return false;
         }
         slot.state = NodeState::Killed;
-        if let Some(mut process) = slot.process.take() {
-            process.kill();
+        if let Some(process) = slot.process.take() {
+            process.kill_soon();
         }
         true
     }

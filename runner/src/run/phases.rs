@@ -158,8 +158,8 @@ impl Router {
                         }
                         // A restarted node that never came up stays down.
                         self.nodes[node].state = NodeState::Dead;
-                        if let Some(mut process) = self.nodes[node].process.take() {
-                            process.kill();
+                        if let Some(process) = self.nodes[node].process.take() {
+                            process.kill_soon();
                         }
                     }
                     Setup::Topology => {
@@ -205,6 +205,7 @@ impl Router {
             .collect();
         crate::process::kill_all(&mut processes);
         drop(processes);
+        crate::process::wait_for_disposals();
         self.lifetime.sweep_strays();
         // What the nodes' pipes never took is dropped.
         for node in 0..self.nodes.len() {
