@@ -71,7 +71,24 @@ fn a_node_that_keeps_values_only_in_memory_loses_acknowledged_values_when_a_majo
         run.results["workload"]["lost_count"].as_u64(),
         Some(lost.len() as u64)
     );
-    assert!(run.stdout.contains("lost"), "{}", run.stdout);
+    // The story names the kill that took the values, in results.json and in the summary.
+    let headline = run.results["headline"].as_str().unwrap_or_default();
+    assert!(
+        headline.contains("lost") && headline.contains("kill of"),
+        "{headline}"
+    );
+    let story: Vec<&str> = run.results["story"]
+        .as_array()
+        .map(|lines| lines.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let lost_value = lost[0].get("element").unwrap_or(&lost[0]).to_string();
+    assert!(
+        story
+            .iter()
+            .any(|line| line.contains(&format!("value {lost_value}")) && line.contains("kill")),
+        "{story:#?}"
+    );
+    assert!(run.stdout.contains(headline), "{}", run.stdout);
 }
 
 #[test]
