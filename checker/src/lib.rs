@@ -14,6 +14,7 @@ pub mod formats;
 pub mod history;
 pub mod journal;
 pub mod lin;
+pub mod names;
 pub mod op;
 pub mod ordering;
 pub mod run;

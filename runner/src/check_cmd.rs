@@ -23,43 +23,7 @@ use checker::ordering::OrderingMode;
 use checker::stats::NetStats;
 use checker::{Event, RunCheckOptions, Validity, check_run, read_journal_file};
 
-/// Input formats of `--format`.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FormatArg {
-    /// This project's history.jsonl.
-    Jsonl,
-    /// Jepsen/Knossos EDN.
-    Edn,
-    /// Porcupine's key-value logs (get / put / append, initial value "").
-    PorcupineKv,
-}
-
-/// Models of `--model`.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelArg {
-    Register,
-    CasRegister,
-    Kv,
-    MultiRegister,
-    Mutex,
-}
-
-/// Meanings of a `null` read (`--nil-read`).
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NilReadArg {
-    /// The value is unknown: it matches any state (Knossos histories).
-    Unknown,
-    /// The key had no value (lin-kv histories recorded by `harness test`).
-    Absent,
-}
-
-/// Orders of `--ordering`.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderingArg {
-    Fifo,
-    Causal,
-    Total,
-}
+use crate::named_arg::named;
 
 /// Workloads of `--workload`.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,25 +55,25 @@ pub struct CheckArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Check linearizability against this model [default: detected from the ops].
-    #[arg(long, value_enum)]
-    pub model: Option<ModelArg>,
+    #[arg(long, value_parser = named::<ModelKind>())]
+    pub model: Option<ModelKind>,
     /// The file's format [default: detected from its first lines].
-    #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
+    #[arg(long, value_parser = named::<Format>())]
+    pub format: Option<Format>,
     /// The initial value, as JSON: of the register, of every key (kv), of every register or
     /// of each named one (multi-register, an object), `true` for a mutex that starts held
     /// [default: absent; porcupine-kv: ""].
     #[arg(long, value_name = "JSON")]
     pub initial: Option<String>,
     /// What a read of null means.
-    #[arg(long, value_enum, default_value_t = NilReadArg::Absent)]
-    pub nil_read: NilReadArg,
+    #[arg(long, value_parser = named::<NilRead>(), default_value_t = NilRead::Absent)]
+    pub nil_read: NilRead,
     /// Run this workload's checkers, as `harness test` does [default: detected from the ops].
     #[arg(long, value_enum)]
     pub workload: Option<WorkloadArg>,
     /// With the broadcast workload, also check the delivery order.
-    #[arg(long, value_enum)]
-    pub ordering: Option<OrderingArg>,
+    #[arg(long, value_parser = named::<OrderingMode>())]
+    pub ordering: Option<OrderingMode>,
     /// Give up with verdict unknown after this many seconds of linearizability search.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub time_limit: f64,
@@ -150,11 +114,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
 /// [`run`], printing to `out`.
 pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     args.budget()?;
-    let format = args.format.map(|f| match f {
-        FormatArg::Jsonl => Format::Jsonl,
-        FormatArg::Edn => Format::Edn,
-        FormatArg::PorcupineKv => Format::PorcupineKv,
-    });
+    let format = args.format;
     let (file, folder) = if args.file.is_dir() {
         (args.file.join("history.jsonl"), args.file.clone())
     } else {
@@ -321,11 +281,7 @@ fn check_workload(
     events: &[Event],
     out: &mut dyn Write,
 ) -> anyhow::Result<Checked> {
-    let ordering = args.ordering.map(|o| match o {
-        OrderingArg::Fifo => OrderingMode::Fifo,
-        OrderingArg::Causal => OrderingMode::Causal,
-        OrderingArg::Total => OrderingMode::Total,
-    });
+    let ordering = args.ordering;
     let journal = args.messages.clone().or_else(|| {
         let beside = file.with_file_name("messages.jsonl");
         beside.is_file().then_some(beside)
@@ -399,16 +355,7 @@ fn check_lin(
     events: &[Event],
 ) -> anyhow::Result<Checked> {
     let (model, detected) = match args.model {
-        Some(m) => (
-            match m {
-                ModelArg::Register => ModelKind::Register,
-                ModelArg::CasRegister => ModelKind::CasRegister,
-                ModelArg::Kv => ModelKind::Kv,
-                ModelArg::MultiRegister => ModelKind::MultiRegister,
-                ModelArg::Mutex => ModelKind::Mutex,
-            },
-            false,
-        ),
+        Some(m) => (m, false),
         None if lin_kv || format == Format::PorcupineKv => (ModelKind::Kv, false),
         None => (ModelKind::detect(events), true),
     };
@@ -420,10 +367,7 @@ fn check_lin(
         ),
         None => format.implied_initial(),
     };
-    opts.nil_read = match args.nil_read {
-        NilReadArg::Unknown => NilRead::Unknown,
-        NilReadArg::Absent => NilRead::Absent,
-    };
+    opts.nil_read = args.nil_read;
     (opts.time_limit, opts.memory_limit) = {
         let (time, memory) = args.budget()?;
         (Some(time), memory)

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use checker::ordering::OrderingMode;
 use workloads::{TopologyKind, WorkloadKind, WorkloadOptions};
 
 use crate::nemesis::{FaultKind, Target};
@@ -59,9 +60,9 @@ pub struct TestArgs {
     /// Required availability: `total` (every op ok) or a fraction of ops that must be ok.
     #[arg(long)]
     pub availability: Option<String>,
-    /// For broadcast: also check delivery order (fifo, causal or total).
-    #[arg(long)]
-    pub ordering: Option<String>,
+    /// For broadcast: also check the delivery order.
+    #[arg(long, value_parser = crate::named_arg::named::<OrderingMode>())]
+    pub ordering: Option<OrderingMode>,
     /// For lin-kv: how many keys are in use at once.
     #[arg(long)]
     pub key_count: Option<usize>,
@@ -151,39 +152,6 @@ impl FromStr for Availability {
     }
 }
 
-/// Broadcast delivery order to check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderingKind {
-    Fifo,
-    Causal,
-    Total,
-}
-
-impl FromStr for OrderingKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "fifo" => Ok(OrderingKind::Fifo),
-            "causal" => Ok(OrderingKind::Causal),
-            "total" => Ok(OrderingKind::Total),
-            _ => Err(format!(
-                "--ordering must be fifo, causal or total, not {s:?}"
-            )),
-        }
-    }
-}
-
-impl OrderingKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            OrderingKind::Fifo => "fifo",
-            OrderingKind::Causal => "causal",
-            OrderingKind::Total => "total",
-        }
-    }
-}
-
 /// A validated test configuration.
 #[derive(Debug, Clone)]
 pub struct TestConfig {
@@ -204,7 +172,7 @@ pub struct TestConfig {
     pub nemesis_targets: Vec<Target>,
     pub recovery_time: Duration,
     pub availability: Option<Availability>,
-    pub ordering: Option<OrderingKind>,
+    pub ordering: Option<OrderingMode>,
     pub log_stderr: bool,
     pub log_net_send: bool,
     pub log_net_recv: bool,
@@ -254,12 +222,7 @@ impl TestConfig {
             Some(list) => Target::parse_list(list)?,
             None => Target::DEFAULT.to_vec(),
         };
-        let ordering = args
-            .ordering
-            .as_deref()
-            .map(str::parse::<OrderingKind>)
-            .transpose()
-            .map_err(anyhow::Error::msg)?;
+        let ordering = args.ordering;
         if ordering.is_some() && workload != WorkloadKind::Broadcast {
             bail!("--ordering applies to the broadcast workload only");
         }
