@@ -45,6 +45,9 @@ pub struct CounterResult {
     pub error_count: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unknown_reason: Option<String>,
+    /// The workload's name, which heads the text (`g-counter`, `pn-counter`).
+    #[serde(skip)]
+    pub name: &'static str,
 }
 
 /// Every sum of `base` plus a subset of `deltas`, as sorted disjoint closed intervals, or
@@ -74,6 +77,15 @@ pub fn reachable_sums(base: i64, deltas: &[i64]) -> Option<Vec<[i64; 2]>> {
 
 /// Check the `add` and final `read` ops of a g-counter history.
 pub fn check_counter(events: &[Event]) -> Result<CounterResult, HistoryError> {
+    check_counter_as(events, "g-counter")
+}
+
+/// Check the `add` and final `read` ops of a counter's history; `name` (the workload's) heads
+/// the result's text.
+pub fn check_counter_as(
+    events: &[Event],
+    name: &'static str,
+) -> Result<CounterResult, HistoryError> {
     let ops = client_ops(events)?;
     let mut definite_sum = 0i64;
     let mut definite_count = 0;
@@ -147,6 +159,7 @@ pub fn check_counter(events: &[Event]) -> Result<CounterResult, HistoryError> {
         final_reads,
         error_count,
         unknown_reason,
+        name,
     })
 }
 
@@ -154,7 +167,8 @@ impl fmt::Display for CounterResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "g-counter: {}: {} definite adds sum to {}, {} indefinite; acceptable final values {}",
+            "{}: {}: {} definite adds sum to {}, {} indefinite; acceptable final values {}",
+            self.name,
             self.valid,
             self.definite_count,
             self.definite_sum,

@@ -1,4 +1,6 @@
-//! What went wrong in a broadcast run, told as a story from its history and message journal:
+//! What went wrong in a broadcast run (or a g-set run: the same story of values added and lost,
+//! in the words of its [`SetOps`](crate::broadcast::SetOps)), told as a story from its history
+//! and message journal:
 //! for each lost value, when it was acknowledged, which nodes held it, which fault took them
 //! and that no read after recovery had it; for each value that was late to appear everywhere,
 //! which node lagged and behind which partition; the ordering and duplicate violations as
@@ -189,16 +191,16 @@ pub fn broadcast_story(
     }
     for u in set_full.unexpected.iter().take(TOLD) {
         story.failures.push(format!(
-            "the {} returned {}, which no client had broadcast before it completed.",
-            u.read, u.element
+            "the {} returned {}, which no client had {} before it completed.",
+            u.read, u.element, h.ops.past
         ));
     }
     for s in set_full.worst_stale.iter().take(TOLD) {
         story.slow.push(stale_sentence(h, s, &faults, &spans));
     }
-    story.headline = headline(set_full, ordering, &lost, &faults, &spans);
+    story.headline = headline(h, set_full, ordering, &lost, &faults, &spans);
     story.window = if let Some(first) = lost.iter().min_by_key(|l| l.invoked) {
-        Some(lost_window(first, &faults))
+        Some(lost_window(first, &faults, h.ops.add))
     } else {
         violation.map(|v| ordering_window(h, &index_of, v, carriers_ref))
     };
@@ -478,6 +480,7 @@ fn lost_sentence(l: &Lost, faults: &[NemesisEvent<'_>], spans: &[PartitionSpan])
 /// The run's headline, when it failed: lost values first, then the ordering, then duplicated
 /// and unexpected values, then a set-full check that could not decide.
 fn headline(
+    h: &BroadcastHistory<'_>,
     set_full: &SetFullResult,
     ordering: Option<&OrderingResult>,
     lost: &[Lost],
@@ -541,23 +544,29 @@ fn headline(
     }
     if let Some(d) = set_full.duplicated.first() {
         return Some(format!(
-            "value {} delivered {} times in one read at {}",
+            "value {} {} {} times in one read at {}",
             d.element,
+            if h.ops.delivery_order {
+                "delivered"
+            } else {
+                "returned"
+            },
             d.count,
             d.read.node.as_deref().unwrap_or("?")
         ));
     }
     if let Some(u) = set_full.unexpected.first() {
         return Some(format!(
-            "{} returned {}, which no client had broadcast",
+            "{} returned {}, which no client had {}",
             u.read.node.as_deref().unwrap_or("?"),
-            u.element
+            u.element,
+            h.ops.past
         ));
     }
     if set_full.valid == Validity::Unknown {
         return Some(format!(
-            "none of the {} broadcast values was ever in every later read, so set-full cannot decide",
-            set_full.attempt_count
+            "none of the {} {} values was ever in every later read, so set-full cannot decide",
+            set_full.attempt_count, h.ops.past
         ));
     }
     None
@@ -616,7 +625,7 @@ fn margin(from: u64, to: u64) -> u64 {
     (span as u64).clamp(MARGIN_MIN, MARGIN_MAX)
 }
 
-fn lost_window(l: &Lost, faults: &[NemesisEvent<'_>]) -> Window {
+fn lost_window(l: &Lost, faults: &[NemesisEvent<'_>], add: &str) -> Window {
     let taken = l
         .takers
         .iter()
@@ -639,13 +648,13 @@ fn lost_window(l: &Lost, faults: &[NemesisEvent<'_>]) -> Window {
     let pad = margin(l.invoked, end);
     let caption = match taken {
         Some(e) => format!(
-            "from just before the broadcast of {} at {} to just after {}",
+            "from just before the {add} of {} at {} to just after {}",
             l.value,
             seconds(l.invoked),
             e.describe()
         ),
         None => format!(
-            "from just before the broadcast of {} at {} to just after its last message",
+            "from just before the {add} of {} at {} to just after its last message",
             l.value,
             seconds(l.invoked)
         ),
@@ -700,7 +709,8 @@ fn ordering_window(
         values,
         message_ids,
         caption: format!(
-            "from just before the broadcast of {} to just after the {}",
+            "from just before the {} of {} to just after the {}",
+            h.ops.add,
             and_list(&names),
             v.read
         ),

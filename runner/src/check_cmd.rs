@@ -21,31 +21,10 @@ use checker::formats::{Format, read_history};
 use checker::lin::{LinOptions, ModelKind, NilRead, check_linearizable};
 use checker::ordering::OrderingMode;
 use checker::stats::NetStats;
-use checker::{Event, RunCheckOptions, Validity, check_run, read_journal_file};
+use checker::{Check, Event, RunCheckOptions, Validity, read_journal_file};
+use workloads::WorkloadKind;
 
 use crate::named_arg::named;
-
-/// Workloads of `--workload`.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkloadArg {
-    Echo,
-    UniqueIds,
-    Broadcast,
-    GCounter,
-    LinKv,
-}
-
-impl WorkloadArg {
-    fn name(self) -> &'static str {
-        match self {
-            WorkloadArg::Echo => "echo",
-            WorkloadArg::UniqueIds => "unique-ids",
-            WorkloadArg::Broadcast => "broadcast",
-            WorkloadArg::GCounter => "g-counter",
-            WorkloadArg::LinKv => "lin-kv",
-        }
-    }
-}
 
 /// `harness check FILE [--model M] [--format F] [--initial JSON] [--nil-read N] ...`
 #[derive(clap::Args, Debug)]
@@ -69,8 +48,8 @@ pub struct CheckArgs {
     #[arg(long, value_parser = named::<NilRead>(), default_value_t = NilRead::Absent)]
     pub nil_read: NilRead,
     /// Run this workload's checkers, as `harness test` does [default: detected from the ops].
-    #[arg(long, value_enum)]
-    pub workload: Option<WorkloadArg>,
+    #[arg(long, value_parser = named::<WorkloadKind>())]
+    pub workload: Option<WorkloadKind>,
     /// With the broadcast workload, also check the delivery order.
     #[arg(long, value_parser = named::<OrderingMode>())]
     pub ordering: Option<OrderingMode>,
@@ -158,8 +137,9 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
             "warning: the history holds no events, so every check below passes trivially"
         )?;
     }
+    let linearizable = |w: WorkloadKind| w.check_plan() == Check::LinearizableKv;
     let workload = match (args.workload, args.model) {
-        (Some(w), Some(_)) if w != WorkloadArg::LinKv => {
+        (Some(w), Some(_)) if !linearizable(w) => {
             bail!(
                 "--model applies to linearizability checks, not to the {} workload",
                 w.name()
@@ -167,21 +147,15 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         }
         (Some(w), _) => Some(w),
         (None, Some(_)) => None,
-        (None, None) if format == Format::Jsonl => detect_workload(events),
+        (None, None) if format == Format::Jsonl => WorkloadKind::detect(events),
         (None, None) => None,
     };
-    if args.ordering.is_some() && workload != Some(WorkloadArg::Broadcast) {
-        bail!("--ordering applies to the broadcast workload only");
+    if args.ordering.is_some() && !workload.is_some_and(WorkloadKind::orders) {
+        bail!(WorkloadKind::ordering_applies());
     }
     let mut checked = match workload {
-        Some(w) if w != WorkloadArg::LinKv => check_workload(args, &file, w, events, out)?,
-        _ => check_lin(
-            args,
-            &file,
-            format,
-            workload == Some(WorkloadArg::LinKv),
-            events,
-        )?,
+        Some(w) if !linearizable(w) => check_workload(args, &file, w, events, out)?,
+        _ => check_lin(args, &file, format, workload.is_some(), events)?,
     };
     if let Some(cut) = &history.cut {
         checked.json["history_cut"] = serde_json::to_value(cut)?;
@@ -230,33 +204,9 @@ struct Checked {
     text: String,
 }
 
-/// The workload a history.jsonl's ops show, unless they are reads, writes and cas only.
-fn detect_workload(events: &[Event]) -> Option<WorkloadArg> {
-    events
-        .iter()
-        .filter(|e| !e.process.is_nemesis())
-        .find_map(|e| match e.f.as_str() {
-            "broadcast" => Some(WorkloadArg::Broadcast),
-            "generate" => Some(WorkloadArg::UniqueIds),
-            "echo" => Some(WorkloadArg::Echo),
-            "add" => Some(WorkloadArg::GCounter),
-            _ => None,
-        })
-}
-
-fn workload_semantics(w: WorkloadArg, ordering: Option<OrderingMode>) -> String {
-    let base = match w {
-        WorkloadArg::Echo => "every ok echo returns what was sent; unknown when none completed".to_owned(),
-        WorkloadArg::UniqueIds => "no id is returned by two ok generates; unknown when none completed".to_owned(),
-        WorkloadArg::GCounter => {
-            "every final read is the sum of the ok adds plus any subset of the indefinite ones (failed adds did not happen)"
-                .to_owned()
-        }
-        WorkloadArg::Broadcast => "set-full with Jepsen's definitions (stable, lost, never read, stale, latencies in ms); \
-             a value twice in one read, or read before any broadcast of it, is invalid"
-            .to_owned(),
-        WorkloadArg::LinKv => String::new(),
-    };
+/// What the checks of workload `w` (and of the order, when asked) decide, in words.
+fn workload_semantics(w: WorkloadKind, ordering: Option<OrderingMode>) -> String {
+    let base = w.semantics().to_owned();
     match ordering {
         None => base,
         Some(mode) => format!(
@@ -277,7 +227,7 @@ fn workload_semantics(w: WorkloadArg, ordering: Option<OrderingMode>) -> String 
 fn check_workload(
     args: &CheckArgs,
     file: &Path,
-    w: WorkloadArg,
+    w: WorkloadKind,
     events: &[Event],
     out: &mut dyn Write,
 ) -> anyhow::Result<Checked> {
@@ -302,7 +252,7 @@ fn check_workload(
         memory_limit: args.budget()?.1,
         net,
     };
-    let results = check_run(w.name(), events, &opts);
+    let results = w.check(events, &opts);
     let mut json = serde_json::to_value(&results)?;
     if let Some(cut) = &messages_cut {
         json["messages_cut"] = serde_json::to_value(cut)?;
@@ -313,7 +263,7 @@ fn check_workload(
         ordering.map_or(String::new(), |m| format!(" and {} order", m.name())),
         workload_semantics(w, ordering)
     );
-    if w == WorkloadArg::Broadcast {
+    if matches!(w.check_plan(), Check::SetFull(_)) {
         let story = crate::story::tell(&crate::story::Evidence {
             workload: w.name(),
             events,

@@ -17,9 +17,9 @@ use crate::net::LatencyDist;
 /// The flags of `harness test`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TestArgs {
-    /// Workload: echo, unique-ids, broadcast, g-counter, lin-kv.
-    #[arg(short = 'w', long)]
-    pub workload: String,
+    /// The workload: what the clients ask and how the history is checked.
+    #[arg(short = 'w', long, value_parser = crate::named_arg::named::<WorkloadKind>())]
+    pub workload: WorkloadKind,
     /// The node program to run (any language; it speaks JSON lines on stdin/stdout).
     #[arg(long)]
     pub bin: PathBuf,
@@ -195,7 +195,7 @@ fn seconds(name: &str, value: f64, allow_zero: bool) -> anyhow::Result<Duration>
 impl TestConfig {
     /// Validate the flags. The error is one line saying what is wrong.
     pub fn from_args(args: &TestArgs, command_line: Vec<String>) -> anyhow::Result<Self> {
-        let workload: WorkloadKind = args.workload.parse()?;
+        let workload = args.workload;
         if args.node_count == 0 || args.node_count > 1000 {
             bail!(
                 "--node-count must be between 1 and 1000, not {}",
@@ -223,8 +223,8 @@ impl TestConfig {
             None => Target::DEFAULT.to_vec(),
         };
         let ordering = args.ordering;
-        if ordering.is_some() && workload != WorkloadKind::Broadcast {
-            bail!("--ordering applies to the broadcast workload only");
+        if ordering.is_some() && !workload.orders() {
+            bail!(WorkloadKind::ordering_applies());
         }
         let availability = args
             .availability

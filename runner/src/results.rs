@@ -144,7 +144,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
         memory_limit: Some(LIN_MEMORY_BUDGET),
         net: Some(report.net.clone()),
     };
-    let checks = checker::check_run(config.workload.name(), report.events, &opts);
+    let checks = config.workload.check(report.events, &opts);
     let mut results = serde_json::to_value(&checks)?;
     let mut valid = checks.valid;
 

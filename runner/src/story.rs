@@ -17,8 +17,9 @@ use std::path::Path;
 
 use checker::broadcast::BroadcastHistory;
 use checker::story::{Story, Window, broadcast_story};
-use checker::{Event, RunResults, Validity, WorkloadResult};
+use checker::{Check, Event, RunResults, Validity, WorkloadResult};
 use serde_json::{Value, json};
+use workloads::WorkloadKind;
 
 use crate::problems::Problem;
 use crate::results::AvailabilityResult;
@@ -67,10 +68,17 @@ fn problem_sentence(p: &Problem) -> String {
 /// Tell the story of a run.
 pub fn tell(e: &Evidence<'_>) -> RunStory {
     let mut story = RunStory::default();
-    let workload_story: Option<Story> = match (&e.checks.workload, e.workload) {
-        (WorkloadResult::Broadcast(sf), "broadcast") => BroadcastHistory::new(e.events)
-            .ok()
-            .map(|h| broadcast_story(&h, sf, e.checks.ordering.as_ref(), e.journal)),
+    let plan = e
+        .workload
+        .parse::<WorkloadKind>()
+        .ok()
+        .map(WorkloadKind::check_plan);
+    let workload_story: Option<Story> = match (&e.checks.workload, plan) {
+        (WorkloadResult::SetFull(sf), Some(Check::SetFull(ops))) => {
+            BroadcastHistory::of(e.events, ops)
+                .ok()
+                .map(|h| broadcast_story(&h, sf, e.checks.ordering.as_ref(), e.journal))
+        }
         _ => None,
     };
     let mut headlines: Vec<String> = Vec::new();
@@ -170,7 +178,8 @@ impl RunStory {
 
 #[cfg(test)]
 mod tests {
-    use checker::{RunCheckOptions, check_run, parse_history};
+    use checker::{RunCheckOptions, parse_history};
+    use workloads::check_run;
 
     use super::*;
     use crate::problems::{ProblemKind, Problems};

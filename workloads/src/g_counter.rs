@@ -18,7 +18,9 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
 use crate::op::{Completion, ErrorInfo, Op, OpError, complete_with, unexpected};
-use crate::{Workload, WorkloadKind};
+use checker::{Check, Event};
+
+use crate::{Spec, Workload, WorkloadKind, WorkloadOptions, client_events};
 
 /// The g-counter workload; it has no state.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +28,22 @@ pub struct GCounter;
 
 fn is_read(op: &Op) -> bool {
     op.f == "read"
+}
+
+impl Spec for GCounter {
+    const NAME: &'static str = "g-counter";
+    const ABOUT: &'static str =
+        "add {delta >= 0}, read -> read_ok {value}: the final reads count every add";
+    const SEMANTICS: &'static str = "every final read is the sum of the ok adds plus any subset of the indefinite ones (failed adds did not happen)";
+    const CHECK: Check = Check::Counter { name: Self::NAME };
+
+    fn start(_options: &WorkloadOptions) -> Self {
+        GCounter
+    }
+
+    fn shows(events: &[Event]) -> bool {
+        client_events(events).any(|e| e.f == "add")
+    }
 }
 
 impl Workload for GCounter {

@@ -561,7 +561,8 @@ fn row_for(
             ordering: Some(mode),
             ..Default::default()
         };
-        checker::check_run("broadcast", &history, &opts)
+        WorkloadKind::Broadcast
+            .check(&history, &opts)
             .ordering
             .map_or(Validity::Unknown, |o| o.valid)
     };
