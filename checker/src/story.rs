@@ -978,4 +978,63 @@ mod tests {
             ]
         );
     }
+
+    /// A g-set's `add {element}` and `add_ok`, as the g-set workload names them.
+    const G_SET: crate::broadcast::SetOps = crate::broadcast::SetOps {
+        add: "add",
+        field: "element",
+        add_ok: "add_ok",
+        past: "added",
+        item: "element",
+        delivery_order: false,
+    };
+
+    #[test]
+    fn a_g_set_run_is_told_in_its_own_words_and_its_client_messages_carry_the_element() {
+        let history = r#"{"index":0,"time":1000000000,"process":0,"node":"n1","type":"invoke","f":"add","value":3}
+{"index":1,"time":1001000000,"process":0,"node":"n1","type":"ok","f":"add","value":3}
+{"index":2,"time":1500000000,"process":"nemesis","type":"info","f":"kill","value":["n1"]}
+{"index":3,"time":2000000000,"process":"nemesis","type":"info","f":"restart","value":["n1"]}
+{"index":4,"time":3000000000,"process":1,"node":"n0","type":"invoke","f":"read","value":null,"final":true}
+{"index":5,"time":3001000000,"process":1,"node":"n0","type":"ok","f":"read","value":[9],"final":true}
+{"index":6,"time":3002000000,"process":0,"node":"n1","type":"invoke","f":"read","value":null,"final":true}
+{"index":7,"time":3003000000,"process":0,"node":"n1","type":"ok","f":"read","value":[],"final":true}
+"#;
+        let journal = r#"{"time":1000000000,"event":"send","id":1,"src":"c1","dest":"n1","body":{"type":"add","element":3,"msg_id":1}}
+{"time":1000000000,"event":"deliver","id":1,"src":"c1","dest":"n1"}
+{"time":1001000000,"event":"send","id":2,"src":"n1","dest":"c1","body":{"type":"add_ok","in_reply_to":1}}
+{"time":1001000000,"event":"deliver","id":2,"src":"n1","dest":"c1"}
+"#;
+        let events = parse_history("h", history.as_bytes()).unwrap();
+        let h = BroadcastHistory::of(&events, G_SET).unwrap();
+        let sf = set_full(&h, false);
+        assert_eq!(sf.lost, vec![serde_json::json!(3)]);
+        assert!(
+            sf.to_string().starts_with("set-full: invalid: 1 adds,"),
+            "{sf}"
+        );
+        let path = scratch("g-set-journal", journal);
+        let story = broadcast_story(&h, &sf, None, Some(&path));
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(
+            story.headline.as_deref(),
+            Some("1 acknowledged value lost after the kill of n1 at 1.50 s")
+        );
+        assert_eq!(
+            story.failures,
+            vec![
+                "value 3 (acknowledged at 1.00 s by n1) was held by n1; the kill of n1 at 1.50 s \
+                 took every holder; no final read has it",
+                "the read at n0 (events 4..5, process 1, 1 element) returned 9, which no client \
+                 had added before it completed.",
+            ]
+        );
+        let window = story.window.unwrap();
+        assert_eq!(
+            window.message_ids,
+            vec![1, 2],
+            "the client's add and add_ok"
+        );
+        assert!(window.caption.starts_with("from just before the add of 3"));
+    }
 }

@@ -263,7 +263,8 @@ fn check_workload(
         ordering.map_or(String::new(), |m| format!(" and {} order", m.name())),
         workload_semantics(w, ordering)
     );
-    if matches!(w.check_plan(), Check::SetFull(_)) {
+    // The workloads whose failures are told as a story get the summary's text, story included.
+    if matches!(w.check_plan(), Check::SetFull(_) | Check::Counter { .. }) {
         let story = crate::story::tell(&crate::story::Evidence {
             workload: w.name(),
             events,
@@ -650,6 +651,46 @@ mod tests {
             out.contains("order 2 and 1 differently") || out.contains("order 1 and 2 differently"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn g_set_and_pn_counter_histories_are_recognised_and_their_failures_told() {
+        let g_set = r#"{"index":0,"time":1000000,"process":0,"node":"n0","type":"invoke","f":"add","value":1}
+{"index":1,"time":2000000,"process":0,"node":"n0","type":"ok","f":"add","value":1}
+{"index":2,"time":3000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null,"final":true}
+{"index":3,"time":4000000,"process":1,"node":"n1","type":"ok","f":"read","value":[],"final":true}
+"#;
+        let path = temp_file("g-set.jsonl", g_set);
+        let (code, out) = run_text(&[path.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        assert!(
+            out.contains("check: the g-set workload's checkers"),
+            "{out}"
+        );
+        assert!(out.contains("set-full: invalid: 1 adds"), "{out}");
+        assert!(
+            out.contains("value 1 (acknowledged at 0.00 s by n0) was held by n0"),
+            "{out}"
+        );
+        let (code, _) = run_text(&[path.to_str().unwrap(), "--ordering", "fifo"]);
+        let err = format!("{:#}", code.unwrap_err());
+        assert_eq!(err, "--ordering applies to the broadcast workload only");
+        let pn = r#"{"index":0,"time":1000000,"process":0,"node":"n0","type":"invoke","f":"add","value":-2}
+{"index":1,"time":2000000,"process":0,"node":"n0","type":"ok","f":"add","value":-2}
+{"index":2,"time":3000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null,"final":true}
+{"index":3,"time":4000000,"process":1,"node":"n1","type":"ok","f":"read","value":-4,"final":true}
+"#;
+        let path = temp_file("pn.jsonl", pn);
+        let (code, out) = run_text(&[path.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        assert!(out.contains("pn-counter: invalid"), "{out}");
+        assert!(
+            out.contains("-4 is 2 below the smallest possible total"),
+            "{out}"
+        );
+        let (code, out) = run_text(&[path.to_str().unwrap(), "--workload", "g-counter"]);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        assert!(out.contains("g-counter: invalid"), "{out}");
     }
 
     #[test]

@@ -80,7 +80,9 @@ workload_table! {
     Echo => crate::echo::Echo,
     UniqueIds => crate::unique_ids::UniqueIds,
     Broadcast => crate::broadcast::Broadcast,
+    GSet => crate::g_set::GSet,
     GCounter => crate::g_counter::GCounter,
+    PnCounter => crate::pn_counter::PnCounter,
     LinKv => crate::lin_kv::LinKv,
 }
 

@@ -20,9 +20,11 @@ pub mod broadcast;
 pub mod check;
 pub mod echo;
 pub mod g_counter;
+pub mod g_set;
 pub mod kind;
 pub mod lin_kv;
 pub mod op;
+pub mod pn_counter;
 pub mod topology;
 pub mod unique_ids;
 
