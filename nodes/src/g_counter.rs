@@ -269,7 +269,9 @@ impl GCounter {
 
 fn delta_of(request: &Message) -> i64 {
     match request.body.payload {
-        Payload::Add { delta } => delta,
+        Payload::Add {
+            delta: Some(delta), ..
+        } => delta,
         _ => 0,
     }
 }
@@ -297,9 +299,13 @@ impl Node for GCounter {
             return;
         }
         match &msg.body.payload {
-            Payload::Add { .. } => {
+            Payload::Add { delta: Some(_), .. } => {
                 self.pending.push(msg);
                 self.flush(ctx);
+            }
+            // A g-set's `add {element}`: a counter has nothing to add.
+            Payload::Add { .. } => {
+                ctx.reply_error(&msg, ErrorCode::MalformedRequest, "add needs a delta");
             }
             Payload::Read { .. } => {
                 let op = self.next_read;
@@ -462,6 +468,23 @@ mod tests {
         s.answer(&cas, json!({"type": "cas_ok"}));
         let ack = s.expect("c1", "add_ok");
         assert_eq!(ack.body.in_reply_to, Some(0));
+    }
+
+    #[test]
+    fn an_add_without_a_delta_is_malformed() {
+        let mut s = Script::new(&["n0"]);
+        s.expect("c0", "init_ok");
+        s.expect(SERVICE, "read");
+        for (msg_id, body) in [
+            (3, json!({"type": "add", "msg_id": 3, "element": 4})),
+            (4, json!({"type": "add", "msg_id": 4})),
+        ] {
+            s.deliver("c1", body);
+            let reply = s.expect("c1", "error");
+            assert_eq!(reply.body.in_reply_to, Some(msg_id));
+            assert_eq!(reply.body.error_code(), Some(ErrorCode::MalformedRequest));
+        }
+        assert!(s.outbox.is_empty(), "{:?}", s.outbox);
     }
 
     #[test]

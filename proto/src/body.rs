@@ -6,7 +6,13 @@
 //! [`Payload::Raw`], keeping every field, so a node's own peer messages (`gossip`, `ack`, ...)
 //! travel untouched; [`Body::parse_custom`] turns them into the node's own types. A body whose
 //! `type` *is* declared but whose fields do not fit also parses as `Raw`; [`Body::malformed`]
-//! tells the two apart, so a driver can answer it with error 12.
+//! tells the two apart (and also names an `add` that carries neither a `delta` nor an
+//! `element`), so a driver can answer it with error 12.
+//!
+//! A type that two workloads share with different fields is declared once with each field
+//! optional: `read` (a key for the key-value stores), `read_ok` (`messages` for broadcast,
+//! `value` for the rest), `add` (`delta` for the counters, `element` for g-set). A node reads
+//! the field of its own workload and answers error 12 when it is missing.
 
 use std::collections::BTreeMap;
 
@@ -37,7 +43,8 @@ pub struct Body {
 
 /// The `type` of a body and its fields.
 ///
-/// Requests and replies of every workload (echo, unique-ids, broadcast, g-counter, lin-kv) and
+/// Requests and replies of every workload (echo, unique-ids, broadcast, g-set, g-counter,
+/// pn-counter, lin-kv) and
 /// service (`lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`), the handshake, and errors. Optional fields
 /// are `None` when absent and are not written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,8 +102,16 @@ pub enum Payload {
         )]
         value: Option<Value>,
     },
+    /// `add {delta}` of the counters (g-counter, pn-counter) and `add {element}` of g-set.
     Add {
-        delta: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delta: Option<i64>,
+        #[serde(
+            default,
+            deserialize_with = "present",
+            skip_serializing_if = "Option::is_none"
+        )]
+        element: Option<Value>,
     },
     AddOk,
     Write {
@@ -285,12 +300,17 @@ impl Body {
     }
 
     /// When the `type` is one [`Payload`] declares but its fields did not fit (a `broadcast`
-    /// with no `message`, an `add` whose `delta` is a string), that type.
+    /// with no `message`, an `add` whose `delta` is a string, an `add` with neither `delta`
+    /// nor `element`), that type.
     pub fn malformed(&self) -> Option<&str> {
         match &self.payload {
             Payload::Raw(raw) if KNOWN_TYPES.contains(&raw.kind.as_str()) => {
                 Some(raw.kind.as_str())
             }
+            Payload::Add {
+                delta: None,
+                element: None,
+            } => Some("add"),
             _ => None,
         }
     }
@@ -363,6 +383,37 @@ mod tests {
         assert_eq!(body.malformed(), Some("broadcast"));
         let body = parse(json!({"type": "add", "delta": "x"}));
         assert_eq!(body.malformed(), Some("add"));
+        let body = parse(json!({"type": "add", "msg_id": 2}));
+        assert_eq!(body.malformed(), Some("add"));
+    }
+
+    #[test]
+    fn add_carries_a_counters_delta_or_a_g_sets_element() {
+        let body = parse(json!({"type": "add", "msg_id": 1, "delta": -3}));
+        assert_eq!(
+            body.payload,
+            Payload::Add {
+                delta: Some(-3),
+                element: None
+            }
+        );
+        assert_eq!(body.malformed(), None);
+        let body = parse(json!({"type": "add", "msg_id": 2, "element": [1, "x"]}));
+        assert_eq!(
+            body.payload,
+            Payload::Add {
+                delta: None,
+                element: Some(json!([1, "x"]))
+            }
+        );
+        assert_eq!(body.malformed(), None);
+        assert_eq!(
+            body.to_value(),
+            json!({"type": "add", "msg_id": 2, "element": [1, "x"]})
+        );
+        // A null element is an element.
+        let body = parse(json!({"type": "add", "element": null}));
+        assert_eq!(body.malformed(), None);
     }
 
     #[test]

@@ -34,7 +34,10 @@ pub(crate) fn is_read(op: &Op) -> bool {
 /// is not one): `add {delta}` or `read`.
 pub(crate) fn request(workload: &'static str, op: &Op) -> Result<Payload, OpError> {
     match (op.f.as_str(), op.value.as_i64()) {
-        ("add", Some(delta)) => Ok(Payload::Add { delta }),
+        ("add", Some(delta)) => Ok(Payload::Add {
+            delta: Some(delta),
+            element: None,
+        }),
         ("read", _) => Ok(Payload::Read { key: None }),
         _ => Err(OpError::new(workload, op)),
     }

@@ -2,8 +2,9 @@
 //! answers reads from its own replica; replicas merge by union, so once the faults heal every
 //! node's set holds every element that was added.
 //!
-//! Requests and replies ([`Request`], [`Reply`], Maelstrom's schema): `add {element}` ->
-//! `add_ok`; `read` -> `read_ok {value}`, `value` the list of elements in any order (Maelstrom's
+//! Requests and replies (Maelstrom's schema; the requests are [`Payload::Add`] with an
+//! `element` and [`Payload::Read`], the replies [`Reply`]): `add {element}` -> `add_ok`;
+//! `read` -> `read_ok {value}`, `value` the list of elements in any order (Maelstrom's
 //! prose says "elements", its schema and its checker `value`). The history records an `add`
 //! with the element as its value, and an ok `read` with the list.
 //!
@@ -28,16 +29,6 @@ use serde_json::Value;
 
 use crate::op::{Completion, ErrorInfo, Op, OpError, complete_with, unexpected};
 use crate::{Spec, Workload, WorkloadKind, WorkloadOptions, client_events};
-
-/// A client's request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Request {
-    /// Add one element to the set.
-    Add { element: Value },
-    /// The whole set, as this node knows it.
-    Read {},
-}
 
 /// A node's reply (or an `error`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,14 +107,14 @@ impl Workload for GSet {
     }
 
     fn request(&self, op: &Op) -> Result<Payload, OpError> {
-        let request = match op.f.as_str() {
-            "add" => Request::Add {
-                element: op.value.clone(),
-            },
-            "read" => Request::Read {},
-            _ => return Err(OpError::new(Self::NAME, op)),
-        };
-        Payload::custom(&request).map_err(|_| OpError::new(Self::NAME, op))
+        match op.f.as_str() {
+            "add" => Ok(Payload::Add {
+                delta: None,
+                element: Some(op.value.clone()),
+            }),
+            "read" => Ok(Payload::Read { key: None }),
+            _ => Err(OpError::new(Self::NAME, op)),
+        }
     }
 
     fn complete(&self, op: &Op, reply: &Body) -> Completion {

@@ -70,7 +70,11 @@ fn payload() -> impl Strategy<Value = Payload> {
             prop::option::of(json_value())
         )
             .prop_map(|(messages, value)| Payload::ReadOk { messages, value }),
-        any::<i64>().prop_map(|delta| Payload::Add { delta }),
+        (
+            prop::option::of(any::<i64>()),
+            prop::option::of(json_value())
+        )
+            .prop_map(|(delta, element)| Payload::Add { delta, element }),
         Just(Payload::AddOk),
         (json_value(), json_value()).prop_map(|(key, value)| Payload::Write { key, value }),
         Just(Payload::WriteOk),

@@ -375,7 +375,10 @@ fn requests_carry_the_op() {
         (
             WorkloadKind::GCounter,
             Op::new("add", json!(3)),
-            Payload::Add { delta: 3 },
+            Payload::Add {
+                delta: Some(3),
+                element: None,
+            },
         ),
         (
             WorkloadKind::GCounter,
@@ -385,7 +388,18 @@ fn requests_carry_the_op() {
         (
             WorkloadKind::PnCounter,
             Op::new("add", json!(-2)),
-            Payload::Add { delta: -2 },
+            Payload::Add {
+                delta: Some(-2),
+                element: None,
+            },
+        ),
+        (
+            WorkloadKind::GSet,
+            Op::new("add", json!(5)),
+            Payload::Add {
+                delta: None,
+                element: Some(json!(5)),
+            },
         ),
         (
             WorkloadKind::GSet,
