@@ -10,6 +10,7 @@
 
 pub mod broadcast;
 pub mod clock;
+pub mod crdt;
 pub mod ctx;
 pub mod disk;
 pub mod driver;

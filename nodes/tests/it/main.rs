@@ -2,5 +2,6 @@
 
 mod binaries;
 mod broadcast;
+mod crdt;
 mod kv;
 pub mod pipe;
