@@ -142,7 +142,12 @@ impl Crdt for GSet {
         add(state, request)
     }
 
-    fn merge(state: &mut Elements, _from: &str, peer: Elements) -> Option<Elements> {
+    fn merge(
+        state: &mut Elements,
+        _replica: &str,
+        _from: &str,
+        peer: Elements,
+    ) -> Option<Elements> {
         let new = state.union(peer);
         (!new.is_empty()).then_some(new)
     }
@@ -176,7 +181,7 @@ mod tests {
         let merged = |parts: &[&Elements]| {
             let mut s = Elements::default();
             for p in parts {
-                GSet::merge(&mut s, "n", (*p).clone());
+                GSet::merge(&mut s, "me", "n", (*p).clone());
             }
             s
         };
@@ -188,9 +193,9 @@ mod tests {
         // What a merge reports as changed is what was new.
         let mut s = set(json!([1]));
         assert_eq!(
-            GSet::merge(&mut s, "n", set(json!([1, 4]))),
+            GSet::merge(&mut s, "me", "n", set(json!([1, 4]))),
             Some(set(json!([4])))
         );
-        assert_eq!(GSet::merge(&mut s, "n", set(json!([4]))), None);
+        assert_eq!(GSet::merge(&mut s, "me", "n", set(json!([4]))), None);
     }
 }

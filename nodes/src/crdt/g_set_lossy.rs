@@ -48,7 +48,12 @@ impl Crdt for GSetLossy {
 
     /// The bug: the peer's set replaces this one. Returns the elements that were new to this
     /// node (what stable storage records); the ones it dropped are not mentioned.
-    fn merge(state: &mut Elements, _from: &str, peer: Elements) -> Option<Elements> {
+    fn merge(
+        state: &mut Elements,
+        _replica: &str,
+        _from: &str,
+        peer: Elements,
+    ) -> Option<Elements> {
         let mut new = Elements::default();
         for element in peer.iter() {
             if !state.contains(element) {
@@ -79,7 +84,7 @@ mod tests {
     fn a_merge_drops_what_this_node_added_since_the_peers_set_was_taken() {
         let mut mine: Elements = serde_json::from_value(json!([1, 2])).unwrap();
         let theirs: Elements = serde_json::from_value(json!([1, 3])).unwrap();
-        let changed = GSetLossy::merge(&mut mine, "n1", theirs);
+        let changed = GSetLossy::merge(&mut mine, "me", "n1", theirs);
         assert_eq!(GSetLossy::read(&mine), json!([1, 3]), "2 is lost");
         assert_eq!(changed, Some(serde_json::from_value(json!([3])).unwrap()));
     }

@@ -57,9 +57,14 @@ pub trait Crdt {
     /// `delta`).
     fn add(state: &mut Self::State, replica: &str, add: &Payload) -> Result<Self::State, String>;
 
-    /// Merge `peer`, the state gossiped by replica `from`. Returns the part of the state that
-    /// changed, None when nothing did.
-    fn merge(state: &mut Self::State, from: &str, peer: Self::State) -> Option<Self::State>;
+    /// Merge `peer`, the state gossiped by replica `from`, into this replica's (`replica`).
+    /// Returns the part of the state that changed, None when nothing did.
+    fn merge(
+        state: &mut Self::State,
+        replica: &str,
+        from: &str,
+        peer: Self::State,
+    ) -> Option<Self::State>;
 
     /// Join a record of stable storage back into the state at a restart: the CRDT's join,
     /// whatever [`Crdt::merge`] does.
@@ -236,9 +241,12 @@ impl<C: Crdt> Node for Replica<C> {
             Payload::Raw(raw) if raw.kind == GOSSIP => {
                 match msg.body.parse_custom::<GossipIn<C::State>>() {
                     Ok(gossip) => {
-                        if let Some(changed) =
-                            C::merge(&mut self.state, &gossip.replica, gossip.state)
-                        {
+                        if let Some(changed) = C::merge(
+                            &mut self.state,
+                            &self.replica,
+                            &gossip.replica,
+                            gossip.state,
+                        ) {
                             self.persist(ctx, &changed);
                         }
                     }

@@ -119,7 +119,7 @@ impl Crdt for PnCounter {
         add(state, replica, request)
     }
 
-    fn merge(state: &mut Counts, _from: &str, peer: Counts) -> Option<Counts> {
+    fn merge(state: &mut Counts, _replica: &str, _from: &str, peer: Counts) -> Option<Counts> {
         let grew = join(state, peer);
         (grew != Counts::default()).then_some(grew)
     }
@@ -171,15 +171,15 @@ mod tests {
         let a = counts(json!({"p": {"a": 3, "b": 1}, "n": {"a": 2}}));
         let b = counts(json!({"p": {"a": 1, "b": 4}, "n": {"c": 7}}));
         let mut ab = a.clone();
-        PnCounter::merge(&mut ab, "b", b.clone());
+        PnCounter::merge(&mut ab, "me", "b", b.clone());
         let mut ba = b.clone();
-        PnCounter::merge(&mut ba, "a", a.clone());
+        PnCounter::merge(&mut ba, "me", "a", a.clone());
         assert_eq!(ab, ba);
         assert_eq!(
             ab,
             counts(json!({"p": {"a": 3, "b": 4}, "n": {"a": 2, "c": 7}}))
         );
-        assert_eq!(PnCounter::merge(&mut ab, "a", a), None, "idempotent");
+        assert_eq!(PnCounter::merge(&mut ab, "me", "a", a), None, "idempotent");
         assert_eq!(PnCounter::read(&ab), json!(-2));
     }
 }

@@ -7,7 +7,8 @@
 //! **Algorithm.** Exactly `pn-counter`'s for `add` and `read`, and the same gossip of both
 //! vectors to every other node every `--interval-ms`. A node that receives a gossip from
 //! replica `r` adds `r`'s own entries of `p` and `n` to its entries for `r`; every other entry
-//! it merges correctly, by maximum.
+//! it merges correctly, by maximum, except its own entries, which it alone counts (taking a
+//! peer's inflated view of them would feed the error back and make it grow exponentially).
 //!
 //! **Why the reads go out of range.** Each gossip from `r` adds `r`'s whole count again, so a
 //! node's entry for `r` is about `r`'s count times the number of gossips it has received from
@@ -44,13 +45,15 @@ impl Crdt for PnCounterDoubleCount {
         add(state, replica, request)
     }
 
-    /// The bug: the sender's own entries are added, the rest merged by maximum.
-    fn merge(state: &mut Counts, from: &str, mut peer: Counts) -> Option<Counts> {
+    /// The bug: the sender's own entries are added; the rest are merged by maximum, but for
+    /// this node's own, which only it counts.
+    fn merge(state: &mut Counts, replica: &str, from: &str, mut peer: Counts) -> Option<Counts> {
         let mut changed = Counts::default();
         for (mine, theirs, grew) in [
             (&mut state.p, &mut peer.p, &mut changed.p),
             (&mut state.n, &mut peer.n, &mut changed.n),
         ] {
+            theirs.remove(replica);
             if let Some(count) = theirs.remove(from).filter(|&c| c > 0) {
                 let entry = mine.entry(from.to_owned()).or_insert(0);
                 *entry = entry.saturating_add(count);
@@ -83,7 +86,7 @@ mod tests {
         let gossip: Counts = serde_json::from_value(json!({"p": {"n1-1": 3}})).unwrap();
         let mut mine = Counts::default();
         for _ in 0..3 {
-            PnCounterDoubleCount::merge(&mut mine, "n1-1", gossip.clone());
+            PnCounterDoubleCount::merge(&mut mine, "n0-1", "n1-1", gossip.clone());
         }
         assert_eq!(
             PnCounterDoubleCount::read(&mine),
