@@ -4,6 +4,7 @@ mod bad_nodes;
 mod cli;
 mod compare;
 mod compat;
+mod crdt;
 mod delivery;
 pub mod harness;
 mod interrupt;
