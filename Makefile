@@ -4,7 +4,7 @@ CARGO ?= cargo
 RELEASE := target/release
 HARNESS := $(RELEASE)/harness
 
-.PHONY: all build build-debug test test-broadcast test-lin-kv compare lint fmt bench \
+.PHONY: all build build-debug test test-broadcast test-lin-kv test-crdt compare lint fmt bench \
         bench-checker bench-runner report-check clean
 
 all: build
@@ -23,6 +23,10 @@ test-broadcast: build
 ## test-lin-kv: the four key-value nodes under partitions: linearizable, or caught and why
 test-lin-kv: build
 	$(HARNESS) compare --preset lin-kv
+
+## test-crdt: g-set, pn-counter and their broken variants under partitions: valid, or caught and why
+test-crdt: build
+	scripts/test-crdt.sh
 
 ## compare: the Gossip Glomers broadcast setup, without faults and with partitions
 compare: build
