@@ -61,11 +61,6 @@ impl Elements {
         self.0.contains_key(&element.to_string())
     }
 
-    /// The number of elements.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     /// True when the set is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

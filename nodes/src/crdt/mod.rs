@@ -155,16 +155,6 @@ impl<C: Crdt> Replica<C> {
         }
     }
 
-    /// This node's state.
-    pub fn state(&self) -> &C::State {
-        &self.state
-    }
-
-    /// What a `read` would return now.
-    pub fn value(&self) -> Value {
-        C::read(&self.state)
-    }
-
     /// Put `changed` on stable storage (nothing when it is empty); compact the log when it is
     /// long.
     fn persist(&mut self, ctx: &mut Ctx, changed: &C::State) {
