@@ -13,9 +13,9 @@
 //! later replacement first. Acknowledged elements vanish from reads, and the final reads after
 //! the heal miss some of them: set-full reports them **lost** (present in a read, absent from a
 //! later one and from the final reads). Under a partition the two sides overwrite each other
-//! at the heal, so one side's elements of the whole partition go at once. Even alone, the
-//! merge is not idempotent over concurrent adds: two nodes that each add one element and then
-//! swap sets end with each other's element only.
+//! at the heal, so one side's elements of the whole partition go at once. No fault is needed:
+//! the merge is not an upper bound of the two sets, so concurrent adds are lost as soon as two
+//! nodes swap sets (each ends with the other's element only).
 //!
 //! **When `add_ok` is sent, Topology, Cost.** As `g-set`.
 //!
