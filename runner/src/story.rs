@@ -115,8 +115,8 @@ pub fn tell(e: &Evidence<'_>) -> RunStory {
     if let Some(stats) = &e.checks.stats {
         for (f, s) in stats.by_f.iter().filter(|(_, s)| s.ok_count == 0) {
             let line = format!(
-                "no {f} ever succeeded ({} invoked: {} failed, {} indefinite), so the run \
-                 cannot be judged",
+                "no {f} ever succeeded ({} invoked: {} failed, {} indefinite): invalid, as \
+                 Jepsen's stats checker judges an operation that never succeeds",
                 s.count, s.fail_count, s.info_count
             );
             story.failures.push(line.clone());
@@ -226,7 +226,7 @@ mod tests {
     }
 
     #[test]
-    fn a_valid_run_has_no_headline_and_an_op_that_never_succeeded_says_why_it_is_unknown() {
+    fn a_valid_run_has_no_headline_and_an_op_that_never_succeeded_says_why_it_is_invalid() {
         let text = r#"{"index":0,"time":0,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":1}
 {"index":1,"time":1000000,"process":0,"node":"n0","type":"ok","f":"broadcast","value":1}
 {"index":2,"time":2000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null}
@@ -234,7 +234,7 @@ mod tests {
 "#;
         let events = parse_history("h", text.as_bytes()).unwrap();
         let checks = check_run("broadcast", &events, &RunCheckOptions::default());
-        assert_eq!(checks.valid, Validity::Unknown);
+        assert_eq!(checks.valid, Validity::Invalid);
         let story = tell(&evidence(&events, &checks, &[]));
         let headline = story.headline.unwrap();
         assert!(
@@ -242,10 +242,9 @@ mod tests {
             "{headline}"
         );
         assert!(
-            story
-                .failures
-                .iter()
-                .any(|l| l.starts_with("no read ever succeeded (1 invoked: 1 failed")),
+            story.failures.iter().any(|l| l
+                .starts_with("no read ever succeeded (1 invoked: 1 failed")
+                && l.contains("invalid, as Jepsen's stats checker")),
             "{:?}",
             story.failures
         );

@@ -43,7 +43,7 @@ fn run(bin: &str, seed: &str, flags: &[&str]) -> Run {
 /// stretches before and after the partition (1.4 s and 1.8 s) complete ops; with 10 clients
 /// at lin-kv-tob's 0.3 s per op, a run on a loaded machine could end without a single cas
 /// succeeding (most find the key absent or holding another value), which makes the stats
-/// checker's verdict unknown. 20 clients leave a margin.
+/// checker's verdict invalid. 20 clients leave a margin.
 const PARTITIONED: [&str; 14] = [
     "--rate",
     "100",
