@@ -91,7 +91,15 @@ pub fn tell(e: &Evidence<'_>) -> RunStory {
         headlines.extend(s.headline.clone());
     } else if e.checks.workload.valid() != Validity::Valid {
         let text = e.checks.workload.to_string();
-        let first = text.lines().next().unwrap_or("").trim().to_owned();
+        let first = match &e.checks.workload {
+            // The op that cannot be linearized, and why, rather than the semantics line.
+            WorkloadResult::Linearizable(lin) if lin.failure.is_some() => lin
+                .failure
+                .as_ref()
+                .map(|f| f.explanation.clone())
+                .unwrap_or_default(),
+            _ => text.lines().next().unwrap_or("").trim().to_owned(),
+        };
         let line = format!("the {} check did not pass: {first}", e.workload);
         story.failures.push(line.clone());
         headlines.push(line);

@@ -1,21 +1,7 @@
 //! The command line: bad flags get one clear line and exit 3; `harness check` reads a
 //! recorded history; a node that will not start is a run that could not run.
 
-use std::process::Command;
-
-use crate::harness::{harness_test, node_bin};
-
-fn harness(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(args)
-        .output()
-        .expect("running harness");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::harness::{harness, harness_test, node_bin};
 
 #[test]
 fn bad_flags_get_one_line_and_exit_3() {

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{Run, assert_history_intact, harness_test, node_bin};
+use crate::harness::{Run, assert_history_intact, harness, harness_test, node_bin, test_node};
 
 /// 50 ops/s from 10 clients, latency uniform in [0, 40] ms.
 const STEADY: [&str; 8] = [
@@ -294,4 +294,89 @@ fn kv_stale_reads_is_caught_reading_a_stale_value() {
             "1",
         ],
     );
+}
+
+/// A store that answers "key does not exist" (error 20) for a key whose write it acknowledged
+/// has lost that write: error 20 is a definite answer, which observed the key absent as a
+/// `read_ok` of `null` does, and is checked as such (Maelstrom drops it with the failed ops).
+/// `forgetful_kv.py` keeps its keys in memory only and ignores its data directory, so each kill
+/// takes them all. Whether a read of a key lands after a restart and before the key's next
+/// write depends on timing, so seeds are run in turn until one is caught, at most three; every
+/// run must end valid or invalid.
+#[test]
+fn a_store_that_forgets_acknowledged_writes_on_restart_and_answers_error_20_is_caught() {
+    let bin = test_node("forgetful_kv.py");
+    let mut tried = Vec::new();
+    for seed in ["3", "4", "5"] {
+        let run = harness_test(&[
+            "-w",
+            "lin-kv",
+            "--bin",
+            bin.to_str().unwrap(),
+            "--node-count",
+            "1",
+            "--concurrency",
+            "2",
+            "--key-count",
+            "1",
+            "--rate",
+            "40",
+            "--time-limit",
+            "6",
+            "--nemesis",
+            "kill",
+            "--nemesis-targets",
+            "all",
+            "--nemesis-interval",
+            "1",
+            "--no-progress",
+            "--seed",
+            seed,
+        ]);
+        assert!(
+            run.code == 0 || run.code == 1,
+            "seed {seed}: exit {}\n{}\n{}",
+            run.code,
+            run.stdout,
+            run.stderr
+        );
+        assert!(run.problem_kinds().is_empty(), "{:?}", run.problem_kinds());
+        assert_history_intact(&run.history);
+        if run.results["workload"]["valid"] != false {
+            tried.push(seed);
+            continue;
+        }
+        assert_eq!(run.code, 1);
+        let failure = &run.results["workload"]["failure"];
+        let read = if failure["witness"].is_object() {
+            &failure["witness"]["op"]
+        } else {
+            &failure["op"]
+        };
+        assert_eq!(read["f"], "read", "{failure:#}");
+        assert_eq!(read["outcome"], "fail", "{failure:#}");
+        assert_eq!(read["error"], "20 key-does-not-exist", "{failure:#}");
+        // The read is named in results.json, in the summary and in the headline.
+        let explanation = failure["explanation"].as_str().expect("an explanation");
+        assert!(
+            explanation.contains("found the key absent (error 20, key-does-not-exist)"),
+            "{explanation}"
+        );
+        assert!(run.stdout.contains(explanation), "{}", run.stdout);
+        let headline = run.results["headline"].as_str().expect("a headline");
+        assert!(headline.contains(explanation), "{headline}");
+        // A kill came before the read; the history records it.
+        let killed_before = run.history.iter().any(|e| {
+            e.process.is_nemesis()
+                && e.f == "kill"
+                && (e.time as f64 / 1e6) < read["invoke_ms"].as_f64().unwrap()
+        });
+        assert!(killed_before, "{failure:#}");
+        // harness check judges the run's own files the same way.
+        let (code, stdout, stderr) = harness(&["check", run.dir.to_str().unwrap()]);
+        assert_eq!(code, 1, "{stdout}{stderr}");
+        assert!(stdout.contains("found the key absent"), "{stdout}");
+        return;
+    }
+    panic!("the forgetful store looked linearizable for seeds {tried:?}");
 }
