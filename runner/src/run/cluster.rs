@@ -264,7 +264,7 @@ impl Router {
     }
 
     pub(super) fn classify(&self, dest: &str) -> Option<Dest> {
-        if let Some(i) = node_index(dest).filter(|&i| i < self.nodes.len()) {
+        if let Some(i) = self.node_of(dest) {
             return Some(Dest::Node(i));
         }
         if checker::is_client(dest) {

@@ -245,6 +245,8 @@ pub struct Router {
     run_cpu: (f64, f64),
     run_sleeps: u64,
     nodes: Vec<NodeSlot>,
+    /// Each node's index in `nodes`, by its id.
+    node_by_id: FxHashMap<String, usize>,
     /// This run among the runs of the process, for killing what its nodes left behind.
     lifetime: crate::lifetime::RunGuard,
     services: Vec<(String, Runtime<services::Service>)>,
@@ -276,6 +278,83 @@ pub struct Router {
     interrupted: bool,
     progress: Progress,
     counts: results::OpCounts,
+}
+
+/// The seed of run `index` (from 0) of a `--test-count`: the first run's seed plus `index`, so
+/// that each run is reproduced alone with `--seed`.
+pub fn repetition_seed(seed: u64, index: u64) -> u64 {
+    seed.wrapping_add(index)
+}
+
+/// `harness test --test-count N`: run the test up to `count` times, run `i` (from 0) with
+/// [`repetition_seed`], each in its own folder with its own summary, stopping at the first run
+/// that is not valid, as Jepsen's test command does; then list each run (its seed, verdict and
+/// folder). The exit code is the first run's that was not valid (0 when all were).
+pub fn run_tests(config: TestConfig, count: u64) -> anyhow::Result<u8> {
+    if count <= 1 {
+        return run_test(config).map(|outcome| outcome.exit_code);
+    }
+    let mut lines = Vec::new();
+    let mut code = 0;
+    for index in 0..count {
+        let mut this = config.clone();
+        this.seed = repetition_seed(config.seed, index);
+        this.repetition = Some((index + 1, count));
+        if !this.quiet {
+            println!("run {} of {count}, seed {}", index + 1, this.seed);
+        }
+        let seed = this.seed;
+        let (verdict, folder, exit) = match run_test(this) {
+            Ok(outcome) => {
+                let verdict = if outcome.exit_code == 3 {
+                    "could not run".to_owned()
+                } else {
+                    outcome.valid.to_string()
+                };
+                (
+                    verdict,
+                    outcome.dir.display().to_string(),
+                    outcome.exit_code,
+                )
+            }
+            Err(err) => {
+                eprintln!("harness: {err:#}");
+                (format!("could not run: {err:#}"), String::new(), 3)
+            }
+        };
+        lines.push(format!(
+            "  run {} of {count}, seed {seed}: {verdict}  {folder}",
+            index + 1
+        ));
+        if exit != 0 {
+            code = exit;
+            if index + 1 < count {
+                lines.push(format!(
+                    "  stopped at the first run that is not valid, as Jepsen does: {} run(s) not \
+                     started",
+                    count - index - 1
+                ));
+            }
+            break;
+        }
+    }
+    if !config.quiet {
+        println!();
+        println!("test-count {count}:");
+        for line in &lines {
+            println!("{}", line.trim_end());
+        }
+        println!(
+            "overall: {}",
+            match code {
+                0 => "valid",
+                1 => "invalid",
+                2 => "unknown",
+                _ => "could not run",
+            }
+        );
+    }
+    Ok(code)
 }
 
 /// Run a test to the end and return the process exit code.
@@ -380,6 +459,12 @@ impl Router {
             read_buf: vec![0; 64 << 10],
             run_cpu: (0.0, 0.0),
             run_sleeps: 0,
+            node_by_id: config
+                .node_ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), i))
+                .collect(),
             nodes,
             lifetime: crate::lifetime::RunGuard::begin(),
             services,
@@ -555,13 +640,11 @@ impl Router {
     }
 }
 
-/// `n12` -> 12.
-fn node_index(id: &str) -> Option<usize> {
-    let digits = id.strip_prefix('n')?;
-    if digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
-        return None;
+impl Router {
+    /// The index of the node named `id`, if there is one.
+    fn node_of(&self, id: &str) -> Option<usize> {
+        self.node_by_id.get(id).copied()
     }
-    digits.parse().ok()
 }
 
 /// Make SIGINT, SIGTERM and SIGHUP write a byte to a pipe the router polls, and return its
