@@ -179,6 +179,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
             "clients": config.clients,
             "time_limit_s": config.time_limit.as_secs_f64(),
             "rate": config.rate,
+            "rate_requested": config.rate_requested,
             "latency_ms": config.latency.as_millis() as u64,
             "latency_dist": config.latency_dist.name(),
             "topology": config.topology.name(),
@@ -321,6 +322,9 @@ fn print_summary(
         println!("could not run the test: {abort}");
     }
     if let Some(line) = ignored_flags_line(&config.ignored_flags) {
+        println!("{line}");
+    }
+    if let Some(line) = config.rate_capped() {
         println!("{line}");
     }
     let schedule = report.schedule;

@@ -404,6 +404,7 @@ fn config_for(
         node_ids: (0..scenario.node_count).map(|i| format!("n{i}")).collect(),
         time_limit: Duration::from_secs_f64(scenario.time_limit_s),
         rate: scenario.rate,
+        rate_requested: None,
         clients: scenario.node_count * scenario.clients_per_node,
         latency: Duration::from_millis(scenario.latency_ms),
         latency_dist: scenario.latency_dist,

@@ -56,6 +56,9 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const NODE_QUEUE_BYTES: usize = 32 << 20;
 /// Lines per second above which a node is said to flood its stdout.
 pub const FLOOD_LINES_PER_SEC: u64 = 10_000;
+/// The most timed events handled in one turn of the event loop, before it reads the nodes'
+/// output and the signal pipe again.
+const TIMED_BATCH: usize = 4096;
 /// The epoll key of the signal pipe (node pipes use `node << 1 | is_stdin`).
 const SIGNAL_KEY: u64 = u64::MAX;
 /// The harness's own client id, for `init` and `topology`.
@@ -373,6 +376,9 @@ pub fn run_test(config: TestConfig) -> anyhow::Result<results::RunOutcome> {
             config.seed,
             dir.dir.display()
         );
+        if let Some(line) = config.rate_capped() {
+            println!("{line}");
+        }
     }
     let outcome = Router::new(config, dir).and_then(|mut router| router.run());
     if let Err(err) = &outcome {
@@ -533,11 +539,14 @@ impl Router {
         let mut last_flush = 0u64;
         while self.phase != Phase::Done {
             let now = self.now();
-            // Timed events that are due, in time order.
+            // Timed events that are due, in time order; at most a bounded batch before the
+            // loop looks at the nodes and the signals again, however far behind it is.
+            let mut batch = 0;
             while let Some(Reverse(next)) = self.timers.peek() {
-                if next.at > now {
+                if next.at > now || batch == TIMED_BATCH {
                     break;
                 }
+                batch += 1;
                 let Reverse(item) = self.timers.pop().expect("peeked");
                 self.on_timed(item.at, item.what);
                 if self.phase == Phase::Done {

@@ -237,12 +237,20 @@ impl Router {
         );
         let _ = std::fs::remove_file(self.dir.dir.join(".messages-closed"));
         journal.finish().context("writing messages.jsonl")?;
+        // An interrupted run plans no further than it got: a signal is honoured at once, even
+        // at a rate that plans millions of ops.
+        let planned_until = if self.interrupted {
+            let reached = self.now().saturating_sub(self.workload_start);
+            self.config.time_limit.min(Duration::from_nanos(reached))
+        } else {
+            self.config.time_limit
+        };
         let (ops_print, ops_planned) = crate::schedule::ops_fingerprint(
             self.config.workload,
             &self.config.workload_options,
             self.config.rate,
             self.config.seed,
-            self.config.time_limit,
+            planned_until,
         );
         let schedule = crate::schedule::ScheduleRecord {
             ops_fingerprint: ops_print.hex(),
