@@ -26,6 +26,12 @@
 //!   when the node was killed, exited, closed its input, or the run ended;
 //! - `unknown-dest`: no node, service or client has that id.
 //!
+//! A body nested deeper than [`JOURNAL_MAX_BODY_DEPTH`] (a node may write one: Maelstrom
+//! accepts up to 1000 levels) is stored as a JSON *string* holding the body's text, so that
+//! every reader of the journal, which parses lines with serde_json's recursion limit of 128,
+//! can still read the line. Bodies are objects, so a string body is never anything else;
+//! readers that look into bodies see no `type` in it.
+//!
 //! A journal whose last line was cut off mid-line (the harness was killed while writing it) is
 //! read up to its last whole line, and the cut is reported ([`crate::history::CutLine`]).
 
@@ -36,6 +42,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::history::{HistoryError, JsonLines, parse_jsonl, read_jsonl_file};
+
+/// Bodies nested deeper than this are journaled as a string of their text (see the module
+/// documentation): well under serde_json's recursion limit (128), with the line's own level.
+pub const JOURNAL_MAX_BODY_DEPTH: usize = 100;
 
 /// What happened to a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -38,13 +38,31 @@ pub enum ProblemKind {
     Flood,
     /// The node answered none of the client requests sent to it.
     Unresponsive,
+    /// A line nested deeper than Maelstrom's JSON parser accepts: not routed.
+    TooDeep,
+    /// A message whose body has no string `type` (Maelstrom routes it: a warning).
+    NoBodyType,
+    /// A message whose `msg_id` or `in_reply_to` is not a non-negative integer (Maelstrom
+    /// routes it: a warning).
+    NonIntegerId,
+    /// A request to a service that the service could not read, so it gave no reply (as
+    /// Maelstrom's services give none: a warning).
+    UnreadServiceRequest,
 }
 
 impl ProblemKind {
     /// True for a broken rule of the protocol, which makes the run invalid; false for a
-    /// warning (a flood may be a legitimate burst of retransmissions).
+    /// warning: a flood may be a legitimate burst of retransmissions, and the malformed bodies
+    /// that Maelstrom routes without a word (no `type`, an id that is not an integer, a
+    /// request its services cannot read) are named but do not fail a node Maelstrom accepts.
     pub fn is_error(self) -> bool {
-        !matches!(self, ProblemKind::Flood)
+        !matches!(
+            self,
+            ProblemKind::Flood
+                | ProblemKind::NoBodyType
+                | ProblemKind::NonIntegerId
+                | ProblemKind::UnreadServiceRequest
+        )
     }
 
     /// One sentence for people.
@@ -66,6 +84,21 @@ impl ProblemKind {
             ProblemKind::InputBacklog => "did not read its input; messages to it were dropped",
             ProblemKind::Flood => "flooded its stdout",
             ProblemKind::Unresponsive => "answered none of the client requests sent to it",
+            ProblemKind::TooDeep => {
+                "wrote a line nested deeper than Maelstrom's JSON parser accepts (1000 levels); \
+                 it was not routed"
+            }
+            ProblemKind::NoBodyType => {
+                "sent messages whose body has no string type (routed, as Maelstrom does)"
+            }
+            ProblemKind::NonIntegerId => {
+                "sent messages whose msg_id or in_reply_to is not a non-negative integer \
+                 (routed, as Maelstrom does)"
+            }
+            ProblemKind::UnreadServiceRequest => {
+                "sent a service a request it could not read, so it gave no reply (as \
+                 Maelstrom's services give none)"
+            }
         }
     }
 }

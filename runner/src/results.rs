@@ -313,8 +313,13 @@ fn print_summary(
         println!("node problems:");
         for p in &report.problems {
             println!(
-                "  {} {} ({}x, first at {:.0} ms): {}",
-                p.node, p.description, p.count, p.first_at_ms, p.example
+                "  {}{} {} ({}x, first at {:.0} ms): {}",
+                if p.error { "" } else { "[warning] " },
+                p.node,
+                p.description,
+                p.count,
+                p.first_at_ms,
+                p.example
             );
         }
     }

@@ -277,8 +277,15 @@ impl Router {
     }
 
     /// One line a node wrote: journal it and send it on its way (to a client at once, to a
-    /// node or service through the simulated network). Only the addresses are parsed here; the
+    /// node or service through the simulated network). Only the addresses are parsed here, and
+    /// the body scanned once (its depth, the types of `type`, `msg_id` and `in_reply_to`); the
     /// body is forwarded as it came.
+    ///
+    /// A line nested deeper than Maelstrom's JSON parser accepts is a problem and is not
+    /// routed (Maelstrom stops reading the node). A body with no string `type`, or whose
+    /// `msg_id` or `in_reply_to` is not a non-negative integer, is routed, as Maelstrom routes
+    /// it, and named as a warning: a node that reads it may choke on it. (A reply to a client
+    /// is read whole by the workload, which says what is wrong with it.)
     pub(super) fn on_node_line(&mut self, node: usize, at: u64, line: String) {
         let id = self.next_message;
         let target = {
@@ -293,15 +300,38 @@ impl Router {
                     return;
                 }
             };
+            let own = &self.nodes[node].id;
+            let body = proto::scan_body(route.body.get());
+            if body.depth + 1 > proto::MAELSTROM_MAX_DEPTH {
+                self.problems.record(own, ProblemKind::TooDeep, at, || {
+                    format!("a body nested {} deep: {line}", body.depth)
+                });
+                return;
+            }
             self.next_message += 1;
             let dest = self.classify(&route.dest);
-            let own = &self.nodes[node].id;
             if route.src != own.as_str() {
                 self.problems
                     .record(own, ProblemKind::WrongSrc, at, || line.clone());
             }
-            self.journal
-                .send(at, id, own, &route.dest, route.body.get());
+            if dest != Some(Dest::Client) {
+                if !body.has_type {
+                    self.problems
+                        .record(own, ProblemKind::NoBodyType, at, || line.clone());
+                }
+                if !(body.msg_id_ok && body.in_reply_to_ok) {
+                    self.problems
+                        .record(own, ProblemKind::NonIntegerId, at, || line.clone());
+                }
+            }
+            if body.depth > checker::JOURNAL_MAX_BODY_DEPTH {
+                // Kept as the string of its text, so the journal stays readable.
+                let text = serde_json::to_string(route.body.get()).unwrap_or_default();
+                self.journal.send(at, id, own, &route.dest, &text);
+            } else {
+                self.journal
+                    .send(at, id, own, &route.dest, route.body.get());
+            }
             self.net_stats.record(NetEventKind::Send, own, &route.dest);
             if self.config.log_net_send {
                 eprintln!("send {line}");
@@ -407,13 +437,16 @@ impl Router {
                         self.service_effects(now, service, effects);
                     }
                     Err(err) => {
-                        // The node's line has addresses but no valid body.
+                        // The node's line has addresses but a body the service cannot read:
+                        // no reply, as Maelstrom's services give none.
                         if let Peer::Node(node) = src {
                             let node_id = self.nodes[node].id.clone();
-                            self.problems
-                                .record(&node_id, ProblemKind::MalformedLine, now, || {
-                                    format!("{}: {}", err.reason, line)
-                                });
+                            self.problems.record(
+                                &node_id,
+                                ProblemKind::UnreadServiceRequest,
+                                now,
+                                || format!("{}: {}", err.reason, line),
+                            );
                         }
                     }
                 }
