@@ -63,7 +63,7 @@ impl NetStats {
     pub fn from_journal(events: &[NetEvent]) -> NetStats {
         let mut stats = NetStats::default();
         for e in events {
-            stats.record(e.event, &e.src, &e.dest);
+            stats.record(e.event, e.sender(), &e.dest);
         }
         stats
     }

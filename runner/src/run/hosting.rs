@@ -54,12 +54,17 @@ impl Router {
             let id = self.next_message;
             self.next_message += 1;
             let body = serde_json::to_string(&msg.body).unwrap_or_default();
-            self.journal.send(now, id, &name, &msg.dest, &body);
+            self.journal.send(now, id, &name, None, &msg.dest, &body);
             self.net_stats.record(NetEventKind::Send, &name, &msg.dest);
             match self.classify(&msg.dest) {
-                Some(Dest::Node(node)) => {
-                    self.route(now, id, Peer::Service(service), Dest::Node(node), line)
-                }
+                Some(Dest::Node(node)) => self.route(
+                    now,
+                    id,
+                    Peer::Service(service),
+                    None,
+                    Dest::Node(node),
+                    line,
+                ),
                 _ => self.drop_message(now, id, &name, &msg.dest, "unknown-dest"),
             }
         }

@@ -103,6 +103,11 @@ impl Peer {
 enum From<'a> {
     Peer(Peer),
     Client(&'a str),
+    /// A line written by `via` with another member's id as its `src` (a forward).
+    Forwarded {
+        via: Peer,
+        src: &'a str,
+    },
 }
 
 /// Who a message waiting for a node's pipe is from.
@@ -110,6 +115,7 @@ enum From<'a> {
 enum Sender {
     Peer(Peer),
     Client(Box<str>),
+    Forwarded { via: Peer, src: Box<str> },
 }
 
 /// A message in a node's input queue, not yet taken whole by its stdin pipe: delivered once
@@ -129,10 +135,12 @@ struct Pending {
 /// Something that happens at a time.
 #[derive(Debug)]
 enum Timed {
-    /// Deliver a message (the whole line) that was put on the wire.
+    /// Deliver a message (the whole line) that was put on the wire by `src`; `claimed` is the
+    /// line's own `src` when it names another member of the network (a forward).
     Deliver {
         id: u64,
         src: Peer,
+        claimed: Option<Box<str>>,
         dest: Dest,
         line: String,
     },
@@ -204,9 +212,11 @@ struct NodeSlot {
     wiped: bool,
     window_start: u64,
     window_lines: u64,
-    /// Client requests sent to this node, and replies it sent to clients.
+    /// Client requests sent to this node, replies it sent to clients, and client requests it
+    /// forwarded to another node with the client's `src` (which that node answers).
     requests: u64,
     replies: u64,
+    forwards: u64,
     /// Messages queued for it and not yet taken by its pipe, oldest first.
     pending: std::collections::VecDeque<Pending>,
 }
@@ -451,6 +461,7 @@ impl Router {
                 window_lines: 0,
                 requests: 0,
                 replies: 0,
+                forwards: 0,
                 pending: std::collections::VecDeque::new(),
             })
             .collect();
@@ -653,6 +664,16 @@ impl Router {
     /// The index of the node named `id`, if there is one.
     fn node_of(&self, id: &str) -> Option<usize> {
         self.node_by_id.get(id).copied()
+    }
+
+    /// True if `id` names a member of the network: a node, a service, or a client the
+    /// harness has had (the only check Maelstrom makes of a line's `src`; Maelstrom forgets a
+    /// client once it is closed, the harness keeps it, so a late forward is no error).
+    fn is_member(&self, id: &str) -> bool {
+        self.node_of(id).is_some()
+            || services::NAMES.contains(&id)
+            || id == SETUP_CLIENT
+            || self.clients.known(id)
     }
 }
 

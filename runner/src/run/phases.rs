@@ -74,9 +74,10 @@ impl Router {
             Timed::Deliver {
                 id,
                 src,
+                claimed,
                 dest,
                 line,
-            } => self.deliver(at, id, src, dest, line),
+            } => self.deliver(at, id, src, claimed, dest, line),
             Timed::Invoke => {
                 if self.phase != Phase::Workload {
                     return;
@@ -217,7 +218,7 @@ impl Router {
     pub(super) fn finish(&mut self) -> anyhow::Result<results::RunOutcome> {
         let now = self.now();
         for slot in &self.nodes {
-            if slot.requests > 0 && slot.replies == 0 {
+            if slot.requests > 0 && slot.replies == 0 && slot.forwards == 0 {
                 let requests = slot.requests;
                 self.problems
                     .record(&slot.id, ProblemKind::Unresponsive, now, || {

@@ -184,3 +184,106 @@ fn a_reply_that_comes_after_the_client_gave_up_is_ignored_not_a_duplicate() {
         .count();
     assert_eq!(timed_out, 1, "the first echo timed out");
 }
+
+/// Maelstrom's raft demo proxies a client's request to the leader with the client's `src`, so
+/// the leader's reply goes to the client: Maelstrom checks only that `src` names a member of
+/// the network. Here the forward is accepted (a warning says it is routed more strictly than
+/// Maelstrom routes it), journaled with the client's `src` and `via` the node that wrote it,
+/// and travels the network between the two servers (latency applies).
+#[test]
+fn a_node_may_forward_a_clients_request_with_the_clients_src_and_the_reply_completes_the_op() {
+    let bin = test_node("forwards_to_leader.py");
+    let run = harness_test(&[
+        "-w",
+        "lin-kv",
+        "--bin",
+        bin.to_str().unwrap(),
+        "--node-count",
+        "3",
+        "--latency",
+        "50",
+        "--rate",
+        "20",
+        "--time-limit",
+        "3",
+        "--no-progress",
+        "--seed",
+        "5",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // Accepted; named as a warning only, for the harness routes a forward more strictly than
+    // Maelstrom (from the node that wrote it).
+    assert_eq!(
+        run.problem_kinds(),
+        ["forwarded-src"],
+        "{:?}",
+        run.results["problems"]
+    );
+    for warning in run.problems("forwarded-src") {
+        assert_eq!(warning["error"], false, "{warning}");
+    }
+    assert_eq!(run.results["valid"], true);
+    assert_history_intact(&run.history);
+    // Ops sent to the followers were answered by the leader.
+    for follower in ["n1", "n2"] {
+        assert!(
+            run.history
+                .iter()
+                .any(|e| e.kind == checker::EventType::Ok && e.node.as_deref() == Some(follower)),
+            "no op through {follower} completed"
+        );
+    }
+    let events = checker::read_journal_file(&run.dir.join("messages.jsonl"))
+        .unwrap()
+        .items;
+    let forwards: Vec<_> = events
+        .iter()
+        .filter(|e| e.event == checker::NetEventKind::Send && e.via.is_some())
+        .collect();
+    assert!(!forwards.is_empty(), "no forward journaled");
+    for send in &forwards {
+        assert!(checker::is_client(&send.src), "{send:?}");
+        assert!(matches!(send.via.as_deref(), Some("n1" | "n2")), "{send:?}");
+        assert_eq!(send.dest, "n0");
+        // Server to server: the 50 ms latency applies, and every event of it says via.
+        for fate in events
+            .iter()
+            .filter(|e| e.id == send.id && e.event != send.event)
+        {
+            assert_eq!(fate.via, send.via, "{fate:?}");
+            if fate.event == checker::NetEventKind::Deliver {
+                assert!(fate.time >= send.time + 50_000_000, "{send:?} {fate:?}");
+            }
+        }
+    }
+    // Forwards count as server messages.
+    let servers = run.results["net"]["servers"]["send_count"]
+        .as_u64()
+        .unwrap();
+    assert!(servers >= forwards.len() as u64, "{}", run.results["net"]);
+
+    // A src that names nothing in the network is still a problem.
+    let run = harness_test(&[
+        "-w",
+        "echo",
+        "--bin",
+        bin.to_str().unwrap(),
+        "--node-count",
+        "2",
+        "--rate",
+        "10",
+        "--time-limit",
+        "1",
+        "--no-progress",
+        "--",
+        "--ghost",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let wrong = run.problems("wrong-src");
+    assert_eq!(wrong.len(), 1, "{:?}", run.results["problems"]);
+    assert!(
+        wrong[0]["example"].as_str().unwrap().contains("\"ghost\""),
+        "{}",
+        wrong[0]["example"]
+    );
+}
