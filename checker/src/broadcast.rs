@@ -1,5 +1,7 @@
 //! A broadcast history, prepared for the checkers of reliable, FIFO, causal and total-order
-//! broadcast (the course's lecture on broadcast protocols).
+//! broadcast (the course's lecture on broadcast protocols), and likewise the history of any
+//! workload whose clients add values to a set and read it back (g-set): [`SetOps`] names its
+//! ops.
 //!
 //! Each broadcast value becomes a small integer id, with its *origin* (the node its client
 //! sent it to) and when it was invoked and acknowledged; each ok read becomes the list of ids
@@ -14,6 +16,39 @@ use serde_json::Value;
 
 use crate::history::{Event, EventType, HistoryError, Process};
 use crate::op::{Outcome, client_ops};
+
+/// What a workload that adds values to a set calls its ops and messages: the op (history
+/// `f`, and the request `type`) that adds a value, the request field that holds it, the reply
+/// that acknowledges it, and the words for sentences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetOps {
+    /// The op that adds a value: its `f` in the history and its request's `type`.
+    pub add: &'static str,
+    /// The request's field that holds the value.
+    pub field: &'static str,
+    /// The reply's `type`.
+    pub add_ok: &'static str,
+    /// The add in a sentence's past tense: "no client had {past} it".
+    pub past: &'static str,
+    /// What a read returns one of, in a sentence: "message", "element".
+    pub item: &'static str,
+    /// Reads list the values in the order the node delivered them (broadcast): the delivery
+    /// order can be checked, and server messages are counted per add (`msgs_per_broadcast`).
+    pub delivery_order: bool,
+}
+
+impl SetOps {
+    /// The broadcast workload's: `broadcast {message}` -> `broadcast_ok`, reads in delivery
+    /// order.
+    pub const BROADCAST: SetOps = SetOps {
+        add: "broadcast",
+        field: "message",
+        add_ok: "broadcast_ok",
+        past: "broadcast",
+        item: "message",
+        delivery_order: true,
+    };
+}
 
 /// One broadcast value.
 #[derive(Debug, Clone, Default)]
@@ -56,13 +91,16 @@ pub struct ReadRef {
     pub time: u64,
     /// How many messages it returned.
     pub length: usize,
+    /// What it returned `length` of, in words ([`SetOps::item`]).
+    #[serde(skip)]
+    pub item: &'static str,
 }
 
 impl std::fmt::Display for ReadRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "read at {}{} (events {}..{}, process {}, {} message{})",
+            "read at {}{} (events {}..{}, process {}, {} {}{})",
             self.node.as_deref().unwrap_or("?"),
             if self.incarnation > 0 {
                 format!(" incarnation {}", self.incarnation)
@@ -73,6 +111,7 @@ impl std::fmt::Display for ReadRef {
             self.complete_index,
             self.process,
             self.length,
+            self.item,
             if self.length == 1 { "" } else { "s" }
         )
     }
@@ -130,12 +169,20 @@ pub struct BroadcastHistory<'a> {
     /// Every broadcast that ended ok: the positions of its invocation and of its
     /// `broadcast_ok`, in invocation order.
     pub acknowledged: Vec<(usize, usize)>,
+    /// What the workload calls its ops.
+    pub ops: SetOps,
 }
 
 impl<'a> BroadcastHistory<'a> {
-    /// Prepare `events`. Errors when the history is malformed or a read's value is not a list.
+    /// Prepare the events of a broadcast run. Errors when the history is malformed or a read's
+    /// value is not a list.
     pub fn new(events: &'a [Event]) -> Result<BroadcastHistory<'a>, HistoryError> {
-        let ops = client_ops(events)?;
+        BroadcastHistory::of(events, SetOps::BROADCAST)
+    }
+
+    /// Prepare the events of a run whose values are added by `ops.add`.
+    pub fn of(events: &'a [Event], ops: SetOps) -> Result<BroadcastHistory<'a>, HistoryError> {
+        let client = client_ops(events)?;
         let mut interner = Interner::default();
         let mut node_ids: FxHashMap<&str, u32> = FxHashMap::default();
         let mut nodes: Vec<String> = Vec::new();
@@ -151,9 +198,9 @@ impl<'a> BroadcastHistory<'a> {
         let mut timeline: Vec<(usize, u32, bool)> = Vec::new();
         let mut reads = Vec::new();
         let mut acknowledged = Vec::new();
-        for op in &ops {
+        for op in &client {
             match op.f() {
-                "broadcast" => {
+                f if f == ops.add => {
                     let m = interner.intern(&op.invoke.value);
                     if messages.len() <= m as usize {
                         messages.resize(m as usize + 1, Message::default());
@@ -177,7 +224,8 @@ impl<'a> BroadcastHistory<'a> {
                         return Err(HistoryError::Malformed {
                             index: op.completion.map_or(op.invoke.index, |c| c.index),
                             reason: format!(
-                                "a broadcast read must return a list, found {}",
+                                "a {} read must return a list, found {}",
+                                ops.add,
                                 op.value()
                             ),
                         });
@@ -251,6 +299,7 @@ impl<'a> BroadcastHistory<'a> {
             messages,
             reads,
             acknowledged,
+            ops,
         })
     }
 
@@ -264,6 +313,7 @@ impl<'a> BroadcastHistory<'a> {
             complete_index: self.events[read.complete_pos].index,
             time: self.events[read.complete_pos].time,
             length: read.messages.len(),
+            item: self.ops.item,
         }
     }
 

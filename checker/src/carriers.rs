@@ -39,7 +39,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::broadcast::BroadcastHistory;
+use crate::broadcast::{BroadcastHistory, SetOps};
 use crate::history::HistoryError;
 use crate::journal::{NetEventKind, is_client};
 
@@ -129,6 +129,8 @@ pub struct CarrierScan {
     seen: Vec<Seen>,
     /// Watched client broadcasts: (client, msg_id) -> value, to find their replies.
     requests: FxHashMap<(String, u64), u64>,
+    /// What the clients' requests and replies are called.
+    ops: SetOps,
 }
 
 /// A journal line, with the body parsed.
@@ -177,6 +179,7 @@ impl CarrierScan {
             kept_at: FxHashMap::default(),
             seen: Vec::new(),
             requests: FxHashMap::default(),
+            ops: h.ops,
         }
     }
 
@@ -265,12 +268,13 @@ impl CarrierScan {
         }
     }
 
-    /// A client's `broadcast` of a watched value, or the reply to one.
+    /// A client's `broadcast` (or `add`: the history's [`SetOps`]) of a watched value, or the
+    /// reply to one.
     fn client_message(&mut self, time: u64, id: u64, src: &str, dest: &str, body: &Value) {
         let kind = body.get("type").and_then(Value::as_str);
         let msg_id = |key: &str| body.get(key).and_then(Value::as_u64);
-        if is_client(src) && kind == Some("broadcast") {
-            let Some(n) = body.get("message").and_then(Value::as_u64) else {
+        if is_client(src) && kind == Some(self.ops.add) {
+            let Some(n) = body.get(self.ops.field).and_then(Value::as_u64) else {
                 return;
             };
             if self.watched.contains(&n) {
@@ -281,7 +285,7 @@ impl CarrierScan {
                 }
             }
         } else if is_client(dest)
-            && kind == Some("broadcast_ok")
+            && kind == Some(self.ops.add_ok)
             && let Some(m) = msg_id("in_reply_to")
             && let Some(&n) = self.requests.get(&(dest.to_owned(), m))
         {

@@ -21,27 +21,19 @@ use crate::history::{
     parse_jsonl,
 };
 
-/// The notation a history file is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// This project's `history.jsonl`.
-    Jsonl,
-    /// Jepsen/Knossos EDN.
-    Edn,
-    /// Porcupine's key-value logs (EDN maps with a `:key`).
-    PorcupineKv,
+crate::named_enum! {
+    /// The notation a history file is written in.
+    pub enum Format: "format" {
+        /// This project's history.jsonl.
+        Jsonl = "jsonl",
+        /// Jepsen/Knossos EDN.
+        Edn = "edn",
+        /// Porcupine's key-value logs (get / put / append, initial value "").
+        PorcupineKv = "porcupine-kv",
+    }
 }
 
 impl Format {
-    /// `jsonl`, `edn` or `porcupine-kv`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Jsonl => "jsonl",
-            Format::Edn => "edn",
-            Format::PorcupineKv => "porcupine-kv",
-        }
-    }
-
     /// The initial value the format itself implies: `""` for Porcupine's key-value logs
     /// (its model starts every key as the empty string), none otherwise.
     pub fn implied_initial(self) -> Option<Value> {

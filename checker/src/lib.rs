@@ -14,6 +14,7 @@ pub mod formats;
 pub mod history;
 pub mod journal;
 pub mod lin;
+pub mod names;
 pub mod op;
 pub mod ordering;
 pub mod run;
@@ -29,7 +30,7 @@ pub use history::{
     read_history_file,
 };
 pub use journal::{JOURNAL_MAX_BODY_DEPTH, NetEvent, NetEventKind, is_client, read_journal_file};
-pub use run::{RunCheckOptions, RunResults, WORKLOADS, WorkloadResult, check_run};
+pub use run::{Check, RunCheckOptions, RunResults, WorkloadResult, run_checks, run_unchecked};
 /// The JSON value type of histories and results.
 pub use serde_json::Value;
 pub use validity::Validity;

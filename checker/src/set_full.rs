@@ -1,9 +1,11 @@
 //! set-full: did every broadcast reach the reads, and how long did it take? (Reliable
 //! broadcast, the course's lecture on broadcast protocols: every message delivered by one
-//! node is eventually delivered by every node.)
+//! node is eventually delivered by every node. Likewise a grow-only set, the course's
+//! state-based CRDT: every element added at one node is eventually in every node's set.)
 //!
-//! These are the definitions of Jepsen's `jepsen.checker/set-full`, which Maelstrom's
-//! broadcast workload uses with `broadcast` in place of `add`. For each element (broadcast
+//! These are the definitions of Jepsen's `jepsen.checker/set-full`, which Maelstrom's g-set
+//! workload uses as it is and its broadcast workload with `broadcast` in place of `add` (the
+//! history's [`SetOps`](crate::broadcast::SetOps) names the op). For each element (broadcast
 //! value), from its last broadcast invocation on:
 //!
 //! - Only ok reads count, and a read counts for an element only if it completed after the
@@ -30,7 +32,8 @@
 //! client waited. Two latencies measured from the invocation say what the user feels:
 //!
 //! - *broadcast latency*: from a broadcast's invocation to its `broadcast_ok`, in milliseconds
-//!   (truncated), one per broadcast that ended ok (failed and indefinite ones have none).
+//!   (truncated), one per broadcast that ended ok (failed and indefinite ones have none). For
+//!   g-set, the same from an `add` to its `add_ok`: *add latency*.
 //! - *visibility latency*: from an element's (last) broadcast invocation to its stable time,
 //!   in milliseconds (truncated): `max(0, stable_time - invoke.time)`, with `stable_time` as
 //!   above. It is set-full's stable time measured from the invocation instead of from *known*:
@@ -61,7 +64,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::broadcast::{BroadcastHistory, ReadRef};
+use crate::broadcast::{BroadcastHistory, ReadRef, SetOps};
 use crate::validity::Validity;
 
 const WORST_STALE: usize = 8;
@@ -144,9 +147,12 @@ pub struct SetFullResult {
     pub stable_latencies: Option<Quantiles>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lost_latencies: Option<Quantiles>,
-    /// Invocation to `broadcast_ok`, over the broadcasts that ended ok.
+    /// Invocation to `broadcast_ok`, over the broadcasts that ended ok (broadcast runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub broadcast_latencies: Option<Quantiles>,
+    /// Invocation to `add_ok`, over the adds that ended ok (runs whose op is `add`: g-set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub add_latencies: Option<Quantiles>,
     /// Invocation to visible in every read, over the stable elements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visibility_latencies: Option<Quantiles>,
@@ -156,6 +162,9 @@ pub struct SetFullResult {
     pub unexpected: Vec<Unexpected>,
     /// Witnesses for the first lost elements.
     pub lost_witnesses: Vec<LostElement>,
+    /// What the workload calls its ops (for the text).
+    #[serde(skip)]
+    pub ops: SetOps,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -414,7 +423,7 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
         .iter()
         .filter_map(|o| o.visibility_latency)
         .collect();
-    let mut broadcast_latencies: Vec<u64> = h
+    let mut acknowledge_latencies: Vec<u64> = h
         .acknowledged
         .iter()
         .map(|&(invoke, ok)| ms(h.time_at(ok).saturating_sub(h.time_at(invoke))))
@@ -449,6 +458,12 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
     if !duplicated.is_empty() || !unexpected.is_empty() {
         valid = Validity::Invalid;
     }
+    let acknowledge_latencies = quantiles(&mut acknowledge_latencies);
+    let (broadcast_latencies, add_latencies) = if h.ops.add == "broadcast" {
+        (acknowledge_latencies, None)
+    } else {
+        (None, acknowledge_latencies)
+    };
     SetFullResult {
         valid,
         attempt_count: outcomes.len(),
@@ -462,13 +477,15 @@ pub fn set_full(h: &BroadcastHistory<'_>, linearizable: bool) -> SetFullResult {
         worst_stale,
         stable_latencies: quantiles(&mut stable_latencies),
         lost_latencies: quantiles(&mut lost_latencies),
-        broadcast_latencies: quantiles(&mut broadcast_latencies),
+        broadcast_latencies,
+        add_latencies,
         visibility_latencies: quantiles(&mut visibility_latencies),
         duplicated_count: duplicated.len(),
         duplicated,
         unexpected_count: unexpected.len(),
         unexpected,
         lost_witnesses,
+        ops: h.ops,
     }
 }
 
@@ -508,9 +525,10 @@ impl fmt::Display for SetFullResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "set-full: {}: {} broadcasts, {} stable, {} lost, {} never read, {} stale, {} duplicated, {} unexpected",
+            "set-full: {}: {} {}s, {} stable, {} lost, {} never read, {} stale, {} duplicated, {} unexpected",
             self.valid,
             self.attempt_count,
+            self.ops.add,
             self.stable_count,
             self.lost_count,
             self.never_read_count,
@@ -518,17 +536,20 @@ impl fmt::Display for SetFullResult {
             self.duplicated_count,
             self.unexpected_count
         )?;
+        let acknowledged = format!("{} latency (invoke to {})", self.ops.add, self.ops.add_ok);
         for (q, name) in [
             (
-                &self.broadcast_latencies,
-                "broadcast latency (invoke to broadcast_ok)",
+                self.broadcast_latencies
+                    .as_ref()
+                    .or(self.add_latencies.as_ref()),
+                acknowledged.as_str(),
             ),
             (
-                &self.visibility_latencies,
+                self.visibility_latencies.as_ref(),
                 "visibility latency (invoke to visible in every read)",
             ),
             (
-                &self.stable_latencies,
+                self.stable_latencies.as_ref(),
                 "stable latency (known to visible in every read)",
             ),
         ] {

@@ -1,4 +1,6 @@
-//! What went wrong in a broadcast run, told as a story from its history and message journal:
+//! What went wrong in a broadcast run (or a g-set run: the same story of values added and lost,
+//! in the words of its [`SetOps`](crate::broadcast::SetOps)), told as a story from its history
+//! and message journal:
 //! for each lost value, when it was acknowledged, which nodes held it, which fault took them
 //! and that no read after recovery had it; for each value that was late to appear everywhere,
 //! which node lagged and behind which partition; the ordering and duplicate violations as
@@ -189,16 +191,16 @@ pub fn broadcast_story(
     }
     for u in set_full.unexpected.iter().take(TOLD) {
         story.failures.push(format!(
-            "the {} returned {}, which no client had broadcast before it completed.",
-            u.read, u.element
+            "the {} returned {}, which no client had {} before it completed.",
+            u.read, u.element, h.ops.past
         ));
     }
     for s in set_full.worst_stale.iter().take(TOLD) {
         story.slow.push(stale_sentence(h, s, &faults, &spans));
     }
-    story.headline = headline(set_full, ordering, &lost, &faults, &spans);
+    story.headline = headline(h, set_full, ordering, &lost, &faults, &spans);
     story.window = if let Some(first) = lost.iter().min_by_key(|l| l.invoked) {
-        Some(lost_window(first, &faults))
+        Some(lost_window(first, &faults, h.ops.add))
     } else {
         violation.map(|v| ordering_window(h, &index_of, v, carriers_ref))
     };
@@ -478,6 +480,7 @@ fn lost_sentence(l: &Lost, faults: &[NemesisEvent<'_>], spans: &[PartitionSpan])
 /// The run's headline, when it failed: lost values first, then the ordering, then duplicated
 /// and unexpected values, then a set-full check that could not decide.
 fn headline(
+    h: &BroadcastHistory<'_>,
     set_full: &SetFullResult,
     ordering: Option<&OrderingResult>,
     lost: &[Lost],
@@ -541,23 +544,29 @@ fn headline(
     }
     if let Some(d) = set_full.duplicated.first() {
         return Some(format!(
-            "value {} delivered {} times in one read at {}",
+            "value {} {} {} times in one read at {}",
             d.element,
+            if h.ops.delivery_order {
+                "delivered"
+            } else {
+                "returned"
+            },
             d.count,
             d.read.node.as_deref().unwrap_or("?")
         ));
     }
     if let Some(u) = set_full.unexpected.first() {
         return Some(format!(
-            "{} returned {}, which no client had broadcast",
+            "{} returned {}, which no client had {}",
             u.read.node.as_deref().unwrap_or("?"),
-            u.element
+            u.element,
+            h.ops.past
         ));
     }
     if set_full.valid == Validity::Unknown {
         return Some(format!(
-            "none of the {} broadcast values was ever in every later read, so set-full cannot decide",
-            set_full.attempt_count
+            "none of the {} {} values was ever in every later read, so set-full cannot decide",
+            set_full.attempt_count, h.ops.past
         ));
     }
     None
@@ -616,7 +625,7 @@ fn margin(from: u64, to: u64) -> u64 {
     (span as u64).clamp(MARGIN_MIN, MARGIN_MAX)
 }
 
-fn lost_window(l: &Lost, faults: &[NemesisEvent<'_>]) -> Window {
+fn lost_window(l: &Lost, faults: &[NemesisEvent<'_>], add: &str) -> Window {
     let taken = l
         .takers
         .iter()
@@ -639,13 +648,13 @@ fn lost_window(l: &Lost, faults: &[NemesisEvent<'_>]) -> Window {
     let pad = margin(l.invoked, end);
     let caption = match taken {
         Some(e) => format!(
-            "from just before the broadcast of {} at {} to just after {}",
+            "from just before the {add} of {} at {} to just after {}",
             l.value,
             seconds(l.invoked),
             e.describe()
         ),
         None => format!(
-            "from just before the broadcast of {} at {} to just after its last message",
+            "from just before the {add} of {} at {} to just after its last message",
             l.value,
             seconds(l.invoked)
         ),
@@ -700,7 +709,8 @@ fn ordering_window(
         values,
         message_ids,
         caption: format!(
-            "from just before the broadcast of {} to just after the {}",
+            "from just before the {} of {} to just after the {}",
+            h.ops.add,
             and_list(&names),
             v.read
         ),
@@ -967,5 +977,64 @@ mod tests {
                  it in its read at 0.50 s, behind the partition n0 | n1 n2 (0.00 s to 0.90 s)"
             ]
         );
+    }
+
+    /// A g-set's `add {element}` and `add_ok`, as the g-set workload names them.
+    const G_SET: crate::broadcast::SetOps = crate::broadcast::SetOps {
+        add: "add",
+        field: "element",
+        add_ok: "add_ok",
+        past: "added",
+        item: "element",
+        delivery_order: false,
+    };
+
+    #[test]
+    fn a_g_set_run_is_told_in_its_own_words_and_its_client_messages_carry_the_element() {
+        let history = r#"{"index":0,"time":1000000000,"process":0,"node":"n1","type":"invoke","f":"add","value":3}
+{"index":1,"time":1001000000,"process":0,"node":"n1","type":"ok","f":"add","value":3}
+{"index":2,"time":1500000000,"process":"nemesis","type":"info","f":"kill","value":["n1"]}
+{"index":3,"time":2000000000,"process":"nemesis","type":"info","f":"restart","value":["n1"]}
+{"index":4,"time":3000000000,"process":1,"node":"n0","type":"invoke","f":"read","value":null,"final":true}
+{"index":5,"time":3001000000,"process":1,"node":"n0","type":"ok","f":"read","value":[9],"final":true}
+{"index":6,"time":3002000000,"process":0,"node":"n1","type":"invoke","f":"read","value":null,"final":true}
+{"index":7,"time":3003000000,"process":0,"node":"n1","type":"ok","f":"read","value":[],"final":true}
+"#;
+        let journal = r#"{"time":1000000000,"event":"send","id":1,"src":"c1","dest":"n1","body":{"type":"add","element":3,"msg_id":1}}
+{"time":1000000000,"event":"deliver","id":1,"src":"c1","dest":"n1"}
+{"time":1001000000,"event":"send","id":2,"src":"n1","dest":"c1","body":{"type":"add_ok","in_reply_to":1}}
+{"time":1001000000,"event":"deliver","id":2,"src":"n1","dest":"c1"}
+"#;
+        let events = parse_history("h", history.as_bytes()).unwrap();
+        let h = BroadcastHistory::of(&events, G_SET).unwrap();
+        let sf = set_full(&h, false);
+        assert_eq!(sf.lost, vec![serde_json::json!(3)]);
+        assert!(
+            sf.to_string().starts_with("set-full: invalid: 1 adds,"),
+            "{sf}"
+        );
+        let path = scratch("g-set-journal", journal);
+        let story = broadcast_story(&h, &sf, None, Some(&path));
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(
+            story.headline.as_deref(),
+            Some("1 acknowledged value lost after the kill of n1 at 1.50 s")
+        );
+        assert_eq!(
+            story.failures,
+            vec![
+                "value 3 (acknowledged at 1.00 s by n1) was held by n1; the kill of n1 at 1.50 s \
+                 took every holder; no final read has it",
+                "the read at n0 (events 4..5, process 1, 1 element) returned 9, which no client \
+                 had added before it completed.",
+            ]
+        );
+        let window = story.window.unwrap();
+        assert_eq!(
+            window.message_ids,
+            vec![1, 2],
+            "the client's add and add_ok"
+        );
+        assert!(window.caption.starts_with("from just before the add of 3"));
     }
 }

@@ -21,67 +21,10 @@ use checker::formats::{Format, read_history};
 use checker::lin::{LinOptions, ModelKind, NilRead, check_linearizable};
 use checker::ordering::OrderingMode;
 use checker::stats::NetStats;
-use checker::{Event, RunCheckOptions, Validity, check_run, read_journal_file};
+use checker::{Check, Event, RunCheckOptions, Validity, read_journal_file};
+use workloads::WorkloadKind;
 
-/// Input formats of `--format`.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FormatArg {
-    /// This project's history.jsonl.
-    Jsonl,
-    /// Jepsen/Knossos EDN.
-    Edn,
-    /// Porcupine's key-value logs (get / put / append, initial value "").
-    PorcupineKv,
-}
-
-/// Models of `--model`.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelArg {
-    Register,
-    CasRegister,
-    Kv,
-    MultiRegister,
-    Mutex,
-}
-
-/// Meanings of a `null` read (`--nil-read`).
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NilReadArg {
-    /// The value is unknown: it matches any state (Knossos histories).
-    Unknown,
-    /// The key had no value (lin-kv histories recorded by `harness test`).
-    Absent,
-}
-
-/// Orders of `--ordering`.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderingArg {
-    Fifo,
-    Causal,
-    Total,
-}
-
-/// Workloads of `--workload`.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkloadArg {
-    Echo,
-    UniqueIds,
-    Broadcast,
-    GCounter,
-    LinKv,
-}
-
-impl WorkloadArg {
-    fn name(self) -> &'static str {
-        match self {
-            WorkloadArg::Echo => "echo",
-            WorkloadArg::UniqueIds => "unique-ids",
-            WorkloadArg::Broadcast => "broadcast",
-            WorkloadArg::GCounter => "g-counter",
-            WorkloadArg::LinKv => "lin-kv",
-        }
-    }
-}
+use crate::named_arg::named;
 
 /// `harness check FILE [--model M] [--format F] [--initial JSON] [--nil-read N] ...`
 #[derive(clap::Args, Debug)]
@@ -91,25 +34,25 @@ pub struct CheckArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Check linearizability against this model [default: detected from the ops].
-    #[arg(long, value_enum)]
-    pub model: Option<ModelArg>,
+    #[arg(long, value_parser = named::<ModelKind>())]
+    pub model: Option<ModelKind>,
     /// The file's format [default: detected from its first lines].
-    #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
+    #[arg(long, value_parser = named::<Format>())]
+    pub format: Option<Format>,
     /// The initial value, as JSON: of the register, of every key (kv), of every register or
     /// of each named one (multi-register, an object), `true` for a mutex that starts held
     /// [default: absent; porcupine-kv: ""].
     #[arg(long, value_name = "JSON")]
     pub initial: Option<String>,
     /// What a read of null means.
-    #[arg(long, value_enum, default_value_t = NilReadArg::Absent)]
-    pub nil_read: NilReadArg,
+    #[arg(long, value_parser = named::<NilRead>(), default_value_t = NilRead::Absent)]
+    pub nil_read: NilRead,
     /// Run this workload's checkers, as `harness test` does [default: detected from the ops].
-    #[arg(long, value_enum)]
-    pub workload: Option<WorkloadArg>,
+    #[arg(long, value_parser = named::<WorkloadKind>())]
+    pub workload: Option<WorkloadKind>,
     /// With the broadcast workload, also check the delivery order.
-    #[arg(long, value_enum)]
-    pub ordering: Option<OrderingArg>,
+    #[arg(long, value_parser = named::<OrderingMode>())]
+    pub ordering: Option<OrderingMode>,
     /// Give up with verdict unknown after this many seconds of linearizability search.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub time_limit: f64,
@@ -150,11 +93,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
 /// [`run`], printing to `out`.
 pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     args.budget()?;
-    let format = args.format.map(|f| match f {
-        FormatArg::Jsonl => Format::Jsonl,
-        FormatArg::Edn => Format::Edn,
-        FormatArg::PorcupineKv => Format::PorcupineKv,
-    });
+    let format = args.format;
     let (file, folder) = if args.file.is_dir() {
         (args.file.join("history.jsonl"), args.file.clone())
     } else {
@@ -198,8 +137,9 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
             "warning: the history holds no events, so every check below passes trivially"
         )?;
     }
+    let linearizable = |w: WorkloadKind| w.check_plan() == Check::LinearizableKv;
     let workload = match (args.workload, args.model) {
-        (Some(w), Some(_)) if w != WorkloadArg::LinKv => {
+        (Some(w), Some(_)) if !linearizable(w) => {
             bail!(
                 "--model applies to linearizability checks, not to the {} workload",
                 w.name()
@@ -207,21 +147,15 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         }
         (Some(w), _) => Some(w),
         (None, Some(_)) => None,
-        (None, None) if format == Format::Jsonl => detect_workload(events),
+        (None, None) if format == Format::Jsonl => WorkloadKind::detect(events),
         (None, None) => None,
     };
-    if args.ordering.is_some() && workload != Some(WorkloadArg::Broadcast) {
-        bail!("--ordering applies to the broadcast workload only");
+    if args.ordering.is_some() && !workload.is_some_and(WorkloadKind::orders) {
+        bail!(WorkloadKind::ordering_applies());
     }
     let mut checked = match workload {
-        Some(w) if w != WorkloadArg::LinKv => check_workload(args, &file, w, events, out)?,
-        _ => check_lin(
-            args,
-            &file,
-            format,
-            workload == Some(WorkloadArg::LinKv),
-            events,
-        )?,
+        Some(w) if !linearizable(w) => check_workload(args, &file, w, events, out)?,
+        _ => check_lin(args, &file, format, workload.is_some(), events)?,
     };
     if let Some(cut) = &history.cut {
         checked.json["history_cut"] = serde_json::to_value(cut)?;
@@ -270,33 +204,9 @@ struct Checked {
     text: String,
 }
 
-/// The workload a history.jsonl's ops show, unless they are reads, writes and cas only.
-fn detect_workload(events: &[Event]) -> Option<WorkloadArg> {
-    events
-        .iter()
-        .filter(|e| !e.process.is_nemesis())
-        .find_map(|e| match e.f.as_str() {
-            "broadcast" => Some(WorkloadArg::Broadcast),
-            "generate" => Some(WorkloadArg::UniqueIds),
-            "echo" => Some(WorkloadArg::Echo),
-            "add" => Some(WorkloadArg::GCounter),
-            _ => None,
-        })
-}
-
-fn workload_semantics(w: WorkloadArg, ordering: Option<OrderingMode>) -> String {
-    let base = match w {
-        WorkloadArg::Echo => "every ok echo returns what was sent; unknown when none completed".to_owned(),
-        WorkloadArg::UniqueIds => "no id is returned by two ok generates; unknown when none completed".to_owned(),
-        WorkloadArg::GCounter => {
-            "every final read is the sum of the ok adds plus any subset of the indefinite ones (failed adds did not happen)"
-                .to_owned()
-        }
-        WorkloadArg::Broadcast => "set-full with Jepsen's definitions (stable, lost, never read, stale, latencies in ms); \
-             a value twice in one read, or read before any broadcast of it, is invalid"
-            .to_owned(),
-        WorkloadArg::LinKv => String::new(),
-    };
+/// What the checks of workload `w` (and of the order, when asked) decide, in words.
+fn workload_semantics(w: WorkloadKind, ordering: Option<OrderingMode>) -> String {
+    let base = w.semantics().to_owned();
     match ordering {
         None => base,
         Some(mode) => format!(
@@ -317,15 +227,11 @@ fn workload_semantics(w: WorkloadArg, ordering: Option<OrderingMode>) -> String 
 fn check_workload(
     args: &CheckArgs,
     file: &Path,
-    w: WorkloadArg,
+    w: WorkloadKind,
     events: &[Event],
     out: &mut dyn Write,
 ) -> anyhow::Result<Checked> {
-    let ordering = args.ordering.map(|o| match o {
-        OrderingArg::Fifo => OrderingMode::Fifo,
-        OrderingArg::Causal => OrderingMode::Causal,
-        OrderingArg::Total => OrderingMode::Total,
-    });
+    let ordering = args.ordering;
     let journal = args.messages.clone().or_else(|| {
         let beside = file.with_file_name("messages.jsonl");
         beside.is_file().then_some(beside)
@@ -346,7 +252,7 @@ fn check_workload(
         memory_limit: args.budget()?.1,
         net,
     };
-    let results = check_run(w.name(), events, &opts);
+    let results = w.check(events, &opts);
     let mut json = serde_json::to_value(&results)?;
     if let Some(cut) = &messages_cut {
         json["messages_cut"] = serde_json::to_value(cut)?;
@@ -357,7 +263,8 @@ fn check_workload(
         ordering.map_or(String::new(), |m| format!(" and {} order", m.name())),
         workload_semantics(w, ordering)
     );
-    if w == WorkloadArg::Broadcast {
+    // The workloads whose failures are told as a story get the summary's text, story included.
+    if matches!(w.check_plan(), Check::SetFull(_) | Check::Counter { .. }) {
         let story = crate::story::tell(&crate::story::Evidence {
             workload: w.name(),
             events,
@@ -399,16 +306,7 @@ fn check_lin(
     events: &[Event],
 ) -> anyhow::Result<Checked> {
     let (model, detected) = match args.model {
-        Some(m) => (
-            match m {
-                ModelArg::Register => ModelKind::Register,
-                ModelArg::CasRegister => ModelKind::CasRegister,
-                ModelArg::Kv => ModelKind::Kv,
-                ModelArg::MultiRegister => ModelKind::MultiRegister,
-                ModelArg::Mutex => ModelKind::Mutex,
-            },
-            false,
-        ),
+        Some(m) => (m, false),
         None if lin_kv || format == Format::PorcupineKv => (ModelKind::Kv, false),
         None => (ModelKind::detect(events), true),
     };
@@ -420,10 +318,7 @@ fn check_lin(
         ),
         None => format.implied_initial(),
     };
-    opts.nil_read = match args.nil_read {
-        NilReadArg::Unknown => NilRead::Unknown,
-        NilReadArg::Absent => NilRead::Absent,
-    };
+    opts.nil_read = args.nil_read;
     (opts.time_limit, opts.memory_limit) = {
         let (time, memory) = args.budget()?;
         (Some(time), memory)
@@ -756,6 +651,46 @@ mod tests {
             out.contains("order 2 and 1 differently") || out.contains("order 1 and 2 differently"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn g_set_and_pn_counter_histories_are_recognised_and_their_failures_told() {
+        let g_set = r#"{"index":0,"time":1000000,"process":0,"node":"n0","type":"invoke","f":"add","value":1}
+{"index":1,"time":2000000,"process":0,"node":"n0","type":"ok","f":"add","value":1}
+{"index":2,"time":3000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null,"final":true}
+{"index":3,"time":4000000,"process":1,"node":"n1","type":"ok","f":"read","value":[],"final":true}
+"#;
+        let path = temp_file("g-set.jsonl", g_set);
+        let (code, out) = run_text(&[path.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        assert!(
+            out.contains("check: the g-set workload's checkers"),
+            "{out}"
+        );
+        assert!(out.contains("set-full: invalid: 1 adds"), "{out}");
+        assert!(
+            out.contains("value 1 (acknowledged at 0.00 s by n0) was held by n0"),
+            "{out}"
+        );
+        let (code, _) = run_text(&[path.to_str().unwrap(), "--ordering", "fifo"]);
+        let err = format!("{:#}", code.unwrap_err());
+        assert_eq!(err, "--ordering applies to the broadcast workload only");
+        let pn = r#"{"index":0,"time":1000000,"process":0,"node":"n0","type":"invoke","f":"add","value":-2}
+{"index":1,"time":2000000,"process":0,"node":"n0","type":"ok","f":"add","value":-2}
+{"index":2,"time":3000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null,"final":true}
+{"index":3,"time":4000000,"process":1,"node":"n1","type":"ok","f":"read","value":-4,"final":true}
+"#;
+        let path = temp_file("pn.jsonl", pn);
+        let (code, out) = run_text(&[path.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        assert!(out.contains("pn-counter: invalid"), "{out}");
+        assert!(
+            out.contains("-4 is 2 below the smallest possible total"),
+            "{out}"
+        );
+        let (code, out) = run_text(&[path.to_str().unwrap(), "--workload", "g-counter"]);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        assert!(out.contains("g-counter: invalid"), "{out}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use checker::ordering::OrderingMode;
 use workloads::{TopologyKind, WorkloadKind, WorkloadOptions};
 
 use crate::nemesis::{FaultKind, Target};
@@ -29,9 +30,9 @@ use crate::net::LatencyDist;
 /// The flags of `harness test`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct TestArgs {
-    /// Workload: echo, unique-ids, broadcast, g-counter, lin-kv.
-    #[arg(short = 'w', long)]
-    pub workload: String,
+    /// The workload: what the clients ask and how the history is checked.
+    #[arg(short = 'w', long, value_parser = crate::named_arg::named::<WorkloadKind>())]
+    pub workload: WorkloadKind,
     /// The node program to run (any language; it speaks JSON lines on stdin/stdout). A
     /// relative path, a bare name too, is relative to the current directory.
     #[arg(long)]
@@ -83,9 +84,9 @@ pub struct TestArgs {
     /// Required availability: `total` (every op ok) or a fraction of ops that must be ok.
     #[arg(long)]
     pub availability: Option<String>,
-    /// For broadcast: also check delivery order (fifo, causal or total).
-    #[arg(long)]
-    pub ordering: Option<String>,
+    /// For broadcast: also check the delivery order.
+    #[arg(long, value_parser = crate::named_arg::named::<OrderingMode>())]
+    pub ordering: Option<OrderingMode>,
     /// For lin-kv: how many keys are in use at once.
     #[arg(long)]
     pub key_count: Option<usize>,
@@ -215,39 +216,6 @@ impl FromStr for Availability {
     }
 }
 
-/// Broadcast delivery order to check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderingKind {
-    Fifo,
-    Causal,
-    Total,
-}
-
-impl FromStr for OrderingKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "fifo" => Ok(OrderingKind::Fifo),
-            "causal" => Ok(OrderingKind::Causal),
-            "total" => Ok(OrderingKind::Total),
-            _ => Err(format!(
-                "--ordering must be fifo, causal or total, not {s:?}"
-            )),
-        }
-    }
-}
-
-impl OrderingKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            OrderingKind::Fifo => "fifo",
-            OrderingKind::Causal => "causal",
-            OrderingKind::Total => "total",
-        }
-    }
-}
-
 /// A validated test configuration.
 #[derive(Debug, Clone)]
 pub struct TestConfig {
@@ -271,7 +239,7 @@ pub struct TestConfig {
     pub nemesis_targets: Vec<Target>,
     pub recovery_time: Duration,
     pub availability: Option<Availability>,
-    pub ordering: Option<OrderingKind>,
+    pub ordering: Option<OrderingMode>,
     pub log_stderr: bool,
     pub log_net_send: bool,
     pub log_net_recv: bool,
@@ -391,7 +359,7 @@ fn seconds(name: &str, value: f64, allow_zero: bool) -> anyhow::Result<Duration>
 impl TestConfig {
     /// Validate the flags. The error is one line saying what is wrong.
     pub fn from_args(args: &TestArgs, command_line: Vec<String>) -> anyhow::Result<Self> {
-        let workload: WorkloadKind = args.workload.parse()?;
+        let workload = args.workload;
         let (node_ids, mut ignored_flags) = node_names(args)?;
         let concurrency: Concurrency = args.concurrency.parse().map_err(anyhow::Error::msg)?;
         let clients = concurrency.clients(node_ids.len());
@@ -414,14 +382,9 @@ impl TestConfig {
             Some(list) => Target::parse_list(list)?,
             None => Target::DEFAULT.to_vec(),
         };
-        let ordering = args
-            .ordering
-            .as_deref()
-            .map(str::parse::<OrderingKind>)
-            .transpose()
-            .map_err(anyhow::Error::msg)?;
-        if ordering.is_some() && workload != WorkloadKind::Broadcast {
-            bail!("--ordering applies to the broadcast workload only");
+        let ordering = args.ordering;
+        if ordering.is_some() && !workload.orders() {
+            bail!(WorkloadKind::ordering_applies());
         }
         let availability = args
             .availability

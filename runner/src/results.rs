@@ -139,16 +139,12 @@ pub fn availability(events: &[Event], required: Availability) -> AvailabilityRes
 pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome> {
     let config = report.config;
     let opts = checker::RunCheckOptions {
-        ordering: config.ordering.map(|o| match o {
-            crate::config::OrderingKind::Fifo => checker::ordering::OrderingMode::Fifo,
-            crate::config::OrderingKind::Causal => checker::ordering::OrderingMode::Causal,
-            crate::config::OrderingKind::Total => checker::ordering::OrderingMode::Total,
-        }),
+        ordering: config.ordering,
         time_limit: Some(LIN_TIME_BUDGET),
         memory_limit: Some(LIN_MEMORY_BUDGET),
         net: Some(report.net.clone()),
     };
-    let checks = checker::check_run(config.workload.name(), report.events, &opts);
+    let checks = config.workload.check(report.events, &opts);
     let mut results = serde_json::to_value(&checks)?;
     let mut valid = checks.valid;
 

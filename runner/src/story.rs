@@ -4,9 +4,10 @@
 //! `story_window`, beside every checker's raw result; the summary on stdout and `report.html`
 //! tell them.
 //!
-//! For a broadcast run the sentences come from [`checker::story`]: what became of each lost
-//! value, the ordering violations, and (`slow_values`) which node lagged behind which
-//! partition. To them this module adds why the harness could not judge the run (it could not
+//! For a broadcast or g-set run the sentences come from [`checker::story`]: what became of each
+//! lost value, the ordering violations, and (`slow_values`) which node lagged behind which
+//! partition; for a counter (g-counter, pn-counter), from [`checker::counter`]: each final read
+//! out of reach, against the totals the adds could make. To them this module adds why the harness could not judge the run (it could not
 //! run the test, it was interrupted, an op never succeeded) and what the nodes did against the
 //! protocol. The headline names the first of: the harness could not run the test; it was
 //! interrupted; the workload's failure (lost values, then the order, then duplicates); a
@@ -17,8 +18,9 @@ use std::path::Path;
 
 use checker::broadcast::BroadcastHistory;
 use checker::story::{Story, Window, broadcast_story};
-use checker::{Event, RunResults, Validity, WorkloadResult};
+use checker::{Check, Event, RunResults, Validity, WorkloadResult};
 use serde_json::{Value, json};
+use workloads::WorkloadKind;
 
 use crate::problems::Problem;
 use crate::results::AvailabilityResult;
@@ -67,10 +69,18 @@ fn problem_sentence(p: &Problem) -> String {
 /// Tell the story of a run.
 pub fn tell(e: &Evidence<'_>) -> RunStory {
     let mut story = RunStory::default();
-    let workload_story: Option<Story> = match (&e.checks.workload, e.workload) {
-        (WorkloadResult::Broadcast(sf), "broadcast") => BroadcastHistory::new(e.events)
-            .ok()
-            .map(|h| broadcast_story(&h, sf, e.checks.ordering.as_ref(), e.journal)),
+    let plan = e
+        .workload
+        .parse::<WorkloadKind>()
+        .ok()
+        .map(WorkloadKind::check_plan);
+    let workload_story: Option<Story> = match (&e.checks.workload, plan) {
+        (WorkloadResult::SetFull(sf), Some(Check::SetFull(ops))) => {
+            BroadcastHistory::of(e.events, ops)
+                .ok()
+                .map(|h| broadcast_story(&h, sf, e.checks.ordering.as_ref(), e.journal))
+        }
+        (WorkloadResult::Counter(counter), _) => Some(counter.story()),
         _ => None,
     };
     let mut headlines: Vec<String> = Vec::new();
@@ -178,7 +188,8 @@ impl RunStory {
 
 #[cfg(test)]
 mod tests {
-    use checker::{RunCheckOptions, check_run, parse_history};
+    use checker::{RunCheckOptions, parse_history};
+    use workloads::check_run;
 
     use super::*;
     use crate::problems::{ProblemKind, Problems};
@@ -261,5 +272,34 @@ mod tests {
         let mut e = evidence(&events, &checks, &[]);
         e.valid = Validity::Valid;
         assert_eq!(tell(&e).headline, None);
+    }
+
+    #[test]
+    fn a_counter_whose_final_read_is_out_of_reach_is_told_with_the_possible_totals() {
+        let text = r#"{"index":0,"time":0,"process":0,"node":"n0","type":"invoke","f":"add","value":-3}
+{"index":1,"time":1000000,"process":0,"node":"n0","type":"ok","f":"add","value":-3}
+{"index":2,"time":2000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null,"final":true}
+{"index":3,"time":3000000,"process":1,"node":"n1","type":"ok","f":"read","value":-6,"final":true}
+"#;
+        let events = parse_history("h", text.as_bytes()).unwrap();
+        let checks = check_run("pn-counter", &events, &RunCheckOptions::default());
+        let mut e = evidence(&events, &checks, &[]);
+        e.workload = "pn-counter";
+        let story = tell(&e);
+        assert_eq!(
+            story.headline.as_deref(),
+            Some(
+                "1 final read out of reach of every possible total: n1 returned -6, less than \
+                 the smallest total (-3)"
+            )
+        );
+        assert_eq!(
+            story.failures,
+            vec![
+                "the final read at n1 (event 3) returned -6, but the 1 add that succeeded was -3: \
+                 -6 is 3 below the smallest possible total, as if some acknowledged add were lost \
+                 or some decrement counted more than once"
+            ]
+        );
     }
 }

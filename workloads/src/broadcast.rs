@@ -18,7 +18,10 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
 use crate::op::{Completion, ErrorInfo, Op, OpError, complete_with, unexpected};
-use crate::{Workload, WorkloadKind};
+use checker::broadcast::SetOps;
+use checker::{Check, Event};
+
+use crate::{Spec, Workload, WorkloadKind, WorkloadOptions, client_events};
 
 /// The broadcast workload: the next value to broadcast.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +38,23 @@ impl Broadcast {
 
 fn is_read(op: &Op) -> bool {
     op.f == "read"
+}
+
+impl Spec for Broadcast {
+    const NAME: &'static str = "broadcast";
+    const ABOUT: &'static str =
+        "broadcast {message}, read -> read_ok {messages}: every value reaches every node";
+    const SEMANTICS: &'static str = "set-full with Jepsen's definitions (stable, lost, never read, stale, latencies in ms); \
+         a value twice in one read, or read before any broadcast of it, is invalid";
+    const CHECK: Check = Check::SetFull(SetOps::BROADCAST);
+
+    fn start(_options: &WorkloadOptions) -> Self {
+        Broadcast::new()
+    }
+
+    fn shows(events: &[Event]) -> bool {
+        client_events(events).any(|e| e.f == "broadcast")
+    }
 }
 
 impl Workload for Broadcast {

@@ -15,11 +15,29 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
 use crate::op::{Completion, ErrorInfo, Op, OpError, complete_with, unexpected};
-use crate::{Workload, WorkloadKind};
+use checker::{Check, Event};
+
+use crate::{Spec, Workload, WorkloadKind, WorkloadOptions, client_events};
 
 /// The echo workload; it has no state.
 #[derive(Debug, Clone, Default)]
 pub struct Echo;
+
+impl Spec for Echo {
+    const NAME: &'static str = "echo";
+    const ABOUT: &'static str = "echo {echo} -> echo_ok {echo}: the reply says what was sent";
+    const SEMANTICS: &'static str =
+        "every ok echo returns what was sent; unknown when none completed";
+    const CHECK: Check = Check::Echo;
+
+    fn start(_options: &WorkloadOptions) -> Self {
+        Echo
+    }
+
+    fn shows(events: &[Event]) -> bool {
+        client_events(events).any(|e| e.f == "echo")
+    }
+}
 
 impl Workload for Echo {
     fn kind(&self) -> WorkloadKind {

@@ -18,14 +18,70 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
 use crate::op::{Completion, ErrorInfo, Op, OpError, complete_with, unexpected};
-use crate::{Workload, WorkloadKind};
+use checker::{Check, Event};
+
+use crate::{Spec, Workload, WorkloadKind, WorkloadOptions, client_events};
 
 /// The g-counter workload; it has no state.
 #[derive(Debug, Clone, Default)]
 pub struct GCounter;
 
-fn is_read(op: &Op) -> bool {
+pub(crate) fn is_read(op: &Op) -> bool {
     op.f == "read"
+}
+
+/// The request of a counter's op (`workload` names the workload in the error for an op that
+/// is not one): `add {delta}` or `read`.
+pub(crate) fn request(workload: &'static str, op: &Op) -> Result<Payload, OpError> {
+    match (op.f.as_str(), op.value.as_i64()) {
+        ("add", Some(delta)) => Ok(Payload::Add { delta }),
+        ("read", _) => Ok(Payload::Read { key: None }),
+        _ => Err(OpError::new(workload, op)),
+    }
+}
+
+/// The completion of a counter's op: `add_ok`, or `read_ok` with an integer `value`.
+pub(crate) fn complete(op: &Op, reply: &Body) -> Completion {
+    complete_with(op, is_read(op), reply, |reply| {
+        match (op.f.as_str(), &reply.payload) {
+            ("add", Payload::AddOk) => Ok(op.value.clone()),
+            ("read", Payload::ReadOk { value: Some(v), .. }) if v.is_i64() => Ok(v.clone()),
+            ("read", Payload::ReadOk { value: Some(v), .. }) => {
+                Err(format!("read_ok's \"value\" must be an integer, got {v}"))
+            }
+            ("read", Payload::ReadOk { value: None, .. }) => {
+                Err(format!("read_ok has no \"value\": {}", reply.to_value()))
+            }
+            ("read", _) => Err(unexpected(reply, "read_ok")),
+            _ => Err(unexpected(reply, "add_ok")),
+        }
+    })
+}
+
+impl Spec for GCounter {
+    const NAME: &'static str = "g-counter";
+    const ABOUT: &'static str =
+        "add {delta >= 0}, read -> read_ok {value}: the final reads count every add";
+    const SEMANTICS: &'static str = "every final read is the sum of the ok adds plus any subset of the indefinite ones (failed adds did not happen)";
+    const CHECK: Check = Check::Counter { name: Self::NAME };
+
+    fn start(_options: &WorkloadOptions) -> Self {
+        GCounter
+    }
+
+    /// Adds of integers, none negative, and no read that returned a list (a g-set's).
+    fn shows(events: &[Event]) -> bool {
+        let mut adds = false;
+        for e in client_events(events) {
+            match e.f.as_str() {
+                "add" if e.value.as_i64().is_some_and(|d| d >= 0) => adds = true,
+                "add" => return false,
+                "read" if e.value.is_array() => return false,
+                _ => {}
+            }
+        }
+        adds
+    }
 }
 
 impl Workload for GCounter {
@@ -42,28 +98,11 @@ impl Workload for GCounter {
     }
 
     fn request(&self, op: &Op) -> Result<Payload, OpError> {
-        match (op.f.as_str(), op.value.as_i64()) {
-            ("add", Some(delta)) => Ok(Payload::Add { delta }),
-            ("read", _) => Ok(Payload::Read { key: None }),
-            _ => Err(OpError::new("g-counter", op)),
-        }
+        request(Self::NAME, op)
     }
 
     fn complete(&self, op: &Op, reply: &Body) -> Completion {
-        complete_with(op, is_read(op), reply, |reply| {
-            match (op.f.as_str(), &reply.payload) {
-                ("add", Payload::AddOk) => Ok(op.value.clone()),
-                ("read", Payload::ReadOk { value: Some(v), .. }) if v.is_i64() => Ok(v.clone()),
-                ("read", Payload::ReadOk { value: Some(v), .. }) => {
-                    Err(format!("read_ok's \"value\" must be an integer, got {v}"))
-                }
-                ("read", Payload::ReadOk { value: None, .. }) => {
-                    Err(format!("read_ok has no \"value\": {}", reply.to_value()))
-                }
-                ("read", _) => Err(unexpected(reply, "read_ok")),
-                _ => Err(unexpected(reply, "add_ok")),
-            }
-        })
+        complete(op, reply)
     }
 
     fn timeout(&self, op: &Op) -> Completion {

@@ -1,28 +1,40 @@
-//! The workloads: what the clients of a test ask the nodes, and how each reply is judged.
+//! The workloads: what the clients of a test ask the nodes, how each reply is judged, and how
+//! the history is checked.
 //!
-//! Each workload is one module (see [`WorkloadKind`]) with the op mix and value patterns of
-//! Maelstrom's workload of the same name; [`topology`] builds the `topology` message. A
-//! workload is a deterministic generator driven by the run's seeded rng, plus pure functions:
-//! op -> request body, reply -> [`Completion`] (with the ok / fail / info rules of [`op`]).
-//! Nothing here does I/O or reads a clock; the runner owns clients, timeouts and the history.
+//! Each workload is one module with the op mix and value patterns of Maelstrom's workload of
+//! the same name, and everything else about it: its requests and replies, its generator, and
+//! its [`Spec`] (name, help, which [`Check`] its histories get, how `harness check` recognises
+//! them). [`kind`] lists the modules in one table, from which [`WorkloadKind`] and every list
+//! of workload names come. [`topology`] builds the `topology` message. A workload is a
+//! deterministic generator driven by the run's seeded rng, plus pure functions: op -> request
+//! body, reply -> [`Completion`] (with the ok / fail / info rules of [`op`]). Nothing here
+//! does I/O or reads a clock; the runner owns clients, timeouts and the history.
+//!
+//! Adding a workload: a module here that implements [`Workload`] and [`Spec`], and its line
+//! in the table of [`kind`] (README.md, "Adding a workload").
 //!
 //! The course concept behind each module is named in its documentation; the rules for
 //! uncertain outcomes are the client side of 5.1 "Manipulating remote state" (idempotence).
 
 pub mod broadcast;
+pub mod check;
 pub mod echo;
 pub mod g_counter;
+pub mod g_set;
 pub mod kind;
 pub mod lin_kv;
 pub mod op;
+pub mod pn_counter;
 pub mod topology;
 pub mod unique_ids;
 
+use checker::{Check, Event};
 use proto::{Body, Payload};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-pub use kind::{UnknownWorkload, WorkloadKind};
+pub use check::check_run;
+pub use kind::{UnknownWorkload, WORKLOADS, WorkloadKind};
 pub use lin_kv::LinKvOptions;
 pub use op::{
     CLIENT_TIMEOUT, Completion, ErrorInfo, MALFORMED_REPLY, MALFORMED_REPLY_CODE, Op, OpError,
@@ -60,6 +72,29 @@ pub trait Workload: Send {
     fn sends_topology(&self) -> bool;
 }
 
+/// What a workload is, apart from a running generator: its name, its help, how its histories
+/// are checked, how a generator starts. Each workload's module implements it for its
+/// generator, and the table in [`kind`] lists those types.
+pub trait Spec: Workload + Sized + 'static {
+    /// The name `-w` takes, and the store's folder (`"g-set"`).
+    const NAME: &'static str;
+    /// One line saying what it is, for `--help`.
+    const ABOUT: &'static str;
+    /// What its checks decide, in words (`harness check` prints it as `semantics:`).
+    const SEMANTICS: &'static str;
+    /// How its histories are checked.
+    const CHECK: Check;
+
+    /// A fresh generator.
+    fn start(options: &WorkloadOptions) -> Self;
+
+    /// True when a history's client ops are this workload's, so that `harness check` can run
+    /// its checks without `--workload`. None by default.
+    fn shows(_events: &[Event]) -> bool {
+        false
+    }
+}
+
 /// Settings of the workloads; defaults are Maelstrom's where it has one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct WorkloadOptions {
@@ -69,11 +104,10 @@ pub struct WorkloadOptions {
 
 /// A fresh generator for the workload `kind`.
 pub fn workload(kind: WorkloadKind, options: &WorkloadOptions) -> Box<dyn Workload> {
-    match kind {
-        WorkloadKind::Echo => Box::new(echo::Echo),
-        WorkloadKind::UniqueIds => Box::new(unique_ids::UniqueIds),
-        WorkloadKind::Broadcast => Box::new(broadcast::Broadcast::new()),
-        WorkloadKind::GCounter => Box::new(g_counter::GCounter),
-        WorkloadKind::LinKv => Box::new(lin_kv::LinKv::new(options.lin_kv)),
-    }
+    kind.start(options)
+}
+
+/// The client ops of a history (its non-nemesis events).
+fn client_events(events: &[Event]) -> impl Iterator<Item = &Event> {
+    events.iter().filter(|e| !e.process.is_nemesis())
 }

@@ -31,7 +31,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::op::{Completion, ErrorInfo, Op, OpError, complete_with, unexpected};
-use crate::{Workload, WorkloadKind};
+use checker::Check;
+
+use crate::{Spec, Workload, WorkloadKind, WorkloadOptions};
 
 /// How the lin-kv ops spread over keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +117,18 @@ fn pair(op: &Op) -> Option<(&Value, &Value)> {
     match op.value.as_array().map(Vec::as_slice) {
         Some([key, x]) => Some((key, x)),
         _ => None,
+    }
+}
+
+impl Spec for LinKv {
+    const NAME: &'static str = "lin-kv";
+    const ABOUT: &'static str =
+        "read {key}, write {key, value}, cas {key, from, to}: linearizable per key";
+    const SEMANTICS: &'static str = "linearizable per key: each key a cas-register that starts absent, a read of null meaning absent";
+    const CHECK: Check = Check::LinearizableKv;
+
+    fn start(options: &WorkloadOptions) -> Self {
+        LinKv::new(options.lin_kv)
     }
 }
 

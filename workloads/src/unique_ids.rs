@@ -14,11 +14,29 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
 use crate::op::{Completion, ErrorInfo, Op, OpError, complete_with, unexpected};
-use crate::{Workload, WorkloadKind};
+use checker::{Check, Event};
+
+use crate::{Spec, Workload, WorkloadKind, WorkloadOptions, client_events};
 
 /// The unique-ids workload; it has no state.
 #[derive(Debug, Clone, Default)]
 pub struct UniqueIds;
+
+impl Spec for UniqueIds {
+    const NAME: &'static str = "unique-ids";
+    const ABOUT: &'static str = "generate -> generate_ok {id}: no id twice";
+    const SEMANTICS: &'static str =
+        "no id is returned by two ok generates; unknown when none completed";
+    const CHECK: Check = Check::UniqueIds;
+
+    fn start(_options: &WorkloadOptions) -> Self {
+        UniqueIds
+    }
+
+    fn shows(events: &[Event]) -> bool {
+        client_events(events).any(|e| e.f == "generate")
+    }
+}
 
 impl Workload for UniqueIds {
     fn kind(&self) -> WorkloadKind {

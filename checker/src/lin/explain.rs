@@ -471,7 +471,10 @@ fn explain(failure: &LinFailure) -> String {
                 show(&w.after_value)
             ),
             _ if w.read.is_null() => {
-                format!("the {reader} found the key absent after it was written: a lost write")
+                format!(
+                    "the {reader} found the key absent after it was written: it missed the \
+                     write (a stale read, or a lost write)"
+                )
             }
             _ => format!("the {reader} returned a value that no op had written yet"),
         };

@@ -31,48 +31,23 @@ use crate::op::{Op, Outcome, client_ops};
 use crate::validity::Validity;
 use search::{SearchOutcome, Stop};
 
-/// The sequential object a history is checked against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ModelKind {
-    /// `read` / `write` of one value.
-    Register,
-    /// `read` / `write` / `cas [from, to]` of one value.
-    CasRegister,
-    /// A cas-register per key, values `[key, ...]`; also `get` / `put` / `append` of strings.
-    Kv,
-    /// `txn` of `[read k v]` / `[write k v]` over a map of registers.
-    MultiRegister,
-    /// `acquire` / `release`.
-    Mutex,
+crate::named_enum! {
+    /// The sequential object a history is checked against.
+    pub enum ModelKind: "model" {
+        /// `read` / `write` of one value.
+        Register = "register",
+        /// `read` / `write` / `cas [from, to]` of one value.
+        CasRegister = "cas-register",
+        /// A cas-register per key, values `[key, ...]`; also `get` / `put` / `append` of strings.
+        Kv = "kv",
+        /// `txn` of `[read k v]` / `[write k v]` over a map of registers.
+        MultiRegister = "multi-register",
+        /// `acquire` / `release`.
+        Mutex = "mutex",
+    }
 }
 
 impl ModelKind {
-    /// Every model, for help texts.
-    pub const ALL: [ModelKind; 5] = [
-        ModelKind::Register,
-        ModelKind::CasRegister,
-        ModelKind::Kv,
-        ModelKind::MultiRegister,
-        ModelKind::Mutex,
-    ];
-
-    /// `register`, `cas-register`, `kv`, `multi-register` or `mutex`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Register => "register",
-            ModelKind::CasRegister => "cas-register",
-            ModelKind::Kv => "kv",
-            ModelKind::MultiRegister => "multi-register",
-            ModelKind::Mutex => "mutex",
-        }
-    }
-
-    /// The model of a name, if any.
-    pub fn parse(name: &str) -> Option<ModelKind> {
-        ModelKind::ALL.into_iter().find(|m| m.name() == name)
-    }
-
     /// The model a history's client ops suggest: `txn` means multi-register, `acquire` or
     /// `release` a mutex, `get`/`put`/`append` or `[key, value]` values a key-value store,
     /// otherwise a cas-register (which is a register when no op is a cas).
@@ -99,14 +74,14 @@ impl ModelKind {
     }
 }
 
-/// What a read that returned `null` means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NilRead {
-    /// The read's value is unknown: it matches any state (Knossos histories).
-    Unknown,
-    /// The key had no value (lin-kv reads of a missing key, as the harness records them).
-    Absent,
+crate::named_enum! {
+    /// What a read that returned `null` means.
+    pub enum NilRead: "nil-read" {
+        /// The value is unknown: it matches any state (Knossos histories).
+        Unknown = "unknown",
+        /// The key had no value (lin-kv histories recorded by `harness test`).
+        Absent = "absent",
+    }
 }
 
 /// How to check, and within which budget.

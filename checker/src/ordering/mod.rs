@@ -31,7 +31,7 @@ mod total;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::broadcast::{BroadcastHistory, ReadRef};
@@ -40,34 +40,16 @@ use crate::validity::Validity;
 /// At most this many violations are listed (all are counted).
 pub const MAX_LISTED: usize = 20;
 
-/// The order a broadcast promises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OrderingMode {
-    Fifo,
-    Causal,
-    Total,
-}
-
-impl OrderingMode {
-    /// `fifo`, `causal` or `total`.
-    pub fn name(self) -> &'static str {
-        match self {
-            OrderingMode::Fifo => "fifo",
-            OrderingMode::Causal => "causal",
-            OrderingMode::Total => "total",
-        }
-    }
-
-    /// The mode of a name.
-    pub fn parse(name: &str) -> Option<OrderingMode> {
-        [
-            OrderingMode::Fifo,
-            OrderingMode::Causal,
-            OrderingMode::Total,
-        ]
-        .into_iter()
-        .find(|m| m.name() == name)
+crate::named_enum! {
+    /// The order a broadcast promises.
+    #[derive(Hash)]
+    pub enum OrderingMode: "ordering" {
+        /// FIFO: the messages of one origin in the order it broadcast them.
+        Fifo = "fifo",
+        /// Causal: every message after those that happened before it.
+        Causal = "causal",
+        /// Total: every node delivers in one common order.
+        Total = "total",
     }
 }
 

@@ -1,6 +1,7 @@
 //! Golden JSON results of hand-made histories, one per kind of violation, so that a change
 //! to any checker's output is seen and reviewed.
 
+use checker::RunCheckOptions;
 use checker::broadcast::BroadcastHistory;
 use checker::counter::check_counter;
 use checker::echo::check_echo;
@@ -9,8 +10,8 @@ use checker::lin::{LinOptions, ModelKind, check_linearizable};
 use checker::ordering::{OrderingMode, check_ordering};
 use checker::set_full::set_full;
 use checker::unique_ids::check_unique_ids;
-use checker::{RunCheckOptions, check_run};
 use serde_json::{Value, json};
+use workloads::check_run;
 
 /// Events from `(process, node, type, f, value)`; index is the position, time 1 ms apart.
 /// Process `-1` is the nemesis. A trailing `F` in the type marks a final read.

@@ -1,12 +1,13 @@
 //! Bad input gives an error or a verdict, never a panic: arbitrary text to the readers, and
 //! arbitrary (but parseable) events to every checker.
 
+use checker::RunCheckOptions;
 use checker::formats::{Format, parse_text};
 use checker::history::{Event, EventType, Process};
 use checker::ordering::OrderingMode;
-use checker::{RunCheckOptions, WORKLOADS, check_run};
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use workloads::{WORKLOADS, check_run};
 
 fn value() -> impl Strategy<Value = Value> {
     prop_oneof![

@@ -30,7 +30,7 @@ use checker::{Validity, read_history_file};
 use serde::Serialize;
 use workloads::{TopologyKind, WorkloadKind, WorkloadOptions};
 
-use crate::config::{OrderingKind, TestConfig};
+use crate::config::TestConfig;
 use crate::nemesis::{FaultKind, Target};
 use crate::net::LatencyDist;
 use crate::store::RunDir;
@@ -318,14 +318,14 @@ pub fn name_of(bin: &Path) -> String {
 }
 
 /// The order a variant promises, from its name.
-pub fn promise_of(bin: &Path) -> Option<OrderingKind> {
+pub fn promise_of(bin: &Path) -> Option<OrderingMode> {
     let name = bin.file_name()?.to_string_lossy().to_string();
     if name.contains("fifo") {
-        Some(OrderingKind::Fifo)
+        Some(OrderingMode::Fifo)
     } else if name.contains("causal") {
-        Some(OrderingKind::Causal)
+        Some(OrderingMode::Causal)
     } else if name.contains("total") {
-        Some(OrderingKind::Total)
+        Some(OrderingMode::Total)
     } else {
         None
     }
@@ -338,7 +338,7 @@ fn config_for(
     bin: &Path,
     args: &CompareArgs,
     seed: u64,
-    ordering: Option<OrderingKind>,
+    ordering: Option<OrderingMode>,
 ) -> anyhow::Result<TestConfig> {
     let faults = scenario
         .nemesis
@@ -440,7 +440,7 @@ fn run_all(
     args: &CompareArgs,
     seed: u64,
     jobs: usize,
-    ordering: impl Fn(&Path) -> Option<OrderingKind>,
+    ordering: impl Fn(&Path) -> Option<OrderingMode>,
 ) -> anyhow::Result<(Vec<Outcome>, bool)> {
     let mut runs = Vec::new();
     for (i, scenario) in scenarios.iter().enumerate() {
@@ -563,7 +563,8 @@ fn row_for(
             ordering: Some(mode),
             ..Default::default()
         };
-        checker::check_run("broadcast", &history, &opts)
+        WorkloadKind::Broadcast
+            .check(&history, &opts)
             .ordering
             .map_or(Validity::Unknown, |o| o.valid)
     };

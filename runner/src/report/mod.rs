@@ -741,7 +741,8 @@ mod tests {
         std::fs::write(dir.join("history.jsonl"), history).unwrap();
         std::fs::write(dir.join("messages.jsonl"), journal).unwrap();
         let events = checker::read_history_file(&dir.join("history.jsonl")).unwrap();
-        let checks = checker::check_run("broadcast", &events, &checker::RunCheckOptions::default());
+        let checks =
+            workloads::check_run("broadcast", &events, &checker::RunCheckOptions::default());
         assert_eq!(checks.valid, Validity::Invalid);
         let story = crate::story::tell(&crate::story::Evidence {
             workload: "broadcast",

@@ -37,12 +37,17 @@ const EXPLAINING: [&str; 8] = [
 /// At most this many nested explanations are listed per checker.
 const MAX_EXPLANATIONS: usize = 30;
 
-/// The latencies of a broadcast run: key in `workload`, what it measures, its name.
-const LATENCIES: [(&str, &str, &str); 3] = [
+/// The latencies of a broadcast or g-set run: key in `workload`, what it measures, its name.
+const LATENCIES: [(&str, &str, &str); 4] = [
     (
         "broadcast_latencies",
         "invoke to broadcast_ok: what the client waits",
         "broadcast latency",
+    ),
+    (
+        "add_latencies",
+        "invoke to add_ok: what the client waits",
+        "add latency",
     ),
     (
         "visibility_latencies",
@@ -357,10 +362,15 @@ pub fn figures(out: &mut String, results: &Map<String, Value>, tl: &Timeline, sc
         .and_then(|w| w.get("lost_count"))
         .and_then(Value::as_u64)
     {
+        // Named after the op that adds the values: the one whose latencies are there.
+        let add = ["broadcast", "add"]
+            .into_iter()
+            .find(|op| workload.is_some_and(|w| w.contains_key(&format!("{op}_latencies"))))
+            .unwrap_or("broadcast");
         card(
             out,
             &lost.to_string(),
-            "broadcasts lost",
+            &format!("{add}s lost"),
             if lost > 0 { "bad" } else { "" },
         );
     }

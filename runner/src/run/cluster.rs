@@ -28,6 +28,11 @@ impl Router {
                 node_ids,
             },
         );
+        // The init line goes now; anything else waits until the node has answered it.
+        if let Some(process) = self.nodes[node].process.as_mut() {
+            process.flush();
+        }
+        self.settle(node);
         Ok(())
     }
 

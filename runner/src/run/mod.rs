@@ -203,6 +203,16 @@ enum NodeState {
     Dead,
 }
 
+impl NodeState {
+    /// Whether messages queued for the node are written to its input. A paused node is handed
+    /// nothing (it could not read it), and a starting one nothing but its `init` until it has
+    /// answered: every node is initialised before any other traffic reaches it, as the
+    /// protocol contract says, even a node that handles messages on several threads.
+    fn takes_input(self) -> bool {
+        !matches!(self, NodeState::Paused | NodeState::Starting)
+    }
+}
+
 struct NodeSlot {
     id: String,
     process: Option<NodeProcess>,
@@ -584,9 +594,8 @@ impl Router {
                 .unwrap_or(now + 100_000_000);
             for node in 0..self.nodes.len() {
                 let slot = &mut self.nodes[node];
-                // A paused node is handed nothing: it could not read it.
                 if let Some(process) = &mut slot.process
-                    && slot.state != NodeState::Paused
+                    && slot.state.takes_input()
                 {
                     process.flush();
                 }
@@ -598,14 +607,14 @@ impl Router {
     }
 
     /// Make the epoll set follow node `node`'s pipes: its stdout while open, its stdin while
-    /// output waits for room (and the node is not paused).
+    /// output waits for room (and the node takes input).
     fn watch(&mut self, node: usize) {
         let slot = &mut self.nodes[node];
-        let paused = slot.state == NodeState::Paused;
+        let takes_input = slot.state.takes_input();
         let Some(process) = slot.process.as_mut() else {
             return;
         };
-        let want_write = process.stdin_fd().is_some() && !paused;
+        let want_write = process.stdin_fd().is_some() && takes_input;
         if want_write != process.watched_for_write {
             let key = (node as u64) << 1 | 1;
             let result = match (want_write, process.stdin_fd()) {

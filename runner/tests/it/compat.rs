@@ -287,3 +287,29 @@ fn a_node_may_forward_a_clients_request_with_the_clients_src_and_the_reply_compl
         wrong[0]["example"]
     );
 }
+
+#[test]
+fn no_message_reaches_a_node_before_it_has_answered_init() {
+    let bin = test_node("slow_init.py");
+    let run = harness_test(&[
+        "-w",
+        "echo",
+        "--bin",
+        bin.to_str().unwrap(),
+        "--node-count",
+        "3",
+        "--time-limit",
+        "2",
+        "--rate",
+        "5",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.problem_kinds().is_empty(),
+        "{:?}",
+        run.results["problems"]
+    );
+    // The greetings were held, not lost: each peer answered one.
+    let journal = std::fs::read_to_string(run.dir.join("messages.jsonl")).unwrap();
+    assert_eq!(journal.matches("\"hello_ok\"").count(), 2, "{journal}");
+}

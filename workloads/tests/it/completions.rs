@@ -37,6 +37,10 @@ fn ops() -> Vec<(WorkloadKind, Op, bool)> {
         (WorkloadKind::Broadcast, Op::new("read", Value::Null), true),
         (WorkloadKind::GCounter, Op::new("add", json!(3)), false),
         (WorkloadKind::GCounter, Op::new("read", Value::Null), true),
+        (WorkloadKind::GSet, Op::new("add", json!(5)), false),
+        (WorkloadKind::GSet, Op::new("read", Value::Null), true),
+        (WorkloadKind::PnCounter, Op::new("add", json!(-4)), false),
+        (WorkloadKind::PnCounter, Op::new("read", Value::Null), true),
         (WorkloadKind::LinKv, Op::new("read", json!([1, null])), true),
         (WorkloadKind::LinKv, Op::new("write", json!([1, 4])), false),
         (
@@ -149,6 +153,30 @@ fn ok_replies_give_the_history_values() {
             json!(42),
         ),
         (
+            WorkloadKind::GSet,
+            Op::new("add", json!(5)),
+            json!({"type": "add_ok"}),
+            json!(5),
+        ),
+        (
+            WorkloadKind::GSet,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "value": [5, "x", 0]}),
+            json!([5, "x", 0]),
+        ),
+        (
+            WorkloadKind::PnCounter,
+            Op::new("add", json!(-4)),
+            json!({"type": "add_ok"}),
+            json!(-4),
+        ),
+        (
+            WorkloadKind::PnCounter,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "value": -7}),
+            json!(-7),
+        ),
+        (
             WorkloadKind::LinKv,
             Op::new("read", json!([1, null])),
             json!({"type": "read_ok", "value": 4}),
@@ -257,6 +285,30 @@ fn malformed_replies_are_named_and_never_ok() {
             "expected add_ok",
         ),
         (
+            WorkloadKind::GSet,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "value": 3}),
+            "must be the list of elements",
+        ),
+        (
+            WorkloadKind::GSet,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "messages": [3]}),
+            "must be the list of elements",
+        ),
+        (
+            WorkloadKind::GSet,
+            Op::new("add", json!(1)),
+            json!({"type": "broadcast_ok"}),
+            "expected add_ok",
+        ),
+        (
+            WorkloadKind::PnCounter,
+            Op::new("read", Value::Null),
+            json!({"type": "read_ok", "value": [1]}),
+            "must be an integer",
+        ),
+        (
             WorkloadKind::LinKv,
             Op::new("write", json!([1, 4])),
             json!({"type": "cas_ok"}),
@@ -331,6 +383,16 @@ fn requests_carry_the_op() {
             Payload::Read { key: None },
         ),
         (
+            WorkloadKind::PnCounter,
+            Op::new("add", json!(-2)),
+            Payload::Add { delta: -2 },
+        ),
+        (
+            WorkloadKind::GSet,
+            Op::new("read", Value::Null),
+            Payload::Read { key: None },
+        ),
+        (
             WorkloadKind::LinKv,
             Op::new("read", json!([1, null])),
             Payload::Read {
@@ -368,6 +430,8 @@ fn foreign_ops_are_refused_with_a_reason() {
         (WorkloadKind::UniqueIds, Op::new("echo", json!(1))),
         (WorkloadKind::Broadcast, Op::new("add", json!(1))),
         (WorkloadKind::GCounter, Op::new("add", json!("three"))),
+        (WorkloadKind::GSet, Op::new("broadcast", json!(1))),
+        (WorkloadKind::PnCounter, Op::new("add", json!(1.5))),
         (WorkloadKind::LinKv, Op::new("read", json!(1))),
         (WorkloadKind::LinKv, Op::new("cas", json!([1, 2]))),
         (WorkloadKind::LinKv, Op::new("append", json!([1, 2]))),
@@ -385,7 +449,13 @@ fn handshake_and_final_reads() {
         let w = make(kind);
         assert_eq!(w.kind(), kind);
         assert_eq!(w.sends_topology(), kind == WorkloadKind::Broadcast);
-        let expect_final = matches!(kind, WorkloadKind::Broadcast | WorkloadKind::GCounter);
+        let expect_final = matches!(
+            kind,
+            WorkloadKind::Broadcast
+                | WorkloadKind::GCounter
+                | WorkloadKind::GSet
+                | WorkloadKind::PnCounter
+        );
         assert_eq!(
             w.final_op(),
             expect_final.then(|| Op::new("read", Value::Null)),
@@ -462,4 +532,15 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_g_set_add_carries_its_element_as_maelstrom_names_it() {
+    let payload = make(WorkloadKind::GSet)
+        .request(&Op::new("add", json!(7)))
+        .unwrap();
+    assert_eq!(
+        Body::new(payload).to_value(),
+        json!({"type": "add", "element": 7})
+    );
 }

@@ -162,3 +162,37 @@ fn lin_kv_options_bound_keys_and_values() {
         assert!(op.value[1].as_u64().unwrap() < 2);
     }
 }
+
+#[test]
+fn g_set_is_half_reads_with_unique_increasing_elements() {
+    let ops = draw(WorkloadKind::GSet, 5, 10_000);
+    let adds: Vec<u64> = ops
+        .iter()
+        .filter(|op| op.f == "add")
+        .map(|op| op.value.as_u64().unwrap())
+        .collect();
+    assert_eq!(adds, (0..adds.len() as u64).collect::<Vec<_>>());
+    assert!(
+        (share(&ops, "read") - 0.5).abs() < 0.02,
+        "{}",
+        share(&ops, "read")
+    );
+}
+
+#[test]
+fn pn_counter_is_half_adds_of_deltas_from_minus_5_to_4() {
+    let ops = draw(WorkloadKind::PnCounter, 5, 12_000);
+    assert!(
+        (share(&ops, "add") - 0.5).abs() < 0.02,
+        "{}",
+        share(&ops, "add")
+    );
+    let mut deltas = BTreeMap::<i64, usize>::new();
+    for op in ops.iter().filter(|op| op.f == "add") {
+        *deltas.entry(op.value.as_i64().unwrap()).or_default() += 1;
+    }
+    assert_eq!(
+        deltas.keys().copied().collect::<Vec<_>>(),
+        (-5..=4).collect::<Vec<_>>()
+    );
+}

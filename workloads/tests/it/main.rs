@@ -1,5 +1,6 @@
 //! Integration tests of the workloads: generators, completions, topologies.
 
+mod checks;
 mod completions;
 mod generators;
 mod topology;
