@@ -266,9 +266,7 @@ pub struct IgnoredFlag {
 }
 
 /// The most client ops per second the harness schedules (`--rate` above it is capped, and
-/// said). Measured: the harness completes at most about 50,000 echo ops a second on a 2-core
-/// machine (100 clients; 28,000 with 5), and past a few hundred thousand a second the invoke
-/// timer alone takes the event loop (README, "Rates").
+/// said): twice what it was measured to complete (README, "Measured figures", Rates).
 pub const MAX_RATE: f64 = 100_000.0;
 
 impl TestConfig {
