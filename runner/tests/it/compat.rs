@@ -288,6 +288,55 @@ fn a_node_may_forward_a_clients_request_with_the_clients_src_and_the_reply_compl
     );
 }
 
+/// A forward travels from the node that wrote it, so a partition between that node and the
+/// leader drops it, although its `src` is a client (clients are never partitioned).
+#[test]
+fn a_partition_between_the_forwarding_node_and_the_leader_drops_the_forward() {
+    let bin = test_node("forwards_to_leader.py");
+    let mut tried = Vec::new();
+    for seed in ["1", "2", "3", "4"] {
+        let run = harness_test(&[
+            "-w",
+            "lin-kv",
+            "--bin",
+            bin.to_str().unwrap(),
+            "--node-count",
+            "3",
+            "--rate",
+            "30",
+            "--time-limit",
+            "4",
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "1",
+            "--recovery-time",
+            "1",
+            "--no-progress",
+            "--seed",
+            seed,
+        ]);
+        assert_eq!(run.code, 0, "seed {seed}: {}\n{}", run.stdout, run.stderr);
+        let events = checker::read_journal_file(&run.dir.join("messages.jsonl"))
+            .unwrap()
+            .items;
+        let partitioned: Vec<_> = events
+            .iter()
+            .filter(|e| e.via.is_some() && e.reason.as_deref() == Some("partition"))
+            .collect();
+        for drop in &partitioned {
+            assert!(checker::is_client(&drop.src), "{drop:?}");
+            assert!(matches!(drop.sender(), "n1" | "n2"), "{drop:?}");
+            assert_eq!(drop.dest, "n0", "{drop:?}");
+        }
+        if !partitioned.is_empty() {
+            return;
+        }
+        tried.push(seed);
+    }
+    panic!("no forward met a partition with seeds {tried:?}");
+}
+
 #[test]
 fn no_message_reaches_a_node_before_it_has_answered_init() {
     let bin = test_node("slow_init.py");
