@@ -395,7 +395,7 @@ impl Router {
                 }
                 self.route(at, id, Peer::Node(node), claimed, dest, line)
             }
-            Err(client) => self.on_client_reply(node, at, &client, &line),
+            Err(client) => self.on_client_reply(Peer::Node(node), at, &client, &line),
         }
     }
 
@@ -538,7 +538,7 @@ fn journal_names<'a>(sender: &'a str, claimed: Option<&'a str>) -> (&'a str, Opt
 }
 
 /// The id of a node or service (a free function, so that it borrows only these two fields).
-fn peer_name<'a>(
+pub(super) fn peer_name<'a>(
     nodes: &'a [NodeSlot],
     services: &'a [(String, Runtime<services::Service>)],
     peer: Peer,

@@ -65,6 +65,14 @@ impl Router {
                     Dest::Node(node),
                     line,
                 ),
+                Some(Dest::Client) => {
+                    // An answer to a request a node forwarded with the client's src: client
+                    // links have no latency.
+                    self.journal.deliver(now, id, &name, None, &msg.dest);
+                    self.net_stats
+                        .record(NetEventKind::Deliver, &name, &msg.dest);
+                    self.on_client_reply(Peer::Service(service), now, &msg.dest, &line);
+                }
                 _ => self.drop_message(now, id, &name, &msg.dest, "unknown-dest"),
             }
         }

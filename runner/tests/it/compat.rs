@@ -337,6 +337,60 @@ fn a_partition_between_the_forwarding_node_and_the_leader_drops_the_forward() {
     panic!("no forward met a partition with seeds {tried:?}");
 }
 
+/// A request forwarded with the client's `src` to a service is answered by the service,
+/// straight to the client, as in Maelstrom.
+#[test]
+fn a_request_forwarded_to_a_service_is_answered_by_the_service_to_the_client() {
+    let bin = test_node("forwards_to_leader.py");
+    let run = harness_test(&[
+        "-w",
+        "lin-kv",
+        "--bin",
+        bin.to_str().unwrap(),
+        "--node-count",
+        "2",
+        "--rate",
+        "20",
+        "--time-limit",
+        "2",
+        "--no-progress",
+        "--seed",
+        "3",
+        "--",
+        "--to-service",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.problem_kinds(),
+        ["forwarded-src"],
+        "{:?}",
+        run.results["problems"]
+    );
+    assert_history_intact(&run.history);
+    let events = checker::read_journal_file(&run.dir.join("messages.jsonl"))
+        .unwrap()
+        .items;
+    let answered = events
+        .iter()
+        .filter(|e| {
+            e.event == checker::NetEventKind::Deliver
+                && e.src == "lin-kv"
+                && checker::is_client(&e.dest)
+        })
+        .count();
+    // No node answers a client: every op that completed ok was answered by lin-kv.
+    let ok = run
+        .history
+        .iter()
+        .filter(|e| e.kind == checker::EventType::Ok)
+        .count();
+    assert!(ok > 0, "{}", run.stdout);
+    assert!(
+        answered >= ok,
+        "{answered} replies from lin-kv, {ok} ok ops"
+    );
+}
+
 #[test]
 fn no_message_reaches_a_node_before_it_has_answered_init() {
     let bin = test_node("slow_init.py");

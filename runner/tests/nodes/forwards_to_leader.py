@@ -4,7 +4,8 @@ request to it unchanged, with the client's src, as Maelstrom's raft demo proxies
 the leader's reply goes straight to the client. One copy of the data: linearizable.
 
 With --ghost, each forwarding node also sends the leader one message whose src names nothing
-in the network. Python 3 standard library only."""
+in the network. With --to-service, every node forwards each client request to the harness's
+lin-kv service instead, which answers the client. Python 3 standard library only."""
 
 import json
 import sys
@@ -13,9 +14,10 @@ from node import Node
 
 
 class Proxy(Node):
-    def __init__(self, ghost):
+    def __init__(self, ghost, to_service):
         super().__init__()
         self.ghost = ghost
+        self.to_service = to_service
         self.store = {}
 
     def error(self, msg, code, text):
@@ -26,6 +28,9 @@ class Proxy(Node):
         kind = body.get("type")
         if kind in ("init", "topology"):
             super().handle(msg)
+            return
+        if self.to_service and msg["src"].startswith("c"):
+            self.write(json.dumps({"src": msg["src"], "dest": "lin-kv", "body": body}))
             return
         leader = min(self.ids)
         if self.id != leader and msg["src"].startswith("c"):
@@ -55,4 +60,4 @@ class Proxy(Node):
             super().handle(msg)
 
 
-Proxy("--ghost" in sys.argv[1:]).run()
+Proxy("--ghost" in sys.argv[1:], "--to-service" in sys.argv[1:]).run()
