@@ -78,19 +78,19 @@ fn router_path(net: &mut Network, journal: &mut Journal, stats: &mut NetStats, i
         return;
     };
     let (src, dest) = (net.endpoint(&route.src), net.endpoint(&route.dest));
-    journal.send(at, id, &route.src, &route.dest, route.body.get());
+    journal.send(at, id, &route.src, None, &route.dest, route.body.get());
     stats.record(NetEventKind::Send, &route.src, &route.dest);
     let fate = net.route(src, dest, at);
     if fate.deliveries().next().is_none() {
-        journal.drop(at, id, &route.src, &route.dest, "loss");
+        journal.drop(at, id, &route.src, None, &route.dest, "loss");
         stats.record(NetEventKind::Drop, &route.src, &route.dest);
     }
     for when in fate.deliveries() {
         if net.blocked(src, dest) {
-            journal.drop(when, id, &route.src, &route.dest, "partition");
+            journal.drop(when, id, &route.src, None, &route.dest, "partition");
             stats.record(NetEventKind::Drop, &route.src, &route.dest);
         } else {
-            journal.deliver(when, id, &route.src, &route.dest);
+            journal.deliver(when, id, &route.src, None, &route.dest);
             stats.record(NetEventKind::Deliver, &route.src, &route.dest);
         }
     }
@@ -102,8 +102,8 @@ fn router(c: &mut Criterion) {
     c.bench_function("net/journal send+deliver pair", |b| {
         b.iter(|| {
             id += 1;
-            journal.send(id * 1000, id, "n7", "n13", black_box(PEER_LINE));
-            journal.deliver(id * 1000 + 5_000_000, id, "n7", "n13");
+            journal.send(id * 1000, id, "n7", None, "n13", black_box(PEER_LINE));
+            journal.deliver(id * 1000 + 5_000_000, id, "n7", None, "n13");
         })
     });
 

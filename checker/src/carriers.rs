@@ -140,6 +140,9 @@ struct Line {
     event: NetEventKind,
     id: u64,
     src: String,
+    /// The node that wrote a forwarded line (see `crate::journal`): the message's sender.
+    #[serde(default)]
+    via: Option<String>,
     dest: String,
     #[serde(default)]
     body: Option<Value>,
@@ -330,7 +333,8 @@ impl CarrierScan {
         match line.event {
             NetEventKind::Send => {
                 if let Some(body) = &line.body {
-                    self.send(line.time, line.id, &line.src, &line.dest, body);
+                    let sender = line.via.as_deref().unwrap_or(&line.src);
+                    self.send(line.time, line.id, sender, &line.dest, body);
                 }
             }
             NetEventKind::Deliver => self.deliver(line.time, line.id),

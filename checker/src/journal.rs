@@ -10,6 +10,16 @@
 //! and two `deliver`s). Only `send` carries the body. Client traffic (`c…`) is journalled like
 //! the rest.
 //!
+//! A node may write a line whose `src` is another member of the network: a node that forwards a
+//! client's request to the leader keeps the client's `src` (Maelstrom checks only that `src`
+//! names a member), so the reply goes to the client. Such a message is journaled with the
+//! line's `src` and, on each of its events, `via`: the node that wrote it. It travels the
+//! simulated network from `via` (latency, partitions and loss apply between servers):
+//!
+//! ```json
+//! {"time":1300,"event":"send","id":18,"src":"c3","via":"n1","dest":"n0","body":{"type":"write","msg_id":4}}
+//! ```
+//!
 //! A message to a node is `deliver`ed when the node's stdin pipe has taken the whole line, at
 //! the time it did: messages wait in the harness's input queue for the node until then (while
 //! the node is paused, while its pipe is full). Taken by the pipe is not yet read by the node:
@@ -26,6 +36,12 @@
 //!   when the node was killed, exited, closed its input, or the run ended;
 //! - `unknown-dest`: no node, service or client has that id.
 //!
+//! A body nested deeper than [`JOURNAL_MAX_BODY_DEPTH`] (a node may write one: Maelstrom
+//! accepts up to 1000 levels) is stored as a JSON *string* holding the body's text, so that
+//! every reader of the journal, which parses lines with serde_json's recursion limit of 128,
+//! can still read the line. Bodies are objects, so a string body is never anything else;
+//! readers that look into bodies see no `type` in it.
+//!
 //! A journal whose last line was cut off mid-line (the harness was killed while writing it) is
 //! read up to its last whole line, and the cut is reported ([`crate::history::CutLine`]).
 
@@ -36,6 +52,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::history::{HistoryError, JsonLines, parse_jsonl, read_jsonl_file};
+
+/// Bodies nested deeper than this are journaled as a string of their text (see the module
+/// documentation): well under serde_json's recursion limit (128), with the line's own level.
+pub const JOURNAL_MAX_BODY_DEPTH: usize = 100;
 
 /// What happened to a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -53,12 +73,25 @@ pub struct NetEvent {
     pub time: u64,
     pub event: NetEventKind,
     pub id: u64,
+    /// The message's `src`, as the line that carried it says.
     pub src: String,
+    /// The node that really wrote the line, when `src` names another member of the network:
+    /// a node that forwards a client's request with the client's `src`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
     pub dest: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+impl NetEvent {
+    /// Who put the message on the wire: `via` when there is one, else `src`. A forward is
+    /// server-to-server traffic, whatever its `src` says.
+    pub fn sender(&self) -> &str {
+        self.via.as_deref().unwrap_or(&self.src)
+    }
 }
 
 /// True for a client id (`c0`, `c17`, ...).

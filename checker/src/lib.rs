@@ -29,7 +29,7 @@ pub use history::{
     CutLine, ErrorInfo, Event, EventType, HistoryError, JsonLines, Process, parse_history,
     read_history_file,
 };
-pub use journal::{NetEvent, NetEventKind, is_client, read_journal_file};
+pub use journal::{JOURNAL_MAX_BODY_DEPTH, NetEvent, NetEventKind, is_client, read_journal_file};
 pub use run::{Check, RunCheckOptions, RunResults, WorkloadResult, run_checks, run_unchecked};
 /// The JSON value type of histories and results.
 pub use serde_json::Value;

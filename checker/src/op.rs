@@ -9,6 +9,9 @@ use serde_json::Value;
 
 use crate::history::{Event, EventType, HistoryError, Process};
 
+/// Maelstrom's error code 20, key-does-not-exist.
+pub const KEY_DOES_NOT_EXIST: u32 = 20;
+
 /// What became of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Outcome {
@@ -73,6 +76,17 @@ impl<'a> Op<'a> {
             Some(c) if c.kind == EventType::Ok => &c.value,
             _ => &self.invoke.value,
         }
+    }
+
+    /// True for a read that failed with error 20 (key-does-not-exist): a definite answer,
+    /// which observed the key absent exactly as a read of `null` does.
+    pub fn observed_absent(&self) -> bool {
+        matches!(self.f(), "read" | "get")
+            && self.outcome() == Outcome::Fail
+            && self
+                .completion
+                .and_then(|c| c.error.as_ref())
+                .is_some_and(|e| e.code == KEY_DOES_NOT_EXIST)
     }
 
     /// True when the completion is marked as a final read.

@@ -19,7 +19,8 @@ pub mod error;
 
 pub use body::{Body, KNOWN_TYPES, Payload, RawBody};
 pub use codec::{
-    BodyHeader, LineError, RouteHeader, parse_header, parse_line, parse_route, to_line,
+    BodyHeader, BodyScan, LineError, MAELSTROM_MAX_DEPTH, RouteHeader, parse_header, parse_line,
+    parse_route, scan_body, to_line,
 };
 pub use envelope::{Envelope, Message};
 pub use error::ErrorCode;

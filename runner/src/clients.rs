@@ -143,6 +143,11 @@ impl Clients {
         }
     }
 
+    /// True if `id` is or was the id of one of these clients.
+    pub fn known(&self, id: &str) -> bool {
+        self.by_id.contains_key(id) || self.retired.contains_key(id)
+    }
+
     /// The op client `index` is waiting on, if its invoke `seq` is still current.
     pub fn busy_with(&self, index: usize, seq: u64) -> Option<&Op> {
         match &self.clients[index].state {

@@ -1,9 +1,22 @@
 //! `harness test` flags and the validated [`TestConfig`] they become.
 //!
 //! Flag names are Maelstrom's, so a Gossip Glomers command runs by replacing `./maelstrom`
-//! with `harness`. Arguments after `--` are passed to every node process.
+//! with `harness`, and every flag of `maelstrom test` is accepted: its own (`core.clj`'s option
+//! spec) and those of Jepsen's command line it merges (`jepsen.cli/test-opt-spec`). Those with
+//! a meaning here take effect; those with none (the SSH and login options, `--leave-db-running`,
+//! `--logging-json`) are accepted and named as ignored in the summary and in `results.json`
+//! (`run.ignored_flags`), as are the transactional workloads' flags (`--consistency-models`,
+//! `--max-txn-length`, `--max-writes-per-key`), whose syntax is checked now. Arguments that are
+//! not flags (and everything after `--`) are passed to every node process.
+//!
+//! Node names follow Maelstrom: `--node-count N` names them `n0 .. n{N-1}` and overrides the
+//! Jepsen node list (`--nodes-file`, then `--nodes a,b`, then each `-n/--node`, in that
+//! order); with none of these the nodes are Jepsen's default `n1 .. n5`.
+//!
+//! `--bin` is found as Maelstrom finds it: a relative path, a bare name too, is relative to
+//! the current directory (never looked up in `PATH`), then made canonical.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -20,12 +33,23 @@ pub struct TestArgs {
     /// The workload: what the clients ask and how the history is checked.
     #[arg(short = 'w', long, value_parser = crate::named_arg::named::<WorkloadKind>())]
     pub workload: WorkloadKind,
-    /// The node program to run (any language; it speaks JSON lines on stdin/stdout).
+    /// The node program to run (any language; it speaks JSON lines on stdin/stdout). A
+    /// relative path, a bare name too, is relative to the current directory.
     #[arg(long)]
     pub bin: PathBuf,
-    /// How many nodes (n0, n1, ...).
-    #[arg(long, default_value_t = 5)]
-    pub node_count: usize,
+    /// How many nodes, named n0, n1, ...; overrides --nodes, --node and --nodes-file
+    /// [default: the Jepsen node list, n1 .. n5 when none is given].
+    #[arg(long)]
+    pub node_count: Option<usize>,
+    /// Node names, comma-separated (Jepsen's flag; --node-count overrides it).
+    #[arg(long, value_name = "NODE_LIST")]
+    pub nodes: Option<String>,
+    /// A node name; may be given many times (Jepsen's flag; --node-count overrides it).
+    #[arg(short = 'n', long = "node", value_name = "NAME")]
+    pub node: Vec<String>,
+    /// A file of node names, one per line (Jepsen's flag; --node-count overrides it).
+    #[arg(long, value_name = "FILE")]
+    pub nodes_file: Option<PathBuf>,
     /// How long the workload runs, in seconds.
     #[arg(long, default_value_t = 10.0)]
     pub time_limit: f64,
@@ -84,8 +108,48 @@ pub struct TestArgs {
     /// No progress bar even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
-    /// Arguments passed to every node process (after `--`).
-    #[arg(last = true)]
+    /// Run the test this many times, each with its own seed (the first the given or drawn
+    /// seed, the next ones that seed plus 1, 2, ...), stopping at the first run that is not
+    /// valid, as Jepsen does.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub test_count: u64,
+    /// Transactional workloads: consistency models to check, comma-separated (Elle's names).
+    /// Checked, and unused by the workloads this harness has.
+    #[arg(long, value_name = "MODELS")]
+    pub consistency_models: Option<String>,
+    /// Transactional workloads: the most operations per transaction. Checked, and unused by
+    /// the workloads this harness has.
+    #[arg(long, value_name = "INT")]
+    pub max_txn_length: Option<u64>,
+    /// Transactional and kafka workloads: the most writes to one key. Checked, and unused by
+    /// the workloads this harness has.
+    #[arg(long, value_name = "INT")]
+    pub max_writes_per_key: Option<u64>,
+    /// Jepsen's SSH login user: accepted and ignored (nodes are local processes).
+    #[arg(long, value_name = "USER")]
+    pub username: Option<String>,
+    /// Jepsen's SSH and sudo password: accepted and ignored (nodes are local processes).
+    #[arg(long, value_name = "PASS")]
+    pub password: Option<String>,
+    /// Jepsen's SSH identity file: accepted and ignored (nodes are local processes).
+    #[arg(long, value_name = "FILE")]
+    pub ssh_private_key: Option<PathBuf>,
+    /// Jepsen's host key checking: accepted and ignored (nodes are local processes).
+    #[arg(long)]
+    pub strict_host_key_checking: bool,
+    /// Jepsen's switch to skip SSH: accepted and ignored (there is no SSH here anyway).
+    #[arg(long)]
+    pub no_ssh: bool,
+    /// Jepsen's switch to leave the nodes running: accepted and ignored (no node outlives
+    /// the harness).
+    #[arg(long)]
+    pub leave_db_running: bool,
+    /// Jepsen's JSON log format: accepted and ignored (the harness writes no Jepsen log).
+    #[arg(long)]
+    pub logging_json: bool,
+    /// Arguments passed to every node process: the arguments that are not flags, and
+    /// everything after `--`.
+    #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
 }
 
@@ -161,7 +225,10 @@ pub struct TestConfig {
     pub args: Vec<String>,
     pub node_ids: Vec<String>,
     pub time_limit: Duration,
+    /// Client ops per second, at most [`MAX_RATE`].
     pub rate: f64,
+    /// The `--rate` asked for, when it was more than [`MAX_RATE`] and capped.
+    pub rate_requested: Option<f64>,
     pub clients: usize,
     pub latency: Duration,
     pub latency_dist: LatencyDist,
@@ -183,7 +250,102 @@ pub struct TestConfig {
     pub quiet: bool,
     /// The command line, for "reproduce with".
     pub command_line: Vec<String>,
+    /// Flags given that have no effect here, and why (`run.ignored_flags`, the summary).
+    pub ignored_flags: Vec<IgnoredFlag>,
+    /// With `--test-count`: this run's number (from 1) and the count.
+    pub repetition: Option<(u64, u64)>,
 }
+
+/// A flag that was given and has no effect on this run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IgnoredFlag {
+    /// The flag as written on the command line (`--username`).
+    pub flag: String,
+    /// Why it has no effect here.
+    pub why: String,
+}
+
+/// The most client ops per second the harness schedules (`--rate` above it is capped, and
+/// said): twice what it was measured to complete (README, "Measured figures", Rates).
+pub const MAX_RATE: f64 = 100_000.0;
+
+impl TestConfig {
+    /// The line that says the rate was capped, if it was.
+    pub fn rate_capped(&self) -> Option<String> {
+        self.rate_requested.map(|asked| {
+            format!(
+                "--rate {asked} is more than the harness can generate: capped at {} ops/s",
+                self.rate
+            )
+        })
+    }
+}
+
+/// Why Jepsen's SSH and login flags do nothing here.
+const LOCAL_PROCESSES: &str = "Jepsen's SSH and login option: the nodes here are local processes";
+
+/// The node names Jepsen uses when no node list is given (`jepsen.cli/default-nodes`).
+pub const DEFAULT_NODES: [&str; 5] = ["n1", "n2", "n3", "n4", "n5"];
+
+/// The consistency models `--consistency-models` accepts: Elle's model names
+/// (`elle.consistency-model/all-models`: every model of its hierarchy, by its friendly and its
+/// canonical name).
+pub const CONSISTENCY_MODELS: [&str; 54] = [
+    "1SR",
+    "PL-1",
+    "PL-2",
+    "PL-2+",
+    "PL-2.99",
+    "PL-2L",
+    "PL-3",
+    "PL-3U",
+    "PL-CS",
+    "PL-FCV",
+    "PL-MSR",
+    "PL-SI",
+    "PL-SS",
+    "PRAM",
+    "causal",
+    "causal-cerone",
+    "conflict-serializable",
+    "consistent-view",
+    "cursor-stability",
+    "forward-consistent-view",
+    "linearizable",
+    "monotonic-atomic-view",
+    "monotonic-reads",
+    "monotonic-snapshot-read",
+    "monotonic-view",
+    "monotonic-writes",
+    "parallel-snapshot-isolation",
+    "prefix",
+    "read-atomic",
+    "read-committed",
+    "read-uncommitted",
+    "read-your-writes",
+    "repeatable-read",
+    "sequential",
+    "serializable",
+    "session-serializable",
+    "snapshot-isolation",
+    "strict-serializable",
+    "strong-PL-1",
+    "strong-PL-2",
+    "strong-read-committed",
+    "strong-read-uncommitted",
+    "strong-serializable",
+    "strong-session-PL-1",
+    "strong-session-PL-2",
+    "strong-session-read-committed",
+    "strong-session-read-uncommitted",
+    "strong-session-serializable",
+    "strong-session-snapshot-isolation",
+    "strong-snapshot-isolation",
+    "update-atomic",
+    "update-serializable",
+    "view-serializable",
+    "writes-follow-reads",
+];
 
 fn seconds(name: &str, value: f64, allow_zero: bool) -> anyhow::Result<Duration> {
     if !value.is_finite() || value < 0.0 || (!allow_zero && value == 0.0) || value > 1e7 {
@@ -196,14 +358,9 @@ impl TestConfig {
     /// Validate the flags. The error is one line saying what is wrong.
     pub fn from_args(args: &TestArgs, command_line: Vec<String>) -> anyhow::Result<Self> {
         let workload = args.workload;
-        if args.node_count == 0 || args.node_count > 1000 {
-            bail!(
-                "--node-count must be between 1 and 1000, not {}",
-                args.node_count
-            );
-        }
+        let (node_ids, mut ignored_flags) = node_names(args)?;
         let concurrency: Concurrency = args.concurrency.parse().map_err(anyhow::Error::msg)?;
-        let clients = concurrency.clients(args.node_count);
+        let clients = concurrency.clients(node_ids.len());
         if clients > 10_000 {
             bail!("--concurrency gives {clients} clients; at most 10000");
         }
@@ -213,6 +370,7 @@ impl TestConfig {
                 args.rate
             );
         }
+        let rate_requested = (args.rate > MAX_RATE).then_some(args.rate);
         let faults = if args.nemesis.trim().is_empty() {
             Vec::new()
         } else {
@@ -239,10 +397,12 @@ impl TestConfig {
             }
             workload_options.lin_kv.key_count = keys;
         }
-        let bin = args.bin.clone();
-        if !bin.exists() {
-            bail!("--bin {}: no such file", bin.display());
+        let bin = resolve_bin("--bin", &args.bin)?;
+        if args.test_count == 0 {
+            bail!("--test-count must be positive");
         }
+        ignored_flags.extend(transactional_flags(args, workload)?);
+        ignored_flags.extend(jepsen_flags(args));
         let seed = args.seed.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -254,9 +414,10 @@ impl TestConfig {
             workload_options,
             bin,
             args: args.args.clone(),
-            node_ids: (0..args.node_count).map(|i| format!("n{i}")).collect(),
+            node_ids,
             time_limit: seconds("time-limit", args.time_limit, false)?,
-            rate: args.rate,
+            rate: args.rate.min(MAX_RATE),
+            rate_requested,
             clients,
             latency: Duration::from_millis(args.latency),
             latency_dist: args
@@ -279,24 +440,31 @@ impl TestConfig {
             progress: !args.no_progress,
             quiet: false,
             command_line,
+            ignored_flags,
+            repetition: None,
         })
     }
 
-    /// The command that reruns this test with the same seed.
+    /// The command that reruns this test (this one run, with `--test-count`) with the same
+    /// seed.
     pub fn reproduce(&self) -> String {
         let mut words: Vec<String> = Vec::new();
         let mut skip = false;
+        let mut node_args = false;
         for word in &self.command_line {
             if skip {
                 skip = false;
                 continue;
             }
-            if word == "--seed" {
-                skip = true;
-                continue;
-            }
-            if word.starts_with("--seed=") {
-                continue;
+            node_args |= word == "--";
+            if !node_args {
+                if word == "--seed" || word == "--test-count" {
+                    skip = true;
+                    continue;
+                }
+                if word.starts_with("--seed=") || word.starts_with("--test-count=") {
+                    continue;
+                }
             }
             words.push(shell_quote(word));
         }
@@ -304,6 +472,190 @@ impl TestConfig {
         words.insert(at, format!("--seed {}", self.seed));
         words.join(" ")
     }
+}
+
+/// The node names (see the module documentation), and the node-list flags that
+/// `--node-count` overrode.
+fn node_names(args: &TestArgs) -> anyhow::Result<(Vec<String>, Vec<IgnoredFlag>)> {
+    let mut overridden = Vec::new();
+    let mut listed: Vec<String> = Vec::new();
+    if let Some(path) = &args.nodes_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--nodes-file {}", path.display()))?;
+        listed.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from),
+        );
+        overridden.push("--nodes-file");
+    }
+    if let Some(list) = &args.nodes {
+        listed.extend(list.split(',').map(|n| n.trim().to_owned()));
+        overridden.push("--nodes");
+    }
+    if !args.node.is_empty() {
+        listed.extend(args.node.iter().cloned());
+        overridden.push("--node");
+    }
+    if let Some(count) = args.node_count {
+        if count == 0 || count > MAX_NODES {
+            bail!("--node-count must be between 1 and {MAX_NODES}, not {count}");
+        }
+        let ignored = overridden
+            .into_iter()
+            .map(|flag| IgnoredFlag {
+                flag: flag.to_owned(),
+                why: "overridden by --node-count, as in Maelstrom".to_owned(),
+            })
+            .collect();
+        return Ok(((0..count).map(|i| format!("n{i}")).collect(), ignored));
+    }
+    if listed.is_empty() {
+        return Ok((DEFAULT_NODES.map(String::from).to_vec(), Vec::new()));
+    }
+    if listed.len() > MAX_NODES {
+        bail!("{} nodes named; at most {MAX_NODES}", listed.len());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for name in &listed {
+        if name.is_empty() {
+            bail!("--nodes: an empty node name");
+        }
+        if checker::is_client(name) || crate::services::NAMES.contains(&name.as_str()) {
+            bail!(
+                "node name {name:?} is taken: c1, c2, ... are clients and {} are services",
+                crate::services::NAMES.join(", ")
+            );
+        }
+        if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            bail!("node name {name:?} has a space or a control character");
+        }
+        if !seen.insert(name.as_str()) {
+            bail!("node {name:?} is named twice");
+        }
+    }
+    Ok((listed, Vec::new()))
+}
+
+/// The most nodes a run may have.
+const MAX_NODES: usize = 1000;
+
+/// Check the transactional workloads' flags (Maelstrom's rules: positive integers; models
+/// that Elle knows), and name those given as unused by `workload`. Models may be separated by
+/// commas with or without spaces (Maelstrom splits on a comma with spaces around it only, so
+/// that `a,b` there is one unknown model).
+fn transactional_flags(
+    args: &TestArgs,
+    workload: WorkloadKind,
+) -> anyhow::Result<Vec<IgnoredFlag>> {
+    let unused = || IgnoredFlag {
+        flag: String::new(),
+        why: format!("not used by the {workload} workload"),
+    };
+    let mut ignored = Vec::new();
+    if let Some(models) = &args.consistency_models {
+        for model in models.split(',').map(str::trim) {
+            if !CONSISTENCY_MODELS.contains(&model) {
+                bail!(
+                    "--consistency-models: unknown model {model:?}; known models: {}",
+                    CONSISTENCY_MODELS.join(", ")
+                );
+            }
+        }
+        ignored.push(IgnoredFlag {
+            flag: "--consistency-models".into(),
+            ..unused()
+        });
+    }
+    for (flag, value) in [
+        ("--max-txn-length", args.max_txn_length),
+        ("--max-writes-per-key", args.max_writes_per_key),
+    ] {
+        match value {
+            Some(0) => bail!("{flag} must be positive"),
+            Some(_) => ignored.push(IgnoredFlag {
+                flag: flag.into(),
+                ..unused()
+            }),
+            None => {}
+        }
+    }
+    Ok(ignored)
+}
+
+/// Jepsen's flags given that mean nothing here.
+fn jepsen_flags(args: &TestArgs) -> Vec<IgnoredFlag> {
+    let given = [
+        ("--username", args.username.is_some(), LOCAL_PROCESSES),
+        ("--password", args.password.is_some(), LOCAL_PROCESSES),
+        (
+            "--ssh-private-key",
+            args.ssh_private_key.is_some(),
+            LOCAL_PROCESSES,
+        ),
+        (
+            "--strict-host-key-checking",
+            args.strict_host_key_checking,
+            LOCAL_PROCESSES,
+        ),
+        ("--no-ssh", args.no_ssh, LOCAL_PROCESSES),
+        (
+            "--leave-db-running",
+            args.leave_db_running,
+            "no node process outlives the harness",
+        ),
+        (
+            "--logging-json",
+            args.logging_json,
+            "the harness writes no Jepsen log",
+        ),
+    ];
+    given
+        .into_iter()
+        .filter(|(_, given, _)| *given)
+        .map(|(flag, _, why)| IgnoredFlag {
+            flag: flag.into(),
+            why: why.into(),
+        })
+        .collect()
+}
+
+/// The node program as Maelstrom finds it: relative to the current directory (a bare name
+/// too: it is never looked up in `PATH`), made canonical; a clear error when it is missing,
+/// a folder, or not executable. `flag` names the flag in errors.
+pub fn resolve_bin(flag: &str, bin: &Path) -> anyhow::Result<PathBuf> {
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let path = cwd.join(bin);
+    let meta = match std::fs::metadata(&path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let bare = bin.components().count() == 1 && !bin.is_absolute();
+            let hint = if bare {
+                " (a name without a slash is looked for in the current directory, as Maelstrom \
+                 does, not in PATH)"
+            } else {
+                ""
+            };
+            bail!(
+                "{flag} {}: no such file ({} does not exist){hint}",
+                bin.display(),
+                path.display()
+            );
+        }
+        Err(err) => bail!("{flag} {}: {err}", bin.display()),
+    };
+    if meta.is_dir() {
+        bail!("{flag} {}: a folder, not a program", bin.display());
+    }
+    if nix::unistd::access(&path, nix::unistd::AccessFlags::X_OK).is_err() {
+        bail!(
+            "{flag} {}: not executable (chmod +x {})",
+            bin.display(),
+            bin.display()
+        );
+    }
+    std::fs::canonicalize(&path).with_context(|| format!("{flag} {}", bin.display()))
 }
 
 fn shell_quote(word: &str) -> String {
@@ -341,10 +693,22 @@ mod tests {
     }
 
     #[test]
-    fn reproduce_replaces_the_seed_and_keeps_node_args() {
+    fn reproduce_replaces_the_seed_drops_the_test_count_and_keeps_node_args() {
         let config = TestConfig {
             command_line: [
-                "harness", "test", "-w", "echo", "--seed", "3", "--", "--fanout", "4",
+                "harness",
+                "test",
+                "-w",
+                "echo",
+                "--seed",
+                "3",
+                "--test-count",
+                "5",
+                "--",
+                "--fanout",
+                "4",
+                "--seed",
+                "9",
             ]
             .map(String::from)
             .to_vec(),
@@ -353,7 +717,7 @@ mod tests {
         };
         assert_eq!(
             config.reproduce(),
-            "harness test -w echo --seed 42 -- --fanout 4"
+            "harness test -w echo --seed 42 -- --fanout 4 --seed 9"
         );
     }
 
@@ -366,6 +730,7 @@ mod tests {
             node_ids: vec!["n0".into()],
             time_limit: Duration::from_secs(1),
             rate: 1.0,
+            rate_requested: None,
             clients: 1,
             latency: Duration::ZERO,
             latency_dist: "constant".parse().unwrap(),
@@ -384,6 +749,8 @@ mod tests {
             progress: false,
             quiet: false,
             command_line: vec![],
+            ignored_flags: vec![],
+            repetition: None,
         }
     }
 }

@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a node program as a cluster under a workload and faults, then check the history.
-    Test(TestArgs),
+    Test(Box<TestArgs>),
     /// Check a recorded history: a harness history.jsonl, Jepsen/Knossos EDN, or Porcupine's
     /// key-value logs.
     Check(CheckArgs),
@@ -62,8 +62,7 @@ fn main() -> ExitCode {
     runner::lifetime::enable();
     let result = match cli.command {
         Command::Test(args) => TestConfig::from_args(&args, std::env::args().collect())
-            .and_then(runner::run::run_test)
-            .map(|outcome| outcome.exit_code),
+            .and_then(|config| runner::run::run_tests(config, args.test_count)),
         Command::Check(args) => runner::check_cmd::run(&args),
         Command::Compare(args) => runner::compare::run(&args),
         Command::Report(args) => runner::report::run(&args),

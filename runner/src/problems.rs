@@ -16,8 +16,12 @@ pub enum ProblemKind {
     OversizedLine,
     /// A message to a destination that does not exist.
     UnknownDest,
-    /// A message whose `src` is not the node that wrote it.
+    /// A message whose `src` names no member of the network (no node, service or client).
     WrongSrc,
+    /// A message whose `src` names another member of the network: a forward, accepted as
+    /// Maelstrom accepts it, and routed from the node that wrote it (a warning: Maelstrom
+    /// routes it as the `src`'s traffic, with no latency or partition when that is a client).
+    ForwardedSrc,
     /// A reply to a client request that no client is waiting for.
     ReplyToNobody,
     /// A second reply to a client request already answered.
@@ -38,13 +42,33 @@ pub enum ProblemKind {
     Flood,
     /// The node answered none of the client requests sent to it.
     Unresponsive,
+    /// A line nested deeper than Maelstrom's JSON parser accepts: not routed.
+    TooDeep,
+    /// A message whose body has no string `type` (Maelstrom routes it: a warning).
+    NoBodyType,
+    /// A message whose `msg_id` or `in_reply_to` is not a non-negative integer (Maelstrom
+    /// routes it: a warning).
+    NonIntegerId,
+    /// A request to a service that the service could not read, so it gave no reply (as
+    /// Maelstrom's services give none: a warning).
+    UnreadServiceRequest,
 }
 
 impl ProblemKind {
     /// True for a broken rule of the protocol, which makes the run invalid; false for a
-    /// warning (a flood may be a legitimate burst of retransmissions).
+    /// warning: a flood may be a legitimate burst of retransmissions, a forward is legitimate
+    /// (the harness only routes it more strictly than Maelstrom), and the malformed bodies
+    /// that Maelstrom routes without a word (no `type`, an id that is not an integer, a
+    /// request its services cannot read) are named but do not fail a node Maelstrom accepts.
     pub fn is_error(self) -> bool {
-        !matches!(self, ProblemKind::Flood)
+        !matches!(
+            self,
+            ProblemKind::Flood
+                | ProblemKind::ForwardedSrc
+                | ProblemKind::NoBodyType
+                | ProblemKind::NonIntegerId
+                | ProblemKind::UnreadServiceRequest
+        )
     }
 
     /// One sentence for people.
@@ -53,7 +77,12 @@ impl ProblemKind {
             ProblemKind::MalformedLine => "wrote lines that are not protocol messages",
             ProblemKind::OversizedLine => "wrote a line longer than the limit",
             ProblemKind::UnknownDest => "sent messages to a destination that does not exist",
-            ProblemKind::WrongSrc => "sent messages whose src is not its own id",
+            ProblemKind::WrongSrc => "sent messages whose src names no member of the network",
+            ProblemKind::ForwardedSrc => {
+                "forwarded messages with another member's src: accepted, as Maelstrom does, \
+                 and sent from the node that wrote them (latency, partitions and the server \
+                 message count apply; Maelstrom treats a client's src as client traffic)"
+            }
             ProblemKind::ReplyToNobody => "replied to a client request nobody is waiting for",
             ProblemKind::DuplicateReply => "replied twice to one client request",
             ProblemKind::BadReply => "answered a client request with a body the workload rejects",
@@ -66,6 +95,21 @@ impl ProblemKind {
             ProblemKind::InputBacklog => "did not read its input; messages to it were dropped",
             ProblemKind::Flood => "flooded its stdout",
             ProblemKind::Unresponsive => "answered none of the client requests sent to it",
+            ProblemKind::TooDeep => {
+                "wrote a line nested deeper than Maelstrom's JSON parser accepts (1000 levels); \
+                 it was not routed"
+            }
+            ProblemKind::NoBodyType => {
+                "sent messages whose body has no string type (routed, as Maelstrom does)"
+            }
+            ProblemKind::NonIntegerId => {
+                "sent messages whose msg_id or in_reply_to is not a non-negative integer \
+                 (routed, as Maelstrom does)"
+            }
+            ProblemKind::UnreadServiceRequest => {
+                "sent a service a request it could not read, so it gave no reply (as \
+                 Maelstrom's services give none)"
+            }
         }
     }
 }

@@ -105,7 +105,7 @@ impl Journal {
         })
     }
 
-    fn head(&mut self, time: u64, event: &str, id: u64, src: &str, dest: &str) {
+    fn head(&mut self, time: u64, event: &str, id: u64, src: &str, via: Option<&str>, dest: &str) {
         let s = &mut self.scratch;
         s.clear();
         let _ = write!(
@@ -113,6 +113,10 @@ impl Journal {
             "{{\"time\":{time},\"event\":\"{event}\",\"id\":{id},\"src\":"
         );
         let _ = serde_json::to_writer(&mut *s, src);
+        if let Some(via) = via {
+            s.extend_from_slice(b",\"via\":");
+            let _ = serde_json::to_writer(&mut *s, via);
+        }
         s.extend_from_slice(b",\"dest\":");
         let _ = serde_json::to_writer(&mut *s, dest);
     }
@@ -127,9 +131,18 @@ impl Journal {
     }
 
     /// A message was put on the wire; `body` is its raw JSON body (written as it is, without
-    /// a copy through the scratch buffer: bodies can be long).
-    pub fn send(&mut self, time: u64, id: u64, src: &str, dest: &str, body: &str) {
-        self.head(time, "send", id, src, dest);
+    /// a copy through the scratch buffer: bodies can be long). `src` is the line's, and `via`
+    /// the node that really wrote it when that is another one (a forward).
+    pub fn send(
+        &mut self,
+        time: u64,
+        id: u64,
+        src: &str,
+        via: Option<&str>,
+        dest: &str,
+        body: &str,
+    ) {
+        self.head(time, "send", id, src, via, dest);
         self.scratch.extend_from_slice(b",\"body\":");
         if self.failed.is_none() {
             let written = self
@@ -144,14 +157,22 @@ impl Journal {
     }
 
     /// A message reached its destination.
-    pub fn deliver(&mut self, time: u64, id: u64, src: &str, dest: &str) {
-        self.head(time, "deliver", id, src, dest);
+    pub fn deliver(&mut self, time: u64, id: u64, src: &str, via: Option<&str>, dest: &str) {
+        self.head(time, "deliver", id, src, via, dest);
         self.emit();
     }
 
     /// A message was dropped, and why.
-    pub fn drop(&mut self, time: u64, id: u64, src: &str, dest: &str, reason: &str) {
-        self.head(time, "drop", id, src, dest);
+    pub fn drop(
+        &mut self,
+        time: u64,
+        id: u64,
+        src: &str,
+        via: Option<&str>,
+        dest: &str,
+        reason: &str,
+    ) {
+        self.head(time, "drop", id, src, via, dest);
         self.scratch.extend_from_slice(b",\"reason\":");
         let _ = serde_json::to_writer(&mut self.scratch, reason);
         self.emit();
@@ -190,16 +211,26 @@ mod tests {
     fn journal_lines_parse_as_net_events() {
         let path = std::env::temp_dir().join(format!("journal-{}.jsonl", std::process::id()));
         let mut journal = Journal::create(&path).unwrap();
-        journal.send(5, 1, "n0", "n\"1", r#"{"type":"gossip","msg_id":0}"#);
-        journal.deliver(9, 1, "n0", "n\"1");
-        journal.drop(9, 2, "n0", "n2", "partition");
+        journal.send(5, 1, "n0", None, "n\"1", r#"{"type":"gossip","msg_id":0}"#);
+        journal.deliver(9, 1, "n0", None, "n\"1");
+        journal.drop(9, 2, "n0", None, "n2", "partition");
+        journal.send(
+            10,
+            3,
+            "c4",
+            Some("n1"),
+            "n0",
+            r#"{"type":"write","msg_id":2}"#,
+        );
         journal.finish().unwrap();
         let events = checker::read_journal_file(&path).unwrap().items;
         std::fs::remove_file(&path).unwrap();
-        assert_eq!(events.len(), 3);
+        assert_eq!(events.len(), 4);
         assert_eq!(events[0].dest, "n\"1");
         assert_eq!(events[0].body.as_ref().unwrap()["type"], "gossip");
         assert_eq!(events[2].reason.as_deref(), Some("partition"));
+        assert_eq!((events[0].via.as_deref(), events[0].sender()), (None, "n0"));
+        assert_eq!((events[3].src.as_str(), events[3].sender()), ("c4", "n1"));
     }
 
     #[test]

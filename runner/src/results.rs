@@ -171,9 +171,11 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
             "bin": config.bin.display().to_string(),
             "args": config.args,
             "node_count": config.node_ids.len(),
+            "node_ids": config.node_ids,
             "clients": config.clients,
             "time_limit_s": config.time_limit.as_secs_f64(),
             "rate": config.rate,
+            "rate_requested": config.rate_requested,
             "latency_ms": config.latency.as_millis() as u64,
             "latency_dist": config.latency_dist.name(),
             "topology": config.topology.name(),
@@ -193,6 +195,8 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
             "cpu_system_s": cpu_seconds().1,
             "aborted": report.abort,
             "interrupted": report.interrupted,
+            "ignored_flags": config.ignored_flags,
+            "test_count": config.repetition.map(|(run, of)| json!({"run": run, "of": of})),
         }),
     );
     let messages = report.dir.messages();
@@ -230,6 +234,26 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
         dir: report.dir.dir.clone(),
         results,
     })
+}
+
+/// The summary's line naming the flags that had no effect, if any: `flags ignored here:
+/// --username (why), --no-ssh (why)`, each reason said once.
+pub fn ignored_flags_line(flags: &[crate::config::IgnoredFlag]) -> Option<String> {
+    if flags.is_empty() {
+        return None;
+    }
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for f in flags {
+        match groups.iter_mut().find(|(why, _)| *why == f.why) {
+            Some((_, names)) => names.push(&f.flag),
+            None => groups.push((&f.why, vec![&f.flag])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(why, names)| format!("{} ({why})", names.join(", ")))
+        .collect();
+    Some(format!("flags ignored here: {}", parts.join("; ")))
 }
 
 /// How many of the slowest values the summary names (results.json has them all).
@@ -285,13 +309,24 @@ fn print_summary(
         println!("node problems:");
         for p in &report.problems {
             println!(
-                "  {} {} ({}x, first at {:.0} ms): {}",
-                p.node, p.description, p.count, p.first_at_ms, p.example
+                "  {}{} {} ({}x, first at {:.0} ms): {}",
+                if p.error { "" } else { "[warning] " },
+                p.node,
+                p.description,
+                p.count,
+                p.first_at_ms,
+                p.example
             );
         }
     }
     if let Some(abort) = &report.abort {
         println!("could not run the test: {abort}");
+    }
+    if let Some(line) = ignored_flags_line(&config.ignored_flags) {
+        println!("{line}");
+    }
+    if let Some(line) = config.rate_capped() {
+        println!("{line}");
     }
     let schedule = report.schedule;
     println!(
@@ -308,5 +343,32 @@ fn print_summary(
     println!("valid: {valid} (seed {})", config.seed);
     if valid != Validity::Valid {
         println!("reproduce: {}", config.reproduce());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::IgnoredFlag;
+
+    #[test]
+    fn the_ignored_flags_are_one_line_with_each_reason_said_once() {
+        let flag = |flag: &str, why: &str| IgnoredFlag {
+            flag: flag.into(),
+            why: why.into(),
+        };
+        assert_eq!(ignored_flags_line(&[]), None);
+        let line = ignored_flags_line(&[
+            flag("--username", "ssh"),
+            flag("--max-txn-length", "not used by the echo workload"),
+            flag("--no-ssh", "ssh"),
+        ]);
+        assert_eq!(
+            line.as_deref(),
+            Some(
+                "flags ignored here: --username, --no-ssh (ssh); --max-txn-length (not used by \
+                 the echo workload)"
+            )
+        );
     }
 }

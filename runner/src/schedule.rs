@@ -13,6 +13,7 @@
 //! can be compared: equal fingerprints mean the same ops and faults were planned; what still
 //! differed was timing.
 
+use std::io::Write as _;
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
@@ -43,15 +44,38 @@ impl Default for Fingerprint {
 impl Fingerprint {
     /// Add one item (its text, then a separator).
     pub fn add(&mut self, text: &str) {
-        for &b in text.as_bytes().iter().chain(b"\n") {
+        self.bytes(text.as_bytes());
+        self.end();
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
             self.0 ^= u64::from(b);
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
 
+    /// End an item written piece by piece (through [`std::io::Write`]): the separator.
+    fn end(&mut self) {
+        self.bytes(b"\n");
+    }
+
     /// The hex digits.
     pub fn hex(self) -> String {
         format!("{:016x}", self.0)
+    }
+}
+
+/// Text written to a fingerprint is hashed as it comes, with no copy: the same bytes give the
+/// same fingerprint as [`Fingerprint::add`] of their concatenation.
+impl std::io::Write for Fingerprint {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -132,9 +156,12 @@ impl OpSchedule {
 /// What a seed planned, and how much of it a run carried out (`results.json`, `run.schedule`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ScheduleRecord {
-    /// Fingerprint of the planned ops (time due and op, in order) up to the time limit.
+    /// Fingerprint of the planned ops (time due and op, in order) up to the time limit (for a
+    /// run interrupted, up to the moment it stopped: it is only compared with itself, and a
+    /// signal is honoured at once).
     pub ops_fingerprint: String,
-    /// How many ops were planned up to the time limit (at most [`FINGERPRINTED_OPS`]).
+    /// How many ops were planned up to the time limit, or for a run interrupted up to the
+    /// moment it stopped (at most [`FINGERPRINTED_OPS`]).
     pub ops_planned: u64,
     /// How many of them the run invoked (always the first ones).
     pub ops_invoked: u64,
@@ -163,8 +190,10 @@ pub fn ops_fingerprint(
     let mut count = 0;
     while schedule.next_at() < limit && count < FINGERPRINTED_OPS {
         let op = schedule.next_op();
-        let value = serde_json::to_string(&op.value).unwrap_or_default();
-        print.add(&format!("{} {} {}", schedule.next_at(), op.f, value));
+        // `{next_at} {f} {value as JSON}`, hashed without building the text.
+        let _ = write!(print, "{} {} ", schedule.next_at(), op.f);
+        let _ = serde_json::to_writer(&mut print, &op.value);
+        print.end();
         schedule.tick();
         count += 1;
     }
@@ -220,6 +249,26 @@ mod tests {
             .collect();
         assert_eq!(first.iter().map(|(t, _)| *t).collect::<Vec<_>>(), times);
         assert_eq!(first.into_iter().map(|(_, o)| o).collect::<Vec<_>>(), ops);
+    }
+
+    #[test]
+    fn the_fingerprint_hashes_each_op_as_its_text() {
+        let kind = WorkloadKind::LinKv;
+        let options = WorkloadOptions::default();
+        let limit = Duration::from_secs(2);
+        let mut schedule = OpSchedule::new(workloads::workload(kind, &options), 50.0, 3);
+        let mut by_text = Fingerprint::default();
+        let mut count = 0;
+        while schedule.next_at() < limit.as_nanos() as u64 {
+            let op = schedule.next_op();
+            by_text.add(&format!("{} {} {}", schedule.next_at(), op.f, op.value));
+            schedule.tick();
+            count += 1;
+        }
+        assert_eq!(
+            ops_fingerprint(kind, &options, 50.0, 3, limit),
+            (by_text, count)
+        );
     }
 
     #[test]

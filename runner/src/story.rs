@@ -101,7 +101,15 @@ pub fn tell(e: &Evidence<'_>) -> RunStory {
         headlines.extend(s.headline.clone());
     } else if e.checks.workload.valid() != Validity::Valid {
         let text = e.checks.workload.to_string();
-        let first = text.lines().next().unwrap_or("").trim().to_owned();
+        let first = match &e.checks.workload {
+            // The op that cannot be linearized, and why, rather than the semantics line.
+            WorkloadResult::Linearizable(lin) if lin.failure.is_some() => lin
+                .failure
+                .as_ref()
+                .map(|f| f.explanation.clone())
+                .unwrap_or_default(),
+            _ => text.lines().next().unwrap_or("").trim().to_owned(),
+        };
         let line = format!("the {} check did not pass: {first}", e.workload);
         story.failures.push(line.clone());
         headlines.push(line);
@@ -125,8 +133,8 @@ pub fn tell(e: &Evidence<'_>) -> RunStory {
     if let Some(stats) = &e.checks.stats {
         for (f, s) in stats.by_f.iter().filter(|(_, s)| s.ok_count == 0) {
             let line = format!(
-                "no {f} ever succeeded ({} invoked: {} failed, {} indefinite), so the run \
-                 cannot be judged",
+                "no {f} ever succeeded ({} invoked: {} failed, {} indefinite): invalid, as \
+                 Jepsen's stats checker judges an operation that never succeeds",
                 s.count, s.fail_count, s.info_count
             );
             story.failures.push(line.clone());
@@ -237,7 +245,7 @@ mod tests {
     }
 
     #[test]
-    fn a_valid_run_has_no_headline_and_an_op_that_never_succeeded_says_why_it_is_unknown() {
+    fn a_valid_run_has_no_headline_and_an_op_that_never_succeeded_says_why_it_is_invalid() {
         let text = r#"{"index":0,"time":0,"process":0,"node":"n0","type":"invoke","f":"broadcast","value":1}
 {"index":1,"time":1000000,"process":0,"node":"n0","type":"ok","f":"broadcast","value":1}
 {"index":2,"time":2000000,"process":1,"node":"n1","type":"invoke","f":"read","value":null}
@@ -245,7 +253,7 @@ mod tests {
 "#;
         let events = parse_history("h", text.as_bytes()).unwrap();
         let checks = check_run("broadcast", &events, &RunCheckOptions::default());
-        assert_eq!(checks.valid, Validity::Unknown);
+        assert_eq!(checks.valid, Validity::Invalid);
         let story = tell(&evidence(&events, &checks, &[]));
         let headline = story.headline.unwrap();
         assert!(
@@ -253,10 +261,9 @@ mod tests {
             "{headline}"
         );
         assert!(
-            story
-                .failures
-                .iter()
-                .any(|l| l.starts_with("no read ever succeeded (1 invoked: 1 failed")),
+            story.failures.iter().any(|l| l
+                .starts_with("no read ever succeeded (1 invoked: 1 failed")
+                && l.contains("invalid, as Jepsen's stats checker")),
             "{:?}",
             story.failures
         );

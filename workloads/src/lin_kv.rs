@@ -17,7 +17,12 @@
 //!
 //! A `read` is idempotent (`fail` on a timeout or an indefinite error); a `write` or `cas`
 //! whose reply was lost may still take effect, so it is `info`. Error 20 (key does not exist)
-//! and 22 (precondition failed) are definite: `fail`, as in Maelstrom.
+//! and 22 (precondition failed) are definite: `fail`, as in Maelstrom. A `read` answered with
+//! error 20 is recorded so too (`fail`, value `[key, null]`, the error with code 20), but it is
+//! not a read that did nothing: it observed the key absent, exactly as a `read_ok` of `null`,
+//! and the linearizability checker checks it as such (`checker/src/lin/prepare.rs`).
+//! Maelstrom's checker drops it with the other failed ops, so a store that forgets
+//! acknowledged writes and then answers "key does not exist" passes there; it does not here.
 
 use proto::{Body, Payload};
 use rand::Rng;

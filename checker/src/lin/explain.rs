@@ -307,6 +307,17 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// What a read answered: `returned 3`, or for a read answered error 20 (key-does-not-exist),
+/// which observed the key absent, `found the key absent (error 20, key-does-not-exist)`.
+fn returned(op: &OpDesc, value: &Value) -> String {
+    match &op.error {
+        Some(error) if op.outcome == "fail" && error.starts_with("20 ") => {
+            "found the key absent (error 20, key-does-not-exist)".to_owned()
+        }
+        _ => format!("returned {}", show(value)),
+    }
+}
+
 /// `a`, `a or b`, `a, b or c`.
 fn alternatives(values: &[Value]) -> String {
     let shown: Vec<String> = values.iter().map(show).collect();
@@ -380,18 +391,18 @@ fn explain(failure: &LinFailure) -> String {
             )
         } else {
             format!(
-                "the read by {} during {} returned {}",
+                "the read by {} during {} {}",
                 who(&w.op),
                 interval(&w.op),
-                show(&w.read)
+                returned(&w.op, &w.read)
             )
         };
         let after = if matches!(w.after.f.as_str(), "read" | "get") {
             format!(
-                "the read by {} during {} had returned {} before it began",
+                "the read by {} during {} had {} before it began",
                 who(&w.after),
                 interval(&w.after),
-                show(&w.after_value)
+                returned(&w.after, &w.after_value)
             )
         } else {
             format!(
@@ -432,6 +443,8 @@ fn explain(failure: &LinFailure) -> String {
                 show(&w.read),
                 seen.join("; ")
             )
+        } else if w.read.is_null() {
+            "no op makes a key absent again once it holds a value".to_owned()
         } else {
             format!(
                 "no op that writes {} had been invoked before it completed",
@@ -457,6 +470,12 @@ fn explain(failure: &LinFailure) -> String {
                 "a stale {reader}: the value had changed to {}",
                 show(&w.after_value)
             ),
+            _ if w.read.is_null() => {
+                format!(
+                    "the {reader} found the key absent after it was written: it missed the \
+                     write (a stale read, or a lost write)"
+                )
+            }
             _ => format!("the {reader} returned a value that no op had written yet"),
         };
         let could = if w.op == *x {
@@ -509,12 +528,12 @@ fn explain(failure: &LinFailure) -> String {
             ""
         };
         format!(
-            "{prefix}the read by {} during {} returned {}, but {missed}{whichever}, the value \
+            "{prefix}the read by {} during {} {}, but {missed}{whichever}, the value \
              could only have been {legal}{why}{conclusion}. A read at that point could legally \
              have returned only {legal}.",
             who(x),
             interval(x),
-            show(argument(x, keyed)),
+            returned(x, argument(x, keyed)),
         )
     } else {
         format!(
@@ -542,7 +561,11 @@ impl fmt::Display for OpDesc {
             self.f,
             self.value,
             self.outcome
-        )
+        )?;
+        match &self.error {
+            Some(error) => write!(f, " (error {error})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -650,13 +673,14 @@ impl fmt::Display for LinResult {
         };
         writeln!(
             f,
-            "semantics: model {}; initial value {initial}; a read of null means {}; failed ops {}; indefinite ops {}",
+            "semantics: model {}; initial value {initial}; a read of null means {}; failed ops {}; {}; indefinite ops {}",
             s.model.name(),
             match s.nil_read {
                 super::NilRead::Unknown => "unknown (matches any state)",
                 super::NilRead::Absent => "absent",
             },
             s.failed_ops,
+            s.key_does_not_exist,
             s.indefinite_ops
         )?;
         writeln!(

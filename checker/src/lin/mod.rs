@@ -124,6 +124,8 @@ pub struct Semantics {
     pub initial: Value,
     pub nil_read: NilRead,
     pub failed_ops: &'static str,
+    /// What a read answered with error 20 (key-does-not-exist) means.
+    pub key_does_not_exist: &'static str,
     pub indefinite_ops: &'static str,
 }
 
@@ -134,6 +136,7 @@ impl Semantics {
             initial: opts.initial.clone().unwrap_or(Value::Null),
             nil_read: opts.nil_read,
             failed_ops: "dropped: a failed op did not happen",
+            key_does_not_exist: "a read answered error 20 observed the key absent, as a read of null",
             indefinite_ops: "pending to the end: an info op, or one never completed, may or may not have happened",
         }
     }
@@ -154,6 +157,9 @@ pub struct OpDesc {
     /// The invocation's value, and for an ok op the completion's.
     pub value: Value,
     pub outcome: &'static str,
+    /// The error it ended with, as `code name` (`20 key-does-not-exist`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// Its interval: the times of its invocation and completion, in milliseconds since the
     /// history began (no completion: it may take effect at any time after its invocation).
     pub invoke_ms: f64,
@@ -175,6 +181,10 @@ impl OpDesc {
                 _ => op.invoke.value.clone(),
             },
             outcome: outcome.name(),
+            error: op
+                .completion
+                .and_then(|c| c.error.as_ref())
+                .map(|e| format!("{} {}", e.code, e.name)),
             invoke_ms: ms(op.invoke.time),
             complete_ms: op.completion.map(|c| ms(c.time)),
         }
@@ -289,7 +299,10 @@ pub struct LinResult {
 pub fn check_linearizable(events: &[Event], opts: &LinOptions) -> Result<LinResult, HistoryError> {
     let started = Instant::now();
     let ops = client_ops(events)?;
-    let failed_dropped = ops.iter().filter(|o| o.outcome() == Outcome::Fail).count();
+    let failed_dropped = ops
+        .iter()
+        .filter(|o| o.outcome() == Outcome::Fail && !o.observed_absent())
+        .count();
     let mut partitions = prepare::prepare(&ops, opts)?;
     let op_count = partitions.iter().map(|p| p.ops.len()).sum();
     let pending_count = partitions

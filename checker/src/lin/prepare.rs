@@ -1,7 +1,10 @@
 //! From a history to the sub-histories the search checks, one per independent object.
 //!
 //! The semantics of a history (see [`super::Semantics`]): a `fail` op certainly did not happen
-//! and is dropped; an `info` op, or one that never completed, may or may not have happened, so
+//! and is dropped, except a read that failed with error 20 (key-does-not-exist): that answer
+//! is definite and observed the key absent, so it is checked as a read of the absent value
+//! (whatever `--nil-read` says of `null`), between its invocation and its completion. An
+//! `info` op, or one that never completed, may or may not have happened, so
 //! it stays pending to the end of the history (the search may linearize it anywhere after its
 //! invocation, or never); a read that did not complete with a value constrains nothing and is
 //! dropped. Keys of `kv` are independent objects, and so are the connected groups of keys that
@@ -98,9 +101,11 @@ pub(crate) fn prepare(ops: &[Op<'_>], opts: &LinOptions) -> Result<Vec<Partition
     }
 }
 
-/// The op's call and return positions, or `None` when it is dropped (failed).
+/// The op's call and return positions, or `None` when it is dropped (failed, and not a read
+/// that found the key absent).
 fn span(op: &Op<'_>) -> Option<(usize, Option<usize>)> {
     match op.outcome() {
+        Outcome::Fail if op.observed_absent() => Some((op.invoke_pos, op.complete_pos)),
         Outcome::Fail => None,
         Outcome::Ok => Some((op.invoke_pos, op.complete_pos)),
         Outcome::Info => Some((op.invoke_pos, None)),
@@ -118,7 +123,11 @@ fn single_register(ops: &[Op<'_>], opts: &LinOptions) -> Result<Vec<Partition>, 
                 if ret.is_none() {
                     continue;
                 }
-                Step::Read(b.read_id(op.value(), opts.nil_read))
+                if op.observed_absent() {
+                    Step::Read(ABSENT)
+                } else {
+                    Step::Read(b.read_id(op.value(), opts.nil_read))
+                }
             }
             "write" => Step::Write(b.values.intern(&op.invoke.value)),
             "cas" if opts.model == ModelKind::CasRegister => {
@@ -162,8 +171,12 @@ fn kv(ops: &[Op<'_>], opts: &LinOptions) -> Result<Vec<Partition>, HistoryError>
                 if ret.is_none() {
                     continue;
                 }
-                let (_, v) = pair(op, op.value(), "a kv read's result must be [key, value]")?;
-                Step::Read(b.read_id(v, opts.nil_read))
+                if op.observed_absent() {
+                    Step::Read(ABSENT)
+                } else {
+                    let (_, v) = pair(op, op.value(), "a kv read's result must be [key, value]")?;
+                    Step::Read(b.read_id(v, opts.nil_read))
+                }
             }
             "write" | "put" => Step::Write(b.values.intern(arg)),
             "cas" => {

@@ -2,9 +2,11 @@
 //! (availability under faults: the course's lecture on the CAP trade-off), and the network's
 //! cost per op (see [`NetStats`]).
 //!
-//! As Jepsen's `stats` checker: over client ops (nemesis excluded), each counted once by its
-//! outcome (an invocation never completed counts as `info`); valid unless some `f` never
-//! succeeded, which makes the result unknown. Availability is `ok_count / count`.
+//! As Jepsen's `stats` checker (which Maelstrom composes into every test): over client ops
+//! (nemesis excluded), each counted once by its outcome (an invocation never completed counts
+//! as `info`); invalid when some `f` never succeeded (Jepsen's `:valid? (pos? ok-count)` per
+//! `f`; its docstring says unknown, its code says false, and Maelstrom's verdicts follow the
+//! code). `never_succeeded` names those `f`s. Availability is `ok_count / count`.
 
 mod net;
 
@@ -34,7 +36,7 @@ pub struct FStats {
 impl FStats {
     fn empty() -> FStats {
         FStats {
-            valid: Validity::Unknown,
+            valid: Validity::Invalid,
             count: 0,
             ok_count: 0,
             fail_count: 0,
@@ -58,11 +60,7 @@ impl FStats {
         } else {
             self.ok_count as f64 / self.count as f64
         };
-        self.valid = if self.ok_count > 0 {
-            Validity::Valid
-        } else {
-            Validity::Unknown
-        };
+        self.valid = Validity::from_bool(self.ok_count > 0);
     }
 }
 
@@ -75,6 +73,8 @@ pub struct OpStats {
     pub fail_count: usize,
     pub info_count: usize,
     pub availability: f64,
+    /// The `f`s with no `ok` op: each makes the result invalid.
+    pub never_succeeded: Vec<String>,
     pub by_f: BTreeMap<String, FStats>,
 }
 
@@ -91,8 +91,14 @@ pub fn op_stats(events: &[Event]) -> Result<OpStats, HistoryError> {
     }
     all.finish();
     by_f.values_mut().for_each(FStats::finish);
+    let never_succeeded = by_f
+        .iter()
+        .filter(|(_, s)| s.ok_count == 0)
+        .map(|(f, _)| f.clone())
+        .collect();
     Ok(OpStats {
         valid: Validity::all(by_f.values().map(|s| s.valid)),
+        never_succeeded,
         count: all.count,
         ok_count: all.ok_count,
         fail_count: all.fail_count,
@@ -118,7 +124,7 @@ impl fmt::Display for OpStats {
                 s.fail_count,
                 s.info_count,
                 if s.ok_count == 0 {
-                    " -- never succeeded"
+                    " -- never succeeded: invalid, as in Jepsen's stats checker"
                 } else {
                     ""
                 }
@@ -134,7 +140,7 @@ mod tests {
     use crate::history::parse_history;
 
     #[test]
-    fn counts_by_outcome_and_f() {
+    fn counts_by_outcome_and_f_and_an_f_that_never_succeeded_is_invalid() {
         let text = r#"{"index":0,"time":1,"process":0,"type":"invoke","f":"read"}
 {"index":1,"time":2,"process":0,"type":"ok","f":"read","value":1}
 {"index":2,"time":3,"process":1,"type":"invoke","f":"write","value":1}
@@ -145,8 +151,10 @@ mod tests {
         let s = op_stats(&events).unwrap();
         assert_eq!((s.count, s.ok_count, s.info_count), (3, 1, 2));
         assert_eq!(s.by_f["write"].info_count, 2);
-        assert_eq!(s.by_f["write"].valid, Validity::Unknown);
-        assert_eq!(s.valid, Validity::Unknown);
+        assert_eq!(s.by_f["write"].valid, Validity::Invalid);
+        assert_eq!(s.by_f["read"].valid, Validity::Valid);
+        assert_eq!(s.never_succeeded, ["write"]);
+        assert_eq!(s.valid, Validity::Invalid);
         assert!((s.availability - 1.0 / 3.0).abs() < 1e-9);
     }
 }

@@ -63,7 +63,7 @@ impl NetStats {
     pub fn from_journal(events: &[NetEvent]) -> NetStats {
         let mut stats = NetStats::default();
         for e in events {
-            stats.record(e.event, &e.src, &e.dest);
+            stats.record(e.event, e.sender(), &e.dest);
         }
         stats
     }
@@ -195,6 +195,26 @@ mod tests {
             json!(null)
         );
         assert!(v["servers"].get("msgs_per_broadcast").is_none());
+    }
+
+    #[test]
+    fn a_forward_counts_as_a_message_of_the_node_that_wrote_it() {
+        let text = r#"{"time":1,"event":"send","id":1,"src":"c3","dest":"n1","body":{"type":"read"}}
+{"time":1,"event":"deliver","id":1,"src":"c3","dest":"n1"}
+{"time":2,"event":"send","id":2,"src":"c3","via":"n1","dest":"n0","body":{"type":"read"}}
+{"time":3,"event":"drop","id":2,"src":"c3","via":"n1","dest":"n0","reason":"partition"}"#;
+        let events = crate::journal::parse_journal("j", text.as_bytes())
+            .unwrap()
+            .items;
+        let v = serde_json::to_value(NetStats::from_journal(&events)).unwrap();
+        assert_eq!(
+            v["clients"],
+            json!({"send_count": 1, "deliver_count": 1, "drop_count": 0})
+        );
+        assert_eq!(
+            v["servers"],
+            json!({"send_count": 1, "deliver_count": 0, "drop_count": 1, "msgs_per_op": null})
+        );
     }
 
     #[test]

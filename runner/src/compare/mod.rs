@@ -279,12 +279,11 @@ fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
 /// The node programs to compare: `--bins`, or those of `names` found beside the harness.
 fn variants(args: &CompareArgs, names: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
     if !args.bins.is_empty() {
-        for bin in &args.bins {
-            if !bin.exists() {
-                bail!("--bins: {} does not exist", bin.display());
-            }
-        }
-        return Ok(args.bins.clone());
+        return args
+            .bins
+            .iter()
+            .map(|bin| crate::config::resolve_bin("--bins", bin))
+            .collect();
     }
     let exe = std::env::current_exe().context("finding the harness binary")?;
     let dir = exe.parent().unwrap_or(Path::new("."));
@@ -405,6 +404,7 @@ fn config_for(
         node_ids: (0..scenario.node_count).map(|i| format!("n{i}")).collect(),
         time_limit: Duration::from_secs_f64(scenario.time_limit_s),
         rate: scenario.rate,
+        rate_requested: None,
         clients: scenario.node_count * scenario.clients_per_node,
         latency: Duration::from_millis(scenario.latency_ms),
         latency_dist: scenario.latency_dist,
@@ -423,6 +423,8 @@ fn config_for(
         progress: false,
         quiet: true,
         command_line,
+        ignored_flags: Vec::new(),
+        repetition: None,
     })
 }
 

@@ -117,6 +117,9 @@ struct Line<'a> {
     id: u64,
     #[serde(borrow)]
     src: Cow<'a, str>,
+    /// The node that wrote a forwarded line (see `checker::journal`): the message's sender.
+    #[serde(borrow, default)]
+    via: Option<Cow<'a, str>>,
     #[serde(borrow)]
     dest: Cow<'a, str>,
     #[serde(borrow, default)]
@@ -233,7 +236,8 @@ pub fn scan(
         };
         scan.end = scan.end.max(line.time);
         scan.all.add(line.event);
-        if !is_client(&line.src) && !is_client(&line.dest) {
+        let sender = line.via.as_deref().unwrap_or(&line.src);
+        if !is_client(sender) && !is_client(&line.dest) {
             scan.servers.add(line.event);
         }
         match line.event {
@@ -273,7 +277,8 @@ pub fn scan(
                 drawn_at.insert(line.id, scan.drawn.len());
                 scan.drawn.push(Message {
                     id: line.id,
-                    src: line.src.into_owned(),
+                    // A forward is drawn from the node that wrote it.
+                    src: line.via.unwrap_or(line.src).into_owned(),
                     dest: line.dest.into_owned(),
                     sent: line.time,
                     kind: body_type(line.body),

@@ -247,12 +247,18 @@ fn read_results(path: &Path) -> anyhow::Result<(Map<String, Value>, Validity)> {
 /// The page. `name` names the run (its folder).
 pub fn render(name: &str, files: &RunFiles) -> String {
     let results = &files.results;
-    let node_ids: Vec<String> = results
-        .get("run")
-        .and_then(|r| r.get("node_count"))
-        .and_then(Value::as_u64)
-        .map(|n| (0..n).map(|i| format!("n{i}")).collect())
-        .unwrap_or_default();
+    // The node names; a run recorded before they were written has only a count, of n0, n1, ...
+    let run_field = |k: &str| results.get("run").and_then(|r| r.get(k));
+    let node_ids: Vec<String> = match run_field("node_ids").and_then(Value::as_array) {
+        Some(ids) => ids
+            .iter()
+            .filter_map(|id| id.as_str().map(str::to_owned))
+            .collect(),
+        None => run_field("node_count")
+            .and_then(Value::as_u64)
+            .map(|n| (0..n).map(|i| format!("n{i}")).collect())
+            .unwrap_or_default(),
+    };
     let tl = Timeline::new(&files.history, &node_ids);
     let end = tl.end.max(1);
     let timeout_ms = workloads::CLIENT_TIMEOUT.as_secs_f64() * 1000.0;

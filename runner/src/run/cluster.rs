@@ -73,7 +73,7 @@ impl Router {
         let id = self.next_message;
         self.next_message += 1;
         let body = serde_json::to_string(&msg.body).unwrap_or_default();
-        self.journal.send(now, id, &msg.src, &msg.dest, &body);
+        self.journal.send(now, id, &msg.src, None, &msg.dest, &body);
         self.net_stats
             .record(NetEventKind::Send, &msg.src, &msg.dest);
         if self.config.log_net_send {
@@ -110,6 +110,10 @@ impl Router {
                     src: match from {
                         From::Peer(peer) => Sender::Peer(peer),
                         From::Client(name) => Sender::Client(name.into()),
+                        From::Forwarded { via, src } => Sender::Forwarded {
+                            via,
+                            src: src.into(),
+                        },
                     },
                     line: self.config.log_net_recv.then(|| line.into()),
                 });
@@ -118,14 +122,17 @@ impl Router {
             Err(QueueError::Full) => "backlog",
             Err(QueueError::Closed) => "node-down",
         };
-        let src = match from {
-            From::Peer(Peer::Node(i)) => self.nodes[i].id.as_str(),
-            From::Peer(Peer::Service(j)) => self.services[j].0.as_str(),
-            From::Client(name) => name,
+        let (src, via) = match from {
+            From::Peer(peer) => (peer_name(&self.nodes, &self.services, peer), None),
+            From::Client(name) => (name, None),
+            From::Forwarded { via, src } => {
+                (src, Some(peer_name(&self.nodes, &self.services, via)))
+            }
         };
         let dest = self.nodes[node].id.as_str();
-        self.journal.drop(now, id, src, dest, reason);
-        self.net_stats.record(NetEventKind::Drop, src, dest);
+        self.journal.drop(now, id, src, via, dest, reason);
+        self.net_stats
+            .record(NetEventKind::Drop, via.unwrap_or(src), dest);
         if reason == "backlog" {
             let dest = dest.to_owned();
             self.problems
@@ -162,20 +169,24 @@ impl Router {
             if current && open && !delivered {
                 break;
             }
-            let src = match &message.src {
-                Sender::Peer(peer) => peer_name(&self.nodes, &self.services, *peer),
-                Sender::Client(name) => name,
+            let (src, via) = match &message.src {
+                Sender::Peer(peer) => (peer_name(&self.nodes, &self.services, *peer), None),
+                Sender::Client(name) => (&**name, None),
+                Sender::Forwarded { via, src } => {
+                    (&**src, Some(peer_name(&self.nodes, &self.services, *via)))
+                }
             };
+            let sender = via.unwrap_or(src);
             let dest = self.nodes[node].id.as_str();
             if delivered {
-                self.journal.deliver(now, message.id, src, dest);
-                self.net_stats.record(NetEventKind::Deliver, src, dest);
+                self.journal.deliver(now, message.id, src, via, dest);
+                self.net_stats.record(NetEventKind::Deliver, sender, dest);
                 if let Some(line) = &message.line {
                     eprintln!("recv {line}");
                 }
             } else {
-                self.journal.drop(now, message.id, src, dest, "queued");
-                self.net_stats.record(NetEventKind::Drop, src, dest);
+                self.journal.drop(now, message.id, src, via, dest, "queued");
+                self.net_stats.record(NetEventKind::Drop, sender, dest);
             }
             pending.pop_front();
         }
@@ -183,7 +194,7 @@ impl Router {
     }
 
     pub(super) fn drop_message(&mut self, now: u64, id: u64, src: &str, dest: &str, reason: &str) {
-        self.journal.drop(now, id, src, dest, reason);
+        self.journal.drop(now, id, src, None, dest, reason);
         self.net_stats.record(NetEventKind::Drop, src, dest);
     }
 
@@ -269,7 +280,7 @@ impl Router {
     }
 
     pub(super) fn classify(&self, dest: &str) -> Option<Dest> {
-        if let Some(i) = node_index(dest).filter(|&i| i < self.nodes.len()) {
+        if let Some(i) = self.node_of(dest) {
             return Some(Dest::Node(i));
         }
         if checker::is_client(dest) {
@@ -282,8 +293,15 @@ impl Router {
     }
 
     /// One line a node wrote: journal it and send it on its way (to a client at once, to a
-    /// node or service through the simulated network). Only the addresses are parsed here; the
+    /// node or service through the simulated network). Only the addresses are parsed here, and
+    /// the body scanned once (its depth, the types of `type`, `msg_id` and `in_reply_to`); the
     /// body is forwarded as it came.
+    ///
+    /// A line nested deeper than Maelstrom's JSON parser accepts is a problem and is not
+    /// routed (Maelstrom stops reading the node). A body with no string `type`, or whose
+    /// `msg_id` or `in_reply_to` is not a non-negative integer, is routed, as Maelstrom routes
+    /// it, and named as a warning: a node that reads it may choke on it. (A reply to a client
+    /// is read whole by the workload, which says what is wrong with it.)
     pub(super) fn on_node_line(&mut self, node: usize, at: u64, line: String) {
         let id = self.next_message;
         let target = {
@@ -298,54 +316,111 @@ impl Router {
                     return;
                 }
             };
+            let own = &self.nodes[node].id;
+            let body = proto::scan_body(route.body.get());
+            if body.depth + 1 > proto::MAELSTROM_MAX_DEPTH {
+                self.problems.record(own, ProblemKind::TooDeep, at, || {
+                    format!("a body nested {} deep: {line}", body.depth)
+                });
+                return;
+            }
             self.next_message += 1;
             let dest = self.classify(&route.dest);
-            let own = &self.nodes[node].id;
-            if route.src != own.as_str() {
+            // A line whose src is another member of the network is a forward (a node passing
+            // a client's request to the leader keeps the client's src, so the reply goes to
+            // the client): Maelstrom checks only that src is a member. It is journaled with
+            // its src and `via` the node that wrote it, and travels from that node (a warning
+            // says so: Maelstrom routes a client's src as client traffic).
+            let claimed = route.src != own.as_str();
+            let forwarded = claimed && self.is_member(&route.src);
+            if forwarded {
+                self.problems
+                    .record(own, ProblemKind::ForwardedSrc, at, || line.clone());
+            } else if claimed {
                 self.problems
                     .record(own, ProblemKind::WrongSrc, at, || line.clone());
             }
-            self.journal
-                .send(at, id, own, &route.dest, route.body.get());
+            let (src, via) = if forwarded {
+                (&*route.src, Some(own.as_str()))
+            } else {
+                (own.as_str(), None)
+            };
+            if dest != Some(Dest::Client) {
+                if !body.has_type {
+                    self.problems
+                        .record(own, ProblemKind::NoBodyType, at, || line.clone());
+                }
+                if !(body.msg_id_ok && body.in_reply_to_ok) {
+                    self.problems
+                        .record(own, ProblemKind::NonIntegerId, at, || line.clone());
+                }
+            }
+            if body.depth > checker::JOURNAL_MAX_BODY_DEPTH {
+                // Kept as the string of its text, so the journal stays readable.
+                let text = serde_json::to_string(route.body.get()).unwrap_or_default();
+                self.journal.send(at, id, src, via, &route.dest, &text);
+            } else {
+                self.journal
+                    .send(at, id, src, via, &route.dest, route.body.get());
+            }
             self.net_stats.record(NetEventKind::Send, own, &route.dest);
             if self.config.log_net_send {
                 eprintln!("send {line}");
             }
             match dest {
                 None => {
-                    self.journal.drop(at, id, own, &route.dest, "unknown-dest");
+                    self.journal
+                        .drop(at, id, src, via, &route.dest, "unknown-dest");
                     self.net_stats.record(NetEventKind::Drop, own, &route.dest);
                     self.problems
                         .record(own, ProblemKind::UnknownDest, at, || line.clone());
                     return;
                 }
                 Some(Dest::Client) => {
-                    self.journal.deliver(at, id, own, &route.dest);
+                    self.journal.deliver(at, id, src, via, &route.dest);
                     self.net_stats
                         .record(NetEventKind::Deliver, own, &route.dest);
                     Err(route.dest.into_owned())
                 }
-                Some(dest) => Ok(dest),
+                Some(dest) => {
+                    let claimed: Option<Box<str>> = forwarded.then(|| route.src.as_ref().into());
+                    Ok((dest, claimed))
+                }
             }
         };
         match target {
-            Ok(dest) => self.route(at, id, Peer::Node(node), dest, line),
-            Err(client) => self.on_client_reply(node, at, &client, &line),
+            Ok((dest, claimed)) => {
+                if claimed.as_deref().is_some_and(checker::is_client) {
+                    self.nodes[node].forwards += 1;
+                }
+                self.route(at, id, Peer::Node(node), claimed, dest, line)
+            }
+            Err(client) => self.on_client_reply(Peer::Node(node), at, &client, &line),
         }
     }
 
-    /// Put a server-to-server message through the simulated network: lost, or scheduled for
-    /// delivery once (or twice, when duplicated).
-    pub(super) fn route(&mut self, at: u64, id: u64, src: Peer, dest: Dest, line: String) {
+    /// Put a server-to-server message, sent by `src` (with the line's own src `claimed` when
+    /// it is a forward), through the simulated network: lost, or scheduled for delivery once
+    /// (or twice, when duplicated).
+    pub(super) fn route(
+        &mut self,
+        at: u64,
+        id: u64,
+        src: Peer,
+        claimed: Option<Box<str>>,
+        dest: Dest,
+        line: String,
+    ) {
         let fate = self.network.route(src.endpoint(), dest.endpoint(), at);
         match fate {
             Fate::Lost => {
-                let (src, dest) = (
+                let (sender, dest) = (
                     peer_name(&self.nodes, &self.services, src),
                     dest_name(&self.nodes, &self.services, dest),
                 );
-                self.journal.drop(at, id, src, dest, "loss");
-                self.net_stats.record(NetEventKind::Drop, src, dest);
+                let (name, via) = journal_names(sender, claimed.as_deref());
+                self.journal.drop(at, id, name, via, dest, "loss");
+                self.net_stats.record(NetEventKind::Drop, sender, dest);
             }
             Fate::Deliver { at: when } => {
                 self.schedule(
@@ -353,6 +428,7 @@ impl Router {
                     Timed::Deliver {
                         id,
                         src,
+                        claimed,
                         dest,
                         line,
                     },
@@ -365,6 +441,7 @@ impl Router {
                     Timed::Deliver {
                         id,
                         src,
+                        claimed: claimed.clone(),
                         dest,
                         line,
                     },
@@ -374,6 +451,7 @@ impl Router {
                     Timed::Deliver {
                         id,
                         src,
+                        claimed,
                         dest,
                         line: copy,
                     },
@@ -384,26 +462,45 @@ impl Router {
 
     /// A message reaches its destination's side of the network: blocked by a partition, or
     /// handed over.
-    pub(super) fn deliver(&mut self, now: u64, id: u64, src: Peer, dest: Dest, line: String) {
+    pub(super) fn deliver(
+        &mut self,
+        now: u64,
+        id: u64,
+        src: Peer,
+        claimed: Option<Box<str>>,
+        dest: Dest,
+        line: String,
+    ) {
         if self.network.blocked(src.endpoint(), dest.endpoint()) {
-            let (src, dest) = (
+            let (sender, dest) = (
                 peer_name(&self.nodes, &self.services, src),
                 dest_name(&self.nodes, &self.services, dest),
             );
-            self.journal.drop(now, id, src, dest, "partition");
-            self.net_stats.record(NetEventKind::Drop, src, dest);
+            let (name, via) = journal_names(sender, claimed.as_deref());
+            self.journal.drop(now, id, name, via, dest, "partition");
+            self.net_stats.record(NetEventKind::Drop, sender, dest);
             return;
         }
         match dest {
-            Dest::Node(node) => self.deliver_to_node(now, id, From::Peer(src), node, &line),
+            Dest::Node(node) => {
+                let from = match claimed.as_deref() {
+                    Some(claimed) => From::Forwarded {
+                        via: src,
+                        src: claimed,
+                    },
+                    None => From::Peer(src),
+                };
+                self.deliver_to_node(now, id, from, node, &line);
+            }
             Dest::Service(service) => {
-                let (src_name, dest_name) = (
+                let (sender, dest_name) = (
                     peer_name(&self.nodes, &self.services, src),
                     &self.services[service].0,
                 );
-                self.journal.deliver(now, id, src_name, dest_name);
+                let (name, via) = journal_names(sender, claimed.as_deref());
+                self.journal.deliver(now, id, name, via, dest_name);
                 self.net_stats
-                    .record(NetEventKind::Deliver, src_name, dest_name);
+                    .record(NetEventKind::Deliver, sender, dest_name);
                 match proto::parse_line(&line) {
                     Ok(msg) => {
                         let effects = self.services[service]
@@ -412,13 +509,16 @@ impl Router {
                         self.service_effects(now, service, effects);
                     }
                     Err(err) => {
-                        // The node's line has addresses but no valid body.
+                        // The node's line has addresses but a body the service cannot read:
+                        // no reply, as Maelstrom's services give none.
                         if let Peer::Node(node) = src {
                             let node_id = self.nodes[node].id.clone();
-                            self.problems
-                                .record(&node_id, ProblemKind::MalformedLine, now, || {
-                                    format!("{}: {}", err.reason, line)
-                                });
+                            self.problems.record(
+                                &node_id,
+                                ProblemKind::UnreadServiceRequest,
+                                now,
+                                || format!("{}: {}", err.reason, line),
+                            );
                         }
                     }
                 }
@@ -428,8 +528,17 @@ impl Router {
     }
 }
 
+/// The `src` and `via` a message is journaled with: the sender's id, or for a forward the
+/// line's own `src` and the sender.
+fn journal_names<'a>(sender: &'a str, claimed: Option<&'a str>) -> (&'a str, Option<&'a str>) {
+    match claimed {
+        Some(claimed) => (claimed, Some(sender)),
+        None => (sender, None),
+    }
+}
+
 /// The id of a node or service (a free function, so that it borrows only these two fields).
-fn peer_name<'a>(
+pub(super) fn peer_name<'a>(
     nodes: &'a [NodeSlot],
     services: &'a [(String, Runtime<services::Service>)],
     peer: Peer,

@@ -43,7 +43,9 @@ impl Router {
             NemesisAction::Wipe { nodes } => {
                 for id in nodes {
                     if self.kill(id) {
-                        self.nodes[node_index(id).expect("killed")].wiped = true;
+                        if let Some(node) = self.node_of(id) {
+                            self.nodes[node].wiped = true;
+                        }
                         if let Err(err) = self.launcher.wipe_data(id) {
                             let now = self.now();
                             self.problems.record(id, ProblemKind::Exited, now, || {
@@ -56,7 +58,7 @@ impl Router {
             }
             NemesisAction::Restart { nodes, wiped } => {
                 for id in nodes {
-                    if let Some(node) = node_index(id).filter(|&i| i < self.nodes.len())
+                    if let Some(node) = self.node_of(id)
                         && self.nodes[node].state == NodeState::Killed
                     {
                         self.nodes[node].wiped = false;
@@ -72,7 +74,7 @@ impl Router {
             }
             NemesisAction::Pause { nodes } => {
                 for id in nodes {
-                    if let Some(node) = node_index(id).filter(|&i| i < self.nodes.len()) {
+                    if let Some(node) = self.node_of(id) {
                         let slot = &mut self.nodes[node];
                         if let (Some(process), NodeState::Up | NodeState::Starting) =
                             (&slot.process, slot.state)
@@ -86,7 +88,7 @@ impl Router {
             }
             NemesisAction::Resume { nodes } => {
                 for id in nodes {
-                    if let Some(node) = node_index(id).filter(|&i| i < self.nodes.len()) {
+                    if let Some(node) = self.node_of(id) {
                         self.resume(node);
                     }
                 }
@@ -114,7 +116,7 @@ impl Router {
 
     /// SIGKILL node `id` (its process group) unless it is down already. True if it was up.
     fn kill(&mut self, id: &str) -> bool {
-        let Some(node) = node_index(id).filter(|&i| i < self.nodes.len()) else {
+        let Some(node) = self.node_of(id) else {
             return false;
         };
         let slot = &mut self.nodes[node];

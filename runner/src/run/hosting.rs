@@ -54,11 +54,24 @@ impl Router {
             let id = self.next_message;
             self.next_message += 1;
             let body = serde_json::to_string(&msg.body).unwrap_or_default();
-            self.journal.send(now, id, &name, &msg.dest, &body);
+            self.journal.send(now, id, &name, None, &msg.dest, &body);
             self.net_stats.record(NetEventKind::Send, &name, &msg.dest);
             match self.classify(&msg.dest) {
-                Some(Dest::Node(node)) => {
-                    self.route(now, id, Peer::Service(service), Dest::Node(node), line)
+                Some(Dest::Node(node)) => self.route(
+                    now,
+                    id,
+                    Peer::Service(service),
+                    None,
+                    Dest::Node(node),
+                    line,
+                ),
+                Some(Dest::Client) => {
+                    // An answer to a request a node forwarded with the client's src: client
+                    // links have no latency.
+                    self.journal.deliver(now, id, &name, None, &msg.dest);
+                    self.net_stats
+                        .record(NetEventKind::Deliver, &name, &msg.dest);
+                    self.on_client_reply(Peer::Service(service), now, &msg.dest, &line);
                 }
                 _ => self.drop_message(now, id, &name, &msg.dest, "unknown-dest"),
             }

@@ -56,6 +56,9 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const NODE_QUEUE_BYTES: usize = 32 << 20;
 /// Lines per second above which a node is said to flood its stdout.
 pub const FLOOD_LINES_PER_SEC: u64 = 10_000;
+/// The most timed events handled in one turn of the event loop, before it reads the nodes'
+/// output and the signal pipe again.
+const TIMED_BATCH: usize = 4096;
 /// The epoll key of the signal pipe (node pipes use `node << 1 | is_stdin`).
 const SIGNAL_KEY: u64 = u64::MAX;
 /// The harness's own client id, for `init` and `topology`.
@@ -100,6 +103,11 @@ impl Peer {
 enum From<'a> {
     Peer(Peer),
     Client(&'a str),
+    /// A line written by `via` with another member's id as its `src` (a forward).
+    Forwarded {
+        via: Peer,
+        src: &'a str,
+    },
 }
 
 /// Who a message waiting for a node's pipe is from.
@@ -107,6 +115,7 @@ enum From<'a> {
 enum Sender {
     Peer(Peer),
     Client(Box<str>),
+    Forwarded { via: Peer, src: Box<str> },
 }
 
 /// A message in a node's input queue, not yet taken whole by its stdin pipe: delivered once
@@ -126,10 +135,12 @@ struct Pending {
 /// Something that happens at a time.
 #[derive(Debug)]
 enum Timed {
-    /// Deliver a message (the whole line) that was put on the wire.
+    /// Deliver a message (the whole line) that was put on the wire by `src`; `claimed` is the
+    /// line's own `src` when it names another member of the network (a forward).
     Deliver {
         id: u64,
         src: Peer,
+        claimed: Option<Box<str>>,
         dest: Dest,
         line: String,
     },
@@ -211,9 +222,11 @@ struct NodeSlot {
     wiped: bool,
     window_start: u64,
     window_lines: u64,
-    /// Client requests sent to this node, and replies it sent to clients.
+    /// Client requests sent to this node, replies it sent to clients, and client requests it
+    /// forwarded to another node with the client's `src` (which that node answers).
     requests: u64,
     replies: u64,
+    forwards: u64,
     /// Messages queued for it and not yet taken by its pipe, oldest first.
     pending: std::collections::VecDeque<Pending>,
 }
@@ -255,6 +268,8 @@ pub struct Router {
     run_cpu: (f64, f64),
     run_sleeps: u64,
     nodes: Vec<NodeSlot>,
+    /// Each node's index in `nodes`, by its id.
+    node_by_id: FxHashMap<String, usize>,
     /// This run among the runs of the process, for killing what its nodes left behind.
     lifetime: crate::lifetime::RunGuard,
     services: Vec<(String, Runtime<services::Service>)>,
@@ -288,6 +303,83 @@ pub struct Router {
     counts: results::OpCounts,
 }
 
+/// The seed of run `index` (from 0) of a `--test-count`: the first run's seed plus `index`, so
+/// that each run is reproduced alone with `--seed`.
+pub fn repetition_seed(seed: u64, index: u64) -> u64 {
+    seed.wrapping_add(index)
+}
+
+/// `harness test --test-count N`: run the test up to `count` times, run `i` (from 0) with
+/// [`repetition_seed`], each in its own folder with its own summary, stopping at the first run
+/// that is not valid, as Jepsen's test command does; then list each run (its seed, verdict and
+/// folder). The exit code is the first run's that was not valid (0 when all were).
+pub fn run_tests(config: TestConfig, count: u64) -> anyhow::Result<u8> {
+    if count <= 1 {
+        return run_test(config).map(|outcome| outcome.exit_code);
+    }
+    let mut lines = Vec::new();
+    let mut code = 0;
+    for index in 0..count {
+        let mut this = config.clone();
+        this.seed = repetition_seed(config.seed, index);
+        this.repetition = Some((index + 1, count));
+        if !this.quiet {
+            println!("run {} of {count}, seed {}", index + 1, this.seed);
+        }
+        let seed = this.seed;
+        let (verdict, folder, exit) = match run_test(this) {
+            Ok(outcome) => {
+                let verdict = if outcome.exit_code == 3 {
+                    "could not run".to_owned()
+                } else {
+                    outcome.valid.to_string()
+                };
+                (
+                    verdict,
+                    outcome.dir.display().to_string(),
+                    outcome.exit_code,
+                )
+            }
+            Err(err) => {
+                eprintln!("harness: {err:#}");
+                (format!("could not run: {err:#}"), String::new(), 3)
+            }
+        };
+        lines.push(format!(
+            "  run {} of {count}, seed {seed}: {verdict}  {folder}",
+            index + 1
+        ));
+        if exit != 0 {
+            code = exit;
+            if index + 1 < count {
+                lines.push(format!(
+                    "  stopped at the first run that is not valid, as Jepsen does: {} run(s) not \
+                     started",
+                    count - index - 1
+                ));
+            }
+            break;
+        }
+    }
+    if !config.quiet {
+        println!();
+        println!("test-count {count}:");
+        for line in &lines {
+            println!("{}", line.trim_end());
+        }
+        println!(
+            "overall: {}",
+            match code {
+                0 => "valid",
+                1 => "invalid",
+                2 => "unknown",
+                _ => "could not run",
+            }
+        );
+    }
+    Ok(code)
+}
+
 /// Run a test to the end and return the process exit code.
 pub fn run_test(config: TestConfig) -> anyhow::Result<results::RunOutcome> {
     let dir = RunDir::create(&config.store, config.workload.name())
@@ -304,6 +396,9 @@ pub fn run_test(config: TestConfig) -> anyhow::Result<results::RunOutcome> {
             config.seed,
             dir.dir.display()
         );
+        if let Some(line) = config.rate_capped() {
+            println!("{line}");
+        }
     }
     let outcome = Router::new(config, dir).and_then(|mut router| router.run());
     if let Err(err) = &outcome {
@@ -376,6 +471,7 @@ impl Router {
                 window_lines: 0,
                 requests: 0,
                 replies: 0,
+                forwards: 0,
                 pending: std::collections::VecDeque::new(),
             })
             .collect();
@@ -390,6 +486,12 @@ impl Router {
             read_buf: vec![0; 64 << 10],
             run_cpu: (0.0, 0.0),
             run_sleeps: 0,
+            node_by_id: config
+                .node_ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), i))
+                .collect(),
             nodes,
             lifetime: crate::lifetime::RunGuard::begin(),
             services,
@@ -458,11 +560,14 @@ impl Router {
         let mut last_flush = 0u64;
         while self.phase != Phase::Done {
             let now = self.now();
-            // Timed events that are due, in time order.
+            // Timed events that are due, in time order; at most a bounded batch before the
+            // loop looks at the nodes and the signals again, however far behind it is.
+            let mut batch = 0;
             while let Some(Reverse(next)) = self.timers.peek() {
-                if next.at > now {
+                if next.at > now || batch == TIMED_BATCH {
                     break;
                 }
+                batch += 1;
                 let Reverse(item) = self.timers.pop().expect("peeked");
                 self.on_timed(item.at, item.what);
                 if self.phase == Phase::Done {
@@ -564,13 +669,21 @@ impl Router {
     }
 }
 
-/// `n12` -> 12.
-fn node_index(id: &str) -> Option<usize> {
-    let digits = id.strip_prefix('n')?;
-    if digits.is_empty() || (digits.len() > 1 && digits.starts_with('0')) {
-        return None;
+impl Router {
+    /// The index of the node named `id`, if there is one.
+    fn node_of(&self, id: &str) -> Option<usize> {
+        self.node_by_id.get(id).copied()
     }
-    digits.parse().ok()
+
+    /// True if `id` names a member of the network: a node, a service, or a client the
+    /// harness has had (the only check Maelstrom makes of a line's `src`; Maelstrom forgets a
+    /// client once it is closed, the harness keeps it, so a late forward is no error).
+    fn is_member(&self, id: &str) -> bool {
+        self.node_of(id).is_some()
+            || services::NAMES.contains(&id)
+            || id == SETUP_CLIENT
+            || self.clients.known(id)
+    }
 }
 
 /// Make SIGINT, SIGTERM and SIGHUP write a byte to a pipe the router polls, and return its

@@ -3,8 +3,10 @@
 use super::*;
 
 impl Router {
-    pub(super) fn on_client_reply(&mut self, node: usize, at: u64, client_id: &str, line: &str) {
-        let node_id = self.nodes[node].id.clone();
+    /// A reply to a client from a node, or from a service that a node forwarded the client's
+    /// request to with the client's `src`.
+    pub(super) fn on_client_reply(&mut self, from: Peer, at: u64, client_id: &str, line: &str) {
+        let node_id = super::cluster::peer_name(&self.nodes, &self.services, from).to_owned();
         let body = match proto::parse_line(line) {
             Ok(msg) => msg.body,
             Err(err) => {
@@ -15,11 +17,20 @@ impl Router {
                 return;
             }
         };
+        let node = match from {
+            Peer::Node(node) => Some(node),
+            Peer::Service(_) => None,
+        };
         if client_id == SETUP_CLIENT {
-            self.on_setup_reply(node, at, &body, line);
+            // The setup client asks nodes only; a service's answer to it goes nowhere.
+            if let Some(node) = node {
+                self.on_setup_reply(node, at, &body, line);
+            }
             return;
         }
-        self.nodes[node].replies += 1;
+        if let Some(node) = node {
+            self.nodes[node].replies += 1;
+        }
         match self.clients.target(client_id, body.in_reply_to) {
             ReplyTarget::Completes(index) => {
                 let op = match self.clients.clients[index].state {

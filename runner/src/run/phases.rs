@@ -74,9 +74,10 @@ impl Router {
             Timed::Deliver {
                 id,
                 src,
+                claimed,
                 dest,
                 line,
-            } => self.deliver(at, id, src, dest, line),
+            } => self.deliver(at, id, src, claimed, dest, line),
             Timed::Invoke => {
                 if self.phase != Phase::Workload {
                     return;
@@ -217,7 +218,7 @@ impl Router {
     pub(super) fn finish(&mut self) -> anyhow::Result<results::RunOutcome> {
         let now = self.now();
         for slot in &self.nodes {
-            if slot.requests > 0 && slot.replies == 0 {
+            if slot.requests > 0 && slot.replies == 0 && slot.forwards == 0 {
                 let requests = slot.requests;
                 self.problems
                     .record(&slot.id, ProblemKind::Unresponsive, now, || {
@@ -237,12 +238,20 @@ impl Router {
         );
         let _ = std::fs::remove_file(self.dir.dir.join(".messages-closed"));
         journal.finish().context("writing messages.jsonl")?;
+        // An interrupted run plans no further than it got: a signal is honoured at once, even
+        // at a rate that plans millions of ops.
+        let planned_until = if self.interrupted {
+            let reached = self.now().saturating_sub(self.workload_start);
+            self.config.time_limit.min(Duration::from_nanos(reached))
+        } else {
+            self.config.time_limit
+        };
         let (ops_print, ops_planned) = crate::schedule::ops_fingerprint(
             self.config.workload,
             &self.config.workload_options,
             self.config.rate,
             self.config.seed,
-            self.config.time_limit,
+            planned_until,
         );
         let schedule = crate::schedule::ScheduleRecord {
             ops_fingerprint: ops_print.hex(),

@@ -154,3 +154,71 @@ fn a_second_reply_is_a_duplicate() {
     let problems = run.problems("duplicate-reply");
     assert_eq!(problems.len(), 2, "{:?}", run.results["problems"]);
 }
+
+/// `harness check` and `harness report` read the run's own files.
+fn assert_files_readable(run: &crate::harness::Run) {
+    let dir = run.dir.to_str().unwrap();
+    let (code, stdout, stderr) = crate::harness::harness(&["check", dir]);
+    assert!(code == 0 || code == 1, "check: {code}\n{stdout}{stderr}");
+    let (code, stdout, stderr) = crate::harness::harness(&["report", dir]);
+    assert_eq!(code, 0, "report: {stdout}{stderr}");
+    checker::read_journal_file(&run.dir.join("messages.jsonl")).expect("the journal reads");
+}
+
+#[test]
+fn bodies_that_maelstrom_routes_are_routed_and_named_as_warnings() {
+    let run = echo_run("odd_bodies.py", &[]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.results["valid"], true);
+    for kind in ["no-body-type", "non-integer-id"] {
+        // Each of the two nodes sent one.
+        let problems = run.problems(kind);
+        assert_eq!(problems.len(), 2, "{kind}: {:?}", run.results["problems"]);
+        assert!(
+            problems.iter().all(|p| p["error"] == false),
+            "{kind} is a warning"
+        );
+    }
+    assert!(run.stdout.contains("[warning]"), "{}", run.stdout);
+    // The body nested 500 deep is routed and delivered (Maelstrom takes up to 1000 levels),
+    // and kept in the journal as the string of its text.
+    let events = checker::read_journal_file(&run.dir.join("messages.jsonl"))
+        .unwrap()
+        .items;
+    let deep = events
+        .iter()
+        .find(|e| e.body.as_ref().is_some_and(|b| b.is_string()))
+        .expect("the deep body, as a string");
+    let text = deep.body.as_ref().unwrap().as_str().unwrap();
+    assert!(
+        text.starts_with(r#"{"type": "gossip", "v": [[[["#),
+        "{text:.40}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.id == deep.id && e.event == checker::NetEventKind::Deliver),
+        "the deep message was delivered"
+    );
+    assert_files_readable(&run);
+}
+
+#[test]
+fn a_line_nested_deeper_than_maelstrom_reads_is_not_routed_and_fails_the_node() {
+    let run = echo_run("odd_bodies.py", &["--", "--too-deep"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let problems = run.problems("too-deep");
+    assert_eq!(problems.len(), 2, "{:?}", run.results["problems"]);
+    assert_eq!(problems[0]["error"], true);
+    assert!(
+        problems[0]["example"]
+            .as_str()
+            .unwrap()
+            .starts_with("a body nested 100001 deep: "),
+        "{}",
+        problems[0]["example"]
+    );
+    let journal = std::fs::read_to_string(run.dir.join("messages.jsonl")).unwrap();
+    assert!(!journal.contains(&"[".repeat(1000)), "not journaled");
+    assert_files_readable(&run);
+}

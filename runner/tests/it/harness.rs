@@ -37,6 +37,19 @@ pub fn node_bin(name: &str) -> PathBuf {
     path
 }
 
+/// Run `harness` with `args` (any subcommand): its exit code, stdout and stderr.
+pub fn harness(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .output()
+        .expect("running harness");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// What a run of `harness test` left.
 pub struct Run {
     pub code: i32,
