@@ -2,5 +2,6 @@
 
 mod binaries;
 mod broadcast;
+mod kafka;
 mod kv;
 pub mod pipe;
