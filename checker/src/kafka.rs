@@ -55,20 +55,53 @@ use crate::validity::Validity;
 /// At most this many cases of each anomaly are listed (all are counted).
 pub const KEPT: usize = 32;
 
-/// The anomalies, in the order they are told.
-pub const KINDS: [(&str, &str); 11] = [
-    ("lost_write", "lost write"),
-    ("unseen", "unseen message"),
-    ("inconsistent_offsets", "offset with two messages"),
-    ("duplicate", "message at two offsets"),
-    ("unexpected", "unexpected message"),
-    ("int_nonmonotonic_poll", "poll with offsets out of order"),
-    ("int_poll_skip", "poll that skipped offsets"),
-    ("nonmonotonic_poll", "poll going backwards"),
-    ("poll_skip", "skip between polls"),
-    ("nonmonotonic_send", "send going backwards"),
-    ("committed_backwards", "committed offset going backwards"),
+/// The anomalies, in the order they are told: result key, one case, several.
+pub const KINDS: [(&str, &str, &str); 11] = [
+    ("lost_write", "lost write", "lost writes"),
+    ("unseen", "unseen message", "unseen messages"),
+    (
+        "inconsistent_offsets",
+        "offset with two messages",
+        "offsets with two messages",
+    ),
+    (
+        "duplicate",
+        "message at two offsets",
+        "messages at two offsets",
+    ),
+    ("unexpected", "unexpected message", "unexpected messages"),
+    (
+        "int_nonmonotonic_poll",
+        "poll with offsets out of order",
+        "polls with offsets out of order",
+    ),
+    (
+        "int_poll_skip",
+        "poll that skipped offsets",
+        "polls that skipped offsets",
+    ),
+    (
+        "nonmonotonic_poll",
+        "poll going backwards",
+        "polls going backwards",
+    ),
+    ("poll_skip", "skip between polls", "skips between polls"),
+    (
+        "nonmonotonic_send",
+        "send going backwards",
+        "sends going backwards",
+    ),
+    (
+        "committed_backwards",
+        "committed offset going backwards",
+        "committed offsets going backwards",
+    ),
 ];
+
+/// `1 lost write`, `3 lost writes`.
+fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
 
 /// One op that shows an anomaly.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -691,7 +724,7 @@ pub fn check_kafka(events: &[Event]) -> Result<KafkaResult, HistoryError> {
 
     let error_types: Vec<&'static str> = KINDS
         .iter()
-        .map(|(k, _)| *k)
+        .map(|(k, _, _)| *k)
         .filter(|k| cases.contains_key(k))
         .collect();
     let (valid, unknown_reason) = if !error_types.is_empty() {
@@ -721,11 +754,14 @@ pub fn check_kafka(events: &[Event]) -> Result<KafkaResult, HistoryError> {
 }
 
 impl KafkaResult {
-    /// The cases of each kind found, in the order of [`KINDS`], with the kind's words.
-    fn found(&self) -> impl Iterator<Item = (&'static str, &Cases)> {
-        KINDS
-            .iter()
-            .filter_map(|(k, words)| self.anomalies.get(k).map(|c| (*words, c)))
+    /// The cases of each kind found, in the order of [`KINDS`], with how many there are in
+    /// words (`2 lost writes`) and the plural.
+    fn found(&self) -> impl Iterator<Item = (String, &'static str, &Cases)> {
+        KINDS.iter().filter_map(|(k, one, many)| {
+            self.anomalies
+                .get(k)
+                .map(|c| (counted(c.count, one, many), *many, c))
+        })
     }
 
     /// What went wrong, for people: a headline naming the anomalies and the first one, and a
@@ -734,27 +770,23 @@ impl KafkaResult {
         let told = crate::story::TOLD;
         let mut story = crate::story::Story::default();
         let mut counts = Vec::new();
-        for (words, cases) in self.found() {
+        for (words, many, cases) in self.found() {
             story
                 .failures
                 .extend(cases.errs.iter().take(told).map(|a| a.why.clone()));
             if cases.count > told {
                 story
                     .failures
-                    .push(format!("and {} more: {words}s", cases.count - told));
+                    .push(format!("and {} more {many}", cases.count - told));
             }
-            counts.push(format!(
-                "{} {words}{}",
-                cases.count,
-                if cases.count == 1 { "" } else { "s" }
-            ));
+            counts.push(words);
         }
         story.headline = match self.valid {
             Validity::Invalid => {
                 let first = self
                     .found()
                     .next()
-                    .and_then(|(_, c)| c.errs.first())
+                    .and_then(|(_, _, c)| c.errs.first())
                     .map_or(String::new(), |a| format!(": {}", a.why));
                 Some(format!("{}{first}", counts.join(", ")))
             }
@@ -775,13 +807,8 @@ impl fmt::Display for KafkaResult {
             "kafka: {}: {} sends ({} acknowledged), {} ok polls, {} keys",
             self.valid, self.send_count, self.acknowledged_count, self.poll_count, self.key_count
         )?;
-        for (words, cases) in self.found() {
-            writeln!(
-                f,
-                "  {} {words}{}",
-                cases.count,
-                if cases.count == 1 { "" } else { "s" }
-            )?;
+        for (words, _, cases) in self.found() {
+            writeln!(f, "  {words}")?;
             for a in cases.errs.iter().take(crate::story::TOLD) {
                 writeln!(f, "    {}", a.why)?;
             }

@@ -7,6 +7,7 @@ mod compat;
 mod delivery;
 pub mod harness;
 mod interrupt;
+mod kafka;
 mod lifetime;
 mod lin_kv;
 mod pure;
