@@ -807,11 +807,9 @@ impl fmt::Display for KafkaResult {
             "kafka: {}: {} sends ({} acknowledged), {} ok polls, {} keys",
             self.valid, self.send_count, self.acknowledged_count, self.poll_count, self.key_count
         )?;
-        for (words, _, cases) in self.found() {
+        // The cases themselves are the story's ([`KafkaResult::story`]): here, how many.
+        for (words, _, _) in self.found() {
             writeln!(f, "  {words}")?;
-            for a in cases.errs.iter().take(crate::story::TOLD) {
-                writeln!(f, "    {}", a.why)?;
-            }
         }
         if let Some(why) = &self.unknown_reason {
             writeln!(f, "  unknown: {why}")?;
