@@ -6,34 +6,34 @@
 //! returns `[offset, message]` pairs. Everything any client saw, acknowledged sends and polled
 //! pairs alike, must fit one log per key. From the history the checker rebuilds, for each key,
 //! which messages were seen at which offset, and then looks for these anomalies (result keys in
-//! brackets, Jepsen's names with underscores):
+//! parentheses, Jepsen's names with underscores):
 //!
-//! - **inconsistent offsets** [`inconsistent_offsets`]: two different messages at one offset of
+//! - **inconsistent offsets** (`inconsistent_offsets`): two different messages at one offset of
 //!   one key. Two readers disagree about the log.
-//! - **duplicate** [`duplicate`]: one message at two offsets of one key: it was appended twice.
-//! - **lost write** [`lost_write`]: a send was acknowledged with offset `o`, and polls returned
+//! - **duplicate** (`duplicate`): one message at two offsets of one key: it was appended twice.
+//! - **lost write** (`lost_write`): a send was acknowledged with offset `o`, and polls returned
 //!   offsets of that key beyond `o`, yet no poll ever returned the message: the log moved on
 //!   without it. The witness is a poll that asked from `o` or before and returned a later
 //!   offset (it passed over `o`), or else the poll that read furthest.
-//! - **unseen** [`unseen`]: an acknowledged message no poll ever returned, not even the final
+//! - **unseen** (`unseen`): an acknowledged message no poll ever returned, not even the final
 //!   polls, which read every key from offset 0 (without a successful final poll such messages
 //!   cannot be judged, and the verdict is unknown).
-//! - **offsets not increasing within a poll** [`int_nonmonotonic_poll`]: a poll's pairs for one
+//! - **offsets not increasing within a poll** (`int_nonmonotonic_poll`): a poll's pairs for one
 //!   key must have increasing offsets.
-//! - **skip within a poll** [`int_poll_skip`]: a poll returned offsets `a` then `b` of a key
+//! - **skip within a poll** (`int_poll_skip`): a poll returned offsets `a` then `b` of a key
 //!   while a message is known at an offset between them.
-//! - **polls going backwards** [`nonmonotonic_poll`]: a client's poll of a key began at or
+//! - **polls going backwards** (`nonmonotonic_poll`): a client's poll of a key began at or
 //!   before the last offset its previous poll of that key returned, with no reassignment (an
 //!   ok `list_committed_offsets`, which is how a client assigns itself keys) that dropped the
 //!   key in between.
-//! - **skip between polls** [`poll_skip`]: a client's poll of a key began past an offset where
+//! - **skip between polls** (`poll_skip`): a client's poll of a key began past an offset where
 //!   a message is known, between where its previous poll of the key ended (or, for its first
 //!   poll of the key, the offset it asked from) and where this one began.
-//! - **sends going backwards** [`nonmonotonic_send`]: a client's later send to a key got an
+//! - **sends going backwards** (`nonmonotonic_send`): a client's later send to a key got an
 //!   offset no greater than its earlier one.
-//! - **unexpected message** [`unexpected`]: a poll returned a message that no client ever sent
+//! - **unexpected message** (`unexpected`): a poll returned a message that no client ever sent
 //!   to that key, or whose every send failed.
-//! - **committed offsets going backwards** [`committed_backwards`]: a `list_committed_offsets`
+//! - **committed offsets going backwards** (`committed_backwards`): a `list_committed_offsets`
 //!   returned a key's committed offset lower than one that completed before it began, and no
 //!   commit of that lower offset could have taken effect in between.
 //!
