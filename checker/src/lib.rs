@@ -13,6 +13,7 @@ pub mod faults;
 pub mod formats;
 pub mod history;
 pub mod journal;
+pub mod kafka;
 pub mod lin;
 pub mod names;
 pub mod op;

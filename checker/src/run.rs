@@ -14,6 +14,7 @@ use crate::broadcast::{BroadcastHistory, SetOps};
 use crate::counter::{CounterResult, check_counter_as};
 use crate::echo::{EchoResult, check_echo};
 use crate::history::Event;
+use crate::kafka::{KafkaResult, check_kafka};
 use crate::lin::{LinOptions, LinResult, ModelKind, NilRead, check_linearizable};
 use crate::ordering::{OrderingMode, OrderingResult, check_ordering};
 use crate::set_full::{SetFullResult, set_full};
@@ -36,9 +37,23 @@ pub enum Check {
     /// Every final read of a counter is a total the adds could have made
     /// ([`crate::counter`]); `name` heads the result's text.
     Counter { name: &'static str },
+    /// One log per key, nothing lost, offsets in order ([`crate::kafka`]).
+    Kafka,
     /// Linearizability of a key-value store ([`crate::lin`], model kv): keys start absent and
     /// a `null` read means absent, as the harness records lin-kv reads.
     LinearizableKv,
+}
+
+impl Check {
+    /// True when the failures of this check are told as a story (headline and sentences):
+    /// set-full's from the history and journal ([`crate::story::broadcast_story`]), the
+    /// others' from their result alone ([`WorkloadResult::story`]).
+    pub fn is_told(&self) -> bool {
+        matches!(
+            self,
+            Check::SetFull(_) | Check::Counter { .. } | Check::Kafka
+        )
+    }
 }
 
 /// How to check a run.
@@ -64,6 +79,7 @@ pub enum WorkloadResult {
     UniqueIds(UniqueIdsResult),
     SetFull(Box<SetFullResult>),
     Counter(CounterResult),
+    Kafka(Box<KafkaResult>),
     Linearizable(Box<LinResult>),
     /// The history could not be checked (malformed, or a workload no one knows).
     Unchecked {
@@ -79,8 +95,19 @@ impl WorkloadResult {
             WorkloadResult::UniqueIds(r) => r.valid,
             WorkloadResult::SetFull(r) => r.valid,
             WorkloadResult::Counter(r) => r.valid,
+            WorkloadResult::Kafka(r) => r.valid,
             WorkloadResult::Linearizable(r) => r.valid,
             WorkloadResult::Unchecked { valid, .. } => *valid,
+        }
+    }
+
+    /// The story a result tells from itself alone (a counter's, kafka's); `None` for the
+    /// rest (set-full's story needs the history and journal too).
+    pub fn story(&self) -> Option<crate::story::Story> {
+        match self {
+            WorkloadResult::Counter(r) => Some(r.story()),
+            WorkloadResult::Kafka(r) => Some(r.story()),
+            _ => None,
         }
     }
 }
@@ -119,6 +146,9 @@ pub fn run_checks(check: &Check, history: &[Event], opts: &RunCheckOptions) -> R
         }
         Check::Counter { name } => {
             check_counter_as(history, name).map_or_else(unchecked, WorkloadResult::Counter)
+        }
+        Check::Kafka => {
+            check_kafka(history).map_or_else(unchecked, |r| WorkloadResult::Kafka(Box::new(r)))
         }
         Check::SetFull(ops) => match BroadcastHistory::of(history, *ops) {
             Ok(h) => {
@@ -194,6 +224,7 @@ impl fmt::Display for WorkloadResult {
             WorkloadResult::UniqueIds(r) => r.fmt(f),
             WorkloadResult::SetFull(r) => r.fmt(f),
             WorkloadResult::Counter(r) => r.fmt(f),
+            WorkloadResult::Kafka(r) => r.fmt(f),
             WorkloadResult::Linearizable(r) => write!(f, "linearizability: {r}"),
             WorkloadResult::Unchecked { error, .. } => writeln!(f, "not checked: {error}"),
         }

@@ -21,6 +21,7 @@ pub mod storage;
 
 pub mod echo;
 pub mod g_counter;
+pub mod kafka;
 pub mod kv;
 pub mod unique_ids;
 

@@ -44,7 +44,7 @@ pub struct Body {
 /// The `type` of a body and its fields.
 ///
 /// Requests and replies of every workload (echo, unique-ids, broadcast, g-set, g-counter,
-/// pn-counter, lin-kv) and
+/// pn-counter, lin-kv, kafka) and
 /// service (`lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`), the handshake, and errors. Optional fields
 /// are `None` when absent and are not written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,6 +127,37 @@ pub enum Payload {
         create_if_not_exists: Option<bool>,
     },
     CasOk,
+    /// kafka: append `msg` to the log of `key`.
+    Send {
+        key: String,
+        msg: Value,
+    },
+    /// kafka: the offset the message got in its key's log.
+    SendOk {
+        offset: u64,
+    },
+    /// kafka: the messages of each key from the given offset on.
+    Poll {
+        offsets: BTreeMap<String, u64>,
+    },
+    /// kafka: each key's `[offset, msg]` pairs, offsets increasing; keys with none may be left
+    /// out.
+    PollOk {
+        msgs: BTreeMap<String, Vec<(u64, Value)>>,
+    },
+    /// kafka: the client has processed each key up to and including the offset.
+    CommitOffsets {
+        offsets: BTreeMap<String, u64>,
+    },
+    CommitOffsetsOk,
+    /// kafka: the committed offset of each key.
+    ListCommittedOffsets {
+        keys: Vec<String>,
+    },
+    /// kafka: keys with no committed offset may be left out.
+    ListCommittedOffsetsOk {
+        offsets: BTreeMap<String, u64>,
+    },
     /// `lin-tso`: ask for a timestamp.
     Ts,
     TsOk {
@@ -144,7 +175,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::E
 }
 
 /// Every `type` that [`Payload`] declares.
-pub const KNOWN_TYPES: [&str; 21] = [
+pub const KNOWN_TYPES: [&str; 29] = [
     "init",
     "init_ok",
     "error",
@@ -164,6 +195,14 @@ pub const KNOWN_TYPES: [&str; 21] = [
     "write_ok",
     "cas",
     "cas_ok",
+    "send",
+    "send_ok",
+    "poll",
+    "poll_ok",
+    "commit_offsets",
+    "commit_offsets_ok",
+    "list_committed_offsets",
+    "list_committed_offsets_ok",
     "ts",
     "ts_ok",
 ];
@@ -200,6 +239,14 @@ impl Payload {
             Payload::WriteOk => "write_ok",
             Payload::Cas { .. } => "cas",
             Payload::CasOk => "cas_ok",
+            Payload::Send { .. } => "send",
+            Payload::SendOk { .. } => "send_ok",
+            Payload::Poll { .. } => "poll",
+            Payload::PollOk { .. } => "poll_ok",
+            Payload::CommitOffsets { .. } => "commit_offsets",
+            Payload::CommitOffsetsOk => "commit_offsets_ok",
+            Payload::ListCommittedOffsets { .. } => "list_committed_offsets",
+            Payload::ListCommittedOffsetsOk { .. } => "list_committed_offsets_ok",
             Payload::Ts => "ts",
             Payload::TsOk { .. } => "ts_ok",
             Payload::Raw(raw) => &raw.kind,

@@ -264,7 +264,7 @@ fn check_workload(
         workload_semantics(w, ordering)
     );
     // The workloads whose failures are told as a story get the summary's text, story included.
-    if matches!(w.check_plan(), Check::SetFull(_) | Check::Counter { .. }) {
+    if w.check_plan().is_told() {
         let story = crate::story::tell(&crate::story::Evidence {
             workload: w.name(),
             events,
@@ -691,6 +691,45 @@ mod tests {
         let (code, out) = run_text(&[path.to_str().unwrap(), "--workload", "g-counter"]);
         assert_eq!(code.unwrap(), 1, "{out}");
         assert!(out.contains("g-counter: invalid"), "{out}");
+    }
+
+    #[test]
+    fn kafka_histories_are_recognised_and_a_lost_write_told_with_its_witnesses() {
+        let kafka = r#"{"index":0,"time":1000000,"process":0,"node":"n0","type":"invoke","f":"send","value":{"key":"1","msg":1}}
+{"index":1,"time":2000000,"process":0,"node":"n0","type":"ok","f":"send","value":{"key":"1","msg":1,"offset":0}}
+{"index":2,"time":3000000,"process":0,"node":"n0","type":"invoke","f":"send","value":{"key":"1","msg":2}}
+{"index":3,"time":4000000,"process":0,"node":"n0","type":"ok","f":"send","value":{"key":"1","msg":2,"offset":1}}
+{"index":4,"time":5000000,"process":0,"node":"n0","type":"invoke","f":"send","value":{"key":"1","msg":3}}
+{"index":5,"time":6000000,"process":0,"node":"n0","type":"ok","f":"send","value":{"key":"1","msg":3,"offset":2}}
+{"index":6,"time":7000000,"process":1,"node":"n1","type":"invoke","f":"poll","value":{"offsets":{"1":0}},"final":true}
+{"index":7,"time":8000000,"process":1,"node":"n1","type":"ok","f":"poll","value":{"offsets":{"1":0},"msgs":{"1":[[0,1],[2,3]]}},"final":true}
+"#;
+        let path = temp_file("kafka.jsonl", kafka);
+        let (code, out) = run_text(&[path.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        assert!(
+            out.contains("check: the kafka workload's checkers"),
+            "{out}"
+        );
+        assert!(
+            out.contains("kafka: invalid: 3 sends (3 acknowledged)"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "what went wrong: 1 lost write, 1 poll that skipped offsets: key 1: message 2 \
+                 was acknowledged at offset 1 (the send at event 3 (process 0, n0))"
+            ),
+            "{out}"
+        );
+        let (code, out) = run_text(&[path.to_str().unwrap(), "--json"]);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        let start = out.find('{').unwrap();
+        let json: serde_json::Value = serde_json::from_str(&out[start..]).unwrap();
+        assert_eq!(
+            json["workload"]["lost_write"]["errs"][0]["ops"][1]["index"],
+            7
+        );
     }
 
     #[test]

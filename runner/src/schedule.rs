@@ -151,6 +151,12 @@ impl OpSchedule {
     pub fn workload(&self) -> &dyn Workload {
         self.workload.as_ref()
     }
+
+    /// The workload, for what its clients keep between ops ([`Workload::prepare`],
+    /// [`Workload::observe`]). The planned ops do not depend on it: they come from the seed.
+    pub fn workload_mut(&mut self) -> &mut dyn Workload {
+        self.workload.as_mut()
+    }
 }
 
 /// What a seed planned, and how much of it a run carried out (`results.json`, `run.schedule`).

@@ -7,7 +7,8 @@
 //! For a broadcast or g-set run the sentences come from [`checker::story`]: what became of each
 //! lost value, the ordering violations, and (`slow_values`) which node lagged behind which
 //! partition; for a counter (g-counter, pn-counter), from [`checker::counter`]: each final read
-//! out of reach, against the totals the adds could make. To them this module adds why the harness could not judge the run (it could not
+//! out of reach, against the totals the adds could make; for kafka, from [`checker::kafka`]:
+//! each anomaly of the logs with the ops that show it. To them this module adds why the harness could not judge the run (it could not
 //! run the test, it was interrupted, an op never succeeded) and what the nodes did against the
 //! protocol. The headline names the first of: the harness could not run the test; it was
 //! interrupted; the workload's failure (lost values, then the order, then duplicates); a
@@ -80,8 +81,7 @@ pub fn tell(e: &Evidence<'_>) -> RunStory {
                 .ok()
                 .map(|h| broadcast_story(&h, sf, e.checks.ordering.as_ref(), e.journal))
         }
-        (WorkloadResult::Counter(counter), _) => Some(counter.story()),
-        _ => None,
+        (result, _) => result.story(),
     };
     let mut headlines: Vec<String> = Vec::new();
     if let Some(abort) = e.abort {

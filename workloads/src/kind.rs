@@ -84,6 +84,7 @@ workload_table! {
     GCounter => crate::g_counter::GCounter,
     PnCounter => crate::pn_counter::PnCounter,
     LinKv => crate::lin_kv::LinKv,
+    Kafka => crate::kafka::Kafka,
 }
 
 impl WorkloadKind {

@@ -21,6 +21,7 @@ pub mod check;
 pub mod echo;
 pub mod g_counter;
 pub mod g_set;
+pub mod kafka;
 pub mod kind;
 pub mod lin_kv;
 pub mod op;
@@ -45,9 +46,10 @@ pub use topology::TopologyKind;
 /// A workload: the ops its clients invoke, and how replies become completions.
 ///
 /// The runner calls [`Workload::next_op`] whenever a client is free to invoke (with the
-/// run's seeded rng, so one seed is one sequence of ops), sends [`Workload::request`] to the
-/// client's node, and records [`Workload::complete`] of the reply, or [`Workload::timeout`]
-/// after [`CLIENT_TIMEOUT`]. None of these panics on any reply.
+/// run's seeded rng, so one seed is one sequence of ops), lets the client fill in what it
+/// keeps ([`Workload::prepare`]), sends [`Workload::request`] to the client's node, and records
+/// [`Workload::complete`] of the reply, or [`Workload::timeout`] after [`CLIENT_TIMEOUT`], then
+/// tells the client ([`Workload::observe`]). None of these panics on any reply.
 pub trait Workload: Send {
     /// Which workload this is.
     fn kind(&self) -> WorkloadKind;
@@ -70,6 +72,20 @@ pub trait Workload: Send {
 
     /// True when every node gets a `topology` message after `init`.
     fn sends_topology(&self) -> bool;
+
+    /// The op that client `process` invokes for `op` (drawn by [`Workload::next_op`], or a
+    /// final op): a workload whose clients keep state between ops fills it in here (kafka's
+    /// consumer asks from its poll positions). The op as it is by default.
+    fn prepare(&mut self, _process: u64, op: Op) -> Op {
+        op
+    }
+
+    /// What client `process` learns from the end of its `op`: a workload whose clients keep
+    /// state updates it here, and may return an op the same client invokes next, at once
+    /// (kafka's `commit_offsets` after a poll). Nothing by default.
+    fn observe(&mut self, _process: u64, _op: &Op, _completion: &Completion) -> Option<Op> {
+        None
+    }
 }
 
 /// What a workload is, apart from a running generator: its name, its help, how its histories

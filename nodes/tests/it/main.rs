@@ -3,5 +3,6 @@
 mod binaries;
 mod broadcast;
 mod crdt;
+mod kafka;
 mod kv;
 pub mod pipe;

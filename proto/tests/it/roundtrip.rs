@@ -91,6 +91,23 @@ fn payload() -> impl Strategy<Value = Payload> {
                 create_if_not_exists
             }),
         Just(Payload::CasOk),
+        ("[a-z0-9]{1,3}", json_value()).prop_map(|(key, msg)| Payload::Send { key, msg }),
+        any::<u64>().prop_map(|offset| Payload::SendOk { offset }),
+        prop::collection::btree_map("[a-z0-9]{1,3}", any::<u64>(), 0..4)
+            .prop_map(|offsets| Payload::Poll { offsets }),
+        prop::collection::btree_map(
+            "[a-z0-9]{1,3}",
+            prop::collection::vec((any::<u64>(), json_value()), 0..4),
+            0..4
+        )
+        .prop_map(|msgs| Payload::PollOk { msgs }),
+        prop::collection::btree_map("[a-z0-9]{1,3}", any::<u64>(), 0..4)
+            .prop_map(|offsets| Payload::CommitOffsets { offsets }),
+        Just(Payload::CommitOffsetsOk),
+        prop::collection::vec("[a-z0-9]{1,3}", 0..4)
+            .prop_map(|keys| Payload::ListCommittedOffsets { keys }),
+        prop::collection::btree_map("[a-z0-9]{1,3}", any::<u64>(), 0..4)
+            .prop_map(|offsets| Payload::ListCommittedOffsetsOk { offsets }),
         Just(Payload::Ts),
         any::<u64>().prop_map(|ts| Payload::TsOk { ts }),
         raw_body().prop_map(Payload::Raw),

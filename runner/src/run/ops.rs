@@ -76,6 +76,7 @@ impl Router {
         let now = self.now();
         let client = &self.clients.clients[index];
         let (process, node, is_final) = (client.process, client.node, client.is_final);
+        let op = self.ops.workload_mut().prepare(process, op);
         let request = match self.ops.workload().request(&op) {
             Ok(request) => request,
             Err(err) => {
@@ -161,6 +162,8 @@ impl Router {
             }),
             is_final,
         });
+        // What the client learns; it may owe an op of its own at once (kafka's commit).
+        let follow_up = self.ops.workload_mut().observe(process, op, &completion);
         self.clients.complete(index, &completion, ended);
         if is_final {
             if completion.outcome == Outcome::Fail && at < self.final_deadline() {
@@ -171,6 +174,8 @@ impl Router {
             }
         } else if self.phase == Phase::Draining {
             self.check_drained();
+        } else if let Some(op) = follow_up.filter(|_| self.phase == Phase::Workload) {
+            self.invoke(index, op);
         } else if self.phase == Phase::Workload && self.owed_invoke {
             self.owed_invoke = false;
             self.ops_late += 1;

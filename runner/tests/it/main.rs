@@ -8,6 +8,7 @@ mod crdt;
 mod delivery;
 pub mod harness;
 mod interrupt;
+mod kafka;
 mod lifetime;
 mod lin_kv;
 mod pure;
