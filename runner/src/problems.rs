@@ -22,9 +22,11 @@ pub enum ProblemKind {
     /// Maelstrom accepts it, and routed from the node that wrote it (a warning: Maelstrom
     /// routes it as the `src`'s traffic, with no latency or partition when that is a client).
     ForwardedSrc,
-    /// A reply to a client request that no client is waiting for.
+    /// A reply to a client request that no client is waiting for (a warning: Maelstrom's
+    /// client skips every reply but the one it waits for).
     ReplyToNobody,
-    /// A second reply to a client request already answered.
+    /// A second reply to a client request already answered; the first one counts (a warning,
+    /// as Maelstrom's client skips it).
     DuplicateReply,
     /// A client request answered with a body the workload does not accept.
     BadReply,
@@ -57,7 +59,9 @@ pub enum ProblemKind {
 impl ProblemKind {
     /// True for a broken rule of the protocol, which makes the run invalid; false for a
     /// warning: a flood may be a legitimate burst of retransmissions, a forward is legitimate
-    /// (the harness only routes it more strictly than Maelstrom), and the malformed bodies
+    /// (the harness only routes it more strictly than Maelstrom), a reply nobody waits for or
+    /// a second reply is skipped by Maelstrom's client as by ours (a Raft leader that answers
+    /// a request its follower forwarded twice), and the malformed bodies
     /// that Maelstrom routes without a word (no `type`, an id that is not an integer, a
     /// request its services cannot read) are named but do not fail a node Maelstrom accepts.
     pub fn is_error(self) -> bool {
@@ -65,6 +69,8 @@ impl ProblemKind {
             self,
             ProblemKind::Flood
                 | ProblemKind::ForwardedSrc
+                | ProblemKind::ReplyToNobody
+                | ProblemKind::DuplicateReply
                 | ProblemKind::NoBodyType
                 | ProblemKind::NonIntegerId
                 | ProblemKind::UnreadServiceRequest
@@ -83,8 +89,14 @@ impl ProblemKind {
                  and sent from the node that wrote them (latency, partitions and the server \
                  message count apply; Maelstrom treats a client's src as client traffic)"
             }
-            ProblemKind::ReplyToNobody => "replied to a client request nobody is waiting for",
-            ProblemKind::DuplicateReply => "replied twice to one client request",
+            ProblemKind::ReplyToNobody => {
+                "replied to a client request nobody is waiting for (skipped, as Maelstrom's \
+                 client skips it)"
+            }
+            ProblemKind::DuplicateReply => {
+                "replied twice to one client request (the first reply counts; the second is \
+                 skipped, as Maelstrom's client skips it)"
+            }
             ProblemKind::BadReply => "answered a client request with a body the workload rejects",
             ProblemKind::NoInitOk => "did not answer init in time",
             ProblemKind::BadInitReply => "answered init with something other than init_ok",
