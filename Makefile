@@ -4,7 +4,7 @@ CARGO ?= cargo
 RELEASE := target/release
 HARNESS := $(RELEASE)/harness
 
-.PHONY: all build build-debug test test-broadcast test-lin-kv test-crdt compare lint fmt bench \
+.PHONY: all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt compare lint fmt bench \
         bench-checker bench-runner report-check clean
 
 all: build
@@ -19,6 +19,10 @@ build-debug:
 ## test-broadcast: every broadcast variant under each kind of fault (30 short runs side by side)
 test-broadcast: build
 	$(HARNESS) compare --preset faults
+
+## test-glomers: every Gossip Glomers challenge command with this repository's node for it
+test-glomers: build
+	scripts/test-glomers.sh $(SEED)
 
 ## test-lin-kv: the four key-value nodes under partitions: linearizable, or caught and why
 test-lin-kv: build
