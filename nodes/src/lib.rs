@@ -15,6 +15,7 @@ pub mod ctx;
 pub mod disk;
 pub mod driver;
 pub mod node;
+pub mod replication;
 pub mod runtime;
 pub mod sim;
 pub mod storage;

@@ -4,7 +4,8 @@
 //!
 //! **Algorithm.** Every `send`, `commit_offsets` and `list_committed_offsets` is submitted to
 //! [`TotalOrder`] (the machinery of `broadcast-total-lamport`, as `lin-kv-tob` uses it). Every
-//! node applies the deliveries in the total order to its own copy of [`Logs`]: a send appends
+//! node applies the deliveries in the total order to its own copy of [`Logs`] (the machinery
+//! of [`crate::replication::Replica`], shared with `lin-kv-tob`): a send appends
 //! its message to its key's log, and its offset is the message's place there. The node the
 //! client asked answers when it applies *that* command, with what its copy said. A `poll` is
 //! answered at once from the local copy.
@@ -41,11 +42,11 @@ use proto::{ErrorCode, Message, Payload};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::broadcast::total_lamport::TotalOrder;
 use crate::ctx::Ctx;
 use crate::kafka::Logs;
 use crate::kv::tob::TobKvConfig;
 use crate::node::{Node, TimerId};
+use crate::replication::{Replica, StateMachine};
 
 /// What changes or reads the committed state, as it travels through the total order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,133 +57,47 @@ pub enum KafkaOp {
     List { keys: Vec<String> },
 }
 
-/// A command of the total order, tagged so the submitting node recognises its own.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Command {
-    pub op: KafkaOp,
-    pub inc: u64,
-    pub seq: u64,
-}
+/// The logs are the replicated state machine; a list of committed offsets changes nothing.
+impl StateMachine for Logs {
+    type Op = KafkaOp;
 
-/// A client request waiting for its command to be applied here.
-#[derive(Debug)]
-struct Waiting {
-    request: Message,
-    seq: u64,
-    is_list: bool,
-    timer: TimerId,
+    fn apply(&mut self, op: &KafkaOp) -> Payload {
+        match op {
+            KafkaOp::Send { key, msg } => Payload::SendOk {
+                offset: self.append(key, msg.clone()),
+            },
+            KafkaOp::Commit { offsets } => {
+                self.commit(offsets);
+                Payload::CommitOffsetsOk
+            }
+            KafkaOp::List { keys } => Payload::ListCommittedOffsetsOk {
+                offsets: self.committed(keys),
+            },
+        }
+    }
+
+    fn is_read(op: &KafkaOp) -> bool {
+        matches!(op, KafkaOp::List { .. })
+    }
 }
 
 /// The node.
 #[derive(Debug)]
 pub struct Replicated {
-    config: TobKvConfig,
-    order: TotalOrder<Command>,
-    logs: Logs,
-    waiting: BTreeMap<u64, Waiting>,
-    deadlines: BTreeMap<TimerId, u64>,
-    next_seq: u64,
+    replica: Replica<Logs>,
 }
 
 impl Replicated {
     /// A node with the given settings (`lin-kv-tob`'s flags).
     pub fn new(config: TobKvConfig) -> Self {
         Replicated {
-            config,
-            order: TotalOrder::new(config.order),
-            logs: Logs::default(),
-            waiting: BTreeMap::new(),
-            deadlines: BTreeMap::new(),
-            next_seq: 0,
+            replica: Replica::new(config),
         }
     }
 
     /// This node's copy of the logs.
     pub fn logs(&self) -> &Logs {
-        &self.logs
-    }
-
-    fn submit(&mut self, ctx: &mut Ctx, request: Message, op: KafkaOp) {
-        let is_list = matches!(op, KafkaOp::List { .. });
-        let seq = self.next_seq;
-        let command = Command {
-            op,
-            inc: ctx.incarnation(),
-            seq,
-        };
-        match self.order.submit(ctx, command) {
-            None => ctx.reply_error(
-                &request,
-                ErrorCode::TemporarilyUnavailable,
-                "recovering after a start: not serving yet",
-            ),
-            Some(pos) => {
-                self.next_seq += 1;
-                let timer = ctx.set_timer(self.config.timeout);
-                self.deadlines.insert(timer, pos);
-                self.waiting.insert(
-                    pos,
-                    Waiting {
-                        request,
-                        seq,
-                        is_list,
-                        timer,
-                    },
-                );
-            }
-        }
-    }
-
-    /// Apply what the total order delivered, in order, and answer the requests among it.
-    fn settle(&mut self, ctx: &mut Ctx) {
-        self.order.take_stable();
-        for delivery in self.order.take_delivered() {
-            let answer = match &delivery.payload.op {
-                KafkaOp::Send { key, msg } => Payload::SendOk {
-                    offset: self.logs.append(key, msg.clone()),
-                },
-                KafkaOp::Commit { offsets } => {
-                    self.logs.commit(offsets);
-                    Payload::CommitOffsetsOk
-                }
-                KafkaOp::List { keys } => Payload::ListCommittedOffsetsOk {
-                    offsets: self.logs.committed(keys),
-                },
-            };
-            let mine = delivery.origin == ctx.id()
-                && delivery.payload.inc == ctx.incarnation()
-                && self
-                    .waiting
-                    .get(&delivery.pos)
-                    .is_some_and(|w| w.seq == delivery.payload.seq);
-            if mine && let Some(waiting) = self.waiting.remove(&delivery.pos) {
-                self.deadlines.remove(&waiting.timer);
-                ctx.cancel_timer(waiting.timer);
-                ctx.reply(&waiting.request, &answer);
-            }
-        }
-    }
-
-    fn time_out(&mut self, ctx: &mut Ctx, pos: u64) {
-        let Some(waiting) = self.waiting.remove(&pos) else {
-            return;
-        };
-        let ms = self.config.timeout.as_millis();
-        if waiting.is_list {
-            ctx.reply_error(
-                &waiting.request,
-                ErrorCode::TemporarilyUnavailable,
-                format!("not ordered within {ms} ms (the total order is stalled)"),
-            );
-        } else {
-            ctx.reply_error(
-                &waiting.request,
-                ErrorCode::Timeout,
-                format!(
-                    "not applied within {ms} ms (the total order is stalled); it may still take effect"
-                ),
-            );
-        }
+        self.replica.machine()
     }
 }
 
@@ -194,13 +109,11 @@ impl Default for Replicated {
 
 impl Node for Replicated {
     fn on_init(&mut self, ctx: &mut Ctx) {
-        self.order.start(ctx);
-        self.settle(ctx);
+        self.replica.start(ctx);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
-        if self.order.receive(ctx, &msg) {
-            self.settle(ctx);
+        if self.replica.receive(ctx, &msg) {
             return;
         }
         if msg.body.msg_id.is_none() || msg.body.in_reply_to.is_some() {
@@ -209,13 +122,13 @@ impl Node for Replicated {
         }
         let op = match &msg.body.payload {
             Payload::Poll { .. } => {
-                if !self.order.is_readable() {
+                if !self.replica.readable() {
                     ctx.reply_error(
                         &msg,
                         ErrorCode::TemporarilyUnavailable,
                         "recovering after a start: not serving yet",
                     );
-                } else if let Some(answer) = self.logs.answer(&msg.body.payload) {
+                } else if let Some(answer) = self.replica.machine_mut().answer(&msg.body.payload) {
                     ctx.reply(&msg, &answer);
                 }
                 return;
@@ -233,16 +146,10 @@ impl Node for Replicated {
                 return;
             }
         };
-        self.submit(ctx, msg, op);
-        self.settle(ctx);
+        self.replica.submit(ctx, msg, op);
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
-        if let Some(pos) = self.deadlines.remove(&timer) {
-            self.time_out(ctx, pos);
-            return;
-        }
-        self.order.on_timer(ctx, timer);
-        self.settle(ctx);
+        self.replica.on_timer(ctx, timer);
     }
 }

@@ -5,7 +5,8 @@
 //! **Algorithm.** Every client operation, reads included, is submitted to
 //! [`TotalOrder`] (the ordering machinery of `broadcast-total-lamport`, reused as a library).
 //! Every node applies the deliveries, in the total order, to its own copy of the state machine
-//! ([`Store`]). The node the client asked answers when it applies *that* operation, with the
+//! ([`Store`]; the machinery is [`crate::replication::Replica`], shared with
+//! `kafka-replicated`). The node the client asked answers when it applies *that* operation, with the
 //! answer the state machine gave there. Every node applies the same operations in the same
 //! order, so every copy goes through the same states and gives the same answers.
 //!
@@ -40,31 +41,19 @@
 //! operation under load (ticks are shared), and a latency of a few network round trips plus
 //! the tick interval.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use proto::{ErrorCode, Message, Payload};
-use serde::{Deserialize, Serialize};
+use proto::{Message, Payload};
 
-use crate::broadcast::total_lamport::{TotalOrder, TotalOrderConfig};
+use crate::broadcast::total_lamport::TotalOrderConfig;
 use crate::ctx::Ctx;
 use crate::driver::flag;
 use crate::kv::store::{KvOp, Store};
 use crate::node::{Node, TimerId};
+use crate::replication::{Replica, StateMachine};
 
 /// How long an operation may wait for its turn in the total order before the client is told.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(2000);
-
-/// What travels through the total order: an operation, tagged so that the node that submitted
-/// it recognises it when it is delivered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Command {
-    pub op: KvOp,
-    /// The submitting node's incarnation ([`Ctx::incarnation`]).
-    pub inc: u64,
-    /// A counter of that incarnation.
-    pub seq: u64,
-}
 
 /// Where reads are answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,28 +109,24 @@ impl Default for TobKvConfig {
     }
 }
 
-/// A client request waiting for its operation to be applied here.
-#[derive(Debug)]
-struct Waiting {
-    request: Message,
-    seq: u64,
-    is_read: bool,
-    timer: TimerId,
+/// The key-value store is the replicated state machine; a read changes nothing.
+impl StateMachine for Store {
+    type Op = KvOp;
+
+    fn apply(&mut self, op: &KvOp) -> Payload {
+        Store::apply(self, op)
+    }
+
+    fn is_read(op: &KvOp) -> bool {
+        op.is_read()
+    }
 }
 
 /// The node.
 #[derive(Debug)]
 pub struct TobKv {
-    config: TobKvConfig,
     reads: Reads,
-    order: TotalOrder<Command>,
-    store: Store,
-    /// Requests by the position of their command in this node's log.
-    waiting: BTreeMap<u64, Waiting>,
-    /// Timeout timers, to the position they guard.
-    deadlines: BTreeMap<TimerId, u64>,
-    next_seq: u64,
-    applied: u64,
+    replica: Replica<Store>,
 }
 
 impl TobKv {
@@ -152,108 +137,33 @@ impl TobKv {
 
     pub(crate) fn with_reads(config: TobKvConfig, reads: Reads) -> Self {
         TobKv {
-            config,
             reads,
-            order: TotalOrder::new(config.order),
-            store: Store::default(),
-            waiting: BTreeMap::new(),
-            deadlines: BTreeMap::new(),
-            next_seq: 0,
-            applied: 0,
+            replica: Replica::new(config),
         }
     }
 
     /// This node's copy of the state machine.
     pub fn store(&self) -> &Store {
-        &self.store
+        self.replica.machine()
     }
 
     /// How many operations this node has applied (in this incarnation).
     pub fn applied(&self) -> u64 {
-        self.applied
+        self.replica.applied()
     }
 
     /// False while the node recovers after a (re)start and answers clients with error 11.
     pub fn serving(&self) -> bool {
-        self.order.is_ready()
+        self.replica.serving()
     }
 
     fn on_request(&mut self, ctx: &mut Ctx, request: Message, op: KvOp) {
         if self.reads == Reads::Local && op.is_read() {
-            let answer = self.store.apply(&op);
+            let answer = self.replica.machine_mut().apply(&op);
             ctx.reply(&request, &answer);
             return;
         }
-        let is_read = op.is_read();
-        let seq = self.next_seq;
-        let command = Command {
-            op,
-            inc: ctx.incarnation(),
-            seq,
-        };
-        match self.order.submit(ctx, command) {
-            None => ctx.reply_error(
-                &request,
-                ErrorCode::TemporarilyUnavailable,
-                "recovering after a start: not serving yet",
-            ),
-            Some(pos) => {
-                self.next_seq += 1;
-                let timer = ctx.set_timer(self.config.timeout);
-                self.deadlines.insert(timer, pos);
-                self.waiting.insert(
-                    pos,
-                    Waiting {
-                        request,
-                        seq,
-                        is_read,
-                        timer,
-                    },
-                );
-            }
-        }
-    }
-
-    /// Apply what the total order delivered, in order, and answer the requests among it.
-    fn settle(&mut self, ctx: &mut Ctx) {
-        // Stability is not an answer here: an operation is answered when it is applied.
-        self.order.take_stable();
-        for delivery in self.order.take_delivered() {
-            let answer = self.store.apply(&delivery.payload.op);
-            self.applied += 1;
-            let mine = delivery.origin == ctx.id()
-                && delivery.payload.inc == ctx.incarnation()
-                && self
-                    .waiting
-                    .get(&delivery.pos)
-                    .is_some_and(|w| w.seq == delivery.payload.seq);
-            if mine && let Some(waiting) = self.waiting.remove(&delivery.pos) {
-                self.deadlines.remove(&waiting.timer);
-                ctx.cancel_timer(waiting.timer);
-                ctx.reply(&waiting.request, &answer);
-            }
-        }
-    }
-
-    fn time_out(&mut self, ctx: &mut Ctx, pos: u64) {
-        let Some(waiting) = self.waiting.remove(&pos) else {
-            return;
-        };
-        let ms = self.config.timeout.as_millis();
-        let answer = if waiting.is_read {
-            Payload::error(
-                ErrorCode::TemporarilyUnavailable,
-                format!("the read was not ordered within {ms} ms (the total order is stalled)"),
-            )
-        } else {
-            Payload::error(
-                ErrorCode::Timeout,
-                format!(
-                    "not applied within {ms} ms (the total order is stalled); it may still take effect"
-                ),
-            )
-        };
-        ctx.reply(&waiting.request, &answer);
+        self.replica.submit(ctx, request, op);
     }
 }
 
@@ -265,38 +175,28 @@ impl Default for TobKv {
 
 impl Node for TobKv {
     fn on_init(&mut self, ctx: &mut Ctx) {
-        self.order.start(ctx);
-        self.settle(ctx);
+        self.replica.start(ctx);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
-        if self.order.receive(ctx, &msg) {
-            self.settle(ctx);
+        if self.replica.receive(ctx, &msg) {
             return;
         }
         let is_request = msg.body.msg_id.is_some() && msg.body.in_reply_to.is_none();
         match KvOp::from_request(&msg.body.payload) {
-            Some(op) if is_request => {
-                self.on_request(ctx, msg, op);
-                self.settle(ctx);
-            }
+            Some(op) if is_request => self.on_request(ctx, msg, op),
             _ => ctx.not_supported(&msg),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
-        if let Some(pos) = self.deadlines.remove(&timer) {
-            self.time_out(ctx, pos);
-            return;
-        }
-        self.order.on_timer(ctx, timer);
-        self.settle(ctx);
+        self.replica.on_timer(ctx, timer);
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use proto::Payload;
+    use proto::{ErrorCode, Payload};
     use serde_json::{Value, json};
 
     use super::*;
