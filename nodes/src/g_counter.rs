@@ -346,75 +346,17 @@ impl Node for GCounter {
 
 #[cfg(test)]
 mod tests {
-    use proto::Body;
     use serde_json::json;
 
     use super::*;
-    use crate::{Effect, Runtime, sends};
 
     const MS: Duration = Duration::from_millis(1);
 
     /// A g-counter node and a scripted seq-kv: the test plays the service.
-    struct Script {
-        rt: Runtime<GCounter>,
-        now: Duration,
-        outbox: Vec<Message>,
-    }
+    type Script = crate::script::Script<GCounter>;
 
-    impl Script {
-        fn new(nodes: &[&str]) -> Self {
-            let mut rt = Runtime::new(GCounter::default(), 0, 0xab);
-            let init = json!({"type": "init", "msg_id": 1, "node_id": "n0", "node_ids": nodes});
-            let effects = rt.handle_message(
-                Duration::ZERO,
-                Message::new("c0", "n0", serde_json::from_value(init).unwrap()),
-            );
-            let mut script = Script {
-                rt,
-                now: Duration::ZERO,
-                outbox: Vec::new(),
-            };
-            script.collect(effects);
-            script
-        }
-
-        fn collect(&mut self, effects: Vec<Effect>) {
-            self.outbox.extend(sends(&effects).into_iter().cloned());
-        }
-
-        fn deliver(&mut self, src: &str, body: Value) {
-            let effects = self.rt.handle_message(
-                self.now,
-                Message::new(src, "n0", serde_json::from_value::<Body>(body).unwrap()),
-            );
-            self.collect(effects);
-        }
-
-        fn advance(&mut self, by: Duration) {
-            self.now += by;
-            let effects = self.rt.advance(self.now);
-            self.collect(effects);
-        }
-
-        /// The next message the node sent, which must go to `dest` with type `kind`.
-        fn expect(&mut self, dest: &str, kind: &str) -> Message {
-            assert!(
-                !self.outbox.is_empty(),
-                "expected a {kind} to {dest}, node sent nothing"
-            );
-            let msg = self.outbox.remove(0);
-            assert_eq!(
-                (msg.dest.as_str(), msg.body.kind()),
-                (dest, kind),
-                "{msg:?}"
-            );
-            msg
-        }
-
-        fn answer(&mut self, request: &Message, mut body: Value) {
-            body["in_reply_to"] = json!(request.body.msg_id.unwrap());
-            self.deliver(SERVICE, body);
-        }
+    fn script(nodes: &[&str]) -> Script {
+        Script::start(GCounter::default(), 0xab, nodes, SERVICE)
     }
 
     fn add(script: &mut Script, msg_id: u64, delta: i64) {
@@ -433,7 +375,7 @@ mod tests {
 
     #[test]
     fn first_add_creates_the_key_and_is_acknowledged_after_cas_ok() {
-        let mut s = Script::new(&["n0"]);
+        let mut s = script(&["n0"]);
         s.expect("c0", "init_ok");
         let load = s.expect(SERVICE, "read");
         assert_eq!(
@@ -472,7 +414,7 @@ mod tests {
 
     #[test]
     fn an_add_without_a_delta_is_malformed() {
-        let mut s = Script::new(&["n0"]);
+        let mut s = script(&["n0"]);
         s.expect("c0", "init_ok");
         s.expect(SERVICE, "read");
         for (msg_id, body) in [
@@ -489,7 +431,7 @@ mod tests {
 
     #[test]
     fn precondition_failed_rereads_and_retries_on_the_new_value() {
-        let mut s = Script::new(&["n0"]);
+        let mut s = script(&["n0"]);
         s.expect("c0", "init_ok");
         let load = s.expect(SERVICE, "read");
         s.answer(&load, json!({"type": "error", "code": 20}));
@@ -524,7 +466,7 @@ mod tests {
 
     #[test]
     fn a_timed_out_write_that_landed_is_acknowledged_without_writing_again() {
-        let mut s = Script::new(&["n0"]);
+        let mut s = script(&["n0"]);
         s.expect("c0", "init_ok");
         let load = s.expect(SERVICE, "read");
         s.answer(&load, json!({"type": "error", "code": 20}));
@@ -546,7 +488,7 @@ mod tests {
 
     #[test]
     fn a_timed_out_write_that_did_not_land_is_sent_again_unchanged() {
-        let mut s = Script::new(&["n0"]);
+        let mut s = script(&["n0"]);
         s.expect("c0", "init_ok");
         let load = s.expect(SERVICE, "read");
         let base = json!({"sum": 10, "ver": 3, "by": "n0-x-3"});
@@ -571,7 +513,7 @@ mod tests {
 
     #[test]
     fn read_sums_every_node_key_and_fails_definitely_when_one_is_unanswered() {
-        let mut s = Script::new(&["n0", "n1", "n2"]);
+        let mut s = script(&["n0", "n1", "n2"]);
         s.expect("c0", "init_ok");
         let load = s.expect(SERVICE, "read");
         s.answer(

@@ -17,6 +17,8 @@ pub mod driver;
 pub mod node;
 pub mod replication;
 pub mod runtime;
+#[cfg(test)]
+mod script;
 pub mod sim;
 pub mod storage;
 

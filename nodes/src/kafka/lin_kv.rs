@@ -489,73 +489,16 @@ impl Node for LinKvLogs {
 
 #[cfg(test)]
 mod tests {
-    use proto::Body;
 
     use super::*;
-    use crate::{Effect, Runtime, sends};
 
     /// A kafka-lin-kv node and a scripted lin-kv: the test plays the service.
-    struct Script {
-        rt: Runtime<LinKvLogs>,
-        now: Duration,
-        outbox: Vec<Message>,
-    }
+    type Script = crate::script::Script<LinKvLogs>;
 
-    impl Script {
-        fn new() -> Self {
-            let mut rt = Runtime::new(LinKvLogs::default(), 0, 7);
-            let init =
-                json!({"type": "init", "msg_id": 1, "node_id": "n0", "node_ids": ["n0", "n1"]});
-            let effects = rt.handle_message(
-                Duration::ZERO,
-                Message::new("c0", "n0", serde_json::from_value(init).unwrap()),
-            );
-            let mut s = Script {
-                rt,
-                now: Duration::ZERO,
-                outbox: Vec::new(),
-            };
-            s.collect(effects);
-            s.expect("c0", "init_ok");
-            s
-        }
-
-        fn collect(&mut self, effects: Vec<Effect>) {
-            self.outbox.extend(sends(&effects).into_iter().cloned());
-        }
-
-        fn deliver(&mut self, src: &str, body: Value) {
-            let effects = self.rt.handle_message(
-                self.now,
-                Message::new(src, "n0", serde_json::from_value::<Body>(body).unwrap()),
-            );
-            self.collect(effects);
-        }
-
-        fn advance(&mut self, by: Duration) {
-            self.now += by;
-            let effects = self.rt.advance(self.now);
-            self.collect(effects);
-        }
-
-        fn expect(&mut self, dest: &str, kind: &str) -> Message {
-            assert!(
-                !self.outbox.is_empty(),
-                "expected a {kind} to {dest}, node sent nothing"
-            );
-            let msg = self.outbox.remove(0);
-            assert_eq!(
-                (msg.dest.as_str(), msg.body.kind()),
-                (dest, kind),
-                "{msg:?}"
-            );
-            msg
-        }
-
-        fn answer(&mut self, request: &Message, mut body: Value) {
-            body["in_reply_to"] = json!(request.body.msg_id.unwrap());
-            self.deliver(SERVICE, body);
-        }
+    fn script() -> Script {
+        let mut s = Script::start(LinKvLogs::default(), 7, &["n0", "n1"], SERVICE);
+        s.expect("c0", "init_ok");
+        s
     }
 
     fn cas_parts(msg: &Message) -> (Value, Value, Value) {
@@ -574,7 +517,7 @@ mod tests {
 
     #[test]
     fn sends_append_by_compare_and_set_and_get_their_place_as_offset() {
-        let mut s = Script::new();
+        let mut s = script();
         s.deliver(
             "c1",
             json!({"type": "send", "msg_id": 1, "key": "k", "msg": 10}),
@@ -625,7 +568,7 @@ mod tests {
 
     #[test]
     fn a_list_that_moved_on_is_read_and_the_send_appended_on_top() {
-        let mut s = Script::new();
+        let mut s = script();
         s.deliver(
             "c1",
             json!({"type": "send", "msg_id": 1, "key": "k", "msg": 10}),
@@ -645,7 +588,7 @@ mod tests {
 
     #[test]
     fn a_timed_out_append_that_landed_is_acknowledged_at_its_place() {
-        let mut s = Script::new();
+        let mut s = script();
         s.deliver(
             "c1",
             json!({"type": "send", "msg_id": 1, "key": "k", "msg": 10}),
@@ -675,7 +618,7 @@ mod tests {
 
     #[test]
     fn commits_only_raise_the_stored_offset_and_lists_read_it() {
-        let mut s = Script::new();
+        let mut s = script();
         s.deliver(
             "c1",
             json!({"type": "commit_offsets", "msg_id": 1, "offsets": {"k": 4}}),
