@@ -22,7 +22,7 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::ctx::Effect;
 use crate::disk::Disk;
@@ -250,61 +250,4 @@ fn write_effects(out: &mut impl Write, effects: &[Effect]) -> std::io::Result<()
         return Err(err);
     }
     Ok(())
-}
-
-/// Parse a node program's flags with a tiny `--name value` parser, so that binaries need no
-/// argument-parsing crate: returns the value of `--name`, parsed, or `default`. Exits with a
-/// message on stderr when the value does not parse or an unknown flag is given.
-pub fn flag<T>(args: &[String], name: &str, default: T) -> T
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    let key = format!("--{name}");
-    let mut found = None;
-    for (i, arg) in args.iter().enumerate() {
-        if let Some(value) = arg.strip_prefix(&format!("{key}=")) {
-            found = Some(value.to_owned());
-        } else if *arg == key {
-            found = args.get(i + 1).cloned();
-            if found.is_none() {
-                eprintln!("{key} needs a value");
-                std::process::exit(2);
-            }
-        }
-    }
-    match found {
-        None => default,
-        Some(value) => value.parse().unwrap_or_else(|err| {
-            eprintln!("{key}: cannot parse {value:?}: {err}");
-            std::process::exit(2);
-        }),
-    }
-}
-
-/// A duration flag given in milliseconds (`--NAME N`), at least 1 ms; `default` when absent.
-pub fn flag_ms(args: &[String], name: &str, default: Duration) -> Duration {
-    Duration::from_millis(flag(args, name, default.as_millis() as u64).max(1))
-}
-
-/// Exit with a message if `args` holds a flag not among `known` (names without `--`).
-pub fn reject_unknown_flags(args: &[String], known: &[&str]) {
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        let name = arg.trim_start_matches("--");
-        let name = name.split('=').next().unwrap_or(name);
-        if !arg.starts_with("--") || !known.contains(&name) {
-            eprintln!(
-                "unknown argument {arg:?}; known flags: {}",
-                known
-                    .iter()
-                    .map(|k| format!("--{k}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            std::process::exit(2);
-        }
-        i += if arg.contains('=') { 1 } else { 2 };
-    }
 }

@@ -9,11 +9,13 @@
 //! The reference node programs live in `src/bin/`, their logic in the modules below.
 
 pub mod broadcast;
+pub mod catalog;
 pub mod clock;
 pub mod crdt;
 pub mod ctx;
 pub mod disk;
 pub mod driver;
+pub mod flags;
 pub mod node;
 pub mod replication;
 pub mod runtime;

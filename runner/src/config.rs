@@ -35,8 +35,16 @@ pub struct TestArgs {
     pub workload: WorkloadKind,
     /// The node program to run (any language; it speaks JSON lines on stdin/stdout). A
     /// relative path, a bare name too, is relative to the current directory.
+    #[arg(long, required_unless_present = "sim", conflicts_with = "sim")]
+    pub bin: Option<PathBuf>,
+    /// Run every node in-process under virtual time (deterministic simulation): the node
+    /// named by --node, from the reference nodes, with its flags after `--`.
     #[arg(long)]
-    pub bin: PathBuf,
+    pub sim: bool,
+    /// With --sim: run the test twice and compare history.jsonl, messages.jsonl and
+    /// results.json byte for byte, naming the first event where the two runs differ.
+    #[arg(long, requires = "sim")]
+    pub check_determinism: bool,
     /// How many nodes, named n0, n1, ...; overrides --nodes, --node and --nodes-file
     /// [default: the Jepsen node list, n1 .. n5 when none is given].
     #[arg(long)]
@@ -45,6 +53,7 @@ pub struct TestArgs {
     #[arg(long, value_name = "NODE_LIST")]
     pub nodes: Option<String>,
     /// A node name; may be given many times (Jepsen's flag; --node-count overrides it).
+    /// With --sim: the reference node to simulate (broadcast-fifo, kv-stale-reads, ...).
     #[arg(short = 'n', long = "node", value_name = "NAME")]
     pub node: Vec<String>,
     /// A file of node names, one per line (Jepsen's flag; --node-count overrides it).
@@ -221,8 +230,11 @@ impl FromStr for Availability {
 pub struct TestConfig {
     pub workload: WorkloadKind,
     pub workload_options: WorkloadOptions,
+    /// The node program (the process backend; empty under the simulator).
     pub bin: PathBuf,
     pub args: Vec<String>,
+    /// Under the simulator (`--sim`): the node to run in-process.
+    pub sim: Option<SimProgram>,
     pub node_ids: Vec<String>,
     pub time_limit: Duration,
     /// Client ops per second, at most [`MAX_RATE`].
@@ -254,6 +266,40 @@ pub struct TestConfig {
     pub ignored_flags: Vec<IgnoredFlag>,
     /// With `--test-count`: this run's number (from 1) and the count.
     pub repetition: Option<(u64, u64)>,
+}
+
+/// A node run in-process under virtual time: its name (a reference node's, or what a library
+/// user calls theirs) and what makes a fresh one.
+#[derive(Clone)]
+pub struct SimProgram {
+    pub name: String,
+    pub make: crate::run::NodeFactory,
+}
+
+impl std::fmt::Debug for SimProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimProgram")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl SimProgram {
+    /// The reference node `name` from the catalog, built with `args`; the error says what is
+    /// wrong (an unknown name lists the known ones).
+    pub fn reference(name: &str, args: &[String]) -> anyhow::Result<SimProgram> {
+        // Built once now, so that a bad flag is said before the run starts.
+        ::nodes::catalog::build(name, args).map_err(anyhow::Error::msg)?;
+        let (owned, args) = (name.to_owned(), args.to_vec());
+        Ok(SimProgram {
+            name: name.to_owned(),
+            make: std::sync::Arc::new(move || {
+                let node: Box<dyn ::nodes::Node> = ::nodes::catalog::build(&owned, &args)
+                    .expect("built once already with the same arguments");
+                node
+            }),
+        })
+    }
 }
 
 /// A flag that was given and has no effect on this run.
@@ -397,7 +443,26 @@ impl TestConfig {
             }
             workload_options.lin_kv.key_count = keys;
         }
-        let bin = resolve_bin("--bin", &args.bin)?;
+        let (bin, sim) = match (&args.bin, args.sim) {
+            (Some(bin), false) => (resolve_bin("--bin", bin)?, None),
+            (None, true) => {
+                let [name] = args.node.as_slice() else {
+                    bail!(
+                        "--sim needs one --node NAME, the reference node to simulate: {}",
+                        ::nodes::catalog::CATALOG
+                            .iter()
+                            .map(|e| e.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                };
+                (
+                    PathBuf::new(),
+                    Some(SimProgram::reference(name, &args.args)?),
+                )
+            }
+            _ => bail!("give either --bin PROGRAM or --sim --node NAME"),
+        };
         if args.test_count == 0 {
             bail!("--test-count must be positive");
         }
@@ -414,6 +479,7 @@ impl TestConfig {
             workload_options,
             bin,
             args: args.args.clone(),
+            sim,
             node_ids,
             time_limit: seconds("time-limit", args.time_limit, false)?,
             rate: args.rate.min(MAX_RATE),
@@ -494,7 +560,7 @@ fn node_names(args: &TestArgs) -> anyhow::Result<(Vec<String>, Vec<IgnoredFlag>)
         listed.extend(list.split(',').map(|n| n.trim().to_owned()));
         overridden.push("--nodes");
     }
-    if !args.node.is_empty() {
+    if !args.node.is_empty() && !args.sim {
         listed.extend(args.node.iter().cloned());
         overridden.push("--node");
     }
@@ -726,6 +792,7 @@ mod tests {
             workload: WorkloadKind::Echo,
             workload_options: WorkloadOptions::default(),
             bin: PathBuf::from("x"),
+            sim: None,
             args: vec![],
             node_ids: vec!["n0".into()],
             time_limit: Duration::from_secs(1),

@@ -5,6 +5,7 @@ pub mod check_cmd;
 pub mod clients;
 pub mod compare;
 pub mod config;
+pub mod determinism;
 pub mod lifetime;
 pub mod named_arg;
 pub mod nemesis;

@@ -61,8 +61,15 @@ fn main() -> ExitCode {
     // Node processes die with the harness, however it dies.
     runner::lifetime::enable();
     let result = match cli.command {
-        Command::Test(args) => TestConfig::from_args(&args, std::env::args().collect())
-            .and_then(|config| runner::run::run_tests(config, args.test_count)),
+        Command::Test(args) => {
+            TestConfig::from_args(&args, std::env::args().collect()).and_then(|config| {
+                if args.check_determinism {
+                    runner::determinism::check(config)
+                } else {
+                    runner::run::run_tests(config, args.test_count)
+                }
+            })
+        }
         Command::Check(args) => runner::check_cmd::run(&args),
         Command::Compare(args) => runner::compare::run(&args),
         Command::Report(args) => runner::report::run(&args),

@@ -136,6 +136,11 @@ pub fn availability(events: &[Event], required: Availability) -> AvailabilityRes
 }
 
 /// Check the run, write `results.json`, print the summary (unless the config is quiet).
+/// The object under `run` in results.json that holds every wall-clock field (durations, CPU
+/// time, sleeps): the only part of results.json that differs between two simulated runs of
+/// one seed.
+pub const WALL_CLOCK_FIELD: &str = "wall_clock";
+
 pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome> {
     let config = report.config;
     let opts = checker::RunCheckOptions {
@@ -168,7 +173,9 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
         "run".into(),
         json!({
             "workload": config.workload.name(),
-            "bin": config.bin.display().to_string(),
+            "backend": if config.sim.is_some() { "sim" } else { "process" },
+            "bin": config.sim.is_none().then(|| config.bin.display().to_string()),
+            "node": config.sim.as_ref().map(|p| p.name.clone()),
             "args": config.args,
             "node_count": config.node_ids.len(),
             "node_ids": config.node_ids,
@@ -187,12 +194,16 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
             "seed": config.seed,
             "reproduce": config.reproduce(),
             "schedule": report.schedule,
-            "duration_s": report.duration.as_secs_f64(),
-            "cpu_run_user_s": report.run_cpu.0,
-            "cpu_run_system_s": report.run_cpu.1,
-            "sleeps_run": report.run_sleeps,
-            "cpu_user_s": cpu_seconds().0,
-            "cpu_system_s": cpu_seconds().1,
+            // Every field that depends on the machine and not on the run, in one place:
+            // the rest of results.json is the same for the same seed under the simulator.
+            "wall_clock": {
+                "duration_s": report.duration.as_secs_f64(),
+                "cpu_run_user_s": report.run_cpu.0,
+                "cpu_run_system_s": report.run_cpu.1,
+                "sleeps_run": report.run_sleeps,
+                "cpu_user_s": cpu_seconds().0,
+                "cpu_system_s": cpu_seconds().1,
+            },
             "aborted": report.abort,
             "interrupted": report.interrupted,
             "ignored_flags": config.ignored_flags,

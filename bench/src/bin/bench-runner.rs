@@ -162,14 +162,20 @@ fn main() {
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_else(|| panic!("run {run}: no results.json (exit {status})"));
-        let cpu_s = results["run"]["cpu_run_user_s"].as_f64().unwrap_or(0.0)
-            + results["run"]["cpu_run_system_s"].as_f64().unwrap_or(0.0);
+        let cpu_s = results["run"]["wall_clock"]["cpu_run_user_s"]
+            .as_f64()
+            .unwrap_or(0.0)
+            + results["run"]["wall_clock"]["cpu_run_system_s"]
+                .as_f64()
+                .unwrap_or(0.0);
         let messages = results["net"]["all"]["send_count"].as_u64().unwrap_or(0);
         let sample = Sample {
             wall_s,
             cpu_s,
             messages,
-            sleeps: results["run"]["sleeps_run"].as_u64().unwrap_or(0),
+            sleeps: results["run"]["wall_clock"]["sleeps_run"]
+                .as_u64()
+                .unwrap_or(0),
             valid: results["valid"].to_string(),
         };
         println!(

@@ -1,6 +1,6 @@
 //! `kafka-racy-offsets`: Kafka-style logs where each node numbers messages itself, a broken
 //! node the kafka checker catches (two messages at one offset). See `nodes::kafka::racy`.
+
 fn main() -> std::process::ExitCode {
-    nodes::driver::reject_unknown_flags(&std::env::args().skip(1).collect::<Vec<_>>(), &[]);
-    nodes::driver::run(nodes::kafka::racy::RacyOffsets::default())
+    nodes::catalog::main("kafka-racy-offsets")
 }

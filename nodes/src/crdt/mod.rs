@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ctx::Ctx;
-use crate::driver::flag_ms;
+use crate::flags::Flags;
 use crate::node::{Node, TimerId};
 
 pub mod g_set;
@@ -101,12 +101,12 @@ impl ReplicaConfig {
     pub const FLAGS: [&'static str; 1] = ["interval-ms"];
 
     /// The settings from a node program's flags: `--interval-ms N` (gossip interval, default
-    /// 200). Exits with a message when a value does not parse (see [`crate::driver::flag`]).
-    pub fn from_flags(args: &[String]) -> ReplicaConfig {
+    /// 200).
+    pub fn from_flags(flags: &Flags) -> Result<ReplicaConfig, String> {
         let defaults = ReplicaConfig::default();
-        ReplicaConfig {
-            interval: flag_ms(args, "interval-ms", defaults.interval),
-        }
+        Ok(ReplicaConfig {
+            interval: flags.ms("interval-ms", defaults.interval)?,
+        })
     }
 }
 

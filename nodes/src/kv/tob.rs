@@ -47,7 +47,7 @@ use proto::{Message, Payload};
 
 use crate::broadcast::total_lamport::TotalOrderConfig;
 use crate::ctx::Ctx;
-use crate::driver::flag;
+use crate::flags::Flags;
 use crate::kv::store::{KvOp, Store};
 use crate::node::{Node, TimerId};
 use crate::replication::{Replica, StateMachine};
@@ -79,24 +79,15 @@ impl TobKvConfig {
 
     /// The settings from a node program's flags: `--interval-ms N` (batch interval of the
     /// links, default 50), `--tick-ms N` (at most one tick per this long, default 100),
-    /// `--timeout-ms N` (how long an operation may wait to be applied, default 2000). Exits
-    /// with a message when a value does not parse (see [`crate::driver::flag`]).
-    pub fn from_flags(args: &[String]) -> TobKvConfig {
+    /// `--timeout-ms N` (how long an operation may wait to be applied, default 2000).
+    pub fn from_flags(flags: &Flags) -> Result<TobKvConfig, String> {
         let mut config = TobKvConfig::default();
         let order = &mut config.order;
-        let interval = flag(
-            args,
-            "interval-ms",
-            order.quorum.link.interval.as_millis() as u64,
-        );
-        order.quorum = order
-            .quorum
-            .with_interval(Duration::from_millis(interval.max(1)));
-        let tick = flag(args, "tick-ms", order.tick.as_millis() as u64);
-        order.tick = Duration::from_millis(tick.max(1));
-        let timeout = flag(args, "timeout-ms", config.timeout.as_millis() as u64);
-        config.timeout = Duration::from_millis(timeout.max(1));
-        config
+        let interval = flags.ms("interval-ms", order.quorum.link.interval)?;
+        order.quorum = order.quorum.with_interval(interval);
+        order.tick = flags.ms("tick-ms", order.tick)?;
+        config.timeout = flags.ms("timeout-ms", config.timeout)?;
+        Ok(config)
     }
 }
 

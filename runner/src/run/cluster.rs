@@ -8,13 +8,23 @@ impl Router {
     pub(super) fn start_node(&mut self, node: usize) -> anyhow::Result<()> {
         let slot = &mut self.nodes[node];
         slot.incarnation += 1;
-        let process = self.launcher.spawn(node, &slot.id, slot.incarnation)?;
-        if let Some(fd) = process.stdout_fd() {
-            self.epoll
-                .add(fd, EpollEvent::new(EpollFlags::EPOLLIN, (node as u64) << 1))
-                .context("watching a node's output")?;
-        }
-        slot.process = Some(process);
+        slot.host = Some(match &self.sim {
+            Some(sim) => Host::Sim(Box::new(SimHost::start(
+                &sim.make,
+                crate::process::node_seed(self.config.seed, node, slot.incarnation),
+                slot.incarnation,
+                sim.disks[node].clone(),
+            ))),
+            None => {
+                let process = self.launcher.spawn(node, &slot.id, slot.incarnation)?;
+                if let Some(fd) = process.stdout_fd() {
+                    self.epoll
+                        .add(fd, EpollEvent::new(EpollFlags::EPOLLIN, (node as u64) << 1))
+                        .context("watching a node's output")?;
+                }
+                Host::Process(process)
+            }
+        });
         slot.state = NodeState::Starting;
         let node_ids = self.config.node_ids.clone();
         let id = slot.id.clone();
@@ -29,8 +39,12 @@ impl Router {
             },
         );
         // The init line goes now; anything else waits until the node has answered it.
-        if let Some(process) = self.nodes[node].process.as_mut() {
-            process.flush();
+        match self.nodes[node].host.as_mut() {
+            Some(Host::Process(process)) => process.flush(),
+            Some(Host::Sim(_)) => {
+                self.sim_take_one(node);
+            }
+            None => {}
         }
         self.settle(node);
         Ok(())
@@ -97,8 +111,8 @@ impl Router {
             slot.state,
             NodeState::Up | NodeState::Paused | NodeState::Starting
         );
-        let result = match (&mut slot.process, accepting) {
-            (Some(process), true) => process.send(line).map(|end| (process.incarnation, end)),
+        let result = match (&mut slot.host, accepting) {
+            (Some(host), true) => host.send(line).map(|end| (host.incarnation(), end)),
             _ => Err(QueueError::Closed),
         };
         let reason = match result {
@@ -154,12 +168,8 @@ impl Router {
         }
         let now = self.now();
         let slot = &mut self.nodes[node];
-        let (incarnation, taken, open) = match &slot.process {
-            Some(process) => (
-                Some(process.incarnation),
-                process.taken(),
-                process.input_open(),
-            ),
+        let (incarnation, taken, open) = match &slot.host {
+            Some(host) => (Some(host.incarnation()), host.taken(), host.input_open()),
             None => (None, 0, false),
         };
         let mut pending = std::mem::take(&mut slot.pending);
@@ -200,7 +210,7 @@ impl Router {
 
     /// Read and handle everything node `node` wrote.
     pub(super) fn read_node(&mut self, node: usize) {
-        let Some(process) = self.nodes[node].process.as_mut() else {
+        let Some(process) = self.nodes[node].host.as_mut().and_then(Host::process_mut) else {
             return;
         };
         let mut lines = std::mem::take(&mut self.lines);
@@ -253,8 +263,9 @@ impl Router {
             return;
         }
         let status = slot
-            .process
+            .host
             .as_mut()
+            .and_then(Host::process_mut)
             .map(|p| {
                 // Give the process a moment to be reaped after closing its stdout.
                 for _ in 0..50 {
@@ -267,8 +278,8 @@ impl Router {
             })
             .unwrap_or_default();
         slot.state = NodeState::Dead;
-        if let Some(process) = slot.process.take() {
-            process.kill_soon();
+        if let Some(host) = slot.host.take() {
+            host.kill_soon();
         }
         let id = slot.id.clone();
         self.problems

@@ -46,7 +46,15 @@ impl Router {
                         if let Some(node) = self.node_of(id) {
                             self.nodes[node].wiped = true;
                         }
-                        if let Err(err) = self.launcher.wipe_data(id) {
+                        let index = self.node_of(id);
+                        let wiped = match (&mut self.sim, index) {
+                            (Some(sim), Some(node)) => {
+                                sim.disks[node] = ::nodes::Stable::new();
+                                Ok(())
+                            }
+                            _ => self.launcher.wipe_data(id),
+                        };
+                        if let Err(err) = wiped {
                             let now = self.now();
                             self.problems.record(id, ProblemKind::Exited, now, || {
                                 format!("could not wipe its data directory: {err}")
@@ -76,10 +84,14 @@ impl Router {
                 for id in nodes {
                     if let Some(node) = self.node_of(id) {
                         let slot = &mut self.nodes[node];
-                        if let (Some(process), NodeState::Up | NodeState::Starting) =
-                            (&slot.process, slot.state)
+                        if let (Some(host), NodeState::Up | NodeState::Starting) =
+                            (&slot.host, slot.state)
                         {
-                            process.signal(Signal::SIGSTOP);
+                            // A simulated node is paused by handing it nothing and firing
+                            // none of its timers.
+                            if let Some(process) = host.process() {
+                                process.signal(Signal::SIGSTOP);
+                            }
                             slot.state = NodeState::Paused;
                         }
                     }
@@ -124,8 +136,8 @@ impl Router {
             return false;
         }
         slot.state = NodeState::Killed;
-        if let Some(process) = slot.process.take() {
-            process.kill_soon();
+        if let Some(host) = slot.host.take() {
+            host.kill_soon();
         }
         true
     }
@@ -133,7 +145,7 @@ impl Router {
     pub(super) fn resume(&mut self, node: usize) {
         let slot = &mut self.nodes[node];
         if slot.state == NodeState::Paused {
-            if let Some(process) = &slot.process {
+            if let Some(process) = slot.host.as_ref().and_then(Host::process) {
                 process.signal(Signal::SIGCONT);
             }
             slot.state = NodeState::Up;

@@ -43,12 +43,17 @@ use crate::results::{self, RunReport};
 use crate::schedule::OpSchedule;
 use crate::services;
 use crate::store::RunDir;
+use host::{Host, MakeNode, SimHost};
 
 mod cluster;
 mod faults;
+mod host;
 mod hosting;
 mod ops;
 mod phases;
+mod sim;
+
+pub use host::MakeNode as NodeFactory;
 
 /// How long a node has to answer `init` (and `topology`).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -190,6 +195,25 @@ impl Ord for Scheduled {
     }
 }
 
+/// What the router's `now` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clock {
+    /// Real time since the run started (the process backend).
+    Real,
+    /// The simulator's virtual time, in nanoseconds: it moves only from one event to the next.
+    Virtual(u64),
+}
+
+/// The simulator's own state (`--sim`).
+struct Simulated {
+    make: MakeNode,
+    /// Each node's stable storage: a kill keeps it, a wipe empties it.
+    disks: Vec<::nodes::Stable>,
+    /// Events handled since virtual time last moved (a node that never lets it move is a
+    /// livelock, and the run stops).
+    same_instant: u64,
+}
+
 /// The lifecycle of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NodeState {
@@ -215,7 +239,8 @@ impl NodeState {
 
 struct NodeSlot {
     id: String,
-    process: Option<NodeProcess>,
+    /// The running node: a process, or a simulated node.
+    host: Option<Host>,
     incarnation: u32,
     state: NodeState,
     /// Killed by a wipe: its data directory was emptied.
@@ -253,11 +278,19 @@ enum Phase {
 /// The router and everything it owns.
 pub struct Router {
     config: TestConfig,
+    /// When the run started, for its wall-clock duration.
     start: Instant,
+    /// What `now` is: real time since the start, or the simulator's virtual time.
+    clock: Clock,
+    /// Under `--sim`: what makes the nodes, and each node's stable storage.
+    sim: Option<Simulated>,
     dir: RunDir,
     launcher: Launcher,
     /// Read end of the pipe the signal handlers write to.
     interrupts: OwnedFd,
+    /// The signal handlers of this run, removed when it ends (so that many runs in one
+    /// process, as `harness explore` makes, do not pile them up).
+    _signals: SignalHandlers,
     /// Every pipe the router waits on: node stdouts, node stdins with output waiting, signals.
     epoll: Epoll,
     /// Lines read in one turn of the loop (kept to reuse its allocation).
@@ -410,7 +443,7 @@ pub fn run_test(config: TestConfig) -> anyhow::Result<results::RunOutcome> {
 impl Router {
     fn new(config: TestConfig, dir: RunDir) -> anyhow::Result<Self> {
         let start = Instant::now();
-        let interrupts = install_signal_handlers()?;
+        let (interrupts, signals) = install_signal_handlers()?;
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).context("creating an epoll set")?;
         epoll
             .add(
@@ -463,7 +496,7 @@ impl Router {
             .iter()
             .map(|id| NodeSlot {
                 id: id.clone(),
-                process: None,
+                host: None,
                 incarnation: 0,
                 state: NodeState::Dead,
                 wiped: false,
@@ -476,11 +509,17 @@ impl Router {
             })
             .collect();
         let progress = Progress::new(config.progress, config.time_limit);
+        let sim = config.sim.as_ref().map(|program| Simulated {
+            make: program.make.clone(),
+            disks: vec![::nodes::Stable::new(); config.node_ids.len()],
+            same_instant: 0,
+        });
         Ok(Router {
             journal: Journal::create(&dir.messages())?,
             history: HistoryWriter::create(&dir.history())?,
             launcher,
             interrupts,
+            _signals: signals,
             epoll,
             lines: Vec::new(),
             read_buf: vec![0; 64 << 10],
@@ -517,14 +556,24 @@ impl Router {
             interrupted: false,
             progress,
             counts: results::OpCounts::default(),
+            clock: if sim.is_some() {
+                Clock::Virtual(0)
+            } else {
+                Clock::Real
+            },
+            sim,
             config,
             start,
             dir,
         })
     }
 
+    /// Nanoseconds since the run started: real, or virtual under the simulator.
     fn now(&self) -> u64 {
-        self.start.elapsed().as_nanos() as u64
+        match self.clock {
+            Clock::Real => self.start.elapsed().as_nanos() as u64,
+            Clock::Virtual(now) => now,
+        }
     }
 
     fn schedule(&mut self, at: u64, what: Timed) {
@@ -547,7 +596,11 @@ impl Router {
                 anyhow::bail!("{err}");
             }
         }
-        self.event_loop();
+        if self.sim.is_some() {
+            self.sim_loop();
+        } else {
+            self.event_loop();
+        }
         // CPU of running the cluster (routing every message, clients, faults, journal and
         // history), before the checkers and the report.
         self.run_cpu = results::cpu_seconds();
@@ -594,7 +647,7 @@ impl Router {
                 .unwrap_or(now + 100_000_000);
             for node in 0..self.nodes.len() {
                 let slot = &mut self.nodes[node];
-                if let Some(process) = &mut slot.process
+                if let Some(process) = slot.host.as_mut().and_then(Host::process_mut)
                     && slot.state.takes_input()
                 {
                     process.flush();
@@ -611,7 +664,7 @@ impl Router {
     fn watch(&mut self, node: usize) {
         let slot = &mut self.nodes[node];
         let takes_input = slot.state.takes_input();
-        let Some(process) = slot.process.as_mut() else {
+        let Some(process) = slot.host.as_mut().and_then(Host::process_mut) else {
             return;
         };
         let want_write = process.stdin_fd().is_some() && takes_input;
@@ -686,9 +739,20 @@ impl Router {
     }
 }
 
+/// Signal handlers installed for one run; dropping this removes them.
+struct SignalHandlers(Vec<signal_hook::SigId>);
+
+impl Drop for SignalHandlers {
+    fn drop(&mut self) {
+        for id in self.0.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
+    }
+}
+
 /// Make SIGINT, SIGTERM and SIGHUP write a byte to a pipe the router polls, and return its
 /// read end: the run then stops, kills every node and still writes what it has.
-fn install_signal_handlers() -> anyhow::Result<OwnedFd> {
+fn install_signal_handlers() -> anyhow::Result<(OwnedFd, SignalHandlers)> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let (read, write) = nix::unistd::pipe().context("creating the signal pipe")?;
     for fd in [read.as_fd(), write.as_fd()] {
@@ -696,9 +760,12 @@ fn install_signal_handlers() -> anyhow::Result<OwnedFd> {
         let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
         nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(flags))?;
     }
+    let mut handlers = SignalHandlers(Vec::new());
     for signal in [SIGINT, SIGTERM, SIGHUP] {
-        signal_hook::low_level::pipe::register(signal, write.try_clone()?)
-            .context("installing signal handlers")?;
+        handlers.0.push(
+            signal_hook::low_level::pipe::register(signal, write.try_clone()?)
+                .context("installing signal handlers")?,
+        );
     }
-    Ok(read)
+    Ok((read, handlers))
 }

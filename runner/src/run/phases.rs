@@ -159,8 +159,8 @@ impl Router {
                         }
                         // A restarted node that never came up stays down.
                         self.nodes[node].state = NodeState::Dead;
-                        if let Some(process) = self.nodes[node].process.take() {
-                            process.kill_soon();
+                        if let Some(host) = self.nodes[node].host.take() {
+                            host.kill_soon();
                         }
                     }
                     Setup::Topology => {
@@ -202,7 +202,10 @@ impl Router {
         let mut processes: Vec<NodeProcess> = self
             .nodes
             .iter_mut()
-            .filter_map(|slot| slot.process.take())
+            .filter_map(|slot| match slot.host.take() {
+                Some(Host::Process(process)) => Some(process),
+                _ => None,
+            })
             .collect();
         crate::process::kill_all(&mut processes);
         drop(processes);

@@ -1,0 +1,353 @@
+//! Every reference node by its name: one table that both the node binaries (`src/bin/`) and the
+//! harness's simulator (`harness test --sim --node NAME`) build nodes from, so a node runs with
+//! the same flags, the same defaults and the same code in a process and in virtual time.
+//!
+//! Each entry names the node, says in one line what it is (and, for a planted bug, what it
+//! breaks), lists the flags it takes, and builds the node from them.
+
+use crate::broadcast::Service;
+use crate::broadcast::causal::Causal;
+use crate::broadcast::eager::{Eager, EagerConfig};
+use crate::broadcast::fifo::Fifo;
+use crate::broadcast::gossip::{GossipConfig, GossipNode, Peers};
+use crate::broadcast::quorum::{QuorumConfig, Watermark};
+use crate::broadcast::total_lamport::{TotalLamport, TotalOrderConfig};
+use crate::broadcast::total_leader::TotalLeader;
+use crate::crdt::g_set::GSet;
+use crate::crdt::g_set_lossy::GSetLossy;
+use crate::crdt::pn_counter::PnCounter;
+use crate::crdt::pn_counter_double_count::PnCounterDoubleCount;
+use crate::crdt::{Replica, ReplicaConfig};
+use crate::flags::Flags;
+use crate::kv::gossip::{GossipKv, GossipKvConfig};
+use crate::kv::tob::TobKvConfig;
+use crate::node::Node;
+
+/// A node, boxed, so that nodes of different types come out of one table.
+pub type BoxedNode = Box<dyn Node + Send>;
+
+/// One node of the catalog.
+pub struct Entry {
+    /// The binary's name, and `--node`'s value under the simulator.
+    pub name: &'static str,
+    /// What it is, in one line.
+    pub about: &'static str,
+    /// True for a node with a bug planted on purpose (the harness must catch it).
+    pub planted_bug: bool,
+    /// The flags it takes (names without `--`).
+    pub flags: &'static [&'static str],
+    build: fn(&Flags) -> Result<BoxedNode, String>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry").field("name", &self.name).finish()
+    }
+}
+
+impl Entry {
+    /// A node built from `args` (the words after the node's name), or why it cannot be.
+    pub fn build(&self, args: &[String]) -> Result<BoxedNode, String> {
+        let flags = Flags::parse(args, self.flags).map_err(|e| format!("{}: {e}", self.name))?;
+        (self.build)(&flags).map_err(|e| format!("{}: {e}", self.name))
+    }
+}
+
+const INTERVAL: &[&str] = &["interval-ms"];
+const TOB: &[&str] = &TobKvConfig::FLAGS;
+const CRDT: &[&str] = &ReplicaConfig::FLAGS;
+
+/// Every node, correct ones first, then the planted bugs.
+pub const CATALOG: &[Entry] = &[
+    Entry {
+        name: "echo",
+        about: "echoes every message back (Gossip Glomers 1)",
+        planted_bug: false,
+        flags: &[],
+        build: |_| Ok(Box::new(crate::echo::Echo)),
+    },
+    Entry {
+        name: "unique-ids",
+        about: "ids from node, incarnation and counter, no coordination (Gossip Glomers 2)",
+        planted_bug: false,
+        flags: &[],
+        build: |_| Ok(Box::new(crate::unique_ids::UniqueIds::default())),
+    },
+    Entry {
+        name: "broadcast-eager",
+        about: "eager reliable broadcast: every node relays every new value to every other",
+        planted_bug: false,
+        flags: INTERVAL,
+        build: |f| {
+            let mut config = EagerConfig::default();
+            config.link.interval = f.ms("interval-ms", config.link.interval)?;
+            Ok(Box::new(Service::new(Eager::new(config))))
+        },
+    },
+    Entry {
+        name: "broadcast-gossip",
+        about: "gossip with batching and anti-entropy, along a spanning tree or to random peers",
+        planted_bug: false,
+        flags: &["peers", "fanout", "interval-ms", "anti-entropy-ms"],
+        build: |f| {
+            let defaults = GossipConfig::default();
+            let peers: Peers = f.get("peers", defaults.peers)?;
+            let config = GossipConfig {
+                peers,
+                fanout: f.get("fanout", peers.default_fanout())?.max(1),
+                interval: f.ms("interval-ms", defaults.interval)?,
+                anti_entropy: f.ms("anti-entropy-ms", defaults.anti_entropy)?,
+                ..defaults
+            };
+            Ok(Box::new(Service::new(GossipNode::new(config))))
+        },
+    },
+    Entry {
+        name: "broadcast-fifo",
+        about: "FIFO broadcast: per-sender sequence numbers and a hold-back queue",
+        planted_bug: false,
+        flags: INTERVAL,
+        build: |f| {
+            let config = QuorumConfig::new(Watermark::Stable);
+            let interval = f.ms("interval-ms", config.link.interval)?;
+            Ok(Box::new(Service::new(Fifo::new(
+                config.with_interval(interval),
+            ))))
+        },
+    },
+    Entry {
+        name: "broadcast-causal",
+        about: "causal broadcast with vector clocks",
+        planted_bug: false,
+        flags: INTERVAL,
+        build: |f| {
+            let config = QuorumConfig::new(Watermark::Committed);
+            let interval = f.ms("interval-ms", config.link.interval)?;
+            Ok(Box::new(Service::new(Causal::new(
+                config.with_interval(interval),
+            ))))
+        },
+    },
+    Entry {
+        name: "broadcast-total-leader",
+        about: "total-order broadcast through a leader that numbers every value",
+        planted_bug: false,
+        flags: INTERVAL,
+        build: |f| {
+            let config = QuorumConfig::new(Watermark::Stable);
+            let interval = f.ms("interval-ms", config.link.interval)?;
+            Ok(Box::new(Service::new(TotalLeader::new(
+                config.with_interval(interval),
+            ))))
+        },
+    },
+    Entry {
+        name: "broadcast-total-lamport",
+        about: "total-order broadcast by Lamport timestamps, delivered once every node is past",
+        planted_bug: false,
+        flags: &["interval-ms", "tick-ms"],
+        build: |f| {
+            let mut config = TotalOrderConfig::default();
+            let interval = f.ms("interval-ms", config.quorum.link.interval)?;
+            config.quorum = config.quorum.with_interval(interval);
+            config.tick = f.ms("tick-ms", config.tick)?;
+            Ok(Box::new(Service::new(TotalLamport::new(config))))
+        },
+    },
+    Entry {
+        name: "g-counter",
+        about: "a grow-only counter on the seq-kv service (Gossip Glomers 4)",
+        planted_bug: false,
+        flags: &[],
+        build: |_| Ok(Box::new(crate::g_counter::GCounter::default())),
+    },
+    Entry {
+        name: "g-set",
+        about: "a state-based grow-only set CRDT, gossiped",
+        planted_bug: false,
+        flags: CRDT,
+        build: |f| {
+            Ok(Box::new(Replica::<GSet>::new(ReplicaConfig::from_flags(
+                f,
+            )?)))
+        },
+    },
+    Entry {
+        name: "pn-counter",
+        about: "a state-based PN-counter CRDT, gossiped",
+        planted_bug: false,
+        flags: CRDT,
+        build: |f| {
+            Ok(Box::new(Replica::<PnCounter>::new(
+                ReplicaConfig::from_flags(f)?,
+            )))
+        },
+    },
+    Entry {
+        name: "lin-kv-leader",
+        about: "a linearizable key-value store: every operation through a fixed leader",
+        planted_bug: false,
+        flags: &[],
+        build: |_| Ok(Box::new(crate::kv::leader::LeaderKv::default())),
+    },
+    Entry {
+        name: "lin-kv-tob",
+        about: "a linearizable key-value store over total-order broadcast, reads ordered too",
+        planted_bug: false,
+        flags: TOB,
+        build: |f| {
+            Ok(Box::new(crate::kv::tob::TobKv::new(
+                TobKvConfig::from_flags(f)?,
+            )))
+        },
+    },
+    Entry {
+        name: "kv-gossip",
+        about: "an eventually consistent key-value store, last writer wins, gossiped",
+        planted_bug: false,
+        flags: &["interval-ms", "anti-entropy-ms"],
+        build: |f| {
+            let mut config = GossipKvConfig::default();
+            config.interval = f.ms("interval-ms", config.interval)?;
+            config.anti_entropy = f.ms("anti-entropy-ms", config.anti_entropy)?;
+            Ok(Box::new(GossipKv::new(config)))
+        },
+    },
+    Entry {
+        name: "kafka-lin-kv",
+        about: "Kafka-style logs with offsets and commits kept in the lin-kv service",
+        planted_bug: false,
+        flags: &[],
+        build: |_| Ok(Box::new(crate::kafka::lin_kv::LinKvLogs::default())),
+    },
+    Entry {
+        name: "kafka-replicated",
+        about: "Kafka-style logs replicated over total-order broadcast",
+        planted_bug: false,
+        flags: TOB,
+        build: |f| {
+            Ok(Box::new(crate::kafka::replicated::Replicated::new(
+                TobKvConfig::from_flags(f)?,
+            )))
+        },
+    },
+    Entry {
+        name: "kv-stale-reads",
+        about: "writes through total order, reads from local state: stale reads",
+        planted_bug: true,
+        flags: TOB,
+        build: |f| {
+            Ok(Box::new(crate::kv::stale_reads::StaleReadsKv::new(
+                TobKvConfig::from_flags(f)?,
+            )))
+        },
+    },
+    Entry {
+        name: "g-set-lossy",
+        about: "a g-set whose merge drops the peer's newest element",
+        planted_bug: true,
+        flags: CRDT,
+        build: |f| {
+            Ok(Box::new(Replica::<GSetLossy>::new(
+                ReplicaConfig::from_flags(f)?,
+            )))
+        },
+    },
+    Entry {
+        name: "pn-counter-double-count",
+        about: "a PN-counter whose merge adds instead of taking the maximum",
+        planted_bug: true,
+        flags: CRDT,
+        build: |f| {
+            Ok(Box::new(Replica::<PnCounterDoubleCount>::new(
+                ReplicaConfig::from_flags(f)?,
+            )))
+        },
+    },
+    Entry {
+        name: "kafka-racy-offsets",
+        about: "Kafka-style logs whose offsets are read, then written: two sends get one offset",
+        planted_bug: true,
+        flags: &[],
+        build: |_| Ok(Box::new(crate::kafka::racy::RacyOffsets::default())),
+    },
+];
+
+/// The catalog entry named `name`.
+pub fn entry(name: &str) -> Option<&'static Entry> {
+    CATALOG.iter().find(|e| e.name == name)
+}
+
+/// The node named `name`, built from `args`; or why not (an unknown name lists the known ones).
+pub fn build(name: &str, args: &[String]) -> Result<BoxedNode, String> {
+    match entry(name) {
+        Some(entry) => entry.build(args),
+        None => Err(format!(
+            "no node named {name:?}; the nodes are: {}",
+            CATALOG
+                .iter()
+                .map(|e| e.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The `main` of node binary `name`: build it from the program's arguments and run it on
+/// stdin/stdout; a bad flag is one line on stderr and exit code 2.
+pub fn main(name: &str) -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match build(name, &args) {
+        Ok(node) => crate::driver::run(node),
+        Err(err) => {
+            eprintln!("{err}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_binary_is_in_the_catalog_and_every_entry_has_a_binary() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
+        let mut binaries: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                name.trim_end_matches(".rs").to_owned()
+            })
+            .collect();
+        binaries.sort();
+        let mut names: Vec<String> = CATALOG.iter().map(|e| e.name.to_owned()).collect();
+        names.sort();
+        assert_eq!(binaries, names);
+        for name in &names {
+            let text = std::fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap();
+            assert!(
+                text.contains(&format!("nodes::catalog::main({name:?})")),
+                "src/bin/{name}.rs must run its catalog entry"
+            );
+        }
+    }
+
+    #[test]
+    fn every_entry_builds_with_its_defaults_and_refuses_a_bad_flag() {
+        for entry in CATALOG {
+            assert!(entry.build(&[]).is_ok(), "{}", entry.name);
+            let err = entry
+                .build(&["--no-such-flag".into(), "1".into()])
+                .err()
+                .unwrap();
+            assert!(err.starts_with(&format!("{}: unknown argument", entry.name)));
+        }
+        let err = build("nope", &[]).err().unwrap();
+        assert!(err.contains("broadcast-fifo"), "{err}");
+        let err = build("broadcast-fifo", &["--interval-ms".into(), "x".into()])
+            .err()
+            .unwrap();
+        assert!(err.contains("cannot parse"), "{err}");
+    }
+}

@@ -1,0 +1,262 @@
+//! The simulator's event loop (`--sim`): every node in-process, time virtual.
+//!
+//! Everything else is the router's, shared with the process backend: the network model, the
+//! services, the clients, the nemesis plan, the journal, the history, the checks. Only the two
+//! things that make a process run depend on the machine are replaced: the clock (virtual time
+//! jumps from one event to the next, so a run costs only its work) and the nodes (each a
+//! [`::nodes::Runtime`] the loop hands lines to and fires timers of).
+//!
+//! One step of the loop: hand every line waiting for a node to it, node by node in index
+//! order, until none waits (each line a node writes is routed at once, as the process backend
+//! routes a line it reads); then move time to the earliest next event (a timed event of the
+//! router, a service's deadline, a node's timer, in that order at one instant, nodes by index)
+//! and carry it out. Nothing in a step depends on the machine: the same seed and flags give
+//! the same run, event for event.
+//!
+//! A node that panics is a crashed node (a problem, as a process that exits is), and the run
+//! goes on without it. A node that never lets time move (a timer set for now, at every timer)
+//! is a livelock: after [`LIVELOCK_EVENTS`] events at one instant the run stops and says so.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use super::*;
+
+/// Events at one virtual instant after which the run is stopped as a livelock.
+pub const LIVELOCK_EVENTS: u64 = 1_000_000;
+
+/// How often the loop looks at the signal pipe, in events.
+const SIGNAL_EVERY: u64 = 4096;
+
+/// The next thing to happen, with its time.
+#[derive(Debug, Clone, Copy)]
+enum Next {
+    Timed,
+    Services,
+    Node(usize),
+}
+
+impl Router {
+    pub(super) fn sim_loop(&mut self) {
+        let mut steps = 0u64;
+        let mut last_progress = 0u64;
+        while self.phase != Phase::Done {
+            self.sim_pump();
+            if self.phase == Phase::Done {
+                break;
+            }
+            steps += 1;
+            if steps.is_multiple_of(SIGNAL_EVERY) && self.interrupt_pending() {
+                break;
+            }
+            let Some((at, next)) = self.sim_next() else {
+                // Nothing will ever happen again: the run cannot end by itself.
+                self.abort = Some("the simulation ran out of events".to_owned());
+                self.phase = Phase::Done;
+                break;
+            };
+            self.sim_set_time(at);
+            if self.phase == Phase::Done {
+                break;
+            }
+            match next {
+                Next::Timed => {
+                    let Reverse(item) = self.timers.pop().expect("peeked");
+                    self.on_timed(item.at, item.what);
+                }
+                Next::Services => self.run_services(at),
+                Next::Node(node) => self.sim_advance(node, at),
+            }
+            if at >= last_progress + 100_000_000 {
+                last_progress = at;
+                self.progress.update(
+                    Duration::from_nanos(at),
+                    &self.counts,
+                    self.net_stats.all.send_count,
+                    &self.active_faults,
+                );
+            }
+        }
+    }
+
+    /// True (and the run stops) if a signal asked the harness to stop.
+    fn interrupt_pending(&mut self) -> bool {
+        let mut buf = [0u8; 16];
+        if matches!(nix::unistd::read(self.interrupts.as_fd(), &mut buf), Ok(n) if n > 0) {
+            self.interrupted = true;
+            self.abort = Some("interrupted by a signal".to_owned());
+            self.phase = Phase::Done;
+            return true;
+        }
+        false
+    }
+
+    /// The earliest next event: the router's timers first, then the services, then the nodes
+    /// (by index), at equal times.
+    fn sim_next(&self) -> Option<(u64, Next)> {
+        let mut best: Option<(u64, Next)> = None;
+        let mut consider = |at: Option<u64>, next: Next| {
+            if let Some(at) = at
+                && best.is_none_or(|(b, _)| at < b)
+            {
+                best = Some((at, next));
+            }
+        };
+        consider(self.timers.peek().map(|Reverse(s)| s.at), Next::Timed);
+        consider(self.next_service_deadline(), Next::Services);
+        for (node, slot) in self.nodes.iter().enumerate() {
+            if !matches!(slot.state, NodeState::Up | NodeState::Starting) {
+                continue;
+            }
+            if let Some(Host::Sim(host)) = &slot.host {
+                consider(
+                    host.runtime.next_deadline().map(|d| d.as_nanos() as u64),
+                    Next::Node(node),
+                );
+            }
+        }
+        best
+    }
+
+    /// Move virtual time to `at` (never back: an overdue timer of a node that was paused fires
+    /// now); stop the run as a livelock if it has not moved for too long.
+    fn sim_set_time(&mut self, at: u64) {
+        let Clock::Virtual(now) = self.clock else {
+            return;
+        };
+        let sim = self.sim.as_mut().expect("the simulator");
+        if at > now {
+            self.clock = Clock::Virtual(at);
+            sim.same_instant = 0;
+            return;
+        }
+        sim.same_instant += 1;
+        if sim.same_instant == LIVELOCK_EVENTS {
+            self.abort = Some(format!(
+                "livelock: {LIVELOCK_EVENTS} events at {:.3} s of virtual time without time \
+                 moving (a node that sets a timer for now at every timer, or answers every \
+                 message at once with another)",
+                now as f64 / 1e9
+            ));
+            self.phase = Phase::Done;
+        }
+    }
+
+    /// Hand every waiting line to its node, node by node, until no line waits.
+    fn sim_pump(&mut self) {
+        loop {
+            let mut handed = false;
+            for node in 0..self.nodes.len() {
+                if !self.nodes[node].state.takes_input() {
+                    continue;
+                }
+                while self.phase != Phase::Done && self.sim_take_one(node) {
+                    handed = true;
+                    if !self.nodes[node].state.takes_input() {
+                        break;
+                    }
+                }
+                if self.phase == Phase::Done {
+                    return;
+                }
+            }
+            if !handed {
+                return;
+            }
+        }
+    }
+
+    /// Hand the next line waiting for simulated node `node` to it (it is delivered now) and
+    /// route what it writes. False when no line waits.
+    pub(super) fn sim_take_one(&mut self, node: usize) -> bool {
+        let now = self.now();
+        let Some(Host::Sim(host)) = self.nodes[node].host.as_mut() else {
+            return false;
+        };
+        let Some(line) = host.take() else {
+            return false;
+        };
+        self.settle(node);
+        let effects = self.sim_call(node, |rt| rt.handle_line(Duration::from_nanos(now), &line));
+        self.sim_effects(node, now, effects);
+        self.note_same_instant();
+        true
+    }
+
+    /// Fire simulated node `node`'s timers (and RPC timeouts) due at `at`.
+    fn sim_advance(&mut self, node: usize, at: u64) {
+        let effects = self.sim_call(node, |rt| rt.advance(Duration::from_nanos(at)));
+        self.sim_effects(node, at, effects);
+    }
+
+    /// Count an event at this instant toward the livelock limit.
+    fn note_same_instant(&mut self) {
+        let Some(sim) = self.sim.as_mut() else { return };
+        sim.same_instant += 1;
+        if sim.same_instant >= LIVELOCK_EVENTS && self.phase != Phase::Done {
+            self.abort = Some(format!(
+                "livelock: {LIVELOCK_EVENTS} events at {:.3} s of virtual time without time \
+                 moving (nodes that answer every message at once with another, forever)",
+                self.now() as f64 / 1e9
+            ));
+            self.phase = Phase::Done;
+        }
+    }
+
+    /// Run `f` on node `node`'s runtime. A panic crashes the node: it is down from then on,
+    /// named as a problem (as a process that exits is), and its memory is gone.
+    fn sim_call(
+        &mut self,
+        node: usize,
+        f: impl FnOnce(&mut Runtime<Box<dyn ::nodes::Node>>) -> Vec<Effect>,
+    ) -> Vec<Effect> {
+        let Some(Host::Sim(host)) = self.nodes[node].host.as_mut() else {
+            return Vec::new();
+        };
+        match catch_unwind(AssertUnwindSafe(|| f(&mut host.runtime))) {
+            Ok(effects) => effects,
+            Err(panic) => {
+                let text = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".to_owned());
+                let now = self.now();
+                let slot = &mut self.nodes[node];
+                slot.state = NodeState::Dead;
+                slot.host = None;
+                let id = slot.id.clone();
+                self.settle(node);
+                self.problems.record(&id, ProblemKind::Exited, now, || {
+                    format!("panicked: {text}")
+                });
+                if self.phase == Phase::Starting {
+                    self.abort = Some(format!("{id} panicked during init ({text})"));
+                    self.phase = Phase::Done;
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Carry out what a simulated node asked for: its writes to stable storage first (they
+    /// take effect before any message of the same event leaves, as the node driver makes them
+    /// durable first), then its messages, each routed as a line it wrote.
+    fn sim_effects(&mut self, node: usize, now: u64, effects: Vec<Effect>) {
+        if let Some(sim) = self.sim.as_mut() {
+            for effect in &effects {
+                if let Effect::Persist(write) = effect {
+                    sim.disks[node].apply(write);
+                }
+            }
+        }
+        for effect in effects {
+            if let Effect::Send(msg) = effect {
+                if self.phase == Phase::Done {
+                    return;
+                }
+                self.count_line(node, now);
+                self.on_node_line(node, now, proto::to_line(&msg));
+            }
+        }
+    }
+}
