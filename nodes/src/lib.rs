@@ -29,6 +29,7 @@ pub mod g_counter;
 pub mod kafka;
 pub mod kv;
 pub mod unique_ids;
+pub mod unique_ids_restart;
 
 pub use ctx::{Ctx, Effect};
 pub use node::{Node, TimerId};

@@ -17,13 +17,19 @@ use crate::node::Node;
 #[derive(Debug, Default)]
 pub struct UniqueIds {
     next: u64,
+    /// Leave the incarnation out of the ids (`unique-ids-restart`, [`crate::unique_ids_restart`]).
+    pub(crate) without_incarnation: bool,
 }
 
 impl Node for UniqueIds {
     fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
         match &msg.body.payload {
             Payload::Generate => {
-                let id = format!("{}-{:x}-{}", ctx.id(), ctx.incarnation(), self.next);
+                let id = if self.without_incarnation {
+                    format!("{}-{}", ctx.id(), self.next)
+                } else {
+                    format!("{}-{:x}-{}", ctx.id(), ctx.incarnation(), self.next)
+                };
                 self.next += 1;
                 ctx.reply(
                     &msg,

@@ -58,6 +58,13 @@ pub struct FifoOrder {
     next: BTreeMap<String, u64>,
 }
 
+impl FifoOrder {
+    /// The next sequence number to deliver from `origin`.
+    pub fn next(&self, origin: &str) -> u64 {
+        self.next.get(origin).copied().unwrap_or(0)
+    }
+}
+
 impl Order for FifoOrder {
     type Entry = Value;
     /// (origin, sequence number).

@@ -10,6 +10,15 @@
 //! | `broadcast-total-leader` | [`total_leader`] | total order, by a leader's sequence numbers |
 //! | `broadcast-total-lamport` | [`total_lamport`] | total order, by Lamport timestamps |
 //!
+//! Broken twins, each one change away from the correct node, each wrong only under some
+//! interleavings:
+//!
+//! | binary | module | the bug | shown by |
+//! |---|---|---|---|
+//! | `broadcast-fifo-reorder` | [`fifo_reorder`] | FIFO, but a gap of exactly one is jumped | links that reorder (loss and retransmission, random latencies) |
+//! | `broadcast-causal-forgets` | [`causal_forgets`] | causal, but a message's dependencies omit the latest delivery | a reply overtaking its cause on the way to a third node |
+//! | `broadcast-total-tiebreak` | [`total_tiebreak`] | Lamport total order, ties broken by local arrival | concurrent broadcasts with one timestamp |
+//!
 //! Shared pieces, one purpose each:
 //!
 //! - [`service`]: the client side every node shares: `topology`, `read`, `broadcast`;
@@ -27,9 +36,11 @@
 
 pub mod anti_entropy;
 pub mod causal;
+pub mod causal_forgets;
 pub mod delivered;
 pub mod eager;
 pub mod fifo;
+pub mod fifo_reorder;
 pub mod gossip;
 pub mod holdback;
 pub mod link;
@@ -40,6 +51,7 @@ pub mod seqset;
 pub mod service;
 pub mod total_lamport;
 pub mod total_leader;
+pub mod total_tiebreak;
 pub mod values;
 
 pub use delivered::Delivered;

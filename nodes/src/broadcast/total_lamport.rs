@@ -185,6 +185,25 @@ impl<P: Clone + Debug + Serialize + DeserializeOwned> Order for LamportOrder<P> 
     fn deliver(&mut self, _: &Self::Key, _: &Stamped<P>) {}
 }
 
+/// An order that [`TotalOrder`] can run: [`LamportOrder`] itself, or an order around one
+/// (whose clock and bookkeeping it reaches through this trait).
+pub trait Lamport<P>: Order<Entry = Stamped<P>> + Default {
+    /// The Lamport order inside.
+    fn lamport(&self) -> &LamportOrder<P>;
+    /// The Lamport order inside, to change it.
+    fn lamport_mut(&mut self) -> &mut LamportOrder<P>;
+}
+
+impl<P: Clone + Debug + Serialize + DeserializeOwned> Lamport<P> for LamportOrder<P> {
+    fn lamport(&self) -> &LamportOrder<P> {
+        self
+    }
+
+    fn lamport_mut(&mut self) -> &mut LamportOrder<P> {
+        self
+    }
+}
+
 /// Settings of [`TotalOrder`].
 #[derive(Debug, Clone, Copy)]
 pub struct TotalOrderConfig {
@@ -213,25 +232,37 @@ impl Default for TotalOrderConfig {
 /// ([`TotalOrder::take_delivered`]; at start, the deliveries replayed from stable storage). The
 /// same sequence of deliveries happens at every node.
 #[derive(Debug)]
-pub struct TotalOrder<P: Clone + Debug + Serialize + DeserializeOwned> {
+pub struct TotalOrder<
+    P: Clone + Debug + Serialize + DeserializeOwned,
+    O: Lamport<P> = LamportOrder<P>,
+> {
     config: TotalOrderConfig,
-    ordered: Ordered<LamportOrder<P>>,
+    ordered: Ordered<O>,
     tick_timer: Option<TimerId>,
+    payload: PhantomData<P>,
 }
 
 impl<P: Clone + Debug + Serialize + DeserializeOwned> TotalOrder<P> {
     /// A component with the given settings.
     pub fn new(config: TotalOrderConfig) -> Self {
+        TotalOrder::with_order(config)
+    }
+}
+
+impl<P: Clone + Debug + Serialize + DeserializeOwned, O: Lamport<P>> TotalOrder<P, O> {
+    /// A component with the given settings, ordering by `O`.
+    pub fn with_order(config: TotalOrderConfig) -> Self {
         TotalOrder {
             config,
-            ordered: Ordered::new(LamportOrder::default(), config.quorum),
+            ordered: Ordered::new(O::default(), config.quorum),
             tick_timer: None,
+            payload: PhantomData,
         }
     }
 
     /// The node is initialised: replay stable storage, begin recovery.
     pub fn start(&mut self, ctx: &mut Ctx) {
-        let order = self.ordered.order_mut();
+        let order = self.ordered.order_mut().lamport_mut();
         order.me = ctx.id().to_owned();
         order.nodes = ctx.node_ids().to_vec();
         self.ordered.start(ctx);
@@ -255,7 +286,7 @@ impl<P: Clone + Debug + Serialize + DeserializeOwned> TotalOrder<P> {
         if !self.is_ready() {
             return None;
         }
-        let ts = self.ordered.order_mut().issue();
+        let ts = self.ordered.order_mut().lamport_mut().issue();
         let pos = self.ordered.append(
             ctx,
             Stamped {
@@ -280,8 +311,8 @@ impl<P: Clone + Debug + Serialize + DeserializeOwned> TotalOrder<P> {
     pub fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) -> bool {
         if self.tick_timer == Some(timer) {
             self.tick_timer = None;
-            if self.is_ready() && self.ordered.order().needs_tick() {
-                let ts = self.ordered.order_mut().issue();
+            if self.is_ready() && self.ordered.order().lamport().needs_tick() {
+                let ts = self.ordered.order_mut().lamport_mut().issue();
                 self.ordered.append(ctx, Stamped { ts, payload: None });
             }
         } else if !self.ordered.on_timer(ctx, timer) {
@@ -294,7 +325,7 @@ impl<P: Clone + Debug + Serialize + DeserializeOwned> TotalOrder<P> {
     /// Positions of this node's submissions that a majority now holds (their place in the
     /// order is final), in the order they became so.
     pub fn take_stable(&mut self) -> Vec<u64> {
-        let me = self.ordered.order().me.clone();
+        let me = self.ordered.order().lamport().me.clone();
         self.ordered
             .take_safe()
             .into_iter()
@@ -322,7 +353,7 @@ impl<P: Clone + Debug + Serialize + DeserializeOwned> TotalOrder<P> {
 
     /// The Lamport clock's current value.
     pub fn clock(&self) -> u64 {
-        self.ordered.order().clock.time()
+        self.ordered.order().lamport().clock.time()
     }
 
     /// How many payloads wait for their turn in the total order.
@@ -331,7 +362,10 @@ impl<P: Clone + Debug + Serialize + DeserializeOwned> TotalOrder<P> {
     }
 
     fn arm_tick(&mut self, ctx: &mut Ctx) {
-        if self.is_ready() && self.ordered.order().needs_tick() && self.tick_timer.is_none() {
+        if self.is_ready()
+            && self.ordered.order().lamport().needs_tick()
+            && self.tick_timer.is_none()
+        {
             self.tick_timer = Some(ctx.set_timer(self.config.tick));
         }
     }
@@ -339,8 +373,8 @@ impl<P: Clone + Debug + Serialize + DeserializeOwned> TotalOrder<P> {
 
 /// The `broadcast-total-lamport` node: [`TotalOrder`] carrying broadcast values.
 #[derive(Debug)]
-pub struct TotalLamport {
-    order: TotalOrder<Value>,
+pub struct TotalLamport<O: Lamport<Value> = LamportOrder<Value>> {
+    order: TotalOrder<Value, O>,
     delivered: Delivered,
     waiting: BTreeMap<u64, Message>,
 }
@@ -348,15 +382,22 @@ pub struct TotalLamport {
 impl TotalLamport {
     /// A node with the given settings.
     pub fn new(config: TotalOrderConfig) -> Self {
+        TotalLamport::with_order(config)
+    }
+}
+
+impl<O: Lamport<Value>> TotalLamport<O> {
+    /// A node with the given settings, ordering by `O`.
+    pub fn with_order(config: TotalOrderConfig) -> Self {
         TotalLamport {
-            order: TotalOrder::new(config),
+            order: TotalOrder::with_order(config),
             delivered: Delivered::new(),
             waiting: BTreeMap::new(),
         }
     }
 
     /// The ordering component.
-    pub fn order(&self) -> &TotalOrder<Value> {
+    pub fn order(&self) -> &TotalOrder<Value, O> {
         &self.order
     }
 
@@ -378,7 +419,7 @@ impl Default for TotalLamport {
     }
 }
 
-impl Algorithm for TotalLamport {
+impl<O: Lamport<Value>> Algorithm for TotalLamport<O> {
     fn start(&mut self, ctx: &mut Ctx) {
         self.order.start(ctx);
         self.settle(ctx);

@@ -9,6 +9,10 @@
 //! | `pn-counter` | [`pn_counter`] | pn-counter | per-entry maximum | yes |
 //! | `pn-counter-double-count` | [`pn_counter_double_count`] | pn-counter | adds the sender's counts | no: final reads out of range |
 //!
+//! Apart from the table, [`g_counter_double_count`] (`g-counter-double-count`, g-counter
+//! workload) is not a [`Replica`]: it forwards each add as a delta instead of gossiping its
+//! state, and counts a duplicated forward twice.
+//!
 //! Every one is the same node, [`Replica`], around a different [`Crdt`]: the node applies a
 //! client's `add` to its own state at once and acknowledges it, answers a `read` from its own
 //! state, and every `--interval-ms` sends its whole state to every other node in a `gossip`;
@@ -41,6 +45,7 @@ use crate::ctx::Ctx;
 use crate::flags::Flags;
 use crate::node::{Node, TimerId};
 
+pub mod g_counter_double_count;
 pub mod g_set;
 pub mod g_set_lossy;
 pub mod pn_counter;

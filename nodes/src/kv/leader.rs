@@ -56,6 +56,9 @@ struct Forwarded {
 pub struct LeaderKv {
     store: Store,
     forwarded: BTreeMap<u64, Forwarded>,
+    /// Persist each write only when the next one comes (`lin-kv-forgets-on-restart`,
+    /// [`crate::kv::forgets_on_restart`]): the write not yet on disk.
+    pub(crate) write_behind: Option<Option<KvOp>>,
 }
 
 impl LeaderKv {
@@ -67,7 +70,14 @@ impl LeaderKv {
     /// (replaying the same operations in the same order rebuilds the same store).
     fn apply(&mut self, ctx: &mut Ctx, op: &KvOp) -> Payload {
         if !op.is_read() {
-            ctx.persist(APPLIED, op);
+            match &mut self.write_behind {
+                None => ctx.persist(APPLIED, op),
+                Some(last) => {
+                    if let Some(previous) = last.replace(op.clone()) {
+                        ctx.persist(APPLIED, &previous);
+                    }
+                }
+            }
         }
         self.store.apply(op)
     }

@@ -11,7 +11,9 @@
 //! | `lin-kv-leader` | [`leader`] | every op forwarded to one leader that applies it | yes, while the leader lives |
 //! | `kv-gossip` | [`gossip`] | local reads and writes, last-writer-wins gossip | no: eventually consistent |
 //! | `kv-stale-reads` | [`stale_reads`] | writes through total order, reads from local state | no: stale reads |
+//! | `lin-kv-forgets-on-restart` | [`forgets_on_restart`] | the leader's, persisting each write only when the next comes | no: a kill of the leader loses the last write |
 
+pub mod forgets_on_restart;
 pub mod gossip;
 pub mod leader;
 pub mod stale_reads;
