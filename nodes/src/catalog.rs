@@ -7,12 +7,15 @@
 
 use crate::broadcast::Service;
 use crate::broadcast::causal::Causal;
+use crate::broadcast::causal_forgets::CausalForgets;
 use crate::broadcast::eager::{Eager, EagerConfig};
 use crate::broadcast::fifo::Fifo;
+use crate::broadcast::fifo_reorder::FifoReorder;
 use crate::broadcast::gossip::{GossipConfig, GossipNode, Peers};
 use crate::broadcast::quorum::{QuorumConfig, Watermark};
 use crate::broadcast::total_lamport::{TotalLamport, TotalOrderConfig};
 use crate::broadcast::total_leader::TotalLeader;
+use crate::broadcast::total_tiebreak::TotalTiebreak;
 use crate::crdt::g_set::GSet;
 use crate::crdt::g_set_lossy::GSetLossy;
 use crate::crdt::pn_counter::PnCounter;
@@ -54,6 +57,23 @@ impl Entry {
 }
 
 const INTERVAL: &[&str] = &["interval-ms"];
+const TOTAL: &[&str] = &["interval-ms", "tick-ms"];
+
+/// The quorum settings of the FIFO, causal and leader nodes: `--interval-ms N`.
+fn quorum(f: &Flags, watermark: Watermark) -> Result<QuorumConfig, String> {
+    let config = QuorumConfig::new(watermark);
+    let interval = f.ms("interval-ms", config.link.interval)?;
+    Ok(config.with_interval(interval))
+}
+
+/// The Lamport total order's settings: `--interval-ms N`, `--tick-ms N`.
+fn total_order(f: &Flags) -> Result<TotalOrderConfig, String> {
+    let mut config = TotalOrderConfig::default();
+    let interval = f.ms("interval-ms", config.quorum.link.interval)?;
+    config.quorum = config.quorum.with_interval(interval);
+    config.tick = f.ms("tick-ms", config.tick)?;
+    Ok(config)
+}
 const TOB: &[&str] = &TobKvConfig::FLAGS;
 const CRDT: &[&str] = &ReplicaConfig::FLAGS;
 
@@ -108,11 +128,10 @@ pub const CATALOG: &[Entry] = &[
         planted_bug: false,
         flags: INTERVAL,
         build: |f| {
-            let config = QuorumConfig::new(Watermark::Stable);
-            let interval = f.ms("interval-ms", config.link.interval)?;
-            Ok(Box::new(Service::new(Fifo::new(
-                config.with_interval(interval),
-            ))))
+            Ok(Box::new(Service::new(Fifo::new(quorum(
+                f,
+                Watermark::Stable,
+            )?))))
         },
     },
     Entry {
@@ -121,11 +140,10 @@ pub const CATALOG: &[Entry] = &[
         planted_bug: false,
         flags: INTERVAL,
         build: |f| {
-            let config = QuorumConfig::new(Watermark::Committed);
-            let interval = f.ms("interval-ms", config.link.interval)?;
-            Ok(Box::new(Service::new(Causal::new(
-                config.with_interval(interval),
-            ))))
+            Ok(Box::new(Service::new(Causal::new(quorum(
+                f,
+                Watermark::Committed,
+            )?))))
         },
     },
     Entry {
@@ -134,25 +152,18 @@ pub const CATALOG: &[Entry] = &[
         planted_bug: false,
         flags: INTERVAL,
         build: |f| {
-            let config = QuorumConfig::new(Watermark::Stable);
-            let interval = f.ms("interval-ms", config.link.interval)?;
-            Ok(Box::new(Service::new(TotalLeader::new(
-                config.with_interval(interval),
-            ))))
+            Ok(Box::new(Service::new(TotalLeader::new(quorum(
+                f,
+                Watermark::Stable,
+            )?))))
         },
     },
     Entry {
         name: "broadcast-total-lamport",
         about: "total-order broadcast by Lamport timestamps, delivered once every node is past",
         planted_bug: false,
-        flags: &["interval-ms", "tick-ms"],
-        build: |f| {
-            let mut config = TotalOrderConfig::default();
-            let interval = f.ms("interval-ms", config.quorum.link.interval)?;
-            config.quorum = config.quorum.with_interval(interval);
-            config.tick = f.ms("tick-ms", config.tick)?;
-            Ok(Box::new(Service::new(TotalLamport::new(config))))
-        },
+        flags: TOTAL,
+        build: |f| Ok(Box::new(Service::new(TotalLamport::new(total_order(f)?)))),
     },
     Entry {
         name: "g-counter",
@@ -203,8 +214,8 @@ pub const CATALOG: &[Entry] = &[
     },
     Entry {
         name: "kv-gossip",
-        about: "an eventually consistent key-value store, last writer wins, gossiped",
-        planted_bug: false,
+        about: "a key-value store replicated by gossip, last writer wins: not linearizable",
+        planted_bug: true,
         flags: &["interval-ms", "anti-entropy-ms"],
         build: |f| {
             let mut config = GossipKvConfig::default();
@@ -270,6 +281,66 @@ pub const CATALOG: &[Entry] = &[
         planted_bug: true,
         flags: &[],
         build: |_| Ok(Box::new(crate::kafka::racy::RacyOffsets::default())),
+    },
+    Entry {
+        name: "broadcast-fifo-reorder",
+        about: "FIFO broadcast that delivers a message at once when only its predecessor is missing",
+        planted_bug: true,
+        flags: INTERVAL,
+        build: |f| {
+            Ok(Box::new(Service::new(FifoReorder::new(quorum(
+                f,
+                Watermark::Stable,
+            )?))))
+        },
+    },
+    Entry {
+        name: "broadcast-causal-forgets",
+        about: "causal broadcast whose vector clock misses the node's latest delivery",
+        planted_bug: true,
+        flags: INTERVAL,
+        build: |f| {
+            Ok(Box::new(Service::new(CausalForgets::new(quorum(
+                f,
+                Watermark::Committed,
+            )?))))
+        },
+    },
+    Entry {
+        name: "broadcast-total-tiebreak",
+        about: "Lamport total order that breaks timestamp ties by arrival, not by sender",
+        planted_bug: true,
+        flags: TOTAL,
+        build: |f| {
+            Ok(Box::new(Service::new(TotalTiebreak::with_order(
+                total_order(f)?,
+            ))))
+        },
+    },
+    Entry {
+        name: "lin-kv-forgets-on-restart",
+        about: "the leader store, saving each write only when the next one arrives",
+        planted_bug: true,
+        flags: &[],
+        build: |_| Ok(Box::new(crate::kv::forgets_on_restart::forgets_on_restart())),
+    },
+    Entry {
+        name: "g-counter-double-count",
+        about: "a counter that forwards each add and counts every copy that arrives",
+        planted_bug: true,
+        flags: &[],
+        build: |_| {
+            Ok(Box::new(
+                crate::crdt::g_counter_double_count::GCounterDoubleCount::default(),
+            ))
+        },
+    },
+    Entry {
+        name: "unique-ids-restart",
+        about: "ids from node and counter only: a restarted node mints them again",
+        planted_bug: true,
+        flags: &[],
+        build: |_| Ok(Box::new(crate::unique_ids_restart::unique_ids_restart())),
     },
 ];
 
