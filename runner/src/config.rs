@@ -35,7 +35,7 @@ pub struct TestArgs {
     pub workload: WorkloadKind,
     /// The node program to run (any language; it speaks JSON lines on stdin/stdout). A
     /// relative path, a bare name too, is relative to the current directory.
-    #[arg(long, required_unless_present = "sim", conflicts_with = "sim")]
+    #[arg(long, conflicts_with = "sim")]
     pub bin: Option<PathBuf>,
     /// Run every node in-process under virtual time (deterministic simulation): the node
     /// named by --node, from the reference nodes, with its flags after `--`.
@@ -260,6 +260,8 @@ pub struct TestConfig {
     pub progress: bool,
     /// Print nothing on stdout (for callers that run many tests).
     pub quiet: bool,
+    /// Write report.html (exploration skips it for the runs it throws away).
+    pub page: bool,
     /// The command line, for "reproduce with".
     pub command_line: Vec<String>,
     /// Flags given that have no effect here, and why (`run.ignored_flags`, the summary).
@@ -403,6 +405,16 @@ fn seconds(name: &str, value: f64, allow_zero: bool) -> anyhow::Result<Duration>
 impl TestConfig {
     /// Validate the flags. The error is one line saying what is wrong.
     pub fn from_args(args: &TestArgs, command_line: Vec<String>) -> anyhow::Result<Self> {
+        Self::from_args_with(args, command_line, None)
+    }
+
+    /// [`TestConfig::from_args`], simulating `program` (a library user's own node) in place of
+    /// the reference node `--node` names.
+    pub fn from_args_with(
+        args: &TestArgs,
+        command_line: Vec<String>,
+        program: Option<SimProgram>,
+    ) -> anyhow::Result<Self> {
         let workload = args.workload;
         let (node_ids, mut ignored_flags) = node_names(args)?;
         let concurrency: Concurrency = args.concurrency.parse().map_err(anyhow::Error::msg)?;
@@ -445,6 +457,7 @@ impl TestConfig {
         }
         let (bin, sim) = match (&args.bin, args.sim) {
             (Some(bin), false) => (resolve_bin("--bin", bin)?, None),
+            (None, true) if program.is_some() => (PathBuf::new(), program),
             (None, true) => {
                 let [name] = args.node.as_slice() else {
                     bail!(
@@ -505,6 +518,7 @@ impl TestConfig {
             store: args.store.clone(),
             progress: !args.no_progress,
             quiet: false,
+            page: true,
             command_line,
             ignored_flags,
             repetition: None,
@@ -724,7 +738,7 @@ pub fn resolve_bin(flag: &str, bin: &Path) -> anyhow::Result<PathBuf> {
     std::fs::canonicalize(&path).with_context(|| format!("{flag} {}", bin.display()))
 }
 
-fn shell_quote(word: &str) -> String {
+pub fn shell_quote(word: &str) -> String {
     if !word.is_empty()
         && word
             .bytes()
@@ -793,6 +807,7 @@ mod tests {
             workload_options: WorkloadOptions::default(),
             bin: PathBuf::from("x"),
             sim: None,
+            page: true,
             args: vec![],
             node_ids: vec!["n0".into()],
             time_limit: Duration::from_secs(1),

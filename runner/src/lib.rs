@@ -6,6 +6,7 @@ pub mod clients;
 pub mod compare;
 pub mod config;
 pub mod determinism;
+pub mod explore;
 pub mod lifetime;
 pub mod named_arg;
 pub mod nemesis;

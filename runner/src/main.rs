@@ -24,6 +24,9 @@ enum Command {
     /// Run several node programs under the same seed and conditions and compare them: the
     /// broadcast algorithms (cost, latency, ordering) or the key-value stores (`--preset lin-kv`).
     Compare(runner::compare::CompareArgs),
+    /// Run many seeds of a simulated test (`--node NAME`, the flags of `test`), each with its
+    /// own shape, until one fails; print the command that replays it, shrunk.
+    Explore(Box<runner::explore::ExploreArgs>),
     /// Regenerate a run's report.html from its files.
     Report(runner::report::ReportArgs),
 }
@@ -69,6 +72,10 @@ fn main() -> ExitCode {
                     runner::run::run_tests(config, args.test_count)
                 }
             })
+        }
+        Command::Explore(args) => {
+            let words: Vec<String> = std::env::args().skip(2).collect();
+            runner::explore::run(&args, &words)
         }
         Command::Check(args) => runner::check_cmd::run(&args),
         Command::Compare(args) => runner::compare::run(&args),

@@ -226,7 +226,11 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
     object.insert("valid".into(), serde_json::to_value(valid)?);
     let text = serde_json::to_string_pretty(&results)?;
     report.dir.write_results(&(text + "\n"))?;
-    let page = crate::report::write_report(&report.dir.dir);
+    let page = if config.page {
+        crate::report::write_report(&report.dir.dir)
+    } else {
+        Err(anyhow::anyhow!("not asked for"))
+    };
 
     if !config.quiet {
         print_summary(report, &checks, &story, availability.as_ref(), valid);

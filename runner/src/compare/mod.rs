@@ -401,6 +401,7 @@ fn config_for(
         workload_options,
         bin: bin.to_owned(),
         sim: None,
+        page: true,
         args: args.args.clone(),
         node_ids: (0..scenario.node_count).map(|i| format!("n{i}")).collect(),
         time_limit: Duration::from_secs_f64(scenario.time_limit_s),
