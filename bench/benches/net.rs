@@ -34,7 +34,7 @@ fn node_ids(n: usize) -> Vec<String> {
 fn faulty_network() -> Network {
     let ids = node_ids(25);
     let latency = Latency::new(LatencyDist::Exponential, Duration::from_millis(10));
-    let mut net = Network::new(&ids, latency, 1);
+    let mut net = Network::new(&ids, latency, 1).with_services(runner::services::NAMES);
     net.set_loss(0.2).unwrap();
     net.set_duplicate(0.1).unwrap();
     let rest: BTreeSet<String> = ids[1..].iter().cloned().collect();

@@ -1,11 +1,14 @@
 //! An in-process cluster under virtual time: the same [`Node`]s as the real binaries, driven by
 //! a discrete-event simulation instead of processes and pipes.
 //!
-//! Every message between nodes gets a random latency drawn from the cluster's seed, so one seed
-//! is one interleaving and different seeds are different interleavings. Partitions, message
-//! loss, crashes and restarts are available, so scripted and property tests can check what a
-//! node does under the faults of the course's system models. Messages addressed to anything
-//! that is not a node (clients `c…`) are collected in [`Cluster::client_inbox`].
+//! Every message between nodes goes through the harness's network model, [`netmodel::Network`]:
+//! it draws the message's latency from the cluster's seed (so one seed is one interleaving and
+//! different seeds are different interleavings), loses or duplicates it when those faults are
+//! on, and checks partitions at delivery, exactly as for a run of the harness. Partitions,
+//! message loss and duplication, crashes and restarts are available, so scripted and property
+//! tests can check what a node does under the faults of the course's system models. Messages
+//! addressed to anything that is not a node (clients `c…`) are collected in
+//! [`Cluster::client_inbox`].
 //!
 //! Each node has stable storage ([`crate::storage`]): its writes take effect at the end of the
 //! event that made them, before any of the event's messages is delivered, so a crash, which
@@ -13,12 +16,11 @@
 //! what its storage holds; [`Cluster::wipe`] empties it first (a replaced disk).
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap};
 use std::time::Duration;
 
+use netmodel::{Grudge, Latency, LatencyDist, Network};
 use proto::{Body, Message, Payload};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::ctx::Effect;
@@ -45,12 +47,11 @@ pub struct Cluster<N> {
     queue: BinaryHeap<Reverse<InFlight>>,
     seq: u64,
     now: Duration,
-    rng: ChaCha8Rng,
     seed: u64,
-    max_latency: Duration,
-    loss: f64,
-    /// Pairs (from, to) whose messages are dropped at delivery.
-    cut: BTreeSet<(String, String)>,
+    /// Every message's fate: latency, loss, duplication, and partitions at delivery.
+    network: Network,
+    /// For each node, the nodes it does not hear from: every cut made since the last heal.
+    grudge: Grudge,
     next_client_msg: u64,
     /// Every message sent to a non-node, in the order sent.
     pub client_inbox: Vec<Message>,
@@ -60,7 +61,8 @@ pub struct Cluster<N> {
 
 impl<N: Node> Cluster<N> {
     /// `count` nodes built by `make` (given each node's id), initialised, with latencies
-    /// uniform in `[0, max_latency]`. Init replies land in the client inbox and are cleared.
+    /// uniform in `[0, max_latency]` (the network's uniform distribution with mean
+    /// `max_latency / 2`). Init replies land in the client inbox and are cleared.
     pub fn new(
         count: usize,
         seed: u64,
@@ -77,11 +79,13 @@ impl<N: Node> Cluster<N> {
             queue: BinaryHeap::new(),
             seq: 0,
             now: Duration::ZERO,
-            rng: ChaCha8Rng::seed_from_u64(seed),
             seed,
-            max_latency,
-            loss: 0.0,
-            cut: BTreeSet::new(),
+            network: Network::new(
+                &node_ids,
+                Latency::new(LatencyDist::Uniform, max_latency / 2),
+                seed,
+            ),
+            grudge: Grudge::new(),
             next_client_msg: 0,
             client_inbox: Vec::new(),
             messages_sent: 0,
@@ -126,23 +130,45 @@ impl<N: Node> Cluster<N> {
     }
 
     /// Drop each node-to-node message with probability `p` (a fair-loss network).
+    ///
+    /// # Panics
+    /// If `p` is not in `[0, 1]`.
     pub fn set_loss(&mut self, p: f64) {
-        self.loss = p;
+        self.network.set_loss(p).expect("a loss probability");
     }
 
-    /// Cut every link between the two groups, both ways. Checked at delivery.
+    /// Deliver each node-to-node message twice with probability `p` (each copy with its own
+    /// latency, each checked against partitions at its delivery).
+    ///
+    /// # Panics
+    /// If `p` is not in `[0, 1]`.
+    pub fn set_duplicate(&mut self, p: f64) {
+        self.network
+            .set_duplicate(p)
+            .expect("a duplication probability");
+    }
+
+    /// Cut every link between the two groups, both ways, adding to the cuts already made.
+    /// Checked at delivery.
+    ///
+    /// # Panics
+    /// If a group names an id that is not a node of the cluster.
     pub fn partition(&mut self, a: &[&str], b: &[&str]) {
-        for x in a {
-            for y in b {
-                self.cut.insert(((*x).to_owned(), (*y).to_owned()));
-                self.cut.insert(((*y).to_owned(), (*x).to_owned()));
+        for (from, to) in [(a, b), (b, a)] {
+            for dest in to {
+                let deaf = self.grudge.entry((*dest).to_owned()).or_default();
+                deaf.extend(from.iter().map(|src| (*src).to_owned()));
             }
         }
+        self.network
+            .partition(&self.grudge)
+            .expect("partitions name nodes of the cluster");
     }
 
     /// Heal every partition.
     pub fn heal(&mut self) {
-        self.cut.clear();
+        self.grudge.clear();
+        self.network.heal_partition();
     }
 
     /// Crash a node: its memory is gone and messages to it are lost until it restarts.
@@ -205,13 +231,17 @@ impl<N: Node> Cluster<N> {
             let Effect::Send(msg) = effect else { continue };
             if self.nodes.contains_key(&msg.dest) {
                 self.messages_sent += 1;
-                let latency = self.max_latency.mul_f64(self.rng.random::<f64>());
-                self.seq += 1;
-                self.queue.push(Reverse(InFlight {
-                    at: self.now + latency,
-                    seq: self.seq,
-                    line: proto::to_line(&msg),
-                }));
+                let sent_at = nanos(self.now);
+                let fate = self.network.route_ids(&msg.src, &msg.dest, sent_at);
+                let line = proto::to_line(&msg);
+                for at in fate.deliveries() {
+                    self.seq += 1;
+                    self.queue.push(Reverse(InFlight {
+                        at: Duration::from_nanos(at),
+                        seq: self.seq,
+                        line: line.clone(),
+                    }));
+                }
             } else {
                 self.client_inbox.push(msg);
             }
@@ -251,8 +281,7 @@ impl<N: Node> Cluster<N> {
         if self.queue.peek().is_some_and(|Reverse(m)| m.at <= at) {
             let Reverse(item) = self.queue.pop().expect("peeked");
             let msg = proto::parse_line(&item.line).expect("simulated messages parse");
-            let lost = self.loss > 0.0 && self.rng.random_bool(self.loss);
-            if lost || self.cut.contains(&(msg.src.clone(), msg.dest.clone())) {
+            if self.network.blocked_ids(&msg.src, &msg.dest) {
                 return true;
             }
             self.deliver(msg);
@@ -290,4 +319,9 @@ impl<N: Node> Cluster<N> {
         }
         false
     }
+}
+
+/// A virtual time in the network model's unit: nanoseconds since the start (saturating).
+fn nanos(t: Duration) -> u64 {
+    u64::try_from(t.as_nanos()).unwrap_or(u64::MAX)
 }

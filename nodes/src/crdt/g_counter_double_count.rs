@@ -142,4 +142,22 @@ mod tests {
             assert_eq!(c.node(node).expect("up").value(), 15, "{node}");
         }
     }
+
+    #[test]
+    fn a_network_that_duplicates_every_message_counts_forwards_twice() {
+        let mut c = Cluster::new(3, 9, Duration::from_millis(50), |_| {
+            GCounterDoubleCount::default()
+        });
+        c.set_duplicate(1.0);
+        for (i, node) in ["n0", "n1", "n2", "n0", "n2"].iter().enumerate() {
+            c.request("c1", node, &json!({"type": "add", "delta": i + 1}));
+            c.run_for(Duration::from_millis(10));
+        }
+        assert!(c.run_until_quiet(10_000));
+        assert_eq!(c.messages_sent, 10, "each add forwarded once to each peer");
+        // Each node counts its own adds once and every forwarded one twice: 2 * 15 - own.
+        for (node, own) in [("n0", 1 + 4), ("n1", 2), ("n2", 3 + 5)] {
+            assert_eq!(c.node(node).expect("up").value(), 2 * 15 - own, "{node}");
+        }
+    }
 }

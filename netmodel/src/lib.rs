@@ -3,20 +3,21 @@
 //! distribution; the nemesis can make them *fair-loss* (each message lost with probability p),
 //! duplicate messages, and partition the nodes.
 //!
-//! [`Network`] is a pure component: it owns no clock, no socket and no thread. The router asks
-//! it, for every message, when the message is delivered ([`Network::route`]: a time, two times
-//! if it is duplicated, or lost), and, when that time comes, whether a partition blocks the
-//! delivery ([`Network::blocked`]: partitions are checked at delivery, not at send, so a
-//! message in flight when a partition starts is cut off, and one sent during a partition that
-//! arrives after it heals gets through). Times are nanoseconds since the run started; the
-//! process backend passes real time and an in-process backend virtual time.
+//! [`Network`] is a pure component: it owns no clock, no socket and no thread. Whoever moves
+//! the messages asks it, for every message, when the message is delivered ([`Network::route`]:
+//! a time, two times if it is duplicated, or lost), and, when that time comes, whether a
+//! partition blocks the delivery ([`Network::blocked`]: partitions are checked at delivery,
+//! not at send, so a message in flight when a partition starts is cut off, and one sent during
+//! a partition that arrives after it heals gets through). Times are nanoseconds since the run
+//! started: the harness's process backend passes real time, its in-process backend and the
+//! node library's test cluster (`nodes::sim`) virtual time.
 //!
 //! Which links suffer what:
 //!
 //! | link | latency | loss, duplication | partitions |
 //! |---|---|---|---|
 //! | node <-> node | yes | yes | yes |
-//! | node <-> service (`lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`) | yes | no | no |
+//! | node <-> service (the harness's `lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`) | yes | no | no |
 //! | anything <-> client (`c<digits>`) | no (zero) | no | no |
 //!
 //! Service links are reliable on purpose: a duplicated `write` to `lin-kv` that arrives after
@@ -24,6 +25,10 @@
 //! systems that keep their own promises. Clients talk to their node over a perfect link, as in
 //! Maelstrom. A destination that is none of the above (an id no one knows) is treated like a
 //! node that no partition names.
+//!
+//! The model knows nodes by their ids and services only as data: the ids given to
+//! [`Network::with_services`] (a caller that classifies its peers itself passes
+//! [`Endpoint`]s and need not name them).
 //!
 //! Every random draw comes from one ChaCha8 stream seeded from the run's seed: the same seed
 //! and the same sequence of calls give the same answers. The common path allocates nothing.
@@ -39,7 +44,6 @@ use thiserror::Error;
 pub use latency::{Latency, LatencyDist, UnknownLatencyDist};
 pub use partition::{Grudge, UnknownNode};
 
-use crate::services::ServiceKind;
 use partition::Cuts;
 
 /// The ChaCha stream the network draws from, so that it never shares numbers with the other
@@ -51,7 +55,7 @@ const RNG_STREAM: u64 = 0x6e_65_74;
 pub enum Endpoint {
     /// A node of the cluster, by its index in the node ids.
     Node(usize),
-    /// One of the services.
+    /// One of the services (the ids given to [`Network::with_services`]).
     Service,
     /// A client (`c<digits>`).
     Client,
@@ -68,6 +72,12 @@ impl Endpoint {
         let faulty = |e: Endpoint| matches!(e, Endpoint::Node(_) | Endpoint::Other);
         faulty(self) && faulty(other)
     }
+}
+
+/// True for a client id: `c` followed by at least one digit and nothing else (Maelstrom's
+/// naming).
+fn is_client(id: &str) -> bool {
+    id.len() > 1 && id.starts_with('c') && id[1..].bytes().all(|b| b.is_ascii_digit())
 }
 
 /// What happens to a message sent at some time.
@@ -115,6 +125,7 @@ pub struct Network {
     cuts: Cuts,
     loss: f64,
     duplicate: f64,
+    services: Vec<String>,
 }
 
 impl Network {
@@ -134,16 +145,25 @@ impl Network {
             cuts: Cuts::new(node_ids.len()),
             loss: 0.0,
             duplicate: 0.0,
+            services: Vec::new(),
         }
+    }
+
+    /// The same network, knowing `ids` as services: [`Network::endpoint`] calls them
+    /// [`Endpoint::Service`] (reliable links, never partitioned). Without this every id that is
+    /// neither a node nor a client is [`Endpoint::Other`].
+    pub fn with_services<S: Into<String>>(mut self, ids: impl IntoIterator<Item = S>) -> Self {
+        self.services = ids.into_iter().map(Into::into).collect();
+        self
     }
 
     /// What kind of endpoint `id` is. Cheap: no allocation.
     pub fn endpoint(&self, id: &str) -> Endpoint {
         if let Some(&i) = self.index.get(id) {
             Endpoint::Node(i)
-        } else if checker::journal::is_client(id) {
+        } else if is_client(id) {
             Endpoint::Client
-        } else if ServiceKind::from_id(id).is_some() {
+        } else if self.services.iter().any(|s| s == id) {
             Endpoint::Service
         } else {
             Endpoint::Other
@@ -248,9 +268,12 @@ mod tests {
 
     use super::*;
 
+    const SERVICES: [&str; 4] = ["lin-kv", "seq-kv", "lww-kv", "lin-tso"];
+
     fn net(dist: LatencyDist, mean_ms: u64) -> Network {
         let ids: Vec<String> = (0..3).map(|i| format!("n{i}")).collect();
         Network::new(&ids, Latency::new(dist, Duration::from_millis(mean_ms)), 7)
+            .with_services(SERVICES)
     }
 
     #[test]
@@ -261,9 +284,12 @@ mod tests {
         assert_eq!(net.endpoint("c0"), Endpoint::Client);
         assert_eq!(net.endpoint("c17"), Endpoint::Client);
         assert_eq!(net.endpoint("c"), Endpoint::Other);
-        for service in ["lin-kv", "seq-kv", "lww-kv", "lin-tso"] {
+        for service in SERVICES {
             assert_eq!(net.endpoint(service), Endpoint::Service);
         }
+        let ids = ["n0".to_string()];
+        let bare = Network::new(&ids, Latency::new(LatencyDist::Constant, Duration::ZERO), 7);
+        assert_eq!(bare.endpoint("lin-kv"), Endpoint::Other);
     }
 
     #[test]
