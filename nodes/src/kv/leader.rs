@@ -21,6 +21,13 @@
 //! the history stops being linearizable: the leader holds the only copy. A real system
 //! replicates the leader's log (Raft); this node shows the idea without it.
 //!
+//! **Duplicates.** A forward the network delivers twice is applied once: the leader remembers
+//! the answers to the last [`ANSWERS_KEPT`] forwards by their origin, its incarnation and the
+//! forward's msg_id, and answers a copy with the same answer. (Without this, a write's late
+//! copy, applied after a newer write, would bring an old value back: `harness explore` found
+//! that under the `duplicate` fault.) What is remembered is not persisted: a copy that
+//! arrives after the leader restarted is applied again.
+//!
 //! Cost: 0 messages per operation at the leader, 2 (forward and answer) elsewhere.
 
 use std::collections::BTreeMap;
@@ -33,6 +40,10 @@ use crate::ctx::Ctx;
 use crate::kv::store::{KvOp, Store};
 use crate::node::Node;
 
+/// How many answers to forwards the leader remembers, to answer a duplicate without applying
+/// it again.
+pub const ANSWERS_KEPT: usize = 65_536;
+
 /// How long a node waits for the leader's answer to a forwarded operation.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_millis(2000);
 
@@ -40,8 +51,17 @@ pub const FORWARD_TIMEOUT: Duration = Duration::from_millis(2000);
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Peer {
-    /// Apply `op` and answer with its result.
-    Forward { op: KvOp },
+    /// Apply `op` and answer with its result. `incarnation` is the sender's, so that its
+    /// msg_ids name a forward uniquely across its restarts.
+    Forward {
+        op: KvOp,
+        #[serde(default)]
+        incarnation: u64,
+    },
+    /// The leader's answer to a forward, naming the incarnation it answers (a follower that
+    /// restarted reuses msg_ids, so a late answer to its previous incarnation's forward must
+    /// not be taken for the answer to its own).
+    ForwardOk { incarnation: u64, answer: Payload },
 }
 
 /// A client request waiting for the leader.
@@ -56,6 +76,10 @@ struct Forwarded {
 pub struct LeaderKv {
     store: Store,
     forwarded: BTreeMap<u64, Forwarded>,
+    /// The leader's answers to forwards, by (origin, its incarnation, msg_id), oldest first in
+    /// `answer_order`.
+    answers: BTreeMap<(String, u64, u64), Payload>,
+    answer_order: std::collections::VecDeque<(String, u64, u64)>,
     /// Persist each write only when the next one comes (`lin-kv-forgets-on-restart`,
     /// [`crate::kv::forgets_on_restart`]): the write not yet on disk.
     pub(crate) write_behind: Option<Option<KvOp>>,
@@ -96,6 +120,20 @@ impl Node for LeaderKv {
     fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
         if let Some(reply_to) = msg.body.in_reply_to {
             if let Some(forwarded) = self.forwarded.remove(&reply_to) {
+                let answer = match msg.body.parse_custom::<Peer>() {
+                    Ok(Peer::ForwardOk {
+                        incarnation,
+                        answer,
+                    }) => {
+                        if incarnation != ctx.incarnation() {
+                            // An answer to a forward of this node's previous incarnation.
+                            self.forwarded.insert(reply_to, forwarded);
+                            return;
+                        }
+                        answer
+                    }
+                    _ => msg.body.payload.clone(),
+                };
                 let answer = match msg.body.error_code() {
                     Some(ErrorCode::Timeout) if forwarded.is_read => Payload::error(
                         ErrorCode::TemporarilyUnavailable,
@@ -105,7 +143,7 @@ impl Node for LeaderKv {
                         ErrorCode::Timeout,
                         "the leader did not answer in time; the operation may still happen",
                     ),
-                    _ => msg.body.payload.clone(),
+                    _ => answer,
                 };
                 ctx.reply(&forwarded.request, &answer);
             }
@@ -118,7 +156,8 @@ impl Node for LeaderKv {
                 ctx.reply(&msg, &answer);
             } else {
                 let is_read = op.is_read();
-                let id = ctx.rpc(&leader, &Peer::Forward { op }, FORWARD_TIMEOUT);
+                let incarnation = ctx.incarnation();
+                let id = ctx.rpc(&leader, &Peer::Forward { op, incarnation }, FORWARD_TIMEOUT);
                 self.forwarded.insert(
                     id,
                     Forwarded {
@@ -130,9 +169,40 @@ impl Node for LeaderKv {
             return;
         }
         match msg.body.parse_custom::<Peer>() {
-            Ok(Peer::Forward { op }) => {
+            Ok(Peer::ForwardOk { .. }) => {}
+            Ok(Peer::Forward { op, incarnation }) => {
+                let key = (
+                    msg.src.clone(),
+                    incarnation,
+                    msg.body.msg_id.unwrap_or_default(),
+                );
+                if let Some(answer) = self.answers.get(&key) {
+                    // A copy of a forward already applied.
+                    let answer = answer.clone();
+                    ctx.reply(
+                        &msg,
+                        &Peer::ForwardOk {
+                            incarnation,
+                            answer,
+                        },
+                    );
+                    return;
+                }
                 let answer = self.apply(ctx, &op);
-                ctx.reply(&msg, &answer);
+                ctx.reply(
+                    &msg,
+                    &Peer::ForwardOk {
+                        incarnation,
+                        answer: answer.clone(),
+                    },
+                );
+                self.answers.insert(key.clone(), answer);
+                self.answer_order.push_back(key);
+                if self.answer_order.len() > ANSWERS_KEPT
+                    && let Some(oldest) = self.answer_order.pop_front()
+                {
+                    self.answers.remove(&oldest);
+                }
             }
             Err(_) => ctx.not_supported(&msg),
         }
@@ -178,7 +248,7 @@ mod tests {
         assert_eq!(forward.body.kind(), "forward");
         let effects = leader.handle_message(Duration::ZERO, forward);
         let answer = sends(&effects)[0].clone();
-        assert_eq!(answer.body.payload, Payload::WriteOk);
+        assert_eq!(answer.body.kind(), "forward_ok");
         let effects = follower.handle_message(Duration::ZERO, answer);
         let reply = sends(&effects)[0];
         assert_eq!(
@@ -198,6 +268,78 @@ mod tests {
                 value: Some(json!(7))
             }
         );
+    }
+
+    #[test]
+    fn a_duplicated_forward_is_applied_once() {
+        let mut leader = node("n0");
+        let mut follower = node("n1");
+        let write = |value: u64, msg_id: u64| {
+            msg(
+                "c1",
+                "n1",
+                json!({"type": "write", "msg_id": msg_id, "key": 3, "value": value}),
+            )
+        };
+        let effects = follower.handle_message(Duration::ZERO, write(1, 1));
+        let first = sends(&effects)[0].clone();
+        leader.handle_message(Duration::ZERO, first.clone());
+        // A newer write, then the network's late copy of the first one.
+        let effects = follower.handle_message(Duration::ZERO, write(2, 2));
+        leader.handle_message(Duration::ZERO, sends(&effects)[0].clone());
+        let effects = leader.handle_message(Duration::ZERO, first);
+        assert_eq!(sends(&effects)[0].body.kind(), "forward_ok");
+        let effects = leader.handle_message(
+            Duration::ZERO,
+            msg("c2", "n0", json!({"type": "read", "msg_id": 9, "key": 3})),
+        );
+        assert_eq!(
+            sends(&effects)[0].body.payload,
+            Payload::ReadOk {
+                messages: None,
+                value: Some(json!(2))
+            },
+            "the copy must not bring the old value back"
+        );
+    }
+
+    #[test]
+    fn an_answer_to_a_previous_incarnation_is_not_relayed() {
+        let mut leader = node("n0");
+        let mut before = node("n1");
+        let write = msg(
+            "c1",
+            "n1",
+            json!({"type": "write", "msg_id": 1, "key": 3, "value": 1}),
+        );
+        let forward = sends(&before.handle_message(Duration::ZERO, write))[0].clone();
+        let stale = sends(&leader.handle_message(Duration::ZERO, forward))[0].clone();
+        // n1 restarts (a new incarnation, msg_ids from the start again) and forwards a read
+        // with the same msg_id; the old answer arrives first.
+        let mut after = Runtime::new(LeaderKv::default(), 0, 1);
+        let init = json!({"type": "init", "msg_id": 1, "node_id": "n1", "node_ids": ["n0", "n1"]});
+        after.handle_message(
+            Duration::ZERO,
+            Message::new("c0", "n1", serde_json::from_value(init).unwrap()),
+        );
+        let read = msg("c2", "n1", json!({"type": "read", "msg_id": 5, "key": 3}));
+        let forward = sends(&after.handle_message(Duration::ZERO, read))[0].clone();
+        assert_eq!(
+            forward.body.msg_id, stale.body.in_reply_to,
+            "msg_ids repeat"
+        );
+        assert!(sends(&after.handle_message(Duration::ZERO, stale)).is_empty());
+        let answer = sends(&leader.handle_message(Duration::ZERO, forward))[0].clone();
+        let reply = sends(&after.handle_message(Duration::ZERO, answer))[0].clone();
+        assert_eq!(reply.dest, "c2");
+        assert_eq!(
+            reply.body.payload,
+            Payload::ReadOk {
+                messages: None,
+                value: Some(json!(1))
+            }
+        );
+        drop(before);
     }
 
     #[test]

@@ -122,6 +122,13 @@ pub struct Explorer {
     swarm: bool,
 }
 
+/// Runs that were neither valid nor failures.
+#[derive(Debug, Default)]
+struct Tally {
+    unavailable: AtomicU64,
+    unknown: AtomicU64,
+}
+
 /// One failing seed.
 #[derive(Debug, Clone)]
 pub struct Failure {
@@ -139,6 +146,10 @@ pub struct Failure {
 pub struct Summary {
     pub seeds_run: u64,
     pub failures: Vec<Failure>,
+    /// Runs invalid only by the stats rule ([`Verdict::Unavailable`]).
+    pub unavailable: u64,
+    /// Runs a checker could not decide.
+    pub unknown: u64,
     /// How long the seeds took (shrinking not included).
     pub elapsed: Duration,
     pub interrupted: bool,
@@ -250,15 +261,26 @@ impl Explorer {
         Ok(config)
     }
 
-    /// Run one seed in `scratch` (its folder is removed when it is valid). `Ok(None)` when
-    /// valid.
-    fn try_seed(&self, index: u64, seed: u64, scratch: &Path) -> anyhow::Result<Option<Failure>> {
+    /// Run one seed in `scratch` (its folder is removed unless it failed). `Ok(None)` unless
+    /// it failed; runs neither valid nor failed are counted in `tally`.
+    fn try_seed(
+        &self,
+        index: u64,
+        seed: u64,
+        scratch: &Path,
+        tally: &Tally,
+    ) -> anyhow::Result<Option<Failure>> {
         let shape = self.shape(seed);
         let config = self.config(&shape, seed, Some(scratch))?;
         let outcome = run_caught(config);
         Ok(match outcome {
-            Ok(outcome) if outcome.exit_code == 0 => {
+            Ok(outcome) if classify(&outcome) != Verdict::Failed => {
                 let _ = std::fs::remove_dir_all(&outcome.dir);
+                match classify(&outcome) {
+                    Verdict::Unavailable => tally.unavailable.fetch_add(1, Ordering::Relaxed),
+                    Verdict::Unknown => tally.unknown.fetch_add(1, Ordering::Relaxed),
+                    _ => 0,
+                };
                 None
             }
             Ok(outcome) => Some(Failure {
@@ -305,12 +327,13 @@ impl Explorer {
         let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
         let limit = seeds.unwrap_or(u64::MAX);
         let finished = AtomicBool::new(false);
+        let tally = Tally::default();
         std::thread::scope(|scope| {
             let mut workers = Vec::new();
             for worker in 0..jobs.max(1) {
                 let scratch = scratch_root.join(format!("w{worker}"));
-                let (next, done, cutoff, failures, errors) =
-                    (&next, &done, &cutoff, &failures, &errors);
+                let (next, done, cutoff, failures, errors, tally) =
+                    (&next, &done, &cutoff, &failures, &errors, &tally);
                 workers.push(scope.spawn(move || {
                     loop {
                         if stop.load(Ordering::Relaxed) {
@@ -321,7 +344,7 @@ impl Explorer {
                             return;
                         }
                         let seed = shard.seed(first, index);
-                        match self.try_seed(index, seed, &scratch) {
+                        match self.try_seed(index, seed, &scratch, tally) {
                             Ok(None) => {}
                             Ok(Some(failure)) => {
                                 if failure.headline.contains("interrupted by a signal") {
@@ -413,6 +436,8 @@ impl Explorer {
         Ok(Summary {
             seeds_run,
             failures,
+            unavailable: tally.unavailable.load(Ordering::Relaxed),
+            unknown: tally.unknown.load(Ordering::Relaxed),
             elapsed,
             interrupted,
             shrunk,
@@ -446,7 +471,7 @@ impl Explorer {
                 match run_caught(config) {
                     Ok(outcome) => {
                         let _ = std::fs::remove_dir_all(&outcome.dir);
-                        outcome.exit_code == failure.exit_code && failure.exit_code != 3
+                        classify(&outcome) == Verdict::Failed && outcome.exit_code != 3
                     }
                     Err(_) => false,
                 }
@@ -458,6 +483,44 @@ impl Explorer {
         config.quiet = true;
         let outcome = run_caught(config)?;
         Ok((shell_words(&self.command(&small, seed)), outcome.dir, runs))
+    }
+}
+
+/// What a run says, for exploration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    /// Invalid only by Jepsen's stats rule (an operation type that never succeeded): the
+    /// cluster was unavailable under its faults, which no safety property forbids. Counted,
+    /// not a failure: a correct node may be unavailable under a partition (CAP).
+    Unavailable,
+    /// A checker could not decide (out of its budget).
+    Unknown,
+    /// A promise broken (a checker, an error-level node problem, `--availability`), or the run
+    /// could not run: a failure.
+    Failed,
+}
+
+/// The verdict of a finished run.
+pub fn classify(outcome: &RunOutcome) -> Verdict {
+    match outcome.exit_code {
+        0 => Verdict::Valid,
+        2 => Verdict::Unknown,
+        1 => {
+            let r = &outcome.results;
+            let broken = |key: &str| r[key]["valid"] == serde_json::Value::Bool(false);
+            let problem = r["problems"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["error"] == true));
+            if broken("workload") || broken("ordering") || broken("availability") || problem {
+                Verdict::Failed
+            } else if broken("stats") {
+                Verdict::Unavailable
+            } else {
+                Verdict::Failed
+            }
+        }
+        _ => Verdict::Failed,
     }
 }
 
@@ -628,6 +691,21 @@ pub fn print_summary(summary: &Summary) {
             n => format!("{n} failures"),
         }
     );
+    if summary.unavailable > 0 {
+        println!(
+            "  {} run(s) judged invalid only by the stats rule (an operation type never \
+             succeeded: the cluster was unavailable under its faults, which breaks no safety \
+             property): not counted as failures",
+            summary.unavailable
+        );
+    }
+    if summary.unknown > 0 {
+        println!(
+            "  {} run(s) a checker could not decide (out of its budget): not counted as \
+             failures",
+            summary.unknown
+        );
+    }
     for failure in &summary.failures {
         println!(
             "seed {} (seed number {} of this exploration) fails: {}",

@@ -97,14 +97,27 @@ impl Shape {
             given.nemesis.clone()
         };
         let nemesis: Vec<FaultKind> = pool.into_iter().filter(|_| rng.random_bool(0.5)).collect();
-        let mut targets: Vec<Target> = given
+        let low_nodes = given.node_count.div_ceil(2).max(2).min(given.node_count);
+        let node_count = rng.random_range(low_nodes..=given.node_count);
+        // Only targets that take a node of a cluster this size (a third of 3 nodes is none).
+        let fitting: Vec<Target> = given
             .targets
+            .iter()
+            .copied()
+            .filter(|t| t.size(node_count) > 0)
+            .collect();
+        let fitting = if fitting.is_empty() {
+            vec![Target::One]
+        } else {
+            fitting
+        };
+        let mut targets: Vec<Target> = fitting
             .iter()
             .copied()
             .filter(|_| rng.random_bool(0.5))
             .collect();
         if targets.is_empty() {
-            targets.push(given.targets[rng.random_range(0..given.targets.len())]);
+            targets.push(fitting[rng.random_range(0..fitting.len())]);
         }
         let low = 0.3f64.min(given.nemesis_interval);
         let nemesis_interval = log_uniform(&mut rng, low, given.nemesis_interval.max(low));
@@ -116,8 +129,6 @@ impl Shape {
         let latency_dist = ["constant", "uniform", "exponential"][rng.random_range(0..3)];
         let base_rate = given.rate.max(1.0);
         let rate = round2(log_uniform(&mut rng, base_rate / 2.0, base_rate * 8.0));
-        let low_nodes = given.node_count.div_ceil(2).max(2).min(given.node_count);
-        let node_count = rng.random_range(low_nodes..=given.node_count);
         let concurrency = match rng.random_range(0..3) {
             0 => "1n".to_owned(),
             1 => "2n".to_owned(),
@@ -238,6 +249,7 @@ mod tests {
             assert!((0.3..=10.0).contains(&s.nemesis_interval), "{s:?}");
             assert!(s.nemesis.iter().all(|f| DEFAULT_FAULTS.contains(f)));
             assert!(!s.targets.is_empty());
+            assert!(s.targets.iter().all(|t| t.size(s.node_count) > 0), "{s:?}");
             assert!(s.clients() >= 1 && s.clients() <= 10, "{s:?}");
         }
         // Each fault is left out by some seeds and taken by others.

@@ -27,8 +27,20 @@ pub fn candidates(shape: &Shape) -> Vec<Shape> {
         });
     }
     if shape.node_count > 1 {
+        // Targets that take no node of the smaller cluster are left out (one stays).
+        let node_count = shape.node_count - 1;
+        let mut targets: Vec<_> = shape
+            .targets
+            .iter()
+            .copied()
+            .filter(|t| t.size(node_count) > 0)
+            .collect();
+        if targets.is_empty() {
+            targets.push(crate::nemesis::Target::One);
+        }
         out.push(Shape {
-            node_count: shape.node_count - 1,
+            node_count,
+            targets,
             ..shape.clone()
         });
     }

@@ -139,6 +139,18 @@ impl Router {
         if let Some(host) = slot.host.take() {
             host.kill_soon();
         }
+        // A crashed node owes no reply to the requests it had: they do not count toward
+        // "answered none of the client requests".
+        let cut_off = self
+            .clients
+            .clients
+            .iter()
+            .filter(|c| {
+                c.node == node && matches!(c.state, crate::clients::ClientState::Busy { .. })
+            })
+            .count() as u64;
+        let slot = &mut self.nodes[node];
+        slot.requests = slot.requests.saturating_sub(cut_off);
         true
     }
 

@@ -247,8 +247,9 @@ struct NodeSlot {
     wiped: bool,
     window_start: u64,
     window_lines: u64,
-    /// Client requests sent to this node, replies it sent to clients, and client requests it
-    /// forwarded to another node with the client's `src` (which that node answers).
+    /// Client requests sent to this node while it ran (less those a crash cut off), replies
+    /// it sent to clients, and client requests it forwarded to another node with the client's
+    /// `src` (which that node answers).
     requests: u64,
     replies: u64,
     forwards: u64,

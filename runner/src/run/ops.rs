@@ -106,7 +106,9 @@ impl Router {
                 payload: request,
             },
         );
-        self.nodes[node].requests += 1;
+        if !matches!(self.nodes[node].state, NodeState::Killed | NodeState::Dead) {
+            self.nodes[node].requests += 1;
+        }
         self.client_send(now, node, &msg);
         // A node whose process is not running refuses at once, as a dead server refuses a
         // connection: the op definitely did not happen. (A paused node takes the request

@@ -37,6 +37,17 @@ enum Next {
 
 impl Router {
     pub(super) fn sim_loop(&mut self) {
+        // The nodes run on this thread: their logs (which a process writes to node-logs/) are
+        // left out, unless RUST_LOG asks for them.
+        let filter = std::env::var("RUST_LOG")
+            .ok()
+            .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
+            .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("warn,nodes=off"));
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(filter)
+            .finish();
+        let _logs = tracing::subscriber::set_default(subscriber);
         let mut steps = 0u64;
         let mut last_progress = 0u64;
         while self.phase != Phase::Done {
