@@ -20,5 +20,6 @@ pub mod results;
 pub mod run;
 pub mod schedule;
 pub mod services;
+pub mod simulation;
 pub mod store;
 pub mod story;

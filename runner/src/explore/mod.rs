@@ -164,36 +164,18 @@ impl Explorer {
             Some(at) => (&words[..at], words[at + 1..].to_vec()),
             None => (words, Vec::new()),
         };
-        let mut base = vec!["harness".to_owned(), "test".to_owned()];
-        let mut skip = false;
-        let takes_value = |word: &str| -> Option<bool> {
-            let name = word.split('=').next().unwrap_or(word);
-            EXPLORE_ONLY
-                .iter()
-                .chain(&PER_RUN)
-                .find(|(flag, _)| *flag == name)
-                .map(|(_, value)| *value && !word.contains('='))
-                .or_else(|| SHAPE_FLAGS.contains(&name).then_some(!word.contains('=')))
-        };
-        let mut sim = false;
-        for word in flags {
-            if std::mem::take(&mut skip) {
-                continue;
-            }
-            match takes_value(word) {
-                Some(value) => skip = value,
-                None => {
-                    sim |= word == "--sim";
-                    base.push(word.clone());
-                }
-            }
+        let mut full = vec!["harness".to_owned(), "test".to_owned()];
+        if !flags.iter().any(|w| w == "--sim") {
+            full.push("--sim".to_owned());
         }
-        if !sim {
-            base.insert(2, "--sim".to_owned());
-        }
-        let args = parse_test_args(&base, &node_args)?;
+        // The user's flags (but explore's own) give the shape that seeds draw around ...
+        let mut given = full.clone();
+        given.extend(strip(flags, &EXPLORE_ONLY));
+        let args = parse_test_args(&given, &node_args)?;
         let config = TestConfig::from_args(&args, Vec::new())?;
-        Explorer::new(base, node_args, &args, config.node_ids.len(), None, swarm)
+        // ... and every run is the base command with its own shape and seed.
+        full.extend(base_flags(flags));
+        Explorer::new(full, node_args, &args, config.node_ids.len(), None, swarm)
     }
 
     /// From the words of a `harness test` command (`harness test --sim ...`, without the shape
@@ -551,8 +533,43 @@ fn headline(outcome: &RunOutcome) -> String {
         .unwrap_or_else(|| format!("{}", outcome.valid))
 }
 
+/// `flags` without those exploration sets for each run: the shape's ([`SHAPE_FLAGS`]), the
+/// seed and the other per-run flags, and `harness explore`'s own.
+pub(crate) fn base_flags(flags: &[String]) -> Vec<String> {
+    let shape: Vec<(&str, bool)> = SHAPE_FLAGS.iter().map(|f| (*f, true)).collect();
+    let all: Vec<(&str, bool)> = EXPLORE_ONLY
+        .iter()
+        .chain(&PER_RUN)
+        .copied()
+        .chain(shape)
+        .collect();
+    strip(flags, &all)
+}
+
+/// `flags` without the flags in `out` (name, and whether it takes a value), values included.
+fn strip(flags: &[String], out: &[(&str, bool)]) -> Vec<String> {
+    let takes_value = |word: &str| -> Option<bool> {
+        let name = word.split('=').next().unwrap_or(word);
+        out.iter()
+            .find(|(flag, _)| *flag == name)
+            .map(|(_, value)| *value && !word.contains('='))
+    };
+    let mut base = Vec::new();
+    let mut skip = false;
+    for word in flags {
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        match takes_value(word) {
+            Some(value) => skip = value,
+            None => base.push(word.clone()),
+        }
+    }
+    base
+}
+
 /// Parse `harness test` words (from `harness test` on) and the node's arguments.
-fn parse_test_args(words: &[String], node_args: &[String]) -> anyhow::Result<TestArgs> {
+pub(crate) fn parse_test_args(words: &[String], node_args: &[String]) -> anyhow::Result<TestArgs> {
     #[derive(Parser)]
     #[command(name = "harness test", no_binary_name = true)]
     struct Words {
