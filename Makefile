@@ -5,7 +5,7 @@ RELEASE := target/release
 HARNESS := $(RELEASE)/harness
 
 .PHONY: all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt compare lint fmt bench \
-        bench-checker bench-runner report-check clean
+        bench-checker bench-runner bench-sim bug-hunt report-check clean
 
 all: build
 
@@ -32,6 +32,11 @@ test-lin-kv: build
 test-crdt: build
 	scripts/test-crdt.sh
 
+## bug-hunt: explore every planted bug under the simulator (found? after how many seeds? the
+## shrunk command), then its correct twin on 10,000 seeds (no false alarm)
+bug-hunt: build
+	scripts/bug-hunt.sh
+
 ## compare: the Gossip Glomers broadcast setup, without faults and with partitions
 compare: build
 	$(HARNESS) compare --preset glomers
@@ -43,6 +48,11 @@ bench:
 ## bench-runner: the harness's CPU per routed message and wall time of a 25-node run
 bench-runner: build
 	$(RELEASE)/bench-runner
+
+## bench-sim: the simulator's speed: the Glomers broadcast setup against real time, and
+## exploration's seeds per minute
+bench-sim: build
+	scripts/bench-sim.sh
 
 ## bench-checker: time and peak memory of the checkers (corpus c50 files, 100k-op broadcast)
 bench-checker: build

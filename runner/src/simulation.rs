@@ -218,6 +218,7 @@ impl Simulation {
             true,
             &AtomicBool::new(false),
             !self.verbose,
+            None,
         )
     }
 }

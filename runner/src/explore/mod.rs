@@ -51,12 +51,16 @@ pub struct ExploreArgs {
     /// Do not shrink a failing run.
     #[arg(long)]
     pub no_shrink: bool,
+    /// Stop starting seeds after this many seconds of exploration (shrinking not included).
+    #[arg(long, value_name = "SECONDS")]
+    pub max_time: Option<f64>,
     #[command(flatten)]
     pub test: TestArgs,
 }
 
 /// Flags of `harness explore` that `harness test` does not take, and whether each takes a value.
-const EXPLORE_ONLY: [(&str, bool); 6] = [
+const EXPLORE_ONLY: [(&str, bool); 7] = [
+    ("--max-time", true),
     ("--seeds", true),
     ("--keep-going", false),
     ("--shard", true),
@@ -296,6 +300,7 @@ impl Explorer {
         shrink_it: bool,
         stop: &AtomicBool,
         quiet: bool,
+        max_time: Option<Duration>,
     ) -> anyhow::Result<Summary> {
         let started = Instant::now();
         let scratch_root = self.store.join(format!(".explore-{}", std::process::id()));
@@ -318,7 +323,9 @@ impl Explorer {
                     (&next, &done, &cutoff, &failures, &errors, &tally);
                 workers.push(scope.spawn(move || {
                     loop {
-                        if stop.load(Ordering::Relaxed) {
+                        if stop.load(Ordering::Relaxed)
+                            || max_time.is_some_and(|t| started.elapsed() >= t)
+                        {
                             return;
                         }
                         let index = next.fetch_add(1, Ordering::Relaxed);
@@ -602,6 +609,12 @@ pub fn run(args: &ExploreArgs, words: &[String]) -> anyhow::Result<u8> {
         Some(s) => s.parse().map_err(anyhow::Error::msg)?,
         None => Shard { index: 0, count: 1 },
     };
+    if args
+        .max_time
+        .is_some_and(|t| !t.is_finite() || t <= 0.0 || t > 1e7)
+    {
+        bail!("--max-time must be a positive number of seconds");
+    }
     if args.seeds == Some(0) {
         bail!("--seeds must be positive");
     }
@@ -657,6 +670,7 @@ pub fn run(args: &ExploreArgs, words: &[String]) -> anyhow::Result<u8> {
         !args.no_shrink,
         &stop,
         false,
+        args.max_time.map(Duration::from_secs_f64),
     );
     for id in handlers {
         signal_hook::low_level::unregister(id);
