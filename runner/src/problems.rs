@@ -64,10 +64,15 @@ impl ProblemKind {
     /// a request its follower forwarded twice), and the malformed bodies
     /// that Maelstrom routes without a word (no `type`, an id that is not an integer, a
     /// request its services cannot read) are named but do not fail a node Maelstrom accepts.
+    /// So is a node that answered none of its client requests: under faults a correct node
+    /// may answer none of a few (paused when they came, killed before its own timeout), and
+    /// Maelstrom records such ops as indefinite; a node that answers no op of a kind at all is
+    /// failed by the stats rule, as in Maelstrom.
     pub fn is_error(self) -> bool {
         !matches!(
             self,
             ProblemKind::Flood
+                | ProblemKind::Unresponsive
                 | ProblemKind::ForwardedSrc
                 | ProblemKind::ReplyToNobody
                 | ProblemKind::DuplicateReply
