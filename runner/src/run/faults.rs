@@ -93,6 +93,7 @@ impl Router {
                                 process.signal(Signal::SIGSTOP);
                             }
                             slot.state = NodeState::Paused;
+                            self.sim_wake(node);
                         }
                     }
                 }
@@ -151,6 +152,7 @@ impl Router {
             .count() as u64;
         let slot = &mut self.nodes[node];
         slot.requests = slot.requests.saturating_sub(cut_off);
+        self.sim_wake(node);
         true
     }
 
@@ -161,6 +163,7 @@ impl Router {
                 process.signal(Signal::SIGCONT);
             }
             slot.state = NodeState::Up;
+            self.sim_wake(node);
         }
     }
 

@@ -212,6 +212,9 @@ struct Simulated {
     /// Events handled since virtual time last moved (a node that never lets it move is a
     /// livelock, and the run stops).
     same_instant: u64,
+    /// Each running node's next timer, earliest first, and each node's entry in it.
+    deadlines: std::collections::BTreeSet<(u64, usize)>,
+    deadline_of: Vec<Option<u64>>,
 }
 
 /// The lifecycle of a node.
@@ -514,6 +517,8 @@ impl Router {
             make: program.make.clone(),
             disks: vec![::nodes::Stable::new(); config.node_ids.len()],
             same_instant: 0,
+            deadlines: std::collections::BTreeSet::new(),
+            deadline_of: vec![None; config.node_ids.len()],
         });
         Ok(Router {
             journal: Journal::create(&dir.messages())?,

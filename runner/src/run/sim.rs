@@ -114,18 +114,37 @@ impl Router {
         };
         consider(self.timers.peek().map(|Reverse(s)| s.at), Next::Timed);
         consider(self.next_service_deadline(), Next::Services);
-        for (node, slot) in self.nodes.iter().enumerate() {
-            if !matches!(slot.state, NodeState::Up | NodeState::Starting) {
-                continue;
-            }
-            if let Some(Host::Sim(host)) = &slot.host {
-                consider(
-                    host.runtime.next_deadline().map(|d| d.as_nanos() as u64),
-                    Next::Node(node),
-                );
-            }
+        if let Some(&(at, node)) = self.sim.as_ref().and_then(|s| s.deadlines.first()) {
+            consider(Some(at), Next::Node(node));
         }
         best
+    }
+
+    /// Node `node`'s next timer as it is now, if the node runs (a paused node fires none).
+    fn sim_deadline_of(&self, node: usize) -> Option<u64> {
+        let slot = &self.nodes[node];
+        if !matches!(slot.state, NodeState::Up | NodeState::Starting) {
+            return None;
+        }
+        match &slot.host {
+            Some(Host::Sim(host)) => host.runtime.next_deadline().map(|d| d.as_nanos() as u64),
+            _ => None,
+        }
+    }
+
+    /// Make the index of next timers follow node `node` after anything that may have changed
+    /// its timers or whether it runs (an event handed to it, a start, a pause, a resume, a
+    /// kill). So finding the next event costs a lookup, not a look at every node.
+    pub(super) fn sim_wake(&mut self, node: usize) {
+        let deadline = self.sim_deadline_of(node);
+        let Some(sim) = self.sim.as_mut() else { return };
+        if let Some(old) = sim.deadline_of[node].take() {
+            sim.deadlines.remove(&(old, node));
+        }
+        if let Some(at) = deadline {
+            sim.deadlines.insert((at, node));
+            sim.deadline_of[node] = Some(at);
+        }
     }
 
     /// Move virtual time to `at` (never back: an overdue timer of a node that was paused fires
@@ -188,6 +207,7 @@ impl Router {
         };
         self.settle(node);
         let effects = self.sim_call(node, |rt| rt.handle_line(Duration::from_nanos(now), &line));
+        self.sim_wake(node);
         self.sim_effects(node, now, effects);
         self.note_same_instant();
         true
@@ -195,7 +215,12 @@ impl Router {
 
     /// Fire simulated node `node`'s timers (and RPC timeouts) due at `at`.
     fn sim_advance(&mut self, node: usize, at: u64) {
+        if !matches!(self.nodes[node].state, NodeState::Up | NodeState::Starting) {
+            self.sim_wake(node);
+            return;
+        }
         let effects = self.sim_call(node, |rt| rt.advance(Duration::from_nanos(at)));
+        self.sim_wake(node);
         self.sim_effects(node, at, effects);
     }
 
