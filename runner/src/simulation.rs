@@ -39,9 +39,46 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 
-use crate::config::{SimProgram, TestConfig};
+use crate::config::{SimProgram, TestArgs, TestConfig};
 use crate::explore::{Explorer, Shard, Summary, parse_test_args};
 use crate::results::RunOutcome;
+
+/// `harness test --sim -w WORKLOAD`: the words every simulation starts with.
+const FIXED: usize = 5;
+
+/// True unless `flag` is a `harness test` flag that takes no value (`--log-stderr`).
+fn takes_value(flag: &str) -> bool {
+    use clap::Args;
+    let command = TestArgs::augment_args(clap::Command::new("harness test"));
+    let found = command
+        .get_arguments()
+        .find(|arg| match flag.strip_prefix("--") {
+            Some(long) => arg.get_long() == Some(long),
+            None => flag.len() == 2 && arg.get_short() == flag.chars().nth(1),
+        });
+    found.is_none_or(|arg| arg.get_action().takes_values())
+}
+
+/// Split a command into words as a POSIX shell does for the quoting `harness` prints
+/// (`'...'`, and `\'` between quoted parts).
+fn shell_split(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = command.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => words.extend(word.take()),
+            '\'' => {
+                let word = word.get_or_insert_default();
+                word.extend(chars.by_ref().take_while(|&c| c != '\''));
+            }
+            '\\' => word.get_or_insert_default().extend(chars.next()),
+            c => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
 
 /// A simulated test of a node of yours.
 #[derive(Clone)]
@@ -107,11 +144,35 @@ impl Simulation {
         self
     }
 
-    /// Any `harness test` flag with its value (`flag("--ordering", "fifo")`).
+    /// Any `harness test` flag with its value (`flag("--ordering", "fifo")`); a flag that
+    /// takes none is on with `true` (`flag("--log-stderr", true)`) and off with
+    /// `false`. A flag given again replaces its earlier value.
     pub fn flag(mut self, name: &str, value: impl ToString) -> Simulation {
-        self.words.push(name.to_owned());
-        self.words.push(value.to_string());
+        self.unset(name);
+        let value = value.to_string();
+        if takes_value(name) {
+            self.words.push(name.to_owned());
+            self.words.push(value);
+        } else if value != "false" {
+            self.words.push(name.to_owned());
+        }
         self
+    }
+
+    /// Forget the flag `name` (and its value) if it was given.
+    fn unset(&mut self, name: &str) {
+        let mut kept = self.words[..FIXED].to_vec();
+        let mut rest = self.words[FIXED..].iter();
+        while let Some(word) = rest.next() {
+            if word == name {
+                if takes_value(name) {
+                    rest.next();
+                }
+            } else if !word.strip_prefix(name).is_some_and(|v| v.starts_with('=')) {
+                kept.push(word.clone());
+            }
+        }
+        self.words = kept;
     }
 
     pub fn node_count(self, n: usize) -> Simulation {
@@ -124,6 +185,16 @@ impl Simulation {
 
     pub fn rate(self, ops_per_second: f64) -> Simulation {
         self.flag("--rate", ops_per_second)
+    }
+
+    /// Clients: `"3"`, or `"2n"` for two per node.
+    pub fn concurrency(self, clients: &str) -> Simulation {
+        self.flag("--concurrency", clients)
+    }
+
+    /// Seconds to wait after healing every fault, before the final reads.
+    pub fn recovery_time(self, seconds: f64) -> Simulation {
+        self.flag("--recovery-time", seconds)
     }
 
     pub fn latency(self, ms: u64) -> Simulation {
@@ -151,18 +222,27 @@ impl Simulation {
     }
 
     /// The flags of a command exploration printed (`harness test --sim ... --seed S`), for
-    /// this node: the run it names, again.
+    /// this node: the run it names, again. Its flags replace those given before (a store,
+    /// a seed, a shape); words quoted as a shell quotes them are unquoted.
     pub fn replay(mut self, command: &str) -> Simulation {
-        let words: Vec<&str> = command.split_whitespace().collect();
-        let mut i = 0;
-        while i < words.len() {
-            match words[i] {
-                "harness" | "test" | "--sim" => i += 1,
-                "--node" | "-n" | "-w" | "--workload" => i += 2,
-                word => {
-                    self.words.push(word.to_owned());
-                    i += 1;
+        let words = shell_split(command);
+        let mut words = words.iter();
+        while let Some(word) = words.next() {
+            match word.as_str() {
+                "harness" | "test" | "--sim" => {}
+                "--node" | "-n" | "-w" | "--workload" => {
+                    words.next();
                 }
+                flag if flag.starts_with('-') && !flag.contains('=') && takes_value(flag) => {
+                    let value = words.next().cloned().unwrap_or_default();
+                    self = self.flag(flag, value);
+                }
+                flag if flag.starts_with('-') => {
+                    let name = flag.split('=').next().unwrap_or(flag);
+                    self.unset(name);
+                    self.words.push(flag.to_owned());
+                }
+                word => self.words.push(word.to_owned()),
             }
         }
         self
@@ -185,6 +265,13 @@ impl Simulation {
 
     /// Run the test once (with the seed given, or one drawn from the clock).
     pub fn run(&self) -> anyhow::Result<Run> {
+        let args = parse_test_args(&self.words, &[])?;
+        if args.check_determinism || args.test_count != 1 {
+            anyhow::bail!(
+                "Simulation::run makes one run: for --check-determinism run the seed twice \
+                 and compare the runs' files; for --test-count use Simulation::explore"
+            );
+        }
         let config = self.config()?;
         let command = config.reproduce();
         let outcome = crate::run::run_test(config)?;
@@ -220,5 +307,75 @@ impl Simulation {
             !self.verbose,
             None,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::shell_quote;
+
+    fn echo() -> Simulation {
+        Simulation::new("echo").node("echo", nodes::echo::Echo::default)
+    }
+
+    #[test]
+    fn a_flag_given_again_replaces_its_value() {
+        let sim = echo().seed(1).store("a").seed(2).time_limit(3.0).store("b");
+        let config = sim.config().unwrap();
+        assert_eq!((config.seed, config.store.as_path()), (2, Path::new("b")));
+        let on = echo().flag("--log-stderr", true).seed(4);
+        assert_eq!(on.words[FIXED..], ["--log-stderr", "--seed", "4"]);
+        assert!(on.config().unwrap().log_stderr);
+        let off = on.flag("--log-stderr", false);
+        assert_eq!(off.words[FIXED..], ["--seed", "4"]);
+    }
+
+    #[test]
+    fn replay_replaces_the_flags_given_before_and_unquotes() {
+        let store = "runs/with space/it's";
+        let command = format!(
+            "harness test --sim -w echo --store {} --node-count 2 --check-determinism \
+             --rate=7 --seed 9",
+            shell_quote(store)
+        );
+        let sim = echo()
+            .store("elsewhere")
+            .seed(1)
+            .rate(1.0)
+            .nemesis("kill")
+            .replay(&command);
+        let config = sim.config().unwrap();
+        assert_eq!(config.store, Path::new(store));
+        assert_eq!(config.seed, 9);
+        assert_eq!(config.node_ids.len(), 2);
+        assert_eq!(config.rate, 7.0);
+        assert_eq!(
+            config.faults.len(),
+            1,
+            "flags the command does not name stay"
+        );
+        // The command the replayed run prints is the command replayed.
+        assert_eq!(config.reproduce().replace("--nemesis kill ", ""), command);
+    }
+
+    #[test]
+    fn shell_split_undoes_shell_quote() {
+        let words = ["a", "b c", "it's", "", "x'y'z", "--store=/t/p q"];
+        let line: Vec<String> = words.iter().map(|w| shell_quote(w)).collect();
+        assert_eq!(shell_split(&line.join(" ")), words);
+        assert!(!takes_value("--check-determinism"));
+        assert!(takes_value("--seed") && takes_value("-w"));
+    }
+
+    #[test]
+    fn run_refuses_the_flags_of_several_runs_rather_than_ignore_them() {
+        for sim in [
+            echo().flag("--check-determinism", true),
+            echo().flag("--test-count", 3),
+        ] {
+            let err = sim.run().unwrap_err().to_string();
+            assert!(err.contains("Simulation::run makes one run"), "{err}");
+        }
     }
 }
