@@ -517,14 +517,10 @@ pub fn classify(outcome: &RunOutcome) -> Verdict {
 fn run_caught(config: TestConfig) -> anyhow::Result<RunOutcome> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_test(config))) {
         Ok(result) => result,
-        Err(panic) => {
-            let text = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".to_owned());
-            bail!("the harness panicked: {text}")
-        }
+        Err(panic) => bail!(
+            "the harness panicked: {}",
+            crate::run::panic_text(panic.as_ref())
+        ),
     }
 }
 

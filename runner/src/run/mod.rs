@@ -54,6 +54,7 @@ mod phases;
 mod sim;
 
 pub use host::MakeNode as NodeFactory;
+pub use sim::panic_text;
 
 /// How long a node has to answer `init` (and `topology`).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -251,11 +251,7 @@ impl Router {
         match catch_unwind(AssertUnwindSafe(|| f(&mut host.runtime))) {
             Ok(effects) => effects,
             Err(panic) => {
-                let text = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a panic".to_owned());
+                let text = panic_text(panic.as_ref());
                 let now = self.now();
                 let slot = &mut self.nodes[node];
                 slot.state = NodeState::Dead;
@@ -295,4 +291,13 @@ impl Router {
             }
         }
     }
+}
+
+/// What a panic said (its message, when it has one).
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
 }

@@ -336,3 +336,40 @@ fn a_simulated_history_is_judged_the_same_by_harness_check() {
         "harness check and the run disagree: {stdout}"
     );
 }
+
+/// A node that panics in the simulator is a crashed node: named as a problem, the run invalid,
+/// the harness unharmed.
+#[test]
+fn a_simulated_node_that_panics_is_a_crashed_node() {
+    struct Panicky;
+    impl nodes::Node for Panicky {
+        fn on_message(&mut self, ctx: &mut nodes::Ctx, msg: proto::Message) {
+            if msg.body.kind() == "read" {
+                panic!("cannot read today");
+            }
+            ctx.not_supported(&msg);
+        }
+    }
+    let store = scratch_store();
+    let run = runner::simulation::Simulation::new("broadcast")
+        .node("panicky", || Panicky)
+        .node_count(2)
+        .time_limit(2.0)
+        .recovery_time(1.0)
+        .rate(20.0)
+        .seed(1)
+        .store(&store)
+        .run()
+        .expect("the run runs");
+    assert!(!run.valid());
+    let problems = run.outcome.results["problems"].as_array().unwrap().clone();
+    let _ = std::fs::remove_dir_all(&store);
+    assert!(
+        problems.iter().any(|p| p["kind"] == "exited"
+            && p["example"]
+                .as_str()
+                .unwrap_or("")
+                .contains("panicked: cannot read today")),
+        "{problems:?}"
+    );
+}
