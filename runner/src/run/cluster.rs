@@ -16,9 +16,10 @@ impl Router {
                 sim.disks[node].clone(),
             ))),
             None => {
-                let process = self.launcher.spawn(node, &slot.id, slot.incarnation)?;
+                let io = self.io.as_ref().expect("the process backend has its io");
+                let process = io.launcher.spawn(node, &slot.id, slot.incarnation)?;
                 if let Some(fd) = process.stdout_fd() {
-                    self.epoll
+                    io.epoll
                         .add(fd, EpollEvent::new(EpollFlags::EPOLLIN, (node as u64) << 1))
                         .context("watching a node's output")?;
                 }
@@ -84,12 +85,9 @@ impl Router {
     /// Send a message from a client (or the harness) to a node: no latency, no partition.
     pub(super) fn client_send(&mut self, now: u64, node: usize, msg: &Message) {
         let line = proto::to_line(msg);
-        let id = self.next_message;
-        self.next_message += 1;
+        let id = self.rec.next_id();
         let body = serde_json::to_string(&msg.body).unwrap_or_default();
-        self.journal.send(now, id, &msg.src, None, &msg.dest, &body);
-        self.net_stats
-            .record(NetEventKind::Send, &msg.src, &msg.dest);
+        self.rec.send(now, id, &msg.src, None, &msg.dest, &body);
         if self.config.log_net_send {
             eprintln!("send {line}");
         }
@@ -144,12 +142,11 @@ impl Router {
             }
         };
         let dest = self.nodes[node].id.as_str();
-        self.journal.drop(now, id, src, via, dest, reason);
-        self.net_stats
-            .record(NetEventKind::Drop, via.unwrap_or(src), dest);
+        self.rec.drop(now, id, src, via, dest, reason);
         if reason == "backlog" {
             let dest = dest.to_owned();
-            self.problems
+            self.rec
+                .problems
                 .record(&dest, ProblemKind::InputBacklog, now, || {
                     format!(
                         "{} MiB of messages waiting in its input queue",
@@ -186,17 +183,14 @@ impl Router {
                     (&**src, Some(peer_name(&self.nodes, &self.services, *via)))
                 }
             };
-            let sender = via.unwrap_or(src);
             let dest = self.nodes[node].id.as_str();
             if delivered {
-                self.journal.deliver(now, message.id, src, via, dest);
-                self.net_stats.record(NetEventKind::Deliver, sender, dest);
+                self.rec.deliver(now, message.id, src, via, dest);
                 if let Some(line) = &message.line {
                     eprintln!("recv {line}");
                 }
             } else {
-                self.journal.drop(now, message.id, src, via, dest, "queued");
-                self.net_stats.record(NetEventKind::Drop, sender, dest);
+                self.rec.drop(now, message.id, src, via, dest, "queued");
             }
             pending.pop_front();
         }
@@ -204,17 +198,19 @@ impl Router {
     }
 
     pub(super) fn drop_message(&mut self, now: u64, id: u64, src: &str, dest: &str, reason: &str) {
-        self.journal.drop(now, id, src, None, dest, reason);
-        self.net_stats.record(NetEventKind::Drop, src, dest);
+        self.rec.drop(now, id, src, None, dest, reason);
     }
 
     /// Read and handle everything node `node` wrote.
     pub(super) fn read_node(&mut self, node: usize) {
-        let Some(process) = self.nodes[node].host.as_mut().and_then(Host::process_mut) else {
+        let (Some(process), Some(io)) = (
+            self.nodes[node].host.as_mut().and_then(Host::process_mut),
+            self.io.as_mut(),
+        ) else {
             return;
         };
-        let mut lines = std::mem::take(&mut self.lines);
-        let open = process.read_available(&mut lines, &mut self.read_buf);
+        let mut lines = std::mem::take(&mut io.lines);
+        let open = process.read_available(&mut lines, &mut io.read_buf);
         let at = self.now();
         for output in lines.drain(..) {
             match output {
@@ -224,14 +220,17 @@ impl Router {
                 }
                 Output::Oversized(bytes) => {
                     let id = self.nodes[node].id.clone();
-                    self.problems
+                    self.rec
+                        .problems
                         .record(&id, ProblemKind::OversizedLine, at, || {
                             format!("a line of {bytes} bytes")
                         });
                 }
             }
         }
-        self.lines = lines;
+        if let Some(io) = self.io.as_mut() {
+            io.lines = lines;
+        }
         if !open {
             let incarnation = self.nodes[node].incarnation;
             self.on_closed(node, incarnation);
@@ -247,7 +246,7 @@ impl Router {
         slot.window_lines += 1;
         if slot.window_lines == FLOOD_LINES_PER_SEC {
             let id = slot.id.clone();
-            self.problems.record(&id, ProblemKind::Flood, at, || {
+            self.rec.problems.record(&id, ProblemKind::Flood, at, || {
                 format!("more than {FLOOD_LINES_PER_SEC} lines within one second")
             });
         }
@@ -282,7 +281,8 @@ impl Router {
             host.kill_soon();
         }
         let id = slot.id.clone();
-        self.problems
+        self.rec
+            .problems
             .record(&id, ProblemKind::Exited, now, || status.clone());
         if self.phase == Phase::Starting {
             self.abort = Some(format!("{id} exited during init ({status})"));
@@ -314,13 +314,14 @@ impl Router {
     /// it, and named as a warning: a node that reads it may choke on it. (A reply to a client
     /// is read whole by the workload, which says what is wrong with it.)
     pub(super) fn on_node_line(&mut self, node: usize, at: u64, line: String) {
-        let id = self.next_message;
+        let id = self.rec.peek_id();
         let target = {
             let route = match parse_route(&line) {
                 Ok(route) => route,
                 Err(err) => {
                     let own = &self.nodes[node].id;
-                    self.problems
+                    self.rec
+                        .problems
                         .record(own, ProblemKind::MalformedLine, at, || {
                             format!("{}: {}", err.reason, line)
                         });
@@ -330,12 +331,12 @@ impl Router {
             let own = &self.nodes[node].id;
             let body = proto::scan_body(route.body.get());
             if body.depth + 1 > proto::MAELSTROM_MAX_DEPTH {
-                self.problems.record(own, ProblemKind::TooDeep, at, || {
+                self.rec.problems.record(own, ProblemKind::TooDeep, at, || {
                     format!("a body nested {} deep: {line}", body.depth)
                 });
                 return;
             }
-            self.next_message += 1;
+            self.rec.next_id();
             let dest = self.classify(&route.dest);
             // A line whose src is another member of the network is a forward (a node passing
             // a client's request to the leader keeps the client's src, so the reply goes to
@@ -345,10 +346,12 @@ impl Router {
             let claimed = route.src != own.as_str();
             let forwarded = claimed && self.is_member(&route.src);
             if forwarded {
-                self.problems
+                self.rec
+                    .problems
                     .record(own, ProblemKind::ForwardedSrc, at, || line.clone());
             } else if claimed {
-                self.problems
+                self.rec
+                    .problems
                     .record(own, ProblemKind::WrongSrc, at, || line.clone());
             }
             let (src, via) = if forwarded {
@@ -358,39 +361,37 @@ impl Router {
             };
             if dest != Some(Dest::Client) {
                 if !body.has_type {
-                    self.problems
+                    self.rec
+                        .problems
                         .record(own, ProblemKind::NoBodyType, at, || line.clone());
                 }
                 if !(body.msg_id_ok && body.in_reply_to_ok) {
-                    self.problems
+                    self.rec
+                        .problems
                         .record(own, ProblemKind::NonIntegerId, at, || line.clone());
                 }
             }
             if body.depth > checker::JOURNAL_MAX_BODY_DEPTH {
                 // Kept as the string of its text, so the journal stays readable.
                 let text = serde_json::to_string(route.body.get()).unwrap_or_default();
-                self.journal.send(at, id, src, via, &route.dest, &text);
+                self.rec.send(at, id, src, via, &route.dest, &text);
             } else {
-                self.journal
+                self.rec
                     .send(at, id, src, via, &route.dest, route.body.get());
             }
-            self.net_stats.record(NetEventKind::Send, own, &route.dest);
             if self.config.log_net_send {
                 eprintln!("send {line}");
             }
             match dest {
                 None => {
-                    self.journal
-                        .drop(at, id, src, via, &route.dest, "unknown-dest");
-                    self.net_stats.record(NetEventKind::Drop, own, &route.dest);
-                    self.problems
+                    self.rec.drop(at, id, src, via, &route.dest, "unknown-dest");
+                    self.rec
+                        .problems
                         .record(own, ProblemKind::UnknownDest, at, || line.clone());
                     return;
                 }
                 Some(Dest::Client) => {
-                    self.journal.deliver(at, id, src, via, &route.dest);
-                    self.net_stats
-                        .record(NetEventKind::Deliver, own, &route.dest);
+                    self.rec.deliver(at, id, src, via, &route.dest);
                     Err(route.dest.into_owned())
                 }
                 Some(dest) => {
@@ -430,8 +431,7 @@ impl Router {
                     dest_name(&self.nodes, &self.services, dest),
                 );
                 let (name, via) = journal_names(sender, claimed.as_deref());
-                self.journal.drop(at, id, name, via, dest, "loss");
-                self.net_stats.record(NetEventKind::Drop, sender, dest);
+                self.rec.drop(at, id, name, via, dest, "loss");
             }
             Fate::Deliver { at: when } => {
                 self.schedule(
@@ -488,8 +488,7 @@ impl Router {
                 dest_name(&self.nodes, &self.services, dest),
             );
             let (name, via) = journal_names(sender, claimed.as_deref());
-            self.journal.drop(now, id, name, via, dest, "partition");
-            self.net_stats.record(NetEventKind::Drop, sender, dest);
+            self.rec.drop(now, id, name, via, dest, "partition");
             return;
         }
         match dest {
@@ -509,9 +508,7 @@ impl Router {
                     &self.services[service].0,
                 );
                 let (name, via) = journal_names(sender, claimed.as_deref());
-                self.journal.deliver(now, id, name, via, dest_name);
-                self.net_stats
-                    .record(NetEventKind::Deliver, sender, dest_name);
+                self.rec.deliver(now, id, name, via, dest_name);
                 match proto::parse_line(&line) {
                     Ok(msg) => {
                         let effects = self.services[service]
@@ -524,7 +521,7 @@ impl Router {
                         // no reply, as Maelstrom's services give none.
                         if let Peer::Node(node) = src {
                             let node_id = self.nodes[node].id.clone();
-                            self.problems.record(
+                            self.rec.problems.record(
                                 &node_id,
                                 ProblemKind::UnreadServiceRequest,
                                 now,

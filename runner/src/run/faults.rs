@@ -9,7 +9,7 @@ use super::*;
 impl Router {
     pub(super) fn record_fault(&mut self, f: &str, value: Value) {
         let now = self.now();
-        self.history.append(OpEvent {
+        self.rec.history.append(OpEvent {
             time: now,
             process: Process::NEMESIS,
             node: None,
@@ -52,11 +52,14 @@ impl Router {
                                 sim.disks[node] = ::nodes::Stable::new();
                                 Ok(())
                             }
-                            _ => self.launcher.wipe_data(id),
+                            _ => match &self.io {
+                                Some(io) => io.launcher.wipe_data(id),
+                                None => Ok(()),
+                            },
                         };
                         if let Err(err) = wiped {
                             let now = self.now();
-                            self.problems.record(id, ProblemKind::Exited, now, || {
+                            self.rec.problems.record(id, ProblemKind::Exited, now, || {
                                 format!("could not wipe its data directory: {err}")
                             });
                         }
@@ -72,7 +75,7 @@ impl Router {
                         self.nodes[node].wiped = false;
                         if let Err(err) = self.start_node(node) {
                             let now = self.now();
-                            self.problems.record(id, ProblemKind::Exited, now, || {
+                            self.rec.problems.record(id, ProblemKind::Exited, now, || {
                                 format!("could not restart: {err}")
                             });
                         }

@@ -51,11 +51,9 @@ impl Router {
         for effect in effects {
             let Effect::Send(msg) = effect else { continue };
             let line = proto::to_line(&msg);
-            let id = self.next_message;
-            self.next_message += 1;
+            let id = self.rec.next_id();
             let body = serde_json::to_string(&msg.body).unwrap_or_default();
-            self.journal.send(now, id, &name, None, &msg.dest, &body);
-            self.net_stats.record(NetEventKind::Send, &name, &msg.dest);
+            self.rec.send(now, id, &name, None, &msg.dest, &body);
             match self.classify(&msg.dest) {
                 Some(Dest::Node(node)) => self.route(
                     now,
@@ -68,9 +66,7 @@ impl Router {
                 Some(Dest::Client) => {
                     // An answer to a request a node forwarded with the client's src: client
                     // links have no latency.
-                    self.journal.deliver(now, id, &name, None, &msg.dest);
-                    self.net_stats
-                        .record(NetEventKind::Deliver, &name, &msg.dest);
+                    self.rec.deliver(now, id, &name, None, &msg.dest);
                     self.on_client_reply(Peer::Service(service), now, &msg.dest, &line);
                 }
                 _ => self.drop_message(now, id, &name, &msg.dest, "unknown-dest"),

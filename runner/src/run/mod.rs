@@ -13,13 +13,11 @@
 //! of its descendants that left it: see [`crate::lifetime`]); check; write `results.json`;
 //! print the summary.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
 use ::nodes::{Effect, Runtime};
 use anyhow::Context;
-use checker::{ErrorInfo, EventType, NetEventKind, Process};
+use checker::{ErrorInfo, EventType, Process};
 use std::os::fd::{AsFd, OwnedFd};
 
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
@@ -35,7 +33,7 @@ use crate::clients::{Clients, Ended, ReplyTarget};
 use crate::config::TestConfig;
 use crate::nemesis::{self, Action as NemesisAction, NemesisOptions, ScheduledAction};
 use crate::net::{Endpoint, Fate, Latency, Network};
-use crate::problems::{ProblemKind, Problems};
+use crate::problems::ProblemKind;
 use crate::process::{Launcher, NodeProcess, Output, QueueError};
 use crate::progress::Progress;
 use crate::record::{HistoryWriter, Journal, OpEvent};
@@ -44,6 +42,7 @@ use crate::schedule::OpSchedule;
 use crate::services;
 use crate::store::RunDir;
 use host::{Host, MakeNode, SimHost};
+use timers::{Timed, Timers};
 
 mod cluster;
 mod faults;
@@ -51,7 +50,9 @@ mod host;
 mod hosting;
 mod ops;
 mod phases;
+mod recorder;
 mod sim;
+mod timers;
 
 pub use host::MakeNode as NodeFactory;
 pub use sim::panic_text;
@@ -138,62 +139,15 @@ struct Pending {
     line: Option<Box<str>>,
 }
 
-/// Something that happens at a time.
-#[derive(Debug)]
-enum Timed {
-    /// Deliver a message (the whole line) that was put on the wire by `src`; `claimed` is the
-    /// line's own `src` when it names another member of the network (a forward).
-    Deliver {
-        id: u64,
-        src: Peer,
-        claimed: Option<Box<str>>,
-        dest: Dest,
-        line: String,
-    },
-    /// The next client op is due (the `--rate` schedule).
-    Invoke,
-    /// A client's op has waited [`CLIENT_TIMEOUT`].
-    ClientTimeout { client: usize, seq: u64 },
-    /// A final op is retried after a failure.
-    RetryFinal { client: usize },
-    /// The next nemesis action.
-    Nemesis(usize),
-    /// A node's `init` (or `topology`) went unanswered.
-    SetupTimeout {
-        node: usize,
-        incarnation: u32,
-        msg_id: u64,
-    },
-    /// The workload's time is up: heal and wait for recovery.
-    EndWorkload,
-    /// Recovery is over: the final ops.
-    FinalOps,
-    /// Give up on final ops still outstanding.
-    FinalDeadline,
-}
-
-#[derive(Debug)]
-struct Scheduled {
-    at: u64,
-    seq: u64,
-    what: Timed,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
+/// What only the process backend has: node processes are started, watched and read here.
+struct ProcessIo {
+    launcher: Launcher,
+    /// Every pipe the router waits on: node stdouts, node stdins with output waiting, signals.
+    epoll: Epoll,
+    /// Lines read in one turn of the loop (kept to reuse its allocation).
+    lines: Vec<Output>,
+    /// Where node output is read into.
+    read_buf: Vec<u8>,
 }
 
 /// What the router's `now` is.
@@ -290,18 +244,13 @@ pub struct Router {
     /// Under `--sim`: what makes the nodes, and each node's stable storage.
     sim: Option<Simulated>,
     dir: RunDir,
-    launcher: Launcher,
+    /// The process backend's own: launcher, epoll, read buffers (None under `--sim`).
+    io: Option<ProcessIo>,
     /// Read end of the pipe the signal handlers write to.
     interrupts: OwnedFd,
     /// The signal handlers of this run, removed when it ends (so that many runs in one
     /// process, as `harness explore` makes, do not pile them up).
     _signals: SignalHandlers,
-    /// Every pipe the router waits on: node stdouts, node stdins with output waiting, signals.
-    epoll: Epoll,
-    /// Lines read in one turn of the loop (kept to reuse its allocation).
-    lines: Vec<Output>,
-    /// Where node output is read into.
-    read_buf: Vec<u8>,
     /// The harness's CPU time (user, system) when the cluster stopped.
     run_cpu: (f64, f64),
     run_sleeps: u64,
@@ -312,15 +261,12 @@ pub struct Router {
     lifetime: crate::lifetime::RunGuard,
     services: Vec<(String, Runtime<services::Service>)>,
     network: Network,
-    timers: BinaryHeap<Reverse<Scheduled>>,
-    timer_seq: u64,
-    next_message: u64,
+    /// The router's timed events.
+    timers: Timers,
     next_setup_msg: u64,
     setups: FxHashMap<u64, (usize, u32, Setup)>,
-    journal: Journal,
-    history: HistoryWriter,
-    problems: Problems,
-    net_stats: checker::stats::NetStats,
+    /// The journal, the history, the network counts and the problems.
+    rec: recorder::Recorder,
     /// The client ops, drawn from the seed apart from timing.
     ops: OpSchedule,
     /// Ops invoked later than planned because every client was busy.
@@ -449,21 +395,32 @@ impl Router {
     fn new(config: TestConfig, dir: RunDir) -> anyhow::Result<Self> {
         let start = Instant::now();
         let (interrupts, signals) = install_signal_handlers()?;
-        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).context("creating an epoll set")?;
-        epoll
-            .add(
-                &interrupts,
-                EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_KEY),
-            )
-            .context("watching the signal pipe")?;
-        let launcher = Launcher {
-            bin: config.bin.clone(),
-            args: config.args.clone(),
-            log_dir: dir.node_logs(),
-            data_dir: dir.data(),
-            log_stderr: config.log_stderr,
-            queue_bytes: NODE_QUEUE_BYTES,
-            seed: config.seed,
+        let io = if config.sim.is_some() {
+            None
+        } else {
+            let epoll =
+                Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).context("creating an epoll set")?;
+            epoll
+                .add(
+                    &interrupts,
+                    EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_KEY),
+                )
+                .context("watching the signal pipe")?;
+            let launcher = Launcher {
+                bin: config.bin.clone(),
+                args: config.args.clone(),
+                log_dir: dir.node_logs(),
+                data_dir: dir.data(),
+                log_stderr: config.log_stderr,
+                queue_bytes: NODE_QUEUE_BYTES,
+                seed: config.seed,
+            };
+            Some(ProcessIo {
+                launcher,
+                epoll,
+                lines: Vec::new(),
+                read_buf: vec![0; 64 << 10],
+            })
         };
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let network = Network::new(
@@ -522,14 +479,13 @@ impl Router {
             deadline_of: vec![None; config.node_ids.len()],
         });
         Ok(Router {
-            journal: Journal::create(&dir.messages())?,
-            history: HistoryWriter::create(&dir.history())?,
-            launcher,
+            rec: recorder::Recorder::new(
+                Journal::create(&dir.messages())?,
+                HistoryWriter::create(&dir.history())?,
+            ),
+            io,
             interrupts,
             _signals: signals,
-            epoll,
-            lines: Vec::new(),
-            read_buf: vec![0; 64 << 10],
             run_cpu: (0.0, 0.0),
             run_sleeps: 0,
             node_by_id: config
@@ -542,13 +498,9 @@ impl Router {
             lifetime: crate::lifetime::RunGuard::begin(),
             services,
             network,
-            timers: BinaryHeap::new(),
-            timer_seq: 0,
-            next_message: 0,
+            timers: Timers::default(),
             next_setup_msg: 1,
             setups: FxHashMap::default(),
-            problems: Problems::default(),
-            net_stats: checker::stats::NetStats::default(),
             ops,
             ops_late: 0,
             faults_done: 0,
@@ -584,12 +536,7 @@ impl Router {
     }
 
     fn schedule(&mut self, at: u64, what: Timed) {
-        self.timer_seq += 1;
-        self.timers.push(Reverse(Scheduled {
-            at,
-            seq: self.timer_seq,
-            what,
-        }));
+        self.timers.schedule(at, what);
     }
 
     fn run(&mut self) -> anyhow::Result<results::RunOutcome> {
@@ -623,13 +570,11 @@ impl Router {
             // Timed events that are due, in time order; at most a bounded batch before the
             // loop looks at the nodes and the signals again, however far behind it is.
             let mut batch = 0;
-            while let Some(Reverse(next)) = self.timers.peek() {
-                if next.at > now || batch == TIMED_BATCH {
-                    break;
-                }
+            while batch < TIMED_BATCH
+                && let Some((at, what)) = self.timers.pop_due(now)
+            {
                 batch += 1;
-                let Reverse(item) = self.timers.pop().expect("peeked");
-                self.on_timed(item.at, item.what);
+                self.on_timed(at, what);
                 if self.phase == Phase::Done {
                     return;
                 }
@@ -637,15 +582,15 @@ impl Router {
             self.run_services(now);
             if now >= last_flush + 100_000_000 {
                 last_flush = now;
-                self.journal.flush();
+                self.rec.journal.flush();
                 self.progress.update(
                     Duration::from_nanos(now),
                     &self.counts,
-                    self.net_stats.all.send_count,
+                    self.rec.net.all.send_count,
                     &self.active_faults,
                 );
             }
-            let next_timer = self.timers.peek().map(|Reverse(s)| s.at);
+            let next_timer = self.timers.next_at();
             let next_service = self.next_service_deadline();
             let wake = [next_timer, next_service, Some(last_flush + 100_000_000)]
                 .into_iter()
@@ -671,18 +616,19 @@ impl Router {
     fn watch(&mut self, node: usize) {
         let slot = &mut self.nodes[node];
         let takes_input = slot.state.takes_input();
-        let Some(process) = slot.host.as_mut().and_then(Host::process_mut) else {
+        let (Some(process), Some(io)) = (
+            slot.host.as_mut().and_then(Host::process_mut),
+            self.io.as_ref(),
+        ) else {
             return;
         };
         let want_write = process.stdin_fd().is_some() && takes_input;
         if want_write != process.watched_for_write {
             let key = (node as u64) << 1 | 1;
             let result = match (want_write, process.stdin_fd()) {
-                (true, Some(fd)) => self
-                    .epoll
-                    .add(fd, EpollEvent::new(EpollFlags::EPOLLOUT, key)),
+                (true, Some(fd)) => io.epoll.add(fd, EpollEvent::new(EpollFlags::EPOLLOUT, key)),
                 _ => match process.stdin_handle() {
-                    Some(fd) => self.epoll.delete(fd),
+                    Some(fd) => io.epoll.delete(fd),
                     None => Ok(()),
                 },
             };
@@ -702,7 +648,8 @@ impl Router {
         let mut events = [EpollEvent::empty(); 64];
         // Round up, so a deadline is never waited for as 0 ms too early and spun on.
         let ms = wait_ns.div_ceil(1_000_000).min(1000) as u16;
-        let ready = match self.epoll.wait(&mut events, EpollTimeout::from(ms)) {
+        let Some(io) = self.io.as_ref() else { return };
+        let ready = match io.epoll.wait(&mut events, EpollTimeout::from(ms)) {
             Ok(n) => n,
             Err(nix::errno::Errno::EINTR) => return,
             Err(err) => {

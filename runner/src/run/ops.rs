@@ -10,7 +10,8 @@ impl Router {
         let body = match proto::parse_line(line) {
             Ok(msg) => msg.body,
             Err(err) => {
-                self.problems
+                self.rec
+                    .problems
                     .record(&node_id, ProblemKind::MalformedLine, at, || {
                         format!("{}: {}", err.reason, line)
                     });
@@ -43,7 +44,8 @@ impl Router {
                     .as_ref()
                     .is_some_and(|e| e.name == workloads::MALFORMED_REPLY)
                 {
-                    self.problems
+                    self.rec
+                        .problems
                         .record(&node_id, ProblemKind::BadReply, at, || {
                             format!(
                                 "{}: {}",
@@ -59,14 +61,16 @@ impl Router {
                 self.complete_op(index, at, &op, completion, Ended::Replied);
             }
             ReplyTarget::Duplicate => {
-                self.problems
+                self.rec
+                    .problems
                     .record(&node_id, ProblemKind::DuplicateReply, at, || {
                         line.to_owned()
                     })
             }
             ReplyTarget::Late => {}
             ReplyTarget::Nobody => {
-                self.problems
+                self.rec
+                    .problems
                     .record(&node_id, ProblemKind::ReplyToNobody, at, || line.to_owned())
             }
         }
@@ -86,7 +90,7 @@ impl Router {
         };
         let (msg_id, seq) = self.clients.invoke(index, op.clone());
         let node_id = self.nodes[node].id.clone();
-        self.history.append(OpEvent {
+        self.rec.history.append(OpEvent {
             time: now,
             process: Process::Client(process),
             node: Some(&node_id),
@@ -150,7 +154,7 @@ impl Router {
             Outcome::Info => EventType::Info,
         };
         self.counts.record(completion.outcome);
-        self.history.append(OpEvent {
+        self.rec.history.append(OpEvent {
             time: at,
             process: Process::Client(process),
             node: Some(&node_id),

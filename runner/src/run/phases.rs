@@ -8,7 +8,8 @@ impl Router {
         let Some((target, incarnation, setup)) =
             body.in_reply_to.and_then(|r| self.setups.remove(&r))
         else {
-            self.problems
+            self.rec
+                .problems
                 .record(&node_id, ProblemKind::ReplyToNobody, at, || line.to_owned());
             return;
         };
@@ -19,7 +20,8 @@ impl Router {
         match setup {
             Setup::Init => {
                 if kind != "init_ok" {
-                    self.problems
+                    self.rec
+                        .problems
                         .record(&node_id, ProblemKind::BadInitReply, at, || line.to_owned());
                 }
                 if self.nodes[node].state == NodeState::Starting {
@@ -38,7 +40,8 @@ impl Router {
             }
             Setup::Topology => {
                 if kind != "topology_ok" {
-                    self.problems
+                    self.rec
+                        .problems
                         .record(&node_id, ProblemKind::BadTopologyReply, at, || {
                             line.to_owned()
                         });
@@ -133,9 +136,11 @@ impl Router {
                 let id = self.nodes[node].id.clone();
                 match setup {
                     Setup::Init => {
-                        self.problems.record(&id, ProblemKind::NoInitOk, now, || {
-                            format!("no init_ok within {} s", INIT_TIMEOUT.as_secs())
-                        });
+                        self.rec
+                            .problems
+                            .record(&id, ProblemKind::NoInitOk, now, || {
+                                format!("no init_ok within {} s", INIT_TIMEOUT.as_secs())
+                            });
                         if self.phase == Phase::Starting {
                             // Every node still waiting has had the same time to answer.
                             let waiting: Vec<String> = self
@@ -145,10 +150,12 @@ impl Router {
                                 .map(|(n, _, _)| self.nodes[*n].id.clone())
                                 .collect();
                             for other in waiting {
-                                self.problems
-                                    .record(&other, ProblemKind::NoInitOk, now, || {
-                                        format!("no init_ok within {} s", INIT_TIMEOUT.as_secs())
-                                    });
+                                self.rec.problems.record(
+                                    &other,
+                                    ProblemKind::NoInitOk,
+                                    now,
+                                    || format!("no init_ok within {} s", INIT_TIMEOUT.as_secs()),
+                                );
                             }
                             self.abort = Some(format!(
                                 "{id} did not answer init within {} s",
@@ -164,7 +171,8 @@ impl Router {
                         }
                     }
                     Setup::Topology => {
-                        self.problems
+                        self.rec
+                            .problems
                             .record(&id, ProblemKind::BadTopologyReply, now, || {
                                 format!("no topology_ok within {} s", INIT_TIMEOUT.as_secs())
                             });
@@ -223,20 +231,21 @@ impl Router {
         for slot in &self.nodes {
             if slot.requests > 0 && slot.replies == 0 && slot.forwards == 0 {
                 let requests = slot.requests;
-                self.problems
+                self.rec
+                    .problems
                     .record(&slot.id, ProblemKind::Unresponsive, now, || {
                         format!("{requests} client requests, no reply")
                     });
             }
         }
         let history = std::mem::replace(
-            &mut self.history,
+            &mut self.rec.history,
             HistoryWriter::create(&self.dir.dir.join(".history-closed"))?,
         );
         let _ = std::fs::remove_file(self.dir.dir.join(".history-closed"));
         let events = history.finish().context("writing history.jsonl")?;
         let journal = std::mem::replace(
-            &mut self.journal,
+            &mut self.rec.journal,
             Journal::create(&self.dir.dir.join(".messages-closed"))?,
         );
         let _ = std::fs::remove_file(self.dir.dir.join(".messages-closed"));
@@ -270,8 +279,8 @@ impl Router {
             schedule: &schedule,
             dir: &self.dir,
             events: &events,
-            net: &self.net_stats,
-            problems: self.problems.list(),
+            net: &self.rec.net,
+            problems: self.rec.problems.list(),
             abort: self.abort.clone(),
             interrupted: self.interrupted,
             duration: self.start.elapsed(),

@@ -71,8 +71,8 @@ impl Router {
             }
             match next {
                 Next::Timed => {
-                    let Reverse(item) = self.timers.pop().expect("peeked");
-                    self.on_timed(item.at, item.what);
+                    let (at, what) = self.timers.pop().expect("peeked");
+                    self.on_timed(at, what);
                 }
                 Next::Services => self.run_services(at),
                 Next::Node(node) => self.sim_advance(node, at),
@@ -82,7 +82,7 @@ impl Router {
                 self.progress.update(
                     Duration::from_nanos(at),
                     &self.counts,
-                    self.net_stats.all.send_count,
+                    self.rec.net.all.send_count,
                     &self.active_faults,
                 );
             }
@@ -112,7 +112,7 @@ impl Router {
                 best = Some((at, next));
             }
         };
-        consider(self.timers.peek().map(|Reverse(s)| s.at), Next::Timed);
+        consider(self.timers.next_at(), Next::Timed);
         consider(self.next_service_deadline(), Next::Services);
         if let Some(&(at, node)) = self.sim.as_ref().and_then(|s| s.deadlines.first()) {
             consider(Some(at), Next::Node(node));
@@ -258,7 +258,7 @@ impl Router {
                 slot.host = None;
                 let id = slot.id.clone();
                 self.settle(node);
-                self.problems.record(&id, ProblemKind::Exited, now, || {
+                self.rec.problems.record(&id, ProblemKind::Exited, now, || {
                     format!("panicked: {text}")
                 });
                 if self.phase == Phase::Starting {
