@@ -373,3 +373,42 @@ fn a_simulated_node_that_panics_is_a_crashed_node() {
         "{problems:?}"
     );
 }
+
+/// Planted bugs that a fault shows on every schedule are caught by both backends on the same
+/// flags: the simulator is not kinder, and the process backend not harsher.
+#[test]
+fn both_backends_catch_planted_bugs_that_every_schedule_shows() {
+    for (workload, node, fault) in [
+        ("unique-ids", "unique-ids-restart", "kill"),
+        ("g-counter", "g-counter-double-count", "duplicate"),
+    ] {
+        let common = [
+            "-w",
+            workload,
+            "--node-count",
+            "3",
+            "--rate",
+            "50",
+            "--time-limit",
+            "4",
+            "--recovery-time",
+            "2",
+            "--nemesis",
+            fault,
+            "--nemesis-interval",
+            "1",
+            "--seed",
+            "2",
+        ];
+        let bin = node_bin(node).display().to_string();
+        let mut process: Vec<&str> = vec!["--bin", &bin];
+        process.extend(common);
+        let mut sim: Vec<&str> = vec!["--sim", "--node", node];
+        sim.extend(common);
+        let (p, s) = (harness_test(&process), harness_test(&sim));
+        assert_eq!(s.code, 1, "simulator, {node}: {}", s.stdout);
+        assert_eq!(p.code, 1, "process backend, {node}: {}", p.stdout);
+        assert_eq!(s.results["workload"]["valid"], false);
+        assert_eq!(p.results["workload"]["valid"], false);
+    }
+}
