@@ -131,6 +131,8 @@ pub struct Explorer {
 struct Tally {
     unavailable: AtomicU64,
     unknown: AtomicU64,
+    /// A run was stopped by a signal.
+    interrupted: AtomicBool,
 }
 
 /// One failing seed.
@@ -260,6 +262,12 @@ impl Explorer {
         let config = self.config(&shape, seed, Some(scratch))?;
         let outcome = run_caught(config);
         Ok(match outcome {
+            // Stopped by a signal: not a verdict (the exploration stops too).
+            Ok(outcome) if outcome.results["run"]["interrupted"] == true => {
+                let _ = std::fs::remove_dir_all(&outcome.dir);
+                tally.interrupted.store(true, Ordering::Relaxed);
+                None
+            }
             Ok(outcome) if classify(&outcome) != Verdict::Failed => {
                 let _ = std::fs::remove_dir_all(&outcome.dir);
                 match classify(&outcome) {
@@ -334,11 +342,12 @@ impl Explorer {
                         }
                         let seed = shard.seed(first, index);
                         match self.try_seed(index, seed, &scratch, tally) {
+                            Ok(None) if tally.interrupted.load(Ordering::Relaxed) => {
+                                stop.store(true, Ordering::Relaxed);
+                                return;
+                            }
                             Ok(None) => {}
                             Ok(Some(failure)) => {
-                                if failure.headline.contains("interrupted by a signal") {
-                                    return;
-                                }
                                 if !keep_going {
                                     cutoff.fetch_min(index, Ordering::Relaxed);
                                 }
