@@ -52,6 +52,7 @@ mod ops;
 mod phases;
 mod recorder;
 mod sim;
+mod sim_logs;
 mod timers;
 
 pub use host::MakeNode as NodeFactory;

@@ -19,6 +19,10 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+
+use super::sim_logs::NodeLogs;
 use super::*;
 
 /// Events at one virtual instant after which the run is stopped as a livelock.
@@ -37,19 +41,14 @@ enum Next {
 
 impl Router {
     pub(super) fn sim_loop(&mut self) {
-        // The nodes run on this thread: their logs (which a process writes to node-logs/) are
-        // left out, unless RUST_LOG asks for them.
-        let filter = std::env::var("RUST_LOG")
-            .ok()
-            .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
-            .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("warn,nodes=off"));
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .with_env_filter(filter)
-            .finish();
-        let _logs = tracing::subscriber::set_default(subscriber);
+        // The nodes run on this thread: what they log goes to node-logs/<id>.log, as a
+        // process's stderr does (RUST_LOG filters it, `info` by default, as in the node
+        // driver); the harness's own warnings go to stderr.
+        let logs = NodeLogs::create(&self.dir.node_logs(), &self.config.node_ids);
+        let _logs = tracing::subscriber::set_default(sim_subscriber(&logs));
         let mut steps = 0u64;
         let mut last_progress = 0u64;
+        let _flush = FlushOnDrop(&logs);
         while self.phase != Phase::Done {
             self.sim_pump();
             if self.phase == Phase::Done {
@@ -78,6 +77,7 @@ impl Router {
                 Next::Node(node) => self.sim_advance(node, at),
             }
             if at >= last_progress + 100_000_000 {
+                logs.flush();
                 last_progress = at;
                 self.progress.update(
                     Duration::from_nanos(at),
@@ -248,7 +248,10 @@ impl Router {
         let Some(Host::Sim(host)) = self.nodes[node].host.as_mut() else {
             return Vec::new();
         };
-        match catch_unwind(AssertUnwindSafe(|| f(&mut host.runtime))) {
+        let entered = NodeLogs::enter(node);
+        let result = catch_unwind(AssertUnwindSafe(|| f(&mut host.runtime)));
+        drop(entered);
+        match result {
             Ok(effects) => effects,
             Err(panic) => {
                 let text = panic_text(panic.as_ref());
@@ -300,4 +303,67 @@ pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic".to_owned())
+}
+
+/// Writes the node logs out when the loop ends, however it ends.
+struct FlushOnDrop<'a>(&'a NodeLogs);
+
+impl Drop for FlushOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.flush();
+    }
+}
+
+/// The logging of a simulated run: node code's events to its log file, the harness's to
+/// stderr. RUST_LOG, when set, filters both.
+fn sim_subscriber(logs: &NodeLogs) -> impl tracing::Subscriber + Send + Sync {
+    let env = std::env::var("RUST_LOG").ok();
+    let filter = |default: &str| {
+        env.as_deref()
+            .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
+            .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default))
+    };
+    let nodes = tracing_subscriber::fmt::layer()
+        .with_writer(logs.clone())
+        .without_time()
+        .with_ansi(false)
+        .with_target(false)
+        .with_filter(filter("info"))
+        .with_filter(tracing_subscriber::filter::filter_fn(|_| {
+            NodeLogs::running()
+        }));
+    let harness = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter("warn,nodes=off"))
+        .with_filter(tracing_subscriber::filter::filter_fn(|_| {
+            !NodeLogs::running()
+        }));
+    tracing_subscriber::registry().with(nodes).with(harness)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_node_logs_goes_to_its_file_and_nothing_else_does() {
+        let dir = std::env::temp_dir().join(format!("sim-logs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ids = vec!["n0".to_owned(), "n1".to_owned()];
+        let logs = NodeLogs::create(&dir, &ids);
+        {
+            let _default = tracing::subscriber::set_default(sim_subscriber(&logs));
+            let entered = NodeLogs::enter(1);
+            tracing::info!(target: "nodes::ctx", "hello from n1");
+            drop(entered);
+            tracing::info!(target: "nodes::ctx", "nobody's");
+        }
+        logs.flush();
+        let n1 = std::fs::read_to_string(dir.join("n1.log")).unwrap();
+        let n0 = std::fs::read_to_string(dir.join("n0.log")).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(n1.contains("hello from n1"), "{n1:?}");
+        assert!(!n1.contains("nobody"), "{n1:?}");
+        assert!(n0.is_empty(), "{n0:?}");
+    }
 }
