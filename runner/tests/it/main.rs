@@ -13,4 +13,5 @@ mod lifetime;
 mod lin_kv;
 mod pure;
 mod report;
+mod sim_broadcast;
 mod storage;
