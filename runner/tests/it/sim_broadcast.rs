@@ -19,8 +19,13 @@
 //!   any incarnation, is a prefix of its final read ([`Checked::never_goes_back`]). The old
 //!   check also compared the logs the nodes held at the instant of each crash, which no client
 //!   can observe; the harness sees what the reads saw.
-//! - "most broadcasts were acknowledged" (`busy`): at least 5 acknowledged and at least a third
-//!   of them (`results["stats"]["by_f"]["broadcast"]`), not asked under chaos, as before.
+//! - "most broadcasts were acknowledged" (`busy`): the harness's verdict must be valid (Jepsen's
+//!   stats rule: every operation succeeded at least once), and, of the broadcasts invoked in
+//!   calm (no fault on, none for a second), at least a third acknowledged and at least 5 in
+//!   all ([`Checked::busy`] says why calm: the harness's faults are on far longer than the old
+//!   ones). Not asked under chaos, as before; the tests that did not ask it before (the
+//!   reliability, fail-recovery and soak tests) accept a run the harness finds unavailable
+//!   but not failed.
 //!
 //! A run that breaks a check is reported with the command that replays it and its folder.
 //! The old scenario's shape: 2 s of warm-up then 2 s of clients (here one 6 s `--time-limit`:
@@ -313,7 +318,8 @@ impl Checked {
             for (node, log) in &finals {
                 if !log.contains(value) {
                     return Err(format!(
-                        "acknowledged {value} missing from {node}'s final read {log:?}"
+                        "acknowledged {value} missing from {node}'s final read {}",
+                        Value::from(log.to_vec())
                     ));
                 }
             }
@@ -341,7 +347,9 @@ impl Checked {
             let (_, fin) = finals.iter().find(|(n, _)| n == node).expect("every node");
             if !fin.starts_with(read) {
                 return Err(format!(
-                    "{node} went back: it read {read:?}, its final read is {fin:?}"
+                    "{node} went back: it read {}, its final read is {}",
+                    Value::from(read.to_vec()),
+                    Value::from(fin.to_vec())
                 ));
             }
         }
@@ -368,27 +376,22 @@ impl Checked {
         )
     }
 
-    /// `busy`: most broadcasts were acknowledged, so the checks had work (not asked under
-    /// chaos, under which the ordered nodes are rightly unavailable much of the time).
-    ///
-    /// The old test had 2 s of warm-up and one short fault of each kind; the harness's
-    /// nemesis has its faults on about half the time, and none but the start to warm up. So
-    /// "most" is asked of the broadcasts invoked in calm: no fault on, and at least
-    /// [`SETTLE_NS`] since the start and since the last fault ended. At least 5 must be
-    /// acknowledged in all, and at least a third of those invoked in calm (when at least 3 were).
-    fn busy(&self) -> Result<(), String> {
-        if self.case.faults.chaos {
-            return Ok(());
-        }
-        let (count, ok) = self.broadcasts();
-        if ok < 5 {
-            return Err(format!("only {ok} of {count} broadcasts acknowledged"));
-        }
+    /// Broadcasts of calm (invoked with no fault on, at least [`SETTLE_NS`] since the start and
+    /// since the last fault ended, and completed before the next fault started), and how many
+    /// of them were acknowledged.
+    fn calm_broadcasts(&self) -> (u64, u64) {
         let (mut active, mut calm_from) = (0i64, SETTLE_NS);
         let mut invoked_in_calm = std::collections::BTreeSet::new();
         let (mut calm, mut calm_ok) = (0u64, 0u64);
         for e in &self.history {
             if matches!(e.process, Process::Nemesis(_)) {
+                let starts =
+                    matches!(e.f.as_str(), "kill" | "pause" | "wipe") || e.f.starts_with("start-");
+                if starts {
+                    // A broadcast a fault overtook is not one of calm.
+                    calm -= invoked_in_calm.len() as u64;
+                    invoked_in_calm.clear();
+                }
                 match e.f.as_str() {
                     "kill" | "pause" | "wipe" => active += 1,
                     "restart" | "resume" => {
@@ -404,12 +407,12 @@ impl Checked {
                 }
                 continue;
             }
-            if e.f != "broadcast" {
-                continue;
-            }
             let Process::Client(process) = e.process else {
                 continue;
             };
+            if e.f != "broadcast" {
+                continue;
+            }
             match e.kind {
                 EventType::Invoke if active == 0 && e.time >= calm_from => {
                     invoked_in_calm.insert(process);
@@ -422,6 +425,29 @@ impl Checked {
                     }
                 }
             }
+        }
+        (calm, calm_ok)
+    }
+
+    /// `busy`: most broadcasts were acknowledged, so the checks had work (not asked under
+    /// chaos, under which the ordered nodes are rightly unavailable much of the time).
+    ///
+    /// The old test had 2 s of warm-up, one short fault of each kind, and clients that gave
+    /// up after 1.5 s; the harness's nemesis has its faults on about half the time, no
+    /// warm-up, and its clients wait 5 s for a request lost in a kill before the next. So
+    /// "most" is asked of the broadcasts invoked in calm ([`Checked::calm_broadcasts`]): when
+    /// at least 3 were, at least a third of them must be acknowledged, and when at least 5
+    /// were, at least 5 broadcasts must be acknowledged in all.
+    fn busy(&self) -> Result<(), String> {
+        if self.case.faults.chaos {
+            return Ok(());
+        }
+        let (count, ok) = self.broadcasts();
+        let (calm, calm_ok) = self.calm_broadcasts();
+        if calm >= 5 && ok < 5 {
+            return Err(format!(
+                "only {ok} of {count} broadcasts acknowledged ({calm} invoked in calm)"
+            ));
         }
         if calm >= 3 && calm_ok * 3 < calm {
             return Err(format!(
@@ -521,8 +547,16 @@ fn run_all(cases: impl IntoIterator<Item = Case>, checks: &[Check]) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Seeds of the property tests: every (fault mix, node count) pair of 3..=5 nodes once.
-const SEEDS: u64 = Faults::KINDS * 3;
+/// Seeds of the ordered nodes' property tests: every (fault mix, node count) pair of 3..=5
+/// nodes twice.
+const SEEDS: u64 = Faults::KINDS * 3 * 2;
+
+/// The seeds of a property test: `0..default`, or `SIM_FIRST..SIM_FIRST + SIM_SEEDS` when
+/// these are set (`SIM_SEEDS=1000 cargo test -p runner --test it sim_` for a long search).
+fn seeds(default: u64) -> std::ops::Range<u64> {
+    let first = env("SIM_FIRST", 0);
+    first..first + env("SIM_SEEDS", default)
+}
 
 /// A case of an ordered node for `seed`: fault mix `seed % 8`, 3 + `seed / 8 % 3` nodes.
 fn ordered_case(node: &'static str, seed: u64) -> Case {
@@ -534,16 +568,25 @@ fn ordered_case(node: &'static str, seed: u64) -> Case {
 #[test]
 fn sim_fifo_nodes_deliver_each_origin_in_order() {
     run_all(
-        (0..SEEDS).map(|s| ordered_case("broadcast-fifo", s)),
+        seeds(SEEDS).map(|s| ordered_case("broadcast-fifo", s)),
         &ORDERED,
     );
 }
 
 /// Replaces `ordering.rs`'s `causal_nodes_respect_happens_before` (proptest, 12 cases).
+///
+/// Known failure outside the default seeds (`SIM_SEEDS=400`): seed 210 (5 nodes, partitions
+/// only), `harness test --sim -w broadcast --node broadcast-causal --ordering causal
+/// --node-count 5 --time-limit 6 --rate 35 --latency 20 --latency-dist uniform
+/// --recovery-time 5 --seed 210 --nemesis partition --nemesis-interval 2`: value 101,
+/// acknowledged at 5.8 s by n4 just before n4 was cut off until 6.0 s, is missing from n3's
+/// final read after 5 s without faults (n3 delivers it 8 to 9 s after the heal). The harness
+/// calls the run valid (set-full's `stable` only asks the last read to hold it: n3's final
+/// read is not the last one); `Checked::complete`, the old test's check, does not.
 #[test]
 fn sim_causal_nodes_respect_happens_before() {
     run_all(
-        (0..SEEDS).map(|s| ordered_case("broadcast-causal", s)),
+        seeds(SEEDS).map(|s| ordered_case("broadcast-causal", s)),
         &ORDERED,
     );
 }
@@ -552,7 +595,7 @@ fn sim_causal_nodes_respect_happens_before() {
 #[test]
 fn sim_leader_nodes_agree_on_one_order() {
     run_all(
-        (0..SEEDS).map(|s| ordered_case("broadcast-total-leader", s)),
+        seeds(SEEDS).map(|s| ordered_case("broadcast-total-leader", s)),
         &ORDERED,
     );
 }
@@ -561,7 +604,7 @@ fn sim_leader_nodes_agree_on_one_order() {
 #[test]
 fn sim_lamport_nodes_agree_on_one_order() {
     run_all(
-        (0..SEEDS).map(|s| ordered_case("broadcast-total-lamport", s)),
+        seeds(SEEDS).map(|s| ordered_case("broadcast-total-lamport", s)),
         &ORDERED,
     );
 }
@@ -622,7 +665,7 @@ fn splitmix(seed: u64) -> u64 {
 /// acknowledged value reaches every node, each at most once, and no node forgets.
 #[test]
 fn sim_eager_delivers_every_acknowledged_value_everywhere() {
-    let cases = (0..40u64).map(|seed| {
+    let cases = seeds(60).map(|seed| {
         let nodes = 2 + (splitmix(seed ^ 1) % 5) as usize;
         Case::new("broadcast-eager", nodes, seed, any_faults(seed))
     });
@@ -633,7 +676,7 @@ fn sim_eager_delivers_every_acknowledged_value_everywhere() {
 /// (proptest, 12 cases of 2..=7 nodes, fanout 1..=3, tree or random peers, any fault mix).
 #[test]
 fn sim_gossip_delivers_every_acknowledged_value_everywhere() {
-    let cases = (0..40u64).map(|seed| {
+    let cases = seeds(60).map(|seed| {
         let draw = splitmix(seed ^ 2);
         let nodes = 2 + (draw % 6) as usize;
         let fanout = 1 + (draw >> 8) % 3;
@@ -704,14 +747,15 @@ fn sim_every_node_survives_the_kill_of_every_node_at_once() {
         if kills == 0 {
             return Err("no kill of every node at once".to_owned());
         }
-        if run.broadcasts().1 == 0 {
+        // Some broadcast acknowledged, when some was invoked in calm (`Checked::busy`).
+        if run.broadcasts().1 == 0 && run.calm_broadcasts().0 > 0 {
             return Err("nothing was acknowledged: the check had no work".to_owned());
         }
         Ok(())
     };
     let mut failures = Vec::new();
     for node in ALL_NODES {
-        for seed in 0..4 {
+        for seed in seeds(6) {
             let run = Case::new(node, 5, seed, faults).run();
             let mut checks = DURABLE.to_vec();
             checks.insert(0, killed_all);
@@ -729,7 +773,7 @@ fn sim_every_node_survives_the_kill_of_every_node_at_once() {
 #[test]
 fn sim_every_node_survives_repeated_kills_of_any_nodes() {
     let faults = Faults::of_kind(7);
-    let cases = (0..36u64).map(|seed| {
+    let cases = seeds(60).map(|seed| {
         let node = ALL_NODES[(seed % 6) as usize];
         let nodes = 3 + (seed / 6 % 3) as usize;
         let mut case = Case::new(node, nodes, seed, faults);
@@ -772,4 +816,107 @@ fn sim_soak_ordered_broadcasts_survive_every_fault_on_many_seeds() {
             Checked::complete,
         ],
     );
+}
+
+/// The checks this module makes on the history itself are not vacuous: on a made-up history of
+/// two nodes where n0 read `[1, 2]`, then its final read held only `[1]` (it forgot 2, whose
+/// broadcast was acknowledged), and n1's final read failed, each of them fails.
+#[test]
+fn sim_history_checks_catch_a_forgetful_node() {
+    let events = [
+        (
+            Some("n0"),
+            EventType::Invoke,
+            "broadcast",
+            serde_json::json!(1),
+            false,
+        ),
+        (
+            Some("n0"),
+            EventType::Ok,
+            "broadcast",
+            serde_json::json!(1),
+            false,
+        ),
+        (
+            Some("n0"),
+            EventType::Invoke,
+            "broadcast",
+            serde_json::json!(2),
+            false,
+        ),
+        (
+            Some("n0"),
+            EventType::Ok,
+            "broadcast",
+            serde_json::json!(2),
+            false,
+        ),
+        (Some("n0"), EventType::Invoke, "read", Value::Null, false),
+        (
+            Some("n0"),
+            EventType::Ok,
+            "read",
+            serde_json::json!([1, 2]),
+            false,
+        ),
+        (Some("n0"), EventType::Invoke, "read", Value::Null, true),
+        (
+            Some("n0"),
+            EventType::Ok,
+            "read",
+            serde_json::json!([1]),
+            true,
+        ),
+        (Some("n1"), EventType::Invoke, "read", Value::Null, true),
+        (Some("n1"), EventType::Fail, "read", Value::Null, true),
+    ];
+    let history: Vec<Event> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (node, kind, f, value, is_final))| Event {
+            index: i as u64,
+            time: i as u64 * 1_000_000,
+            process: Process::Client(u64::from(is_final) * 10 + u64::from(node == Some("n1"))),
+            node: node.map(str::to_owned),
+            kind,
+            f: f.to_owned(),
+            value,
+            error: None,
+            is_final,
+        })
+        .collect();
+    let results = serde_json::json!({
+        "workload": {"lost_count": 0, "duplicated_count": 0},
+        "ordering": {"valid": true, "violations_by_kind": {}},
+        "stats": {"by_f": {"broadcast": {"count": 2, "ok_count": 2}}},
+    });
+    let run = Checked {
+        case: Case::new("broadcast-eager", 2, 0, Faults::default()),
+        command: String::new(),
+        outcome: RunOutcome {
+            exit_code: 0,
+            valid: checker::Validity::Valid,
+            dir: PathBuf::new(),
+            results,
+        },
+        history,
+    };
+    let not_serving = run.complete().expect_err("n1 is not serving");
+    assert!(not_serving.contains("n1 not serving"), "{not_serving}");
+    assert!(run.never_goes_back().is_err(), "n1's final read failed");
+    // With n1's final read ok and holding everything, n0 alone is at fault.
+    let mut run = run;
+    let n1_final = run.history.last_mut().expect("events");
+    n1_final.kind = EventType::Ok;
+    n1_final.value = serde_json::json!([1, 2]);
+    let missing = run.complete().expect_err("2 missing at n0");
+    assert!(
+        missing.contains("acknowledged 2 missing from n0"),
+        "{missing}"
+    );
+    let back = run.never_goes_back().expect_err("n0 forgot 2");
+    assert!(back.contains("n0 went back"), "{back}");
+    assert_eq!(run.no_duplicates(), Ok(()));
+    assert_eq!(run.calm_broadcasts(), (0, 0), "all within the first second");
 }
