@@ -244,9 +244,22 @@ impl Case {
     }
 }
 
-/// The folder runs are written to (the valid ones are removed).
+/// The folder this test's runs are written to: the failing ones stay, the others are removed
+/// as they pass, and the folder with them when every run passed ([`tidy`]).
 fn store() -> PathBuf {
-    std::env::temp_dir().join(format!("harness-sim-broadcast-{}", std::process::id()))
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("main")
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "-");
+    std::env::temp_dir().join(format!(
+        "harness-sim-broadcast-{}-{test}",
+        std::process::id()
+    ))
+}
+
+/// Remove this test's store (call when every run passed).
+fn tidy() {
+    let _ = std::fs::remove_dir_all(store());
 }
 
 /// A finished run and what to check on it.
@@ -545,6 +558,7 @@ fn run_all(cases: impl IntoIterator<Item = Case>, checks: &[Check]) {
         .filter_map(|case| case.run().all(checks).err())
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    tidy();
 }
 
 /// Seeds of the ordered nodes' property tests: every (fault mix, node count) pair of 3..=5
@@ -636,6 +650,7 @@ fn sim_fifo_order_is_weaker_than_causal_order() {
         as_mode("broadcast-causal", "causal", seed),
         "broadcast-causal broke causal order on seed {seed}"
     );
+    tidy();
 }
 
 /// Random fault mixes of the reliability tests, drawn from the seed: each of loss,
@@ -715,6 +730,7 @@ fn sim_without_faults_broadcasts_are_acknowledged() {
             );
         }
     }
+    tidy();
 }
 
 const ALL_NODES: [&str; 6] = [
@@ -765,6 +781,7 @@ fn sim_every_node_survives_the_kill_of_every_node_at_once() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    tidy();
 }
 
 /// Replaces `durability.rs`'s `every_algorithm_survives_repeated_kills_of_any_nodes`
