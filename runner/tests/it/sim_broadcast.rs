@@ -32,7 +32,12 @@
 //! the harness has no warm-up, so the first operations may fail while nodes start, and its
 //! nemesis keeps faults on about half the time, so the clients need longer to be busy), about
 //! 4 broadcasts and 3 reads per node per second, latency uniform in [0, 40] ms, 5 s of
-//! recovery.
+//! recovery. Faults ([`Faults::flags`]): loss is `--nemesis loss` (the harness's fixed 20 %,
+//! where the old tests lost 5 to 15 %), the minority cut off is `partition` (any of the
+//! harness's shapes), a crash of one node is `kill` on `--nemesis-targets one`, of every node
+//! at once `kill` on `all`, chaos is `partition,kill` every 0.3 s on average, on `one` or, to
+//! kill any number of nodes at once, on `one,minority,majority,all`. A kill keeps the node's
+//! stable storage, as the old crash did.
 
 use std::path::{Path, PathBuf};
 
