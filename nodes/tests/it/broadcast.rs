@@ -3,9 +3,5 @@
 
 mod binaries;
 mod cost;
-mod durability;
 mod ordering;
-mod reliability;
 mod scripted;
-mod soak;
-mod workload;

@@ -14,4 +14,5 @@ mod lin_kv;
 mod pure;
 mod report;
 mod sim;
+mod sim_broadcast;
 mod storage;
