@@ -258,7 +258,9 @@ impl Router {
         if slot.incarnation != incarnation {
             return;
         }
-        if matches!(slot.state, NodeState::Killed | NodeState::Dead) || self.phase == Phase::Done {
+        if matches!(slot.state, NodeState::Killed | NodeState::Dead)
+            || self.driver.phase == Phase::Done
+        {
             return;
         }
         let status = slot
@@ -266,8 +268,11 @@ impl Router {
             .as_mut()
             .and_then(Host::process_mut)
             .map(|p| {
-                // Give the process a moment to be reaped after closing its stdout.
-                for _ in 0..50 {
+                // Give the process a moment to be reaped after closing its stdout (up to a
+                // second: on a loaded machine an exiting process takes a while to be gone,
+                // and its exit status is what the summary reports).
+                let deadline = Instant::now() + Duration::from_secs(1);
+                while Instant::now() < deadline {
                     if let Some(status) = p.try_exit_status() {
                         return status;
                     }
@@ -284,9 +289,9 @@ impl Router {
         self.rec
             .problems
             .record(&id, ProblemKind::Exited, now, || status.clone());
-        if self.phase == Phase::Starting {
+        if self.driver.phase == Phase::Starting {
             self.abort = Some(format!("{id} exited during init ({status})"));
-            self.phase = Phase::Done;
+            self.driver.phase = Phase::Done;
         }
     }
 

@@ -146,6 +146,7 @@ impl Router {
         // A crashed node owes no reply to the requests it had: they do not count toward
         // "answered none of the client requests".
         let cut_off = self
+            .driver
             .clients
             .clients
             .iter()
@@ -171,10 +172,11 @@ impl Router {
     }
 
     pub(super) fn set_active(&mut self, fault: &str, detail: Option<&str>) {
-        self.active_faults
+        self.driver
+            .active_faults
             .retain(|f| f.split(' ').next() != Some(fault));
         if let Some(detail) = detail {
-            self.active_faults.push(format!("{fault} {detail}"));
+            self.driver.active_faults.push(format!("{fault} {detail}"));
         }
     }
 
@@ -217,6 +219,6 @@ impl Router {
         for action in actions {
             self.apply_fault(&action);
         }
-        self.active_faults.clear();
+        self.driver.active_faults.clear();
     }
 }

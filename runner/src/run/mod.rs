@@ -268,6 +268,16 @@ pub struct Router {
     setups: FxHashMap<u64, (usize, u32, Setup)>,
     /// The journal, the history, the network counts and the problems.
     rec: recorder::Recorder,
+    /// The clients, their op schedule, the nemesis plan and the run's phase.
+    driver: WorkloadDriver,
+    abort: Option<String>,
+    interrupted: bool,
+    progress: Progress,
+}
+
+/// The workload driver: what the clients do and when, what the nemesis does and when, and
+/// which phase the run is in. Both backends drive their nodes with it.
+struct WorkloadDriver {
     /// The client ops, drawn from the seed apart from timing.
     ops: OpSchedule,
     /// Ops invoked later than planned because every client was busy.
@@ -282,9 +292,6 @@ pub struct Router {
     active_faults: Vec<String>,
     phase: Phase,
     workload_start: u64,
-    abort: Option<String>,
-    interrupted: bool,
-    progress: Progress,
     counts: results::OpCounts,
 }
 
@@ -502,20 +509,22 @@ impl Router {
             timers: Timers::default(),
             next_setup_msg: 1,
             setups: FxHashMap::default(),
-            ops,
-            ops_late: 0,
-            faults_done: 0,
-            rng,
-            clients,
-            owed_invoke: false,
-            plan,
-            active_faults: Vec::new(),
-            phase: Phase::Starting,
-            workload_start: 0,
+            driver: WorkloadDriver {
+                ops,
+                ops_late: 0,
+                faults_done: 0,
+                rng,
+                clients,
+                owed_invoke: false,
+                plan,
+                active_faults: Vec::new(),
+                phase: Phase::Starting,
+                workload_start: 0,
+                counts: results::OpCounts::default(),
+            },
             abort: None,
             interrupted: false,
             progress,
-            counts: results::OpCounts::default(),
             clock: if sim.is_some() {
                 Clock::Virtual(0)
             } else {
@@ -566,7 +575,7 @@ impl Router {
 
     fn event_loop(&mut self) {
         let mut last_flush = 0u64;
-        while self.phase != Phase::Done {
+        while self.driver.phase != Phase::Done {
             let now = self.now();
             // Timed events that are due, in time order; at most a bounded batch before the
             // loop looks at the nodes and the signals again, however far behind it is.
@@ -576,7 +585,7 @@ impl Router {
             {
                 batch += 1;
                 self.on_timed(at, what);
-                if self.phase == Phase::Done {
+                if self.driver.phase == Phase::Done {
                     return;
                 }
             }
@@ -586,9 +595,9 @@ impl Router {
                 self.rec.journal.flush();
                 self.progress.update(
                     Duration::from_nanos(now),
-                    &self.counts,
+                    &self.driver.counts,
                     self.rec.net.all.send_count,
-                    &self.active_faults,
+                    &self.driver.active_faults,
                 );
             }
             let next_timer = self.timers.next_at();
@@ -665,7 +674,7 @@ impl Router {
                 let _ = nix::unistd::read(self.interrupts.as_fd(), &mut buf);
                 self.interrupted = true;
                 self.abort = Some("interrupted by a signal".to_owned());
-                self.phase = Phase::Done;
+                self.driver.phase = Phase::Done;
                 return;
             }
             let node = (key >> 1) as usize;
@@ -690,7 +699,7 @@ impl Router {
         self.node_of(id).is_some()
             || services::NAMES.contains(&id)
             || id == SETUP_CLIENT
-            || self.clients.known(id)
+            || self.driver.clients.known(id)
     }
 }
 

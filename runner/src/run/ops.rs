@@ -32,13 +32,13 @@ impl Router {
         if let Some(node) = node {
             self.nodes[node].replies += 1;
         }
-        match self.clients.target(client_id, body.in_reply_to) {
+        match self.driver.clients.target(client_id, body.in_reply_to) {
             ReplyTarget::Completes(index) => {
-                let op = match self.clients.clients[index].state {
+                let op = match self.driver.clients.clients[index].state {
                     crate::clients::ClientState::Busy { ref op, .. } => op.clone(),
                     _ => return,
                 };
-                let completion = self.ops.workload().complete(&op, &body);
+                let completion = self.driver.ops.workload().complete(&op, &body);
                 if completion
                     .error
                     .as_ref()
@@ -78,17 +78,17 @@ impl Router {
 
     pub(super) fn invoke(&mut self, index: usize, op: Op) {
         let now = self.now();
-        let client = &self.clients.clients[index];
+        let client = &self.driver.clients.clients[index];
         let (process, node, is_final) = (client.process, client.node, client.is_final);
-        let op = self.ops.workload_mut().prepare(process, op);
-        let request = match self.ops.workload().request(&op) {
+        let op = self.driver.ops.workload_mut().prepare(process, op);
+        let request = match self.driver.ops.workload().request(&op) {
             Ok(request) => request,
             Err(err) => {
                 tracing::error!("workload made an op it cannot send: {err}");
                 return;
             }
         };
-        let (msg_id, seq) = self.clients.invoke(index, op.clone());
+        let (msg_id, seq) = self.driver.clients.invoke(index, op.clone());
         let node_id = self.nodes[node].id.clone();
         self.rec.history.append(OpEvent {
             time: now,
@@ -100,9 +100,9 @@ impl Router {
             error: None,
             is_final,
         });
-        self.counts.invoked += 1;
+        self.driver.counts.invoked += 1;
         let msg = Message::new(
-            self.clients.clients[index].id.clone(),
+            self.driver.clients.clients[index].id.clone(),
             node_id,
             Body {
                 msg_id: Some(msg_id),
@@ -145,7 +145,7 @@ impl Router {
         completion: Completion,
         ended: Ended,
     ) {
-        let client = &self.clients.clients[index];
+        let client = &self.driver.clients.clients[index];
         let (process, node, is_final) = (client.process, client.node, client.is_final);
         let node_id = self.nodes[node].id.clone();
         let kind = match completion.outcome {
@@ -153,7 +153,7 @@ impl Router {
             Outcome::Fail => EventType::Fail,
             Outcome::Info => EventType::Info,
         };
-        self.counts.record(completion.outcome);
+        self.driver.counts.record(completion.outcome);
         self.rec.history.append(OpEvent {
             time: at,
             process: Process::Client(process),
@@ -169,23 +169,27 @@ impl Router {
             is_final,
         });
         // What the client learns; it may owe an op of its own at once (kafka's commit).
-        let follow_up = self.ops.workload_mut().observe(process, op, &completion);
-        self.clients.complete(index, &completion, ended);
+        let follow_up = self
+            .driver
+            .ops
+            .workload_mut()
+            .observe(process, op, &completion);
+        self.driver.clients.complete(index, &completion, ended);
         if is_final {
             if completion.outcome == Outcome::Fail && at < self.final_deadline() {
                 self.schedule(at + 100_000_000, Timed::RetryFinal { client: index });
             } else {
-                self.clients.clients[index].state = crate::clients::ClientState::Done;
+                self.driver.clients.clients[index].state = crate::clients::ClientState::Done;
                 self.check_final_done();
             }
-        } else if self.phase == Phase::Draining {
+        } else if self.driver.phase == Phase::Draining {
             self.check_drained();
-        } else if let Some(op) = follow_up.filter(|_| self.phase == Phase::Workload) {
+        } else if let Some(op) = follow_up.filter(|_| self.driver.phase == Phase::Workload) {
             self.invoke(index, op);
-        } else if self.phase == Phase::Workload && self.owed_invoke {
-            self.owed_invoke = false;
-            self.ops_late += 1;
-            let op = self.ops.next_op();
+        } else if self.driver.phase == Phase::Workload && self.driver.owed_invoke {
+            self.driver.owed_invoke = false;
+            self.driver.ops_late += 1;
+            let op = self.driver.ops.next_op();
             self.invoke(index, op);
         }
     }
@@ -195,33 +199,34 @@ impl Router {
     }
 
     pub(super) fn check_drained(&mut self) {
-        if self.phase == Phase::Draining && !self.clients.any_busy() {
-            self.phase = Phase::Done;
+        if self.driver.phase == Phase::Draining && !self.driver.clients.any_busy() {
+            self.driver.phase = Phase::Done;
         }
     }
 
     pub(super) fn check_final_done(&mut self) {
-        if self.phase == Phase::Final
+        if self.driver.phase == Phase::Final
             && self
+                .driver
                 .clients
                 .clients
                 .iter()
                 .filter(|c| c.is_final)
                 .all(|c| matches!(c.state, crate::clients::ClientState::Done))
         {
-            self.phase = Phase::Done;
+            self.driver.phase = Phase::Done;
         }
     }
 
     pub(super) fn begin_final(&mut self, at: u64) {
-        self.phase = Phase::Final;
-        let Some(_) = self.ops.workload().final_op() else {
-            self.phase = Phase::Done;
+        self.driver.phase = Phase::Final;
+        let Some(_) = self.driver.ops.workload().final_op() else {
+            self.driver.phase = Phase::Done;
             return;
         };
         for node in 0..self.nodes.len() {
-            let index = self.clients.add_final(node);
-            let op = self.ops.workload().final_op().expect("checked");
+            let index = self.driver.clients.add_final(node);
+            let op = self.driver.ops.workload().final_op().expect("checked");
             self.invoke(index, op);
         }
         // Retries of failed final ops stop at the final deadline; an op invoked just before

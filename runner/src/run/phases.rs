@@ -27,7 +27,7 @@ impl Router {
                 if self.nodes[node].state == NodeState::Starting {
                     self.nodes[node].state = NodeState::Up;
                 }
-                if self.ops.workload().sends_topology() {
+                if self.driver.ops.workload().sends_topology() {
                     let topology =
                         workloads::topology::build(self.config.topology, &self.config.node_ids);
                     self.send_setup(
@@ -48,24 +48,24 @@ impl Router {
                 }
             }
         }
-        if self.phase == Phase::Starting && self.setups.is_empty() {
+        if self.driver.phase == Phase::Starting && self.setups.is_empty() {
             self.begin_workload();
         }
     }
 
     pub(super) fn begin_workload(&mut self) {
         let now = self.now();
-        self.phase = Phase::Workload;
+        self.driver.phase = Phase::Workload;
         self.progress.begin(self.config.time_limit);
         // Times are relative to the workload's start from here on.
         let base = now;
         let limit = self.config.time_limit.as_nanos() as u64;
-        for i in 0..self.plan.len() {
-            let at = base + self.plan[i].at.as_nanos() as u64;
+        for i in 0..self.driver.plan.len() {
+            let at = base + self.driver.plan[i].at.as_nanos() as u64;
             self.schedule(at, Timed::Nemesis(i));
         }
-        self.workload_start = base;
-        let first = self.ops.next_at();
+        self.driver.workload_start = base;
+        let first = self.driver.ops.next_at();
         if first < limit {
             self.schedule(base + first, Timed::Invoke);
         }
@@ -82,43 +82,43 @@ impl Router {
                 line,
             } => self.deliver(at, id, src, claimed, dest, line),
             Timed::Invoke => {
-                if self.phase != Phase::Workload {
+                if self.driver.phase != Phase::Workload {
                     return;
                 }
-                let idle: Vec<usize> = self.clients.idle().collect();
+                let idle: Vec<usize> = self.driver.clients.idle().collect();
                 if idle.is_empty() {
                     // Every client is busy: the next one to finish invokes at once.
-                    self.owed_invoke = true;
+                    self.driver.owed_invoke = true;
                 } else {
-                    let index = idle[self.rng.random_range(0..idle.len())];
-                    let op = self.ops.next_op();
+                    let index = idle[self.driver.rng.random_range(0..idle.len())];
+                    let op = self.driver.ops.next_op();
                     self.invoke(index, op);
                 }
-                let next = self.ops.tick();
+                let next = self.driver.ops.tick();
                 if next < self.config.time_limit.as_nanos() as u64 {
-                    self.schedule(self.workload_start + next, Timed::Invoke);
+                    self.schedule(self.driver.workload_start + next, Timed::Invoke);
                 }
             }
             Timed::ClientTimeout { client, seq } => {
-                let Some(op) = self.clients.busy_with(client, seq).cloned() else {
+                let Some(op) = self.driver.clients.busy_with(client, seq).cloned() else {
                     return;
                 };
-                let completion = self.ops.workload().timeout(&op);
+                let completion = self.driver.ops.workload().timeout(&op);
                 let now = self.now();
                 self.complete_op(client, now, &op, completion, Ended::GaveUp);
             }
             Timed::RetryFinal { client } => {
-                if self.phase == Phase::Final
-                    && let Some(op) = self.ops.workload().final_op()
+                if self.driver.phase == Phase::Final
+                    && let Some(op) = self.driver.ops.workload().final_op()
                 {
                     self.invoke(client, op);
                 }
             }
             Timed::Nemesis(i) => {
-                if self.phase == Phase::Workload {
-                    let action = self.plan[i].action.clone();
+                if self.driver.phase == Phase::Workload {
+                    let action = self.driver.plan[i].action.clone();
                     self.apply_fault(&action);
-                    self.faults_done += 1;
+                    self.driver.faults_done += 1;
                 }
             }
             Timed::SetupTimeout {
@@ -141,7 +141,7 @@ impl Router {
                             .record(&id, ProblemKind::NoInitOk, now, || {
                                 format!("no init_ok within {} s", INIT_TIMEOUT.as_secs())
                             });
-                        if self.phase == Phase::Starting {
+                        if self.driver.phase == Phase::Starting {
                             // Every node still waiting has had the same time to answer.
                             let waiting: Vec<String> = self
                                 .setups
@@ -161,7 +161,7 @@ impl Router {
                                 "{id} did not answer init within {} s",
                                 INIT_TIMEOUT.as_secs()
                             ));
-                            self.phase = Phase::Done;
+                            self.driver.phase = Phase::Done;
                             return;
                         }
                         // A restarted node that never came up stays down.
@@ -178,35 +178,35 @@ impl Router {
                             });
                     }
                 }
-                if self.phase == Phase::Starting && self.setups.is_empty() {
+                if self.driver.phase == Phase::Starting && self.setups.is_empty() {
                     self.begin_workload();
                 }
             }
             Timed::EndWorkload => {
-                if self.ops.workload().final_op().is_none() {
+                if self.driver.ops.workload().final_op().is_none() {
                     // Nothing to read at the end: stop once the ops in flight are over.
-                    self.phase = Phase::Draining;
+                    self.driver.phase = Phase::Draining;
                     self.check_drained();
                     let limit = CLIENT_TIMEOUT.as_nanos() as u64 + 1_000_000_000;
                     self.schedule(at + limit, Timed::FinalDeadline);
                     return;
                 }
-                self.phase = Phase::Recovery;
+                self.driver.phase = Phase::Recovery;
                 self.heal_everything();
                 let recovery = self.config.recovery_time.as_nanos() as u64;
                 self.schedule(at + recovery, Timed::FinalOps);
             }
             Timed::FinalOps => self.begin_final(at),
             Timed::FinalDeadline => {
-                if matches!(self.phase, Phase::Final | Phase::Draining) {
-                    self.phase = Phase::Done;
+                if matches!(self.driver.phase, Phase::Final | Phase::Draining) {
+                    self.driver.phase = Phase::Done;
                 }
             }
         }
     }
 
     pub(super) fn stop_all(&mut self) {
-        self.phase = Phase::Done;
+        self.driver.phase = Phase::Done;
         let mut processes: Vec<NodeProcess> = self
             .nodes
             .iter_mut()
@@ -253,7 +253,7 @@ impl Router {
         // An interrupted run plans no further than it got: a signal is honoured at once, even
         // at a rate that plans millions of ops.
         let planned_until = if self.interrupted {
-            let reached = self.now().saturating_sub(self.workload_start);
+            let reached = self.now().saturating_sub(self.driver.workload_start);
             self.config.time_limit.min(Duration::from_nanos(reached))
         } else {
             self.config.time_limit
@@ -268,11 +268,11 @@ impl Router {
         let schedule = crate::schedule::ScheduleRecord {
             ops_fingerprint: ops_print.hex(),
             ops_planned,
-            ops_invoked: self.ops.taken(),
-            ops_late: self.ops_late,
-            faults_fingerprint: crate::schedule::faults_fingerprint(&self.plan).hex(),
-            faults_planned: self.plan.len() as u64,
-            faults_done: self.faults_done,
+            ops_invoked: self.driver.ops.taken(),
+            ops_late: self.driver.ops_late,
+            faults_fingerprint: crate::schedule::faults_fingerprint(&self.driver.plan).hex(),
+            faults_planned: self.driver.plan.len() as u64,
+            faults_done: self.driver.faults_done,
         };
         let report = RunReport {
             config: &self.config,

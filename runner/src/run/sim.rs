@@ -49,9 +49,9 @@ impl Router {
         let mut steps = 0u64;
         let mut last_progress = 0u64;
         let _flush = FlushOnDrop(&logs);
-        while self.phase != Phase::Done {
+        while self.driver.phase != Phase::Done {
             self.sim_pump();
-            if self.phase == Phase::Done {
+            if self.driver.phase == Phase::Done {
                 break;
             }
             steps += 1;
@@ -61,11 +61,11 @@ impl Router {
             let Some((at, next)) = self.sim_next() else {
                 // Nothing will ever happen again: the run cannot end by itself.
                 self.abort = Some("the simulation ran out of events".to_owned());
-                self.phase = Phase::Done;
+                self.driver.phase = Phase::Done;
                 break;
             };
             self.sim_set_time(at);
-            if self.phase == Phase::Done {
+            if self.driver.phase == Phase::Done {
                 break;
             }
             match next {
@@ -81,9 +81,9 @@ impl Router {
                 last_progress = at;
                 self.progress.update(
                     Duration::from_nanos(at),
-                    &self.counts,
+                    &self.driver.counts,
                     self.rec.net.all.send_count,
-                    &self.active_faults,
+                    &self.driver.active_faults,
                 );
             }
         }
@@ -95,7 +95,7 @@ impl Router {
         if matches!(nix::unistd::read(self.interrupts.as_fd(), &mut buf), Ok(n) if n > 0) {
             self.interrupted = true;
             self.abort = Some("interrupted by a signal".to_owned());
-            self.phase = Phase::Done;
+            self.driver.phase = Phase::Done;
             return true;
         }
         false
@@ -167,7 +167,7 @@ impl Router {
                  message at once with another)",
                 now as f64 / 1e9
             ));
-            self.phase = Phase::Done;
+            self.driver.phase = Phase::Done;
         }
     }
 
@@ -179,13 +179,13 @@ impl Router {
                 if !self.nodes[node].state.takes_input() {
                     continue;
                 }
-                while self.phase != Phase::Done && self.sim_take_one(node) {
+                while self.driver.phase != Phase::Done && self.sim_take_one(node) {
                     handed = true;
                     if !self.nodes[node].state.takes_input() {
                         break;
                     }
                 }
-                if self.phase == Phase::Done {
+                if self.driver.phase == Phase::Done {
                     return;
                 }
             }
@@ -228,13 +228,13 @@ impl Router {
     fn note_same_instant(&mut self) {
         let Some(sim) = self.sim.as_mut() else { return };
         sim.same_instant += 1;
-        if sim.same_instant >= LIVELOCK_EVENTS && self.phase != Phase::Done {
+        if sim.same_instant >= LIVELOCK_EVENTS && self.driver.phase != Phase::Done {
             self.abort = Some(format!(
                 "livelock: {LIVELOCK_EVENTS} events at {:.3} s of virtual time without time \
                  moving (nodes that answer every message at once with another, forever)",
                 self.now() as f64 / 1e9
             ));
-            self.phase = Phase::Done;
+            self.driver.phase = Phase::Done;
         }
     }
 
@@ -264,9 +264,9 @@ impl Router {
                 self.rec.problems.record(&id, ProblemKind::Exited, now, || {
                     format!("panicked: {text}")
                 });
-                if self.phase == Phase::Starting {
+                if self.driver.phase == Phase::Starting {
                     self.abort = Some(format!("{id} panicked during init ({text})"));
-                    self.phase = Phase::Done;
+                    self.driver.phase = Phase::Done;
                 }
                 Vec::new()
             }
@@ -286,7 +286,7 @@ impl Router {
         }
         for effect in effects {
             if let Effect::Send(msg) = effect {
-                if self.phase == Phase::Done {
+                if self.driver.phase == Phase::Done {
                     return;
                 }
                 self.count_line(node, now);
