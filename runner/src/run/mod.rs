@@ -1,11 +1,13 @@
 //! `harness test`: the run itself.
 //!
-//! One thread, the router, owns everything that decides: the simulated network, the services,
-//! the clients, the nemesis schedule, the history and the journal. Node processes talk to it
-//! through their reader threads (lines, with the time they arrived) and their bounded writer
-//! queues. The router waits for the next line or the next timed event (a delivery, a client
-//! invoke or timeout, a fault, a phase change), whichever comes first, so it never blocks on a
-//! node.
+//! One thread, the router, owns everything that decides, in parts both backends share: the
+//! clock (real, or virtual under `--sim`) and the timed events ([`timers`]), the recorder
+//! (journal, history, network counts, problems: [`recorder`]), the workload driver (clients,
+//! op schedule, nemesis plan, phase), the network model and the services. Where the nodes run
+//! is a [`host`]: a process, whose pipes the process backend watches with epoll (its
+//! `ProcessIo`), or an in-process runtime the simulator's loop ([`sim`]) hands lines to. The
+//! process backend waits for the next line or the next timed event, whichever comes first, so
+//! it never blocks on a node; the simulator jumps from one event to the next.
 //!
 //! Phases: start every node and `init` it (10 s), send `topology`; run the workload and the
 //! nemesis for `--time-limit`; heal every fault; wait `--recovery-time`; one final op per node
