@@ -1,11 +1,11 @@
 //! `harness test`: the run itself.
 //!
 //! One thread, the router, owns everything that decides, in parts both backends share: the
-//! clock (real, or virtual under `--sim`) and the timed events ([`timers`]), the recorder
-//! (journal, history, network counts, problems: [`recorder`]), the workload driver (clients,
+//! clock (real, or virtual under `--sim`) and the timed events (`run/timers.rs`), the recorder
+//! (journal, history, network counts, problems: `run/recorder.rs`), the workload driver (clients,
 //! op schedule, nemesis plan, phase), the network model and the services. Where the nodes run
-//! is a [`host`]: a process, whose pipes the process backend watches with epoll (its
-//! `ProcessIo`), or an in-process runtime the simulator's loop ([`sim`]) hands lines to. The
+//! is a host (`run/host.rs`): a process, whose pipes the process backend watches with epoll (its
+//! `ProcessIo`), or an in-process runtime the simulator's loop (`run/sim.rs`) hands lines to. The
 //! process backend waits for the next line or the next timed event, whichever comes first, so
 //! it never blocks on a node; the simulator jumps from one event to the next.
 //!
