@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use crate::edn;
 use crate::history::{
-    CutLine, ErrorInfo, Event, EventType, HistoryError, NemesisTag, Process, parse_history,
-    parse_jsonl,
+    CutLine, ErrorInfo, Event, EventType, HistoryError, NemesisTag, Process, number_events,
+    parse_history, parse_jsonl,
 };
 
 crate::named_enum! {
@@ -111,7 +111,7 @@ pub fn read_history(path: &Path, format: Option<Format>) -> Result<HistoryFile, 
         let lines = parse_jsonl(&name, &bytes[..])?;
         return Ok(HistoryFile {
             format,
-            events: lines.items,
+            events: number_events(&name, lines.items)?,
             cut: lines.cut,
         });
     }

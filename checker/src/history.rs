@@ -102,8 +102,12 @@ pub struct ErrorInfo {
 /// One line of `history.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    /// Its position in the history. A history from elsewhere may leave it out: then the
+    /// order of its lines is the index ([`parse_history`]).
+    #[serde(default = "no_index")]
     pub index: u64,
-    /// Nanoseconds since the run started.
+    /// Nanoseconds since the run started (0 when the history has no times).
+    #[serde(default)]
     pub time: u64,
     pub process: Process,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,7 +117,13 @@ pub struct Event {
     pub f: String,
     #[serde(default)]
     pub value: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Any JSON value is read: an object `{code, name, text}` as this harness writes it, a
+    /// number (the code), or anything else (a string such as `"timed-out"`: its name).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "any_error"
+    )]
     pub error: Option<ErrorInfo>,
     #[serde(default, rename = "final", skip_serializing_if = "std::ops::Not::not")]
     pub is_final: bool,
@@ -236,14 +246,75 @@ pub fn read_jsonl_file<T: serde::de::DeserializeOwned>(
 /// Parse `history.jsonl` text. `path` names the source in errors. Blank lines are skipped, and
 /// so is a last line cut off mid-line ([`parse_jsonl`] says whether there was one).
 pub fn parse_history(path: &str, text: impl BufRead) -> Result<Vec<Event>, HistoryError> {
-    parse_jsonl(path, text).map(|lines| lines.items)
+    let lines = parse_jsonl(path, text)?;
+    number_events(path, lines.items)
 }
 
 /// Read a `history.jsonl` file, up to its last whole line ([`read_jsonl_file`] says whether
 /// its last line was cut off).
 pub fn read_history_file(path: &Path) -> Result<Vec<Event>, HistoryError> {
-    read_jsonl_file(path).map(|lines| lines.items)
+    let lines = read_jsonl_file(path)?;
+    number_events(&path.display().to_string(), lines.items)
 }
+
+/// The index an event read without one has until [`number_events`] gives it its place.
+fn no_index() -> u64 {
+    u64::MAX
+}
+
+/// Give the events of a history without indices their line order as index; a history where
+/// some events have one and others not is an error naming the first without.
+pub fn number_events(path: &str, mut events: Vec<Event>) -> Result<Vec<Event>, HistoryError> {
+    let missing = events.iter().filter(|e| e.index == u64::MAX).count();
+    if missing == events.len() {
+        for (i, event) in events.iter_mut().enumerate() {
+            event.index = i as u64;
+        }
+    } else if missing > 0 {
+        let at = events.iter().position(|e| e.index == u64::MAX).unwrap_or(0);
+        return Err(HistoryError::Parse {
+            path: path.to_owned(),
+            line: at + 1,
+            reason: format!(
+                "event {} has no index, though others have one: give every event an index, \
+                 or none (then the order of the lines is the index)",
+                at + 1
+            ),
+        });
+    }
+    Ok(events)
+}
+
+/// An event's `error`, whatever JSON value it is.
+fn any_error<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<ErrorInfo>, D::Error> {
+    let value = Value::deserialize(d)?;
+    Ok(match value {
+        Value::Null => None,
+        Value::Object(_) => Some(serde_json::from_value(value).map_err(serde::de::Error::custom)?),
+        Value::Number(n) => Some(ErrorInfo {
+            code: n
+                .as_u64()
+                .and_then(|c| u32::try_from(c).ok())
+                .unwrap_or(u32::MAX),
+            name: n.to_string(),
+            text: String::new(),
+        }),
+        Value::String(name) => Some(ErrorInfo {
+            code: ERROR_CODE_UNKNOWN,
+            text: name.clone(),
+            name,
+        }),
+        other => Some(ErrorInfo {
+            code: ERROR_CODE_UNKNOWN,
+            name: other.to_string(),
+            text: other.to_string(),
+        }),
+    })
+}
+
+/// The code of an error given as something other than an object or a number (a string such
+/// as `"timed-out"`): no Maelstrom code, so none of the codes the checkers give a meaning to.
+pub const ERROR_CODE_UNKNOWN: u32 = u32::MAX;
 
 #[cfg(test)]
 mod tests {
@@ -266,6 +337,35 @@ mod tests {
         let line = serde_json::to_string(&events[1]).unwrap();
         assert!(line.contains(r#""process":"nemesis""#), "{line}");
         assert!(!line.contains("final"));
+    }
+
+    #[test]
+    fn histories_from_elsewhere_need_no_index_no_time_and_no_error_object() {
+        let text = r#"{"process":0,"type":"invoke","f":"write","value":1}
+{"process":0,"type":"info","f":"write","value":1,"error":"timed-out"}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":1,"type":"fail","f":"read","value":null,"error":20}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":1,"type":"fail","f":"read","value":null,"error":["odd", 1]}
+"#;
+        let events = parse_history("h", text.as_bytes()).unwrap();
+        let indices: Vec<u64> = events.iter().map(|e| e.index).collect();
+        assert_eq!(indices, [0, 1, 2, 3, 4, 5], "the line order is the index");
+        assert!(events.iter().all(|e| e.time == 0));
+        let timed_out = events[1].error.as_ref().unwrap();
+        assert_eq!(
+            (timed_out.code, timed_out.name.as_str()),
+            (ERROR_CODE_UNKNOWN, "timed-out")
+        );
+        assert_eq!(events[3].error.as_ref().unwrap().code, 20);
+        assert_eq!(events[5].error.as_ref().unwrap().name, r#"["odd",1]"#);
+        // Some with an index and some without: said, with the first line that has none.
+        let mixed = "{\"index\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n\
+                     {\"process\":0,\"type\":\"ok\",\"f\":\"read\"}\n";
+        let err = parse_history("h", mixed.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("h:2: event 2 has no index"), "{err}");
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub struct CheckArgs {
     /// Give up with verdict unknown after this many seconds of linearizability search.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub time_limit: f64,
-    /// Give up with verdict unknown past this much search memory.
+    /// Give up with verdict unknown past this much search memory [default: 4096, as
+    /// `harness test`].
     #[arg(long, value_name = "MIB")]
     pub memory_limit: Option<u64>,
     /// The run's messages.jsonl, for network statistics with --workload [default:
@@ -72,7 +73,15 @@ impl CheckArgs {
     /// The time budget and the memory budget in bytes, or why the flags are wrong.
     fn budget(&self) -> anyhow::Result<(Duration, Option<u64>)> {
         match Duration::try_from_secs_f64(self.time_limit) {
-            Ok(t) if !t.is_zero() => Ok((t, self.memory_limit.map(|m| m.saturating_mul(1 << 20)))),
+            Ok(t) if !t.is_zero() => Ok((
+                t,
+                Some(
+                    self.memory_limit
+                        .map_or(crate::results::LIN_MEMORY_BUDGET, |m| {
+                            m.saturating_mul(1 << 20)
+                        }),
+                ),
+            )),
             _ => bail!(
                 "--time-limit must be a positive number of seconds, not {}",
                 self.time_limit
@@ -118,24 +127,16 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     let (format, events) = (history.format, &history.events);
     // Only this harness's histories come from runs.
     let incomplete = incomplete.filter(|_| format == Format::Jsonl);
-    writeln!(
-        out,
-        "history: {} ({} format, {} events)",
-        file.display(),
-        format.name(),
-        events.len()
-    )?;
+    // What is said before the checks: lines of text, or fields of the JSON (`--json` prints
+    // one JSON document and nothing else).
+    let mut warnings: Vec<String> = Vec::new();
     if let Some(cut) = &history.cut {
-        writeln!(out, "warning: {}: {cut}", file.display())?;
-    }
-    if let Some(why) = &incomplete {
-        writeln!(out, "{why}")?;
+        warnings.push(format!("{}: {cut}", file.display()));
     }
     if events.is_empty() {
-        writeln!(
-            out,
-            "warning: the history holds no events, so every check below passes trivially"
-        )?;
+        warnings.push(
+            "the history holds no events: it proves nothing, so the verdict is unknown".to_owned(),
+        );
     }
     let linearizable = |w: WorkloadKind| w.check_plan() == Check::LinearizableKv;
     let workload = match (args.workload, args.model) {
@@ -154,9 +155,22 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         bail!(WorkloadKind::ordering_applies());
     }
     let mut checked = match workload {
-        Some(w) if !linearizable(w) => check_workload(args, &file, w, events, out)?,
+        Some(w) if !linearizable(w) => check_workload(args, &file, w, events, &mut warnings)?,
         _ => check_lin(args, &file, format, workload.is_some(), events)?,
     };
+    if events.is_empty() {
+        checked.json["checks_valid"] = serde_json::to_value(checked.valid)?;
+        checked.json["valid"] = serde_json::to_value(Validity::Unknown)?;
+        checked.valid = Validity::Unknown;
+    }
+    checked.json["history"] = serde_json::json!({
+        "file": file.display().to_string(),
+        "format": format.name(),
+        "events": events.len(),
+    });
+    if !warnings.is_empty() {
+        checked.json["warnings"] = serde_json::to_value(&warnings)?;
+    }
     if let Some(cut) = &history.cut {
         checked.json["history_cut"] = serde_json::to_value(cut)?;
     }
@@ -172,6 +186,19 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&checked.json)?)?;
     } else {
+        writeln!(
+            out,
+            "history: {} ({} format, {} events)",
+            file.display(),
+            format.name(),
+            events.len()
+        )?;
+        for warning in &warnings {
+            writeln!(out, "warning: {warning}")?;
+        }
+        if let Some(why) = &incomplete {
+            writeln!(out, "{why}")?;
+        }
         write!(out, "{}", checked.text)?;
         match &incomplete {
             Some(_) => writeln!(
@@ -229,7 +256,7 @@ fn check_workload(
     file: &Path,
     w: WorkloadKind,
     events: &[Event],
-    out: &mut dyn Write,
+    warnings: &mut Vec<String>,
 ) -> anyhow::Result<Checked> {
     let ordering = args.ordering;
     let journal = args.messages.clone().or_else(|| {
@@ -240,7 +267,7 @@ fn check_workload(
         Some(path) => {
             let lines = read_journal_file(path)?;
             if let Some(cut) = &lines.cut {
-                writeln!(out, "warning: {}: {cut}", path.display())?;
+                warnings.push(format!("{}: {cut}", path.display()));
             }
             (Some(NetStats::from_journal(&lines.items)), lines.cut)
         }
@@ -379,6 +406,62 @@ mod tests {
 "#;
 
     #[test]
+    fn a_history_without_times_or_indices_is_checked_and_told_by_events() {
+        let text = r#"{"process":0,"type":"invoke","f":"write","value":["x",1]}
+{"process":0,"type":"ok","f":"write","value":["x",1]}
+{"process":1,"type":"invoke","f":"read","value":["x",null]}
+{"process":1,"type":"ok","f":"read","value":["x",null]}
+{"process":2,"type":"invoke","f":"write","value":["x",2]}
+{"process":2,"type":"info","f":"write","value":["x",2],"error":"timed-out"}
+"#;
+        let path = temp_file("timeless.jsonl", text);
+        let (code, out) = run_text(&[path.to_str().unwrap()]);
+        assert_eq!(code.unwrap(), 1, "{out}");
+        assert!(out.contains("(jsonl format, 6 events)"), "{out}");
+        assert!(out.contains("during events 2..3"), "{out}");
+        assert!(out.contains("during events 0..1"), "{out}");
+        assert!(!out.contains("[0.0"), "no times to show: {out}");
+    }
+
+    #[test]
+    fn ten_thousand_pending_writes_no_read_saw_are_decided_within_a_small_memory_cap() {
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        text.push_str("{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":[\"x\",0]}\n");
+        text.push_str("{\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":[\"x\",0]}\n");
+        for i in 1..=10_000 {
+            let _ = writeln!(
+                text,
+                "{{\"process\":{i},\"type\":\"invoke\",\"f\":\"write\",\"value\":[\"x\",{i}]}}"
+            );
+        }
+        for p in 0..4 {
+            let process = 20_000 + p;
+            let _ = writeln!(
+                text,
+                "{{\"process\":{process},\"type\":\"invoke\",\"f\":\"read\",\"value\":[\"x\",null]}}\n\
+                 {{\"process\":{process},\"type\":\"ok\",\"f\":\"read\",\"value\":[\"x\",0]}}"
+            );
+        }
+        let path = temp_file("pending.jsonl", &text);
+        let (code, out) = run_text(&[path.to_str().unwrap(), "--memory-limit", "64"]);
+        assert_eq!(code.unwrap(), 0, "{out}");
+        assert!(
+            out.contains("10000 pending write(s) whose value no read returned"),
+            "{out}"
+        );
+        // One read of a pending write's value keeps that write in the search, and decides.
+        text.push_str(
+            "{\"process\":30000,\"type\":\"invoke\",\"f\":\"read\",\"value\":[\"x\",null]}\n",
+        );
+        text.push_str("{\"process\":30000,\"type\":\"ok\",\"f\":\"read\",\"value\":[\"x\",77]}\n");
+        let path = temp_file("pending-read.jsonl", &text);
+        let (code, out) = run_text(&[path.to_str().unwrap(), "--memory-limit", "64"]);
+        assert_eq!(code.unwrap(), 0, "{out}");
+        assert!(out.contains("9999 pending write(s)"), "{out}");
+    }
+
+    #[test]
     fn a_stale_read_of_an_absent_key_is_invalid_with_its_witness() {
         let path = temp_file("stale.jsonl", STALE_READ);
         let (code, text) = run_text(&[path.to_str().unwrap()]);
@@ -395,7 +478,7 @@ mod tests {
         let (code, text) = run_text(&[path.to_str().unwrap(), "--json"]);
         assert_eq!(code.unwrap(), 1);
         let json: serde_json::Value =
-            serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+            serde_json::from_str(&text).expect("--json prints one JSON document and nothing else");
         assert_eq!(json["valid"], serde_json::json!(false));
         assert_eq!(json["failure"]["op"]["index"], serde_json::json!(2));
     }
@@ -420,14 +503,26 @@ mod tests {
             "the cause is named once: {err}"
         );
         assert!(err.contains("/nonexistent/history.jsonl"), "{err}");
-        // An empty file is read as what its name says, and the verdict warns it is trivial.
+        // An empty file is read as what its name says; it proves nothing: unknown, exit 2.
         let empty = temp_file("empty.jsonl", "");
         let (code, out) = run_text(&[empty.to_str().unwrap()]);
-        assert_eq!(code.unwrap(), 0);
+        assert_eq!(code.unwrap(), 2, "{out}");
         assert!(out.contains("(jsonl format, 0 events)"), "{out}");
         assert!(
-            out.contains("warning: the history holds no events"),
+            out.contains("warning: the history holds no events: it proves nothing"),
             "{out}"
+        );
+        assert!(out.contains("valid: unknown"), "{out}");
+        let (code, out) = run_text(&[empty.to_str().unwrap(), "--json"]);
+        assert_eq!(code.unwrap(), 2);
+        let json: serde_json::Value = serde_json::from_str(&out).expect("only JSON");
+        assert_eq!(json["valid"], "unknown");
+        assert_eq!(json["history"]["events"], 0);
+        assert!(
+            json["warnings"][0]
+                .as_str()
+                .unwrap()
+                .contains("proves nothing")
         );
         let good = temp_file("stale2.jsonl", STALE_READ);
         let (code, _) = run_text(&[
@@ -471,7 +566,7 @@ mod tests {
         let (code, text) = run_text(&[path.to_str().unwrap(), "--json"]);
         assert_eq!(code.unwrap(), 0);
         let json: serde_json::Value =
-            serde_json::from_str(&text[text.find("\n{").unwrap()..]).unwrap();
+            serde_json::from_str(&text).expect("--json prints one JSON document and nothing else");
         assert_eq!(json["history_cut"]["line"], serde_json::json!(4));
         let whole_lines: usize = STALE_READ.lines().take(3).map(|l| l.len() + 1).sum();
         assert_eq!(
@@ -562,7 +657,7 @@ mod tests {
         let (code, text) = run_text(&[dir.to_str().unwrap(), "--json"]);
         assert_eq!(code.unwrap(), 2);
         let json: serde_json::Value =
-            serde_json::from_str(&text[text.find("\n{").unwrap()..]).unwrap();
+            serde_json::from_str(&text).expect("--json prints one JSON document and nothing else");
         assert_eq!(json["valid"], "unknown");
         assert_eq!(json["checks_valid"], true);
         assert_ne!(json["valid"], true);
@@ -724,8 +819,7 @@ mod tests {
         );
         let (code, out) = run_text(&[path.to_str().unwrap(), "--json"]);
         assert_eq!(code.unwrap(), 1, "{out}");
-        let start = out.find('{').unwrap();
-        let json: serde_json::Value = serde_json::from_str(&out[start..]).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&out).expect("only JSON");
         assert_eq!(
             json["workload"]["lost_write"]["errs"][0]["ops"][1]["index"],
             7

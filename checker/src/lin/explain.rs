@@ -328,10 +328,14 @@ fn alternatives(values: &[Value]) -> String {
     }
 }
 
+/// When the op ran: its times, or, for a history without times (every time 0), its events.
 fn interval(o: &OpDesc) -> String {
-    match o.complete_ms {
-        Some(c) => format!("[{:.1}, {c:.1}] ms", o.invoke_ms),
-        None => format!("[{:.1} ms, never completed]", o.invoke_ms),
+    let timeless = o.invoke_ms == 0.0 && o.complete_ms.is_none_or(|c| c == 0.0);
+    match (o.complete_ms, o.complete_index) {
+        (_, Some(end)) if timeless => format!("events {}..{end}", o.index),
+        (None, _) if timeless => format!("event {} on, never completed", o.index),
+        (Some(c), _) => format!("[{:.1}, {c:.1}] ms", o.invoke_ms),
+        (None, _) => format!("[{:.1} ms, never completed]", o.invoke_ms),
     }
 }
 
@@ -688,6 +692,14 @@ impl fmt::Display for LinResult {
             "checked {} ops ({} pending, {} failed and dropped) on {} key(s)",
             self.op_count, self.pending_count, self.failed_dropped, self.key_count
         )?;
+        if self.pending_left_out > 0 {
+            writeln!(
+                f,
+                "{} pending write(s) whose value no read returned and no compare-and-set \
+                 expected were left out of the search: they cannot change the verdict",
+                self.pending_left_out
+            )?;
+        }
         match self.valid {
             Validity::Valid => writeln!(f, "linearizable"),
             Validity::Invalid => {

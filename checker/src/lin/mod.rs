@@ -272,6 +272,10 @@ pub struct ReadWitness {
     pub could_return: Vec<Value>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// The verdict of a linearizability check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LinResult {
@@ -281,6 +285,11 @@ pub struct LinResult {
     pub op_count: usize,
     /// Of those, ops pending to the end.
     pub pending_count: usize,
+    /// Of the pending ones, writes and compare-and-sets whose value nothing observes (no
+    /// completed read returned it, no compare-and-set expects it): left out of the search,
+    /// as they cannot change the verdict (see `prune_unobserved_pending`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pending_left_out: usize,
     pub failed_dropped: usize,
     /// Independent objects (keys) and how many were found linearizable.
     pub key_count: usize,
@@ -310,6 +319,10 @@ pub fn check_linearizable(events: &[Event], opts: &LinOptions) -> Result<LinResu
         .flat_map(|p| &p.ops)
         .filter(|o| o.ret.is_none())
         .count();
+    let pending_left_out = partitions
+        .iter_mut()
+        .map(|p| prepare::prune_unobserved_pending(&mut p.ops))
+        .sum();
     let deadline = opts.time_limit.and_then(|t| started.checked_add(t));
     let ctl = parallel::Control::new(deadline, opts.memory_limit);
     let (outcomes, failed) = parallel::run_all(&mut partitions, opts.threads, &ctl);
@@ -323,6 +336,7 @@ pub fn check_linearizable(events: &[Event], opts: &LinOptions) -> Result<LinResu
         semantics: Semantics::of(opts),
         op_count,
         pending_count,
+        pending_left_out,
         failed_dropped,
         key_count: partitions.len(),
         keys_linearizable,

@@ -327,9 +327,8 @@ fn a_simulated_history_is_judged_the_same_by_harness_check() {
     );
     let dir = run.dir.display().to_string();
     let (_, stdout, stderr) = harness(&["check", "--workload", "lin-kv", "--json", &dir]);
-    let json = &stdout[stdout.find('{').unwrap_or(0)..];
     let checked: serde_json::Value =
-        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
     assert_eq!(
         checked.get("workload").unwrap_or(&checked)["valid"],
         run.results["workload"]["valid"],
