@@ -91,7 +91,7 @@ mod tests {
         assert_eq!(failure.op.index, 4, "{r}");
         assert!(
             failure.explanation.contains(
-                "the read by process 1 at n1 during [0.0, 0.0] ms found the key absent \
+                "the read by process 1 at n1 during events 4..5 found the key absent \
                  (error 20, key-does-not-exist)"
             ),
             "{}",
