@@ -270,6 +270,21 @@ pub struct TestConfig {
     pub repetition: Option<(u64, u64)>,
 }
 
+/// The flags of a `harness test ...` command given as words (`harness`, `test`, then its
+/// flags, and the node's arguments after `--`): how exploration, the library and tests build
+/// a run from the command that replays it. The error is clap's first line.
+pub fn parse_test_command(words: &[String]) -> anyhow::Result<TestArgs> {
+    #[derive(clap::Parser)]
+    #[command(name = "harness test", no_binary_name = true)]
+    struct Words {
+        #[command(flatten)]
+        test: TestArgs,
+    }
+    <Words as clap::Parser>::try_parse_from(words.iter().skip(2))
+        .map(|w| w.test)
+        .map_err(|e| anyhow::anyhow!("{}", e.to_string().lines().next().unwrap_or_default()))
+}
+
 /// A node run in-process under virtual time: its name (a reference node's, or what a library
 /// user calls theirs) and what makes a fresh one.
 #[derive(Clone)]

@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::Parser;
 
 use crate::config::{SimProgram, TestArgs, TestConfig};
 use crate::results::RunOutcome;
@@ -582,20 +581,12 @@ fn strip(flags: &[String], out: &[(&str, bool)]) -> Vec<String> {
 
 /// Parse `harness test` words (from `harness test` on) and the node's arguments.
 pub(crate) fn parse_test_args(words: &[String], node_args: &[String]) -> anyhow::Result<TestArgs> {
-    #[derive(Parser)]
-    #[command(name = "harness test", no_binary_name = true)]
-    struct Words {
-        #[command(flatten)]
-        test: TestArgs,
-    }
-    let mut all: Vec<String> = words.iter().skip(2).cloned().collect();
+    let mut all = words.to_vec();
     if !node_args.is_empty() {
         all.push("--".to_owned());
         all.extend(node_args.iter().cloned());
     }
-    Words::try_parse_from(all)
-        .map(|w| w.test)
-        .map_err(|e| anyhow::anyhow!("{}", e.to_string().lines().next().unwrap_or_default()))
+    crate::config::parse_test_command(&all)
 }
 
 /// Words as one shell command.

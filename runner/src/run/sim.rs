@@ -153,21 +153,13 @@ impl Router {
         let Clock::Virtual(now) = self.clock else {
             return;
         };
-        let sim = self.sim.as_mut().expect("the simulator");
         if at > now {
             self.clock = Clock::Virtual(at);
-            sim.same_instant = 0;
-            return;
-        }
-        sim.same_instant += 1;
-        if sim.same_instant == LIVELOCK_EVENTS {
-            self.abort = Some(format!(
-                "livelock: {LIVELOCK_EVENTS} events at {:.3} s of virtual time without time \
-                 moving (a node that sets a timer for now at every timer, or answers every \
-                 message at once with another)",
-                now as f64 / 1e9
-            ));
-            self.driver.phase = Phase::Done;
+            if let Some(sim) = self.sim.as_mut() {
+                sim.same_instant = 0;
+            }
+        } else {
+            self.note_same_instant();
         }
     }
 
@@ -224,14 +216,16 @@ impl Router {
         self.sim_effects(node, at, effects);
     }
 
-    /// Count an event at this instant toward the livelock limit.
+    /// Count an event at this instant (a line handed, a timed event) toward the livelock
+    /// limit.
     fn note_same_instant(&mut self) {
         let Some(sim) = self.sim.as_mut() else { return };
         sim.same_instant += 1;
         if sim.same_instant >= LIVELOCK_EVENTS && self.driver.phase != Phase::Done {
             self.abort = Some(format!(
                 "livelock: {LIVELOCK_EVENTS} events at {:.3} s of virtual time without time \
-                 moving (nodes that answer every message at once with another, forever)",
+                 moving (a node that sets a timer for now at every timer, or nodes that answer \
+                 every message at once with another, forever)",
                 self.now() as f64 / 1e9
             ));
             self.driver.phase = Phase::Done;

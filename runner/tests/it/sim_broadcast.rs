@@ -42,8 +42,7 @@
 use std::path::{Path, PathBuf};
 
 use checker::{Event, EventType, Process};
-use clap::Parser;
-use runner::config::{TestArgs, TestConfig};
+use runner::config::TestConfig;
 use runner::explore::{Verdict, classify};
 use runner::results::RunOutcome;
 use serde_json::Value;
@@ -220,18 +219,11 @@ impl Case {
 
     /// Run it: the outcome and its history.
     fn run(&self) -> Checked {
-        #[derive(Parser)]
-        #[command(name = "harness test", no_binary_name = true)]
-        struct Words {
-            #[command(flatten)]
-            test: TestArgs,
-        }
         let store = store();
         let words = self.words(&store);
         let command = words.join(" ");
-        let args = Words::try_parse_from(&words[2..])
-            .unwrap_or_else(|e| panic!("{command}: {e}"))
-            .test;
+        let args = runner::config::parse_test_command(&words)
+            .unwrap_or_else(|e| panic!("{command}: {e:#}"));
         let mut config = TestConfig::from_args(&args, words.clone())
             .unwrap_or_else(|e| panic!("{command}: {e:#}"));
         config.quiet = true;
@@ -738,14 +730,8 @@ fn sim_without_faults_broadcasts_are_acknowledged() {
     tidy();
 }
 
-const ALL_NODES: [&str; 6] = [
-    "broadcast-eager",
-    "broadcast-gossip",
-    "broadcast-fifo",
-    "broadcast-causal",
-    "broadcast-total-leader",
-    "broadcast-total-lamport",
-];
+/// Every broadcast reference node, in the order of the course.
+const ALL_NODES: [&str; 6] = runner::compare::VARIANTS;
 
 /// Replaces `durability.rs`'s `every_algorithm_survives_the_kill_of_every_node_at_once`:
 /// every node killed at once (`--nemesis kill --nemesis-targets all`), then restarted; with
