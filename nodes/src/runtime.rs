@@ -154,23 +154,29 @@ impl<N: Node> Runtime<N> {
     }
 
     /// Fire every timer and RPC timeout due at or before `now`, in deadline order (a timer
-    /// before an RPC timeout at the same instant).
+    /// before an RPC timeout at the same instant). Only those set before this call: a timer
+    /// (or RPC) the node sets while this runs, due at once, waits for the next call, so a node
+    /// that sets a timer for now at every timer cannot keep its driver in this loop forever
+    /// (the simulator then sees time stand still, and stops the run as a livelock).
     pub fn advance(&mut self, now: Duration) -> Vec<Effect> {
         self.ctx.set_now(now);
+        let (timer_limit, rpc_limit) = (self.ctx.next_timer, self.ctx.next_msg_id);
         let mut effects = Vec::new();
         loop {
             let timer = self
                 .ctx
                 .timers
-                .first()
-                .copied()
-                .filter(|(at, _)| *at <= now);
+                .iter()
+                .take_while(|(at, _)| *at <= now)
+                .find(|(_, id)| id.0 < timer_limit)
+                .copied();
             let rpc = self
                 .ctx
                 .rpc_deadlines
-                .first()
-                .copied()
-                .filter(|(at, _)| *at <= now);
+                .iter()
+                .take_while(|(at, _)| *at <= now)
+                .find(|(_, msg_id)| *msg_id < rpc_limit)
+                .copied();
             match (timer, rpc) {
                 (Some((t_at, id)), rpc) if rpc.is_none_or(|(r_at, _)| t_at <= r_at) => {
                     self.ctx.timers.remove(&(t_at, id));
@@ -410,6 +416,42 @@ mod tests {
         assert_eq!(sent[0].body.in_reply_to, Some(9));
         let effects = rt.handle_message(Duration::ZERO, msg("n1", json!({"type": "unknown"})));
         assert!(effects.is_empty());
+    }
+
+    #[test]
+    fn a_timer_set_for_now_while_timers_fire_waits_for_the_next_advance() {
+        struct Spinner(usize);
+        impl Node for Spinner {
+            fn on_init(&mut self, ctx: &mut Ctx) {
+                ctx.set_timer(Duration::ZERO);
+            }
+            fn on_message(&mut self, _: &mut Ctx, _: Message) {}
+            fn on_timer(&mut self, ctx: &mut Ctx, _: TimerId) {
+                self.0 += 1;
+                ctx.set_timer(Duration::ZERO);
+            }
+        }
+        let mut rt = Runtime::new(Spinner(0), 1, 1);
+        rt.handle_message(
+            Duration::ZERO,
+            Message::new(
+                "c0",
+                "n0",
+                Body::new(Payload::Init {
+                    node_id: "n0".into(),
+                    node_ids: vec!["n0".into()],
+                }),
+            ),
+        );
+        rt.advance(Duration::ZERO);
+        assert_eq!(
+            rt.node().0,
+            1,
+            "one timer per call, not a loop that never ends"
+        );
+        assert_eq!(rt.next_deadline(), Some(Duration::ZERO));
+        rt.advance(Duration::ZERO);
+        assert_eq!(rt.node().0, 2);
     }
 
     #[test]

@@ -411,3 +411,39 @@ fn both_backends_catch_planted_bugs_that_every_schedule_shows() {
         assert_eq!(p.results["workload"]["valid"], false);
     }
 }
+
+/// A node that never lets virtual time move (a timer for now, set again at every timer) would
+/// hang the simulator: the run stops as a livelock, and says so.
+#[test]
+fn a_node_that_never_lets_time_move_is_stopped_as_a_livelock() {
+    struct Spinner;
+    impl nodes::Node for Spinner {
+        fn on_init(&mut self, ctx: &mut nodes::Ctx) {
+            ctx.set_timer(std::time::Duration::ZERO);
+        }
+        fn on_message(&mut self, ctx: &mut nodes::Ctx, msg: proto::Message) {
+            ctx.not_supported(&msg);
+        }
+        fn on_timer(&mut self, ctx: &mut nodes::Ctx, _: nodes::TimerId) {
+            ctx.set_timer(std::time::Duration::ZERO);
+        }
+    }
+    let store = scratch_store();
+    let run = runner::simulation::Simulation::new("echo")
+        .node("spinner", || Spinner)
+        .node_count(1)
+        .time_limit(1.0)
+        .seed(1)
+        .store(&store)
+        .run()
+        .expect("the run ends");
+    let _ = std::fs::remove_dir_all(&store);
+    assert_eq!(run.outcome.exit_code, 3, "{}", run.headline());
+    let aborted = run.outcome.results["run"]["aborted"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        aborted.starts_with("livelock: 1000000 events at"),
+        "{aborted}"
+    );
+}
