@@ -19,6 +19,7 @@ use crate::lin::{LinOptions, LinResult, ModelKind, NilRead, check_linearizable};
 use crate::ordering::{OrderingMode, OrderingResult, check_ordering};
 use crate::set_full::{SetFullResult, set_full};
 use crate::stats::{NetStats, OpStats, op_stats};
+use crate::txn::{ConsistencyModel, TxnKind, TxnOptions, TxnResult, check_txn};
 use crate::unique_ids::{UniqueIdsResult, check_unique_ids};
 use crate::validity::Validity;
 
@@ -42,6 +43,9 @@ pub enum Check {
     /// Linearizability of a key-value store ([`crate::lin`], model kv): keys start absent and
     /// a `null` read means absent, as the harness records lin-kv reads.
     LinearizableKv,
+    /// Isolation of transactions over lists or registers ([`crate::txn`]), against the
+    /// models of [`RunCheckOptions::consistency_models`].
+    Txn(TxnKind),
 }
 
 impl Check {
@@ -69,6 +73,8 @@ pub struct RunCheckOptions {
     /// Network statistics the runner counted; the invocation count (and, for broadcast, the
     /// broadcast count) is set from the history.
     pub net: Option<NetStats>,
+    /// txn workloads: the models the history must meet (strict-serializable when empty).
+    pub consistency_models: Vec<ConsistencyModel>,
 }
 
 /// The workload checker's result.
@@ -81,6 +87,7 @@ pub enum WorkloadResult {
     Counter(CounterResult),
     Kafka(Box<KafkaResult>),
     Linearizable(Box<LinResult>),
+    Txn(Box<TxnResult>),
     /// The history could not be checked (malformed, or a workload no one knows).
     Unchecked {
         valid: Validity,
@@ -97,6 +104,7 @@ impl WorkloadResult {
             WorkloadResult::Counter(r) => r.valid,
             WorkloadResult::Kafka(r) => r.valid,
             WorkloadResult::Linearizable(r) => r.valid,
+            WorkloadResult::Txn(r) => r.valid,
             WorkloadResult::Unchecked { valid, .. } => *valid,
         }
     }
@@ -167,6 +175,13 @@ pub fn run_checks(check: &Check, history: &[Event], opts: &RunCheckOptions) -> R
             check_linearizable(history, &lin)
                 .map_or_else(unchecked, |r| WorkloadResult::Linearizable(Box::new(r)))
         }
+        Check::Txn(kind) => {
+            let mut txn = TxnOptions::new(*kind);
+            if !opts.consistency_models.is_empty() {
+                txn.models = opts.consistency_models.clone();
+            }
+            check_txn(history, &txn).map_or_else(unchecked, |r| WorkloadResult::Txn(Box::new(r)))
+        }
     };
     let per_broadcast = matches!(check, Check::SetFull(ops) if ops.delivery_order);
     gather(result, ordering, per_broadcast, history, opts)
@@ -226,6 +241,7 @@ impl fmt::Display for WorkloadResult {
             WorkloadResult::Counter(r) => r.fmt(f),
             WorkloadResult::Kafka(r) => r.fmt(f),
             WorkloadResult::Linearizable(r) => write!(f, "linearizability: {r}"),
+            WorkloadResult::Txn(r) => r.fmt(f),
             WorkloadResult::Unchecked { error, .. } => writeln!(f, "not checked: {error}"),
         }
     }

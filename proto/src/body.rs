@@ -44,7 +44,7 @@ pub struct Body {
 /// The `type` of a body and its fields.
 ///
 /// Requests and replies of every workload (echo, unique-ids, broadcast, g-set, g-counter,
-/// pn-counter, lin-kv, kafka) and
+/// pn-counter, lin-kv, kafka, txn-list-append, txn-rw-register) and
 /// service (`lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`), the handshake, and errors. Optional fields
 /// are `None` when absent and are not written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -158,6 +158,14 @@ pub enum Payload {
     ListCommittedOffsetsOk {
         offsets: BTreeMap<String, u64>,
     },
+    /// txn-list-append, txn-rw-register: run the micro-ops in order, as one transaction.
+    Txn {
+        txn: Vec<MicroOp>,
+    },
+    /// The transaction as it ran: reads with the values they observed.
+    TxnOk {
+        txn: Vec<MicroOp>,
+    },
     /// `lin-tso`: ask for a timestamp.
     Ts,
     TsOk {
@@ -175,7 +183,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::E
 }
 
 /// Every `type` that [`Payload`] declares.
-pub const KNOWN_TYPES: [&str; 29] = [
+pub const KNOWN_TYPES: [&str; 31] = [
     "init",
     "init_ok",
     "error",
@@ -203,9 +211,35 @@ pub const KNOWN_TYPES: [&str; 29] = [
     "commit_offsets_ok",
     "list_committed_offsets",
     "list_committed_offsets_ok",
+    "txn",
+    "txn_ok",
     "ts",
     "ts_ok",
 ];
+
+/// One micro-op of a transaction, `[f, key, value]` on the wire: `["r", 5, null]` asks for key
+/// 5 and `["r", 5, [1, 2]]` (list-append) or `["r", 5, 3]` (rw-register) is what it observed;
+/// `["append", 5, 3]` adds 3 to the end of key 5's list; `["w", 5, 3]` sets key 5 to 3. Keys
+/// and values are any JSON (the workloads use integers); a missing key reads `null`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MicroOp(pub String, pub Value, pub Value);
+
+impl MicroOp {
+    /// `"r"`, `"w"` or `"append"`.
+    pub fn f(&self) -> &str {
+        &self.0
+    }
+
+    /// The key.
+    pub fn key(&self) -> &Value {
+        &self.1
+    }
+
+    /// The value: written, appended, or read (`null` in a request).
+    pub fn value(&self) -> &Value {
+        &self.2
+    }
+}
 
 /// A body no one declared: its `type` and every other field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -247,6 +281,8 @@ impl Payload {
             Payload::CommitOffsetsOk => "commit_offsets_ok",
             Payload::ListCommittedOffsets { .. } => "list_committed_offsets",
             Payload::ListCommittedOffsetsOk { .. } => "list_committed_offsets_ok",
+            Payload::Txn { .. } => "txn",
+            Payload::TxnOk { .. } => "txn_ok",
             Payload::Ts => "ts",
             Payload::TsOk { .. } => "ts_ok",
             Payload::Raw(raw) => &raw.kind,
@@ -503,6 +539,30 @@ mod tests {
             parse(json!({"type": "read"})).payload,
             Payload::Read { key: None }
         );
+    }
+
+    #[test]
+    fn a_txn_is_a_list_of_three_element_micro_ops() {
+        let body = parse(json!({"type": "txn", "msg_id": 1,
+                                "txn": [["r", 1, null], ["append", 1, 6], ["w", 2, 9]]}));
+        let Payload::Txn { txn } = &body.payload else {
+            panic!("{body:?}")
+        };
+        assert_eq!(txn.len(), 3);
+        assert_eq!(
+            (txn[1].f(), txn[1].key(), txn[1].value()),
+            ("append", &json!(1), &json!(6))
+        );
+        assert_eq!(
+            body.to_value(),
+            json!({"type": "txn", "msg_id": 1,
+                   "txn": [["r", 1, null], ["append", 1, 6], ["w", 2, 9]]})
+        );
+        let body = parse(json!({"type": "txn_ok", "txn": [["r", 1, [8]]]}));
+        assert!(matches!(body.payload, Payload::TxnOk { .. }));
+        // A micro-op of two elements is not one.
+        let body = parse(json!({"type": "txn", "txn": [["r", 1]]}));
+        assert_eq!(body.malformed(), Some("txn"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod codec;
 pub mod envelope;
 pub mod error;
 
-pub use body::{Body, KNOWN_TYPES, Payload, RawBody};
+pub use body::{Body, KNOWN_TYPES, MicroOp, Payload, RawBody};
 pub use codec::{
     BodyHeader, BodyScan, LineError, MAELSTROM_MAX_DEPTH, RouteHeader, parse_header, parse_line,
     parse_route, scan_body, to_line,

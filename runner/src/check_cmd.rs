@@ -278,6 +278,7 @@ fn check_workload(
         time_limit: Some(args.budget()?.0),
         memory_limit: args.budget()?.1,
         net,
+        consistency_models: Vec::new(),
     };
     let results = w.check(events, &opts);
     let mut json = serde_json::to_value(&results)?;

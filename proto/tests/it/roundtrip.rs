@@ -1,7 +1,9 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use proto::{Body, ErrorCode, Message, Payload, RawBody, parse_header, parse_line, to_line};
+use proto::{
+    Body, ErrorCode, Message, MicroOp, Payload, RawBody, parse_header, parse_line, to_line,
+};
 use serde_json::{Map, Value};
 
 /// Any JSON value except a top-level `null` (an absent optional field and `null` read alike).
@@ -108,10 +110,21 @@ fn payload() -> impl Strategy<Value = Payload> {
             .prop_map(|keys| Payload::ListCommittedOffsets { keys }),
         prop::collection::btree_map("[a-z0-9]{1,3}", any::<u64>(), 0..4)
             .prop_map(|offsets| Payload::ListCommittedOffsetsOk { offsets }),
+        prop::collection::vec(micro_op(), 0..4).prop_map(|txn| Payload::Txn { txn }),
+        prop::collection::vec(micro_op(), 0..4).prop_map(|txn| Payload::TxnOk { txn }),
         Just(Payload::Ts),
         any::<u64>().prop_map(|ts| Payload::TsOk { ts }),
         raw_body().prop_map(Payload::Raw),
     ]
+}
+
+fn micro_op() -> impl Strategy<Value = MicroOp> {
+    (
+        prop::sample::select(vec!["r", "w", "append"]),
+        json_value(),
+        json_value(),
+    )
+        .prop_map(|(f, k, v)| MicroOp(f.to_owned(), k, v))
 }
 
 fn message() -> impl Strategy<Value = Message> {
