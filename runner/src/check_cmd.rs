@@ -1,8 +1,9 @@
 //! `harness check`: check a recorded history from the command line.
 //!
-//! The history is this project's `history.jsonl`, a Jepsen/Knossos EDN file or a Porcupine
-//! key-value log (`--format`, detected when absent). With `--workload` (or when the ops show
-//! one: broadcasts, generates, echoes, adds) it runs that workload's checkers as `harness
+//! The history is this project's `history.jsonl`, a Jepsen/Knossos EDN file (Elle's own
+//! histories of transactions too) or a Porcupine key-value log (`--format`, detected when
+//! absent). With `--workload` (or when the ops show one: broadcasts, generates, echoes, adds,
+//! transactions) it runs that workload's checkers as `harness
 //! test` does; otherwise it checks linearizability against `--model` (detected from the ops
 //! when absent). It prints the semantics it used, the verdict and its explanation, and exits
 //! 0 valid, 1 invalid, 2 unknown.
@@ -53,6 +54,10 @@ pub struct CheckArgs {
     /// With the broadcast workload, also check the delivery order.
     #[arg(long, value_parser = named::<OrderingMode>())]
     pub ordering: Option<OrderingMode>,
+    /// With a transactional workload: the consistency models the history must meet,
+    /// separated by commas (Elle's names) [default: strict-serializable].
+    #[arg(long, value_name = "MODELS")]
+    pub consistency_models: Option<String>,
     /// Give up with verdict unknown after this many seconds of linearizability search.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub time_limit: f64,
@@ -273,12 +278,17 @@ fn check_workload(
         }
         None => (None, None),
     };
+    let consistency_models = match &args.consistency_models {
+        Some(text) => checker::txn::parse_models(text)
+            .map_err(|e| anyhow::anyhow!("--consistency-models: {e}"))?,
+        None => Vec::new(),
+    };
     let opts = RunCheckOptions {
         ordering,
         time_limit: Some(args.budget()?.0),
         memory_limit: args.budget()?.1,
         net,
-        consistency_models: Vec::new(),
+        consistency_models,
     };
     let results = w.check(events, &opts);
     let mut json = serde_json::to_value(&results)?;

@@ -5,9 +5,10 @@
 //! spec) and those of Jepsen's command line it merges (`jepsen.cli/test-opt-spec`). Those with
 //! a meaning here take effect; those with none (the SSH and login options, `--leave-db-running`,
 //! `--logging-json`) are accepted and named as ignored in the summary and in `results.json`
-//! (`run.ignored_flags`), as are the transactional workloads' flags (`--consistency-models`,
-//! `--max-txn-length`, `--max-writes-per-key`), whose syntax is checked now. Arguments that are
-//! not flags (and everything after `--`) are passed to every node process.
+//! (`run.ignored_flags`), as are the workload flags a workload does not use
+//! (`--consistency-models` and `--max-txn-length` outside the transactional workloads,
+//! `--max-writes-per-key` outside those and kafka), whose syntax is checked all the same.
+//! Arguments that are not flags (and everything after `--`) are passed to every node process.
 //!
 //! Node names follow Maelstrom: `--node-count N` names them `n0 .. n{N-1}` and overrides the
 //! Jepsen node list (`--nodes-file`, then `--nodes a,b`, then each `-n/--node`, in that
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use checker::ordering::OrderingMode;
+use checker::txn::{ConsistencyModel, parse_models};
 use workloads::{TopologyKind, WorkloadKind, WorkloadOptions};
 
 use crate::nemesis::{FaultKind, Target};
@@ -96,7 +98,8 @@ pub struct TestArgs {
     /// For broadcast: also check the delivery order.
     #[arg(long, value_parser = crate::named_arg::named::<OrderingMode>())]
     pub ordering: Option<OrderingMode>,
-    /// For lin-kv: how many keys are in use at once.
+    /// For lin-kv, kafka and the transactional workloads: how many keys are in use at once
+    /// (2 for lin-kv, 10 for the others).
     #[arg(long)]
     pub key_count: Option<usize>,
     /// Copy every node's stderr to the harness's stderr (it always goes to node-logs/).
@@ -122,16 +125,14 @@ pub struct TestArgs {
     /// valid, as Jepsen does.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub test_count: u64,
-    /// Transactional workloads: consistency models to check, comma-separated (Elle's names).
-    /// Checked, and unused by the workloads this harness has.
+    /// Transactional workloads: the consistency models the history must meet, separated by
+    /// commas (Elle's names; default strict-serializable).
     #[arg(long, value_name = "MODELS")]
     pub consistency_models: Option<String>,
-    /// Transactional workloads: the most operations per transaction. Checked, and unused by
-    /// the workloads this harness has.
+    /// Transactional workloads: the most micro-operations per transaction (default 4).
     #[arg(long, value_name = "INT")]
     pub max_txn_length: Option<u64>,
-    /// Transactional and kafka workloads: the most writes to one key. Checked, and unused by
-    /// the workloads this harness has.
+    /// Transactional and kafka workloads: the most writes to one key (default 16).
     #[arg(long, value_name = "INT")]
     pub max_writes_per_key: Option<u64>,
     /// Jepsen's SSH login user: accepted and ignored (nodes are local processes).
@@ -252,6 +253,8 @@ pub struct TestConfig {
     pub recovery_time: Duration,
     pub availability: Option<Availability>,
     pub ordering: Option<OrderingMode>,
+    /// Transactional workloads: the models to check (empty: strict-serializable).
+    pub consistency_models: Vec<ConsistencyModel>,
     pub log_stderr: bool,
     pub log_net_send: bool,
     pub log_net_recv: bool,
@@ -350,66 +353,6 @@ const LOCAL_PROCESSES: &str = "Jepsen's SSH and login option: the nodes here are
 /// The node names Jepsen uses when no node list is given (`jepsen.cli/default-nodes`).
 pub const DEFAULT_NODES: [&str; 5] = ["n1", "n2", "n3", "n4", "n5"];
 
-/// The consistency models `--consistency-models` accepts: Elle's model names
-/// (`elle.consistency-model/all-models`: every model of its hierarchy, by its friendly and its
-/// canonical name).
-pub const CONSISTENCY_MODELS: [&str; 54] = [
-    "1SR",
-    "PL-1",
-    "PL-2",
-    "PL-2+",
-    "PL-2.99",
-    "PL-2L",
-    "PL-3",
-    "PL-3U",
-    "PL-CS",
-    "PL-FCV",
-    "PL-MSR",
-    "PL-SI",
-    "PL-SS",
-    "PRAM",
-    "causal",
-    "causal-cerone",
-    "conflict-serializable",
-    "consistent-view",
-    "cursor-stability",
-    "forward-consistent-view",
-    "linearizable",
-    "monotonic-atomic-view",
-    "monotonic-reads",
-    "monotonic-snapshot-read",
-    "monotonic-view",
-    "monotonic-writes",
-    "parallel-snapshot-isolation",
-    "prefix",
-    "read-atomic",
-    "read-committed",
-    "read-uncommitted",
-    "read-your-writes",
-    "repeatable-read",
-    "sequential",
-    "serializable",
-    "session-serializable",
-    "snapshot-isolation",
-    "strict-serializable",
-    "strong-PL-1",
-    "strong-PL-2",
-    "strong-read-committed",
-    "strong-read-uncommitted",
-    "strong-serializable",
-    "strong-session-PL-1",
-    "strong-session-PL-2",
-    "strong-session-read-committed",
-    "strong-session-read-uncommitted",
-    "strong-session-serializable",
-    "strong-session-snapshot-isolation",
-    "strong-snapshot-isolation",
-    "update-atomic",
-    "update-serializable",
-    "view-serializable",
-    "writes-follow-reads",
-];
-
 fn seconds(name: &str, value: f64, allow_zero: bool) -> anyhow::Result<Duration> {
     if !value.is_finite() || value < 0.0 || (!allow_zero && value == 0.0) || value > 1e7 {
         bail!("--{name} must be a positive number of seconds, not {value}");
@@ -463,13 +406,8 @@ impl TestConfig {
             .map(str::parse::<Availability>)
             .transpose()
             .map_err(anyhow::Error::msg)?;
-        let mut workload_options = WorkloadOptions::default();
-        if let Some(keys) = args.key_count {
-            if keys == 0 {
-                bail!("--key-count must be positive");
-            }
-            workload_options.lin_kv.key_count = keys;
-        }
+        let (workload_options, consistency_models, unused) = workload_flags(args, workload)?;
+        ignored_flags.extend(unused);
         let (bin, sim) = match (&args.bin, args.sim) {
             (Some(bin), false) => (resolve_bin("--bin", bin)?, None),
             (None, true) if program.is_some() => (PathBuf::new(), program),
@@ -494,7 +432,6 @@ impl TestConfig {
         if args.test_count == 0 {
             bail!("--test-count must be positive");
         }
-        ignored_flags.extend(transactional_flags(args, workload)?);
         ignored_flags.extend(jepsen_flags(args));
         let seed = args.seed.unwrap_or_else(|| {
             std::time::SystemTime::now()
@@ -526,6 +463,7 @@ impl TestConfig {
             recovery_time: seconds("recovery-time", args.recovery_time, true)?,
             availability,
             ordering,
+            consistency_models,
             log_stderr: args.log_stderr,
             log_net_send: args.log_net_send,
             log_net_recv: args.log_net_recv,
@@ -636,47 +574,73 @@ fn node_names(args: &TestArgs) -> anyhow::Result<(Vec<String>, Vec<IgnoredFlag>)
 /// The most nodes a run may have.
 const MAX_NODES: usize = 1000;
 
-/// Check the transactional workloads' flags (Maelstrom's rules: positive integers; models
-/// that Elle knows), and name those given as unused by `workload`. Models may be separated by
-/// commas with or without spaces (Maelstrom splits on a comma with spaces around it only, so
-/// that `a,b` there is one unknown model).
-fn transactional_flags(
+/// The longest transaction `--max-txn-length` allows (a request of that many micro-ops is
+/// still a line a node can read).
+const MAX_TXN_LENGTH: u64 = 10_000;
+
+/// The workload flags: `--key-count`, `--max-writes-per-key`, `--max-txn-length` and
+/// `--consistency-models` (Maelstrom's rules: positive integers; models that Elle knows, here
+/// separated by commas with or without spaces, where Maelstrom wants spaces around each
+/// comma), as the workloads' options and the models to check; and those given that `workload`
+/// does not use.
+pub fn workload_flags(
     args: &TestArgs,
     workload: WorkloadKind,
-) -> anyhow::Result<Vec<IgnoredFlag>> {
-    let unused = || IgnoredFlag {
-        flag: String::new(),
-        why: format!("not used by the {workload} workload"),
-    };
+) -> anyhow::Result<(WorkloadOptions, Vec<ConsistencyModel>, Vec<IgnoredFlag>)> {
+    let transactional = matches!(
+        workload,
+        WorkloadKind::TxnListAppend | WorkloadKind::TxnRwRegister
+    );
     let mut ignored = Vec::new();
-    if let Some(models) = &args.consistency_models {
-        for model in models.split(',').map(str::trim) {
-            if !CONSISTENCY_MODELS.contains(&model) {
-                bail!(
-                    "--consistency-models: unknown model {model:?}; known models: {}",
-                    CONSISTENCY_MODELS.join(", ")
-                );
-            }
-        }
+    let mut unused = |flag: &str| {
         ignored.push(IgnoredFlag {
-            flag: "--consistency-models".into(),
-            ..unused()
-        });
+            flag: flag.into(),
+            why: format!("not used by the {workload} workload"),
+        })
+    };
+    let mut options = WorkloadOptions::default();
+    if let Some(keys) = args.key_count {
+        if keys == 0 {
+            bail!("--key-count must be positive");
+        }
+        options.lin_kv.key_count = keys;
+        options.keys.key_count = keys;
     }
     for (flag, value) in [
         ("--max-txn-length", args.max_txn_length),
         ("--max-writes-per-key", args.max_writes_per_key),
     ] {
-        match value {
-            Some(0) => bail!("{flag} must be positive"),
-            Some(_) => ignored.push(IgnoredFlag {
-                flag: flag.into(),
-                ..unused()
-            }),
-            None => {}
+        if value == Some(0) {
+            bail!("{flag} must be positive");
         }
     }
-    Ok(ignored)
+    let models = match &args.consistency_models {
+        Some(text) => {
+            let models = parse_models(text)
+                .map_err(|e| anyhow::anyhow!("--consistency-models: {e}"))?;
+            if !transactional {
+                unused("--consistency-models");
+            }
+            models
+        }
+        None => Vec::new(),
+    };
+    if let Some(most) = args.max_txn_length {
+        if most > MAX_TXN_LENGTH {
+            bail!("--max-txn-length must be at most {MAX_TXN_LENGTH}, not {most}");
+        }
+        options.txn.max_length = most as usize;
+        if !transactional {
+            unused("--max-txn-length");
+        }
+    }
+    if let Some(most) = args.max_writes_per_key {
+        options.keys.max_writes_per_key = most;
+        if !transactional && workload != WorkloadKind::Kafka {
+            unused("--max-writes-per-key");
+        }
+    }
+    Ok((options, models, ignored))
 }
 
 /// Jepsen's flags given that mean nothing here.
@@ -838,6 +802,7 @@ mod tests {
             recovery_time: Duration::ZERO,
             availability: None,
             ordering: None,
+            consistency_models: vec![],
             log_stderr: false,
             log_net_send: false,
             log_net_recv: false,

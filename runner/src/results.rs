@@ -148,7 +148,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
         time_limit: Some(LIN_TIME_BUDGET),
         memory_limit: Some(LIN_MEMORY_BUDGET),
         net: Some(report.net.clone()),
-        consistency_models: Vec::new(),
+        consistency_models: config.consistency_models.clone(),
     };
     let checks = config.workload.check(report.events, &opts);
     let mut results = serde_json::to_value(&checks)?;

@@ -12,11 +12,11 @@
 //! {offsets}`. Keys are strings (Maelstrom rewrites its integer keys to strings too).
 //!
 //! Op mix (Maelstrom's, from Jepsen's kafka workload without transactions): each op picks one of
-//! [`KEY_COUNT`] active keys, later keys more likely (each twice as likely as the one before, as
-//! Elle's exponential key distribution); half the ops `send` the key's next message (1, 2, 3,
-//! ..., so a message is unique within its key), half `poll`. A key takes a random number of
-//! sends, at most [`MAX_WRITES_PER_KEY`] (Maelstrom's `--max-writes-per-key` default), then a
-//! fresh key takes its place. One op in [`ASSIGN_ONE_IN`] is instead an *assign* of the op's key:
+//! `--key-count` active keys (10 by default), later keys more likely (each twice as likely as
+//! the one before, as Elle's exponential key distribution: [`crate::keys`]); half the ops
+//! `send` the key's next message (1, 2, 3, ..., so a message is unique within its key), half
+//! `poll`. A key takes a random number of sends, at most `--max-writes-per-key` (16 by default,
+//! as Maelstrom's), then a fresh key takes its place. One op in [`ASSIGN_ONE_IN`] is instead an *assign* of the op's key:
 //! a `list_committed_offsets` of it, and one time in three also of every key with acknowledged
 //! sends no poll has returned yet (Jepsen's poll-unseen), so that lagging keys get read.
 //!
@@ -48,23 +48,12 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
+use crate::keys::{KeyPool, KeyPoolOptions};
 use crate::op::{Completion, ErrorInfo, Op, OpError, Outcome, complete_with, unexpected};
 use crate::{Spec, Workload, WorkloadKind, WorkloadOptions, client_events};
 
-/// How many keys are in use at once (Elle's default for its exponential key distribution).
-pub const KEY_COUNT: usize = 10;
-/// The most sends any key gets (Maelstrom's `--max-writes-per-key` default).
-pub const MAX_WRITES_PER_KEY: u64 = 16;
 /// One op in this many is an assign (Jepsen's `sub-p` of 1/64).
 pub const ASSIGN_ONE_IN: u32 = 64;
-
-/// A key in use: its name, how many sends it has had and may have.
-#[derive(Debug, Clone)]
-struct ActiveKey {
-    key: u64,
-    sent: u64,
-    max: u64,
-}
 
 /// What one client (one process) remembers: its assigned keys and the offset it polls each
 /// from next.
@@ -76,8 +65,8 @@ struct Consumer {
 /// The kafka workload: the keys in use, every key sent to, and each client's consumer.
 #[derive(Debug, Clone, Default)]
 pub struct Kafka {
-    active: Vec<ActiveKey>,
-    next_key: u64,
+    /// The keys sends go to (a key's sends are its writes).
+    pool: KeyPool,
     /// Every key a `send` was drawn for (the final polls read them all).
     keys: BTreeSet<u64>,
     consumers: BTreeMap<u64, Consumer>,
@@ -92,37 +81,13 @@ fn key_name(key: u64) -> String {
     key.to_string()
 }
 
-/// A number of sends for a fresh key: Zipf-distributed in `1..=MAX_WRITES_PER_KEY` (weight
-/// 1/k), so most keys get few sends and some get many.
-fn max_writes(rng: &mut ChaCha8Rng) -> u64 {
-    let total: f64 = (1..=MAX_WRITES_PER_KEY).map(|k| 1.0 / k as f64).sum();
-    let mut x = rng.random::<f64>() * total;
-    for k in 1..=MAX_WRITES_PER_KEY {
-        x -= 1.0 / k as f64;
-        if x < 0.0 {
-            return k;
-        }
-    }
-    MAX_WRITES_PER_KEY
-}
-
 impl Kafka {
-    fn fresh_key(&mut self, rng: &mut ChaCha8Rng) -> ActiveKey {
-        let key = self.next_key;
-        self.next_key += 1;
-        ActiveKey {
-            key,
-            sent: 0,
-            max: max_writes(rng),
+    /// A generator whose sends spread over keys as `keys` says.
+    pub fn new(keys: KeyPoolOptions) -> Self {
+        Kafka {
+            pool: KeyPool::new(keys),
+            ..Kafka::default()
         }
-    }
-
-    /// The slot of the next op's key: slot `i` is `2^i` times as likely as slot 0.
-    fn slot(&self, rng: &mut ChaCha8Rng) -> usize {
-        let n = self.active.len() as i32;
-        let scale = (2f64.powi(n) - 1.0) * 2.0;
-        let x = rng.random::<f64>() * scale + 2.0;
-        ((x.log2().floor() as usize).saturating_sub(1)).min(self.active.len() - 1)
     }
 
     /// Keys with acknowledged sends past what any poll has returned.
@@ -249,8 +214,8 @@ impl Spec for Kafka {
          no message polled that was never sent; committed offsets never go back";
     const CHECK: Check = Check::Kafka;
 
-    fn start(_options: &WorkloadOptions) -> Self {
-        Kafka::default()
+    fn start(options: &WorkloadOptions) -> Self {
+        Kafka::new(options.keys)
     }
 
     /// Sends or polls.
@@ -265,17 +230,14 @@ impl Workload for Kafka {
     }
 
     fn next_op(&mut self, rng: &mut ChaCha8Rng) -> Op {
-        while self.active.len() < KEY_COUNT {
-            let fresh = self.fresh_key(rng);
-            self.active.push(fresh);
-        }
+        self.pool.fill(rng);
         let send = rng.random_bool(0.5);
-        let slot = self.slot(rng);
-        if send && self.active[slot].sent >= self.active[slot].max {
+        let slot = self.pool.slot(rng);
+        if send && self.pool.exhausted(slot) {
             // The key has had its sends: a fresh key takes its slot.
-            self.active[slot] = self.fresh_key(rng);
+            self.pool.replace(slot, rng);
         }
-        let key = self.active[slot].key;
+        let key = self.pool.get(slot).key;
         if rng.random_range(0..ASSIGN_ONE_IN) == 0 {
             let catch_up = rng.random_range(0..3u32) == 0;
             return Op::new(
@@ -284,12 +246,9 @@ impl Workload for Kafka {
             );
         }
         if send {
-            self.active[slot].sent += 1;
+            let msg = self.pool.write(slot);
             self.keys.insert(key);
-            Op::new(
-                "send",
-                json!({"key": key_name(key), "msg": self.active[slot].sent}),
-            )
+            Op::new("send", json!({"key": key_name(key), "msg": msg}))
         } else {
             Op::new("poll", Value::Null)
         }
@@ -498,7 +457,7 @@ mod tests {
         for (key, msgs) in &per_key {
             let expected: Vec<u64> = (1..=msgs.len() as u64).collect();
             assert_eq!(msgs, &expected, "key {key}");
-            assert!(msgs.len() as u64 <= MAX_WRITES_PER_KEY);
+            assert!(msgs.len() as u64 <= crate::keys::DEFAULT_MAX_WRITES_PER_KEY);
         }
         let final_poll = k.final_op().unwrap();
         assert_eq!(

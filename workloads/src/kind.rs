@@ -85,6 +85,8 @@ workload_table! {
     PnCounter => crate::pn_counter::PnCounter,
     LinKv => crate::lin_kv::LinKv,
     Kafka => crate::kafka::Kafka,
+    TxnListAppend => crate::txn::TxnListAppend,
+    TxnRwRegister => crate::txn::TxnRwRegister,
 }
 
 impl WorkloadKind {

@@ -22,11 +22,13 @@ pub mod echo;
 pub mod g_counter;
 pub mod g_set;
 pub mod kafka;
+pub mod keys;
 pub mod kind;
 pub mod lin_kv;
 pub mod op;
 pub mod pn_counter;
 pub mod topology;
+pub mod txn;
 pub mod unique_ids;
 
 use checker::{Check, Event};
@@ -35,6 +37,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 pub use check::check_run;
+pub use keys::KeyPoolOptions;
 pub use kind::{UnknownWorkload, WORKLOADS, WorkloadKind};
 pub use lin_kv::LinKvOptions;
 pub use op::{
@@ -42,6 +45,7 @@ pub use op::{
     Outcome,
 };
 pub use topology::TopologyKind;
+pub use txn::TxnOptions;
 
 /// A workload: the ops its clients invoke, and how replies become completions.
 ///
@@ -116,6 +120,11 @@ pub trait Spec: Workload + Sized + 'static {
 pub struct WorkloadOptions {
     /// How lin-kv spreads its ops over keys.
     pub lin_kv: LinKvOptions,
+    /// How kafka and the transactional workloads spread their writes over keys
+    /// (`--key-count`, `--max-writes-per-key`).
+    pub keys: KeyPoolOptions,
+    /// How long transactions are (`--min-txn-length`, `--max-txn-length`).
+    pub txn: TxnOptions,
 }
 
 /// A fresh generator for the workload `kind`.

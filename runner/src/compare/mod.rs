@@ -417,6 +417,7 @@ fn config_for(
         recovery_time: Duration::from_secs_f64(scenario.recovery_time_s),
         availability: None,
         ordering,
+        consistency_models: Vec::new(),
         log_stderr: false,
         log_net_send: false,
         log_net_recv: false,

@@ -280,7 +280,7 @@ fn every_flag_of_maelstrom_test_is_accepted_and_those_without_effect_are_named()
         (
             "--consistency-models",
             "serialisable",
-            "unknown model \"serialisable\"",
+            "unknown consistency model \"serialisable\"",
         ),
         ("--nodes", "n1,n1", "node \"n1\" is named twice"),
         ("--nodes", "n1,c2", "node name \"c2\" is taken"),

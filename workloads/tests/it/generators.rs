@@ -144,6 +144,7 @@ fn lin_kv_options_bound_keys_and_values() {
             ops_per_key: 10,
             max_value: 2,
         },
+        ..WorkloadOptions::default()
     };
     let mut w = workload(WorkloadKind::LinKv, &options);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
