@@ -42,4 +42,8 @@ run 5b kafka-lin-kv -w kafka --node-count 2 --concurrency 2n --time-limit 20 --r
 run 5b kafka-lin-kv -w kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --nemesis partition
 run 5b kafka-replicated -w kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000
 run 5b kafka-replicated -w kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --nemesis partition
+run 6a txn-single -w txn-rw-register --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n --consistency-models read-uncommitted --availability total
+run 6b txn-rc -w txn-rw-register --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted
+run 6b txn-rc -w txn-rw-register --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted --availability total --nemesis partition
+run 6c txn-rc -w txn-rw-register --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition
 exit $failed

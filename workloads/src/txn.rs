@@ -193,15 +193,23 @@ fn micro_op_text(m: &MicroOp) -> String {
     serde_json::to_string(m).unwrap_or_default()
 }
 
-/// True when some client op of the history is a transaction with a micro-op named `f`.
-fn has_micro_op(events: &[Event], f: &str) -> bool {
-    client_events(events).any(|e| {
-        e.f == "txn"
-            && e.value.as_array().is_some_and(|txn| {
-                txn.iter()
-                    .any(|m| m.get(0).and_then(Value::as_str) == Some(f))
-            })
-    })
+/// True when the history has client transactions (`f: "txn"`), every micro-op of which is
+/// named in `allowed` (so Knossos's multi-register transactions, whose micro-ops are `read` and
+/// `write`, are not taken for these workloads), and some micro-op is named `needed`.
+fn txns_of(events: &[Event], allowed: &[&str], needed: Option<&str>) -> bool {
+    let mut any = false;
+    let mut found = needed.is_none();
+    for e in client_events(events).filter(|e| e.f == "txn") {
+        any = true;
+        for m in e.value.as_array().into_iter().flatten() {
+            let f = m.get(0).and_then(Value::as_str).unwrap_or("");
+            if !allowed.contains(&f) {
+                return false;
+            }
+            found |= needed == Some(f);
+        }
+    }
+    any && found
 }
 
 /// Declares a workload type over [`Transactions`] and its [`Workload`] impl.
@@ -277,9 +285,9 @@ impl Spec for TxnListAppend {
         TxnListAppend::new(options)
     }
 
-    /// Transactions with appends.
+    /// Transactions of reads and appends, with appends.
     fn shows(events: &[Event]) -> bool {
-        has_micro_op(events, "append")
+        txns_of(events, &["r", "append"], Some("append"))
     }
 }
 
@@ -298,9 +306,9 @@ impl Spec for TxnRwRegister {
         TxnRwRegister::new(options)
     }
 
-    /// Transactions without appends.
+    /// Transactions of reads and writes.
     fn shows(events: &[Event]) -> bool {
-        client_events(events).any(|e| e.f == "txn") && !has_micro_op(events, "append")
+        txns_of(events, &["r", "w"], None)
     }
 }
 
@@ -442,6 +450,8 @@ mod tests {
         };
         let append = history(r#"[["r",1,null],["append",1,2]]"#);
         let write = history(r#"[["w",1,2]]"#);
+        let knossos = history(r#"[["read","x",null],["write","y",2]]"#);
+        assert!(!TxnListAppend::shows(&knossos) && !TxnRwRegister::shows(&knossos));
         assert!(TxnListAppend::shows(&append) && !TxnRwRegister::shows(&append));
         assert!(TxnRwRegister::shows(&write) && !TxnListAppend::shows(&write));
         assert_eq!(

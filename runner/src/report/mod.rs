@@ -19,6 +19,7 @@
 //! `harness report DIR` renders the same bytes as the end of the run did.
 
 mod charts;
+mod cycles;
 pub(crate) mod html;
 mod journal;
 mod lamport;
@@ -306,6 +307,7 @@ pub fn render(name: &str, files: &RunFiles) -> String {
     );
     summary::checks_table(&mut out, results);
     summary::failures(&mut out, results, files.valid, files.incomplete.as_deref());
+    cycles::section(&mut out, results);
     summary::figures(&mut out, results, &tl, &files.journal);
     summary::slow_values(&mut out, results);
 
@@ -587,6 +589,16 @@ i.fault-key{display:inline-block;width:12px;height:8px;background:#c62828;margin
 p.window{font-weight:600}
 p.headline{font-size:16px;font-weight:600;margin:6px 0}
 ul.story li{margin:3px 0}
+svg.cycle{display:block;margin:6px 0}
+svg.cycle path.edge{fill:none;stroke-width:1.6}
+svg.cycle .ww{stroke:#1f77b4;fill:#1f77b4}
+svg.cycle .wr{stroke:#2ca02c;fill:#2ca02c}
+svg.cycle .rw{stroke:#d62728;fill:#d62728}
+svg.cycle .process,svg.cycle .realtime,svg.cycle .other{stroke:#7f7f7f;fill:#7f7f7f}
+svg.cycle text.edge-label{stroke:none;font-size:11px;text-anchor:middle}
+svg.cycle circle.txn{fill:#fff;stroke:#333;stroke-width:1.4}
+svg.cycle text.txn{font-size:12px;text-anchor:middle}
+p.explain{max-width:60em}
 table.faults{width:100%}table.faults td.n{white-space:nowrap}table.faults td:last-child code{word-break:break-all}
 table.problems tr.error td:nth-child(3){color:#c62828;font-weight:600}
 pre.cmd{white-space:pre-wrap}
