@@ -37,8 +37,12 @@
 //! not deliver are delivered after the heal (the courier retries), after which every replica
 //! holds, for every key, the value with the highest stamp: they converge.
 //!
-//! **Crash.** Memory only: a restarted node comes back empty, and the writes it had not yet
-//! delivered are lost.
+//! **Crash.** Every write a node applies (its own at commit, a replica's that wins) is appended
+//! to its stable log `versions` before the node answers; a restarted node replays the log,
+//! which also moves its Lamport clock past every stamp it issued, and sends its whole state to
+//! every peer again, since the replications it had not delivered were lost with its memory.
+//! A wiped node comes back empty and is not filled again by its peers: its reads return older
+//! versions (or none) until new writes come, which read committed allows.
 //!
 //! Cost: no message on the critical path; 2 (replication and acknowledgement) per peer per
 //! transaction that writes.
@@ -55,6 +59,9 @@ use crate::ctx::Ctx;
 use crate::node::{Node, TimerId};
 use crate::txn::courier::{Courier, Received};
 use crate::txn::engine::{self, Execution, Store, TxnError};
+
+/// The stable log of the writes a node applied.
+const VERSIONS: &str = "versions";
 
 /// How a node replicates a transaction's writes: correctly, or with one of two planted bugs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,7 +239,15 @@ impl ReplicatedTxn {
                 self.keep(ctx, write);
             }
         } else {
-            self.store.commit(execution);
+            for write in execution.finals().into_values() {
+                let write = ReplicatedWrite {
+                    f: engine::WRITE.to_owned(),
+                    key: write.op.key().clone(),
+                    value: write.after.clone(),
+                    stamp: None,
+                };
+                self.keep(ctx, write);
+            }
         }
         let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
         for item in items {
@@ -242,31 +257,69 @@ impl ReplicatedTxn {
         }
     }
 
-    /// Apply one replicated (or local) write: last writer wins when stamped, else as it comes.
-    fn keep(&mut self, ctx: &Ctx, write: ReplicatedWrite) {
-        let Some(stamp) = write.stamp else {
-            let op = proto::MicroOp(write.f, write.key, write.value);
-            if let Err(err) = self.store.apply(&op) {
-                ctx.log(format!("a replicated write was not applied: {}", err.text));
-            }
-            return;
+    /// Apply one replicated (or local) write, and append it to the stable log if it took
+    /// effect.
+    fn keep(&mut self, ctx: &mut Ctx, write: ReplicatedWrite) {
+        if self.take(ctx, &write) {
+            ctx.persist(VERSIONS, &write);
+        }
+    }
+
+    /// Apply one write: last writer wins when stamped, else as it comes. True if it took
+    /// effect.
+    fn take(&mut self, ctx: &Ctx, write: &ReplicatedWrite) -> bool {
+        let Some(stamp) = &write.stamp else {
+            let op = proto::MicroOp(write.f.clone(), write.key.clone(), write.value.clone());
+            return match self.store.apply(&op) {
+                Ok(()) => true,
+                Err(err) => {
+                    ctx.log(format!("a replicated write was not applied: {}", err.text));
+                    false
+                }
+            };
         };
         self.clock.observe(stamp.ts);
         let name = write.key.to_string();
-        if self
-            .stamps
-            .get(&name)
-            .is_none_or(|current| stamp > *current)
-        {
-            self.store.set(&write.key, write.value);
-            self.stamps.insert(name, stamp);
+        let newer = self.stamps.get(&name).is_none_or(|current| stamp > current);
+        if newer {
+            self.store.set(&write.key, write.value.clone());
+            self.stamps.insert(name, stamp.clone());
         }
+        newer
+    }
+
+    /// Every key with its value and stamp, as one replication.
+    fn state(&self) -> Vec<ReplicatedWrite> {
+        self.store
+            .iter()
+            .filter_map(|(key, value)| {
+                Some(ReplicatedWrite {
+                    f: engine::WRITE.to_owned(),
+                    key: key.clone(),
+                    value: value.clone(),
+                    stamp: Some(self.stamp(key)?.clone()),
+                })
+            })
+            .collect()
     }
 }
 
 impl Node for ReplicatedTxn {
     fn on_init(&mut self, ctx: &mut Ctx) {
         self.courier.start(ctx);
+        for write in ctx.take_recovered().decode::<ReplicatedWrite>(VERSIONS) {
+            self.take(ctx, &write);
+        }
+        // The replications not yet acknowledged were lost with the memory: send everything
+        // again (last writer wins makes a repeat harmless). Unstamped writes cannot be
+        // repeated harmlessly (an append would be applied twice), so those are not.
+        let state = self.state();
+        if self.stamped() && !state.is_empty() {
+            let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
+            for peer in peers {
+                self.courier.send(ctx, &peer, state.clone());
+            }
+        }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
@@ -358,5 +411,37 @@ mod tests {
         let reply = s.expect("c1", "txn_ok");
         assert_eq!(reply.body.to_value()["txn"][0][2], 5);
         assert!(s.rt.node().stamp(&json!(2)).unwrap().ts > 40);
+    }
+
+    #[test]
+    fn a_restarted_node_keeps_its_writes_and_delivers_those_its_crash_interrupted() {
+        let mut c = crate::sim::Cluster::new(2, 5, Duration::from_millis(10), |_| {
+            ReplicatedTxn::default()
+        });
+        c.partition(&["n0"], &["n1"]);
+        c.request(
+            "c1",
+            "n0",
+            &json!({"type": "txn", "txn": [["w", 1, 5], ["w", 2, 6]]}),
+        );
+        c.run_for(Duration::from_millis(500));
+        c.crash("n0");
+        c.restart("n0");
+        let n0 = c.node("n0").unwrap();
+        assert_eq!(n0.store().get(&json!(1)), Some(&json!(5)));
+        c.heal();
+        c.run_for(Duration::from_secs(1));
+        let n1 = c.node("n1").unwrap();
+        assert_eq!(n1.store().get(&json!(2)), Some(&json!(6)));
+        assert_eq!(n1.stamp(&json!(2)).unwrap().node, "n0");
+        // The replayed log moved the clock past the stamps n0 issued before: its next write
+        // of key 1 is newer than its last, everywhere.
+        c.request("c1", "n0", &json!({"type": "txn", "txn": [["w", 1, 7]]}));
+        c.run_for(Duration::from_secs(1));
+        assert_eq!(
+            c.node("n1").unwrap().store().get(&json!(1)),
+            Some(&json!(7))
+        );
+        assert!(c.node("n0").unwrap().clock() > 1);
     }
 }

@@ -327,6 +327,66 @@ fn txn_dirty_writes_leaves_two_keys_in_opposite_orders() {
     assert_eq!(net.read("n1", &[json!("x")]), vec![json!([2, 1])]);
 }
 
+/// Two elements that `x` and `y` hold in opposite orders: a write cycle between the two
+/// transactions that appended them to both keys.
+fn write_cycle(x: &[Value], y: &[Value]) -> Option<(Value, Value)> {
+    let at = |list: &[Value], v: &Value| list.iter().position(|e| e == v);
+    for (i, a) in x.iter().enumerate() {
+        for b in &x[i + 1..] {
+            if let (Some(ya), Some(yb)) = (at(y, a), at(y, b))
+                && yb < ya
+            {
+                return Some((a.clone(), b.clone()));
+            }
+        }
+    }
+    None
+}
+
+/// Transactions `[append x v, append y v]` at both nodes of a 2-node cluster, a few ms apart,
+/// under random network delays; then each node's `x` and `y`. Returns the write cycles seen.
+fn appends_to_two_keys(name: &str, seed: u64) -> Vec<(Value, Value)> {
+    let name = name.to_owned();
+    let mut c = Cluster::new(2, seed, Duration::from_millis(20), move |_| {
+        catalog::build(&name, &[]).unwrap()
+    });
+    for v in 0..20u64 {
+        let node = if v % 2 == 0 { "n0" } else { "n1" };
+        let txn = json!({"type": "txn", "txn": [["append", "x", v], ["append", "y", v]]});
+        c.request("c1", node, &txn);
+        c.run_for(Duration::from_millis(3));
+    }
+    c.run_for(Duration::from_secs(2));
+    let mut cycles = Vec::new();
+    for node in ["n0", "n1"] {
+        let read = json!({"type": "txn", "txn": [["r", "x", null], ["r", "y", null]]});
+        let id = c.request("c2", node, &read);
+        c.run_for(Duration::from_secs(1));
+        let done = c.reply_to("c2", id).expect("answered").body.to_value();
+        let list = |i: usize| done["txn"][i][2].as_array().cloned().unwrap_or_default();
+        assert_eq!(list(0).len(), 20, "{node}: every append arrived: {done}");
+        cycles.extend(write_cycle(&list(0), &list(1)));
+    }
+    cycles
+}
+
+/// With only two nodes, a node's own transactions interleave with the writes that arrive one
+/// by one, so a single node holds a write cycle; `txn-single`, one copy, never does.
+#[test]
+fn txn_dirty_writes_shows_a_write_cycle_at_one_node_of_two() {
+    let seeds: Vec<u64> = (0..5)
+        .filter(|&seed| !appends_to_two_keys("txn-dirty-writes", seed).is_empty())
+        .collect();
+    assert!(!seeds.is_empty(), "some interleaving gives a write cycle");
+    for seed in 0..5 {
+        assert_eq!(
+            appends_to_two_keys("txn-single", seed),
+            vec![],
+            "seed {seed}"
+        );
+    }
+}
+
 // ---- txn-intermediate-reads: G1b ----
 
 /// A transaction writes `x` twice; each write travels alone, so a peer that has the first and
