@@ -18,6 +18,11 @@
 //! Writes are applied at the holder one transaction at a time, in arrival order, and every
 //! read sees only committed values, so no G0, G1a, G1b or G1c: it is read committed.
 //!
+//! A side effect in txn-list-append: a transaction that reads a list after appending to it
+//! reads its snapshot plus its own element, and if another transaction's append to that list
+//! lands first, the list it read never existed in that order; the checker may report that
+//! as an incompatible order of the key's elements as well.
+//!
 //! The fix is `txn-single`: run the whole transaction, reads and writes, as one step.
 
 use std::time::Duration;

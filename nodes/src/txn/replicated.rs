@@ -23,6 +23,9 @@
 //!   timestamp, and so does a write-read edge (a reader's timestamp exceeds the stamp of the
 //!   version it read); a cycle of such edges would need a timestamp greater than itself.
 //!
+//! Read committed is stronger than read uncommitted (Adya's PL-1, which forbids only G0), so
+//! the node also meets Gossip Glomers 6b, totally available read uncommitted.
+//!
 //! **Why not serializable.** Two transactions on two nodes that read the same keys and write
 //! different ones (write skew, G2-item), or that read a key one of them writes (G-single), run
 //! concurrently with no coordination: that is the price of total availability, and a checker

@@ -420,6 +420,54 @@ fn txn_intermediate_reads_exposes_a_value_the_transaction_overwrote() {
     assert!(replicates(&rc.in_flight[0], "n1", "x", 2));
 }
 
+/// Transactions that each write a key twice, an intermediate value (1000 + i) then a final
+/// one (i), at random nodes of a 3-node cluster under random delays, with reads everywhere in
+/// between. Returns the intermediate values that reads observed.
+fn intermediate_values_read(name: &str, seed: u64) -> Vec<u64> {
+    let name = name.to_owned();
+    let mut c = Cluster::new(3, seed, Duration::from_millis(30), move |_| {
+        catalog::build(&name, &[]).unwrap()
+    });
+    let mut reads = Vec::new();
+    for i in 0..30u64 {
+        let node = format!("n{}", i % 3);
+        let key = i % 2;
+        let write = json!({"type": "txn", "txn": [["w", key, 1000 + i], ["w", key, i]]});
+        c.request("c1", &node, &write);
+        c.run_for(Duration::from_millis(2));
+        let reader = format!("n{}", (i + 1) % 3);
+        let read = json!({"type": "txn", "txn": [["r", 0, null], ["r", 1, null]]});
+        reads.push(c.request("c2", &reader, &read));
+        c.run_for(Duration::from_millis(3));
+    }
+    reads
+        .iter()
+        .flat_map(|id| {
+            let done = c.reply_to("c2", *id).expect("answered").body.to_value();
+            [done["txn"][0][2].as_u64(), done["txn"][1][2].as_u64()]
+        })
+        .flatten()
+        .filter(|v| *v >= 1000)
+        .collect()
+}
+
+/// Under random delays, `txn-rc` never lets a read see a value its transaction overwrote;
+/// `txn-intermediate-reads` does, in some interleaving.
+#[test]
+fn only_txn_intermediate_reads_lets_reads_see_overwritten_values() {
+    for seed in 0..5 {
+        assert_eq!(
+            intermediate_values_read("txn-rc", seed),
+            Vec::<u64>::new(),
+            "seed {seed}"
+        );
+    }
+    assert!(
+        (0..5).any(|seed| !intermediate_values_read("txn-intermediate-reads", seed).is_empty()),
+        "some interleaving exposes an intermediate value"
+    );
+}
+
 // ---- txn-aborted-reads: G1a ----
 
 /// Every second writer is answered error 30 (it did not happen), yet its write stays and the
