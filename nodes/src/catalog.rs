@@ -383,7 +383,7 @@ pub const CATALOG: &[Entry] = &[
     },
     Entry {
         name: "txn-intermediate-reads",
-        about: "txn-rc replicating each write micro-op as it runs: G1b intermediate reads",
+        about: "txn-rc replicating each write micro-op as it runs: G1b intermediate reads (rw-register)",
         planted_bug: true,
         flags: REPLICATED_TXN,
         build: |f| {
