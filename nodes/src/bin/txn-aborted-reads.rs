@@ -1,7 +1,8 @@
 //! `txn-aborted-reads` (planted bug): `txn-single`, but `n0` answers every N-th transaction that
 //! writes with error 30 (txn-conflict) after its writes took effect, and does not undo them.
-//! Later reads observe the aborted writes: **G1a** (aborted read), forbidden under every model,
-//! `read-uncommitted` included. Both workloads. See `nodes::txn::aborted_reads`.
+//! Later reads observe the aborted writes: **G1a** (aborted read), caught under
+//! `read-committed` and every stronger model; `read-uncommitted` (which forbids only G0)
+//! allows it. Both workloads. See `nodes::txn::aborted_reads`.
 //!
 //! Flags: `--abort-every N` (default 3).
 

@@ -1,6 +1,8 @@
 //! `txn-aborted-reads`: [`super::single`] whose holder aborts some transactions after their
-//! writes took effect. A planted bug: **G1a (aborted read)**, which even read uncommitted
-//! (Adya's PL-1) forbids, in both txn-rw-register and txn-list-append.
+//! writes took effect. A planted bug: **G1a (aborted read)**, which read committed (Adya's
+//! PL-2) and every stronger level forbid; read uncommitted (PL-1, which forbids only G0)
+//! allows it, and the node has no G0 (one copy, transactions one at a time). Both
+//! txn-rw-register and txn-list-append.
 //!
 //! **The defect.** `n0` runs each transaction in place and commits its writes, then, for every
 //! `--abort-every N`-th transaction that writes (counted at `n0`, so the choice is
@@ -12,7 +14,8 @@
 //! **What shows it.** Any read of a key after an aborted transaction wrote it and before a
 //! later write replaced it (rw-register), or any later read of the list at all
 //! (list-append: the aborted element stays in the list forever). The checker names it G1a
-//! under every model from read uncommitted up.
+//! under `--consistency-models read-committed` and every stronger model; under
+//! `read-uncommitted` the history is valid.
 //!
 //! The fix is `txn-single`: a transaction that does not commit must leave nothing behind (run
 //! it against a buffer, and commit the buffer only with the `txn_ok`).
