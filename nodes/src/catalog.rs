@@ -25,6 +25,7 @@ use crate::flags::Flags;
 use crate::kv::gossip::{GossipKv, GossipKvConfig};
 use crate::kv::tob::TobKvConfig;
 use crate::node::Node;
+use crate::txn::replicated::{ReplicatedConfig, ReplicatedTxn, Replication};
 
 /// A node, boxed, so that nodes of different types come out of one table.
 pub type BoxedNode = Box<dyn Node + Send>;
@@ -75,6 +76,14 @@ fn total_order(f: &Flags) -> Result<TotalOrderConfig, String> {
     Ok(config)
 }
 const TOB: &[&str] = &TobKvConfig::FLAGS;
+const REPLICATED_TXN: &[&str] = &ReplicatedConfig::FLAGS;
+
+/// The transactional replicas' settings: `--retry-ms N`.
+fn replicated_txn(f: &Flags, replication: Replication) -> Result<ReplicatedConfig, String> {
+    let mut config = ReplicatedConfig::new(replication);
+    config.retry = f.ms("retry-ms", config.retry)?;
+    Ok(config)
+}
 const CRDT: &[&str] = &ReplicaConfig::FLAGS;
 
 /// Every node, correct ones first, then the planted bugs.
@@ -213,6 +222,25 @@ pub const CATALOG: &[Entry] = &[
         },
     },
     Entry {
+        name: "txn-single",
+        about: "transactions run one at a time at n0, the one copy; strict serializable (Gossip Glomers 6a)",
+        planted_bug: false,
+        flags: &[],
+        build: |_| Ok(Box::new(crate::txn::single::SingleCopy::default())),
+    },
+    Entry {
+        name: "txn-rc",
+        about: "totally available transactions, last-writer-wins by Lamport timestamp; read committed, rw-register (Gossip Glomers 6c)",
+        planted_bug: false,
+        flags: REPLICATED_TXN,
+        build: |f| {
+            Ok(Box::new(ReplicatedTxn::new(replicated_txn(
+                f,
+                Replication::Committed,
+            )?)))
+        },
+    },
+    Entry {
         name: "kv-gossip",
         about: "a key-value store replicated by gossip, last writer wins: not linearizable",
         planted_bug: true,
@@ -341,6 +369,54 @@ pub const CATALOG: &[Entry] = &[
         planted_bug: true,
         flags: &[],
         build: |_| Ok(Box::new(crate::unique_ids_restart::unique_ids_restart())),
+    },
+    Entry {
+        name: "txn-dirty-writes",
+        about: "txn-rc replicating each write alone, applied in arrival order: G0 write cycles",
+        planted_bug: true,
+        flags: REPLICATED_TXN,
+        build: |f| {
+            Ok(Box::new(crate::txn::dirty_writes::dirty_writes(
+                replicated_txn(f, Replication::ArrivalOrder)?,
+            )))
+        },
+    },
+    Entry {
+        name: "txn-intermediate-reads",
+        about: "txn-rc replicating each write micro-op as it runs: G1b intermediate reads (rw-register)",
+        planted_bug: true,
+        flags: REPLICATED_TXN,
+        build: |f| {
+            Ok(Box::new(
+                crate::txn::intermediate_reads::intermediate_reads(replicated_txn(
+                    f,
+                    Replication::EachWrite,
+                )?),
+            ))
+        },
+    },
+    Entry {
+        name: "txn-aborted-reads",
+        about: "txn-single answering error 30 to every n-th writer, its writes kept: G1a aborted reads",
+        planted_bug: true,
+        flags: &["abort-every"],
+        build: |f| {
+            let every = f.get("abort-every", crate::txn::aborted_reads::ABORT_EVERY)?;
+            if every == 0 {
+                return Err("--abort-every must be positive".to_owned());
+            }
+            Ok(Box::new(crate::txn::aborted_reads::aborted_reads(every)))
+        },
+    },
+    Entry {
+        name: "txn-lost-updates",
+        about: "txn-single reading at arrival, writing later unchecked: G-single lost updates",
+        planted_bug: true,
+        flags: &["commit-delay-ms"],
+        build: |f| {
+            let delay = f.ms("commit-delay-ms", crate::txn::lost_updates::COMMIT_DELAY)?;
+            Ok(Box::new(crate::txn::lost_updates::lost_updates(delay)))
+        },
     },
 ];
 

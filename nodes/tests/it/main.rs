@@ -1,4 +1,5 @@
-//! Integration tests of the node programs: scripted conversations through the real binaries.
+//! Integration tests of the node programs: scripted conversations through the real binaries,
+//! and through the simulator.
 
 mod binaries;
 mod broadcast;
@@ -6,3 +7,4 @@ mod crdt;
 mod kafka;
 mod kv;
 pub mod pipe;
+mod txn;
