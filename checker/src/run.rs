@@ -55,7 +55,7 @@ impl Check {
     pub fn is_told(&self) -> bool {
         matches!(
             self,
-            Check::SetFull(_) | Check::Counter { .. } | Check::Kafka
+            Check::SetFull(_) | Check::Counter { .. } | Check::Kafka | Check::Txn(_)
         )
     }
 }
@@ -109,12 +109,13 @@ impl WorkloadResult {
         }
     }
 
-    /// The story a result tells from itself alone (a counter's, kafka's); `None` for the
+    /// The story a result tells from itself alone (a counter's, kafka's, a txn check's); `None` for the
     /// rest (set-full's story needs the history and journal too).
     pub fn story(&self) -> Option<crate::story::Story> {
         match self {
             WorkloadResult::Counter(r) => Some(r.story()),
             WorkloadResult::Kafka(r) => Some(r.story()),
+            WorkloadResult::Txn(r) => Some(r.story()),
             _ => None,
         }
     }

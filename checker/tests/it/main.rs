@@ -6,3 +6,5 @@ mod differential;
 mod golden;
 mod lin_props;
 mod robustness;
+mod txn_elle;
+mod txn_planted;
