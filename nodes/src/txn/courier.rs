@@ -104,6 +104,21 @@ impl<T: Clone + Serialize + DeserializeOwned> Courier<T> {
         self.arm(ctx);
     }
 
+    /// Send `item` to `peer` first at the next retry (between one and two `retry` from now),
+    /// then again until acknowledged: a sender that holds an item back a while.
+    pub fn send_later(&mut self, ctx: &mut Ctx, peer: &str, item: T) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.pending.insert(
+            (peer.to_owned(), seq),
+            Pending {
+                item,
+                sent: ctx.now(),
+            },
+        );
+        self.arm(ctx);
+    }
+
     /// How many items wait for an acknowledgement.
     pub fn unacked(&self) -> usize {
         self.pending.len()

@@ -5,12 +5,13 @@
 //!
 //! **The defect.** Everything is `txn-rc`'s (Lamport timestamps, last writer wins at every
 //! replica, so no G0 and no G1c) except what leaves a transaction: every `w` is sent to every
-//! peer in its own message as soon as it runs, stamped with the transaction's timestamp and its
-//! position in the transaction, including writes that a later micro-op of the same transaction
-//! overwrites. A replica keeps each one that is newer than what it holds. When a transaction
-//! writes a key twice, `[w x 1, w x 2]`, and the message with `x = 1` arrives first, the
-//! replica holds `x = 1` until `x = 2` arrives (if `x = 2` arrives first, the older `x = 1` is
-//! dropped); a read in between observes a value that was never the transaction's final one.
+//! peer in its own message, stamped with the transaction's timestamp and its position in the
+//! transaction, including writes that a later micro-op of the same transaction overwrites.
+//! Those go out at once, as the transaction runs; each key's final write goes out at commit,
+//! one `--retry-ms` later (a store that streams its writes and ships the final values when it
+//! commits). A replica keeps each write that is newer than what it holds. When a transaction
+//! writes a key twice, `[w x 1, w x 2]`, a peer holds `x = 1` until `x = 2` arrives; a read
+//! in between observes a value that was never the transaction's final one.
 //!
 //! **What shows it.** A transaction that writes one key twice, and a read of that key at
 //! another node in the window between the arrivals of the two writes. The checker names it

@@ -210,30 +210,41 @@ impl ReplicatedTxn {
                 stamp: Some(stamp(w.index)),
             })
             .collect();
-        let items: Vec<Vec<ReplicatedWrite>> = match self.config.replication {
-            Replication::Committed => vec![finals.clone()],
+        // Each item, and whether it is held back until the courier's next retry.
+        let final_index: Vec<u64> = finals
+            .iter()
+            .filter_map(|w| w.stamp.as_ref().map(|s| s.op))
+            .collect();
+        let items: Vec<(Vec<ReplicatedWrite>, bool)> = match self.config.replication {
+            Replication::Committed => vec![(finals.clone(), false)],
+            // The planted bug: the writes a later micro-op overwrites go out at once, the
+            // transaction's final ones a retry later, as a store that streams writes while it
+            // runs and ships the final values at commit; peers hold the intermediate value
+            // in between.
             Replication::EachWrite => execution
                 .writes
                 .iter()
                 .map(|w| {
-                    vec![ReplicatedWrite {
+                    let write = ReplicatedWrite {
                         f: engine::WRITE.to_owned(),
                         key: w.op.key().clone(),
                         value: w.after.clone(),
                         stamp: Some(stamp(w.index)),
-                    }]
+                    };
+                    (vec![write], final_index.contains(&(w.index as u64)))
                 })
                 .collect(),
             Replication::ArrivalOrder => execution
                 .writes
                 .iter()
                 .map(|w| {
-                    vec![ReplicatedWrite {
+                    let write = ReplicatedWrite {
                         f: w.op.f().to_owned(),
                         key: w.op.key().clone(),
                         value: w.op.value().clone(),
                         stamp: None,
-                    }]
+                    };
+                    (vec![write], false)
                 })
                 .collect(),
         };
@@ -253,9 +264,13 @@ impl ReplicatedTxn {
             }
         }
         let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
-        for item in items {
+        for (item, later) in items {
             for peer in &peers {
-                self.courier.send(ctx, peer, item.clone());
+                if later {
+                    self.courier.send_later(ctx, peer, item.clone());
+                } else {
+                    self.courier.send(ctx, peer, item.clone());
+                }
             }
         }
     }

@@ -143,14 +143,20 @@ mod tests {
         let mut out = String::new();
         section(&mut out, results.as_object().unwrap());
         assert!(out.contains("<h3>G-single</h3>"), "{out}");
-        assert!(!out.contains("<h3>G1a</h3>"), "a case with no cycle is not drawn: {out}");
+        assert!(
+            !out.contains("<h3>G1a</h3>"),
+            "a case with no cycle is not drawn: {out}"
+        );
         assert_eq!(out.matches(r#"<circle class="txn""#).count(), 2, "{out}");
         assert!(out.contains(r#"<text class="edge-label rw""#) && out.contains(">rw 5</text>"));
         assert!(out.contains(">wr 7</text>"));
         assert!(out.contains("a cycle with one &lt;rw&gt; edge"));
         assert!(out.contains("T1 read &lt;k&gt;") && !out.contains("<k>"));
         let mut none = String::new();
-        section(&mut none, json!({"workload": {"valid": true}}).as_object().unwrap());
+        section(
+            &mut none,
+            json!({"workload": {"valid": true}}).as_object().unwrap(),
+        );
         assert!(none.is_empty());
     }
 }
