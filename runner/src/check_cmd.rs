@@ -154,6 +154,9 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         (Some(w), _) => Some(w),
         (None, Some(_)) => None,
         (None, None) if format == Format::Jsonl => WorkloadKind::detect(events),
+        // Jepsen's EDN histories are linearizability's unless they are Elle's transactions.
+        (None, None) if format == Format::Edn => WorkloadKind::detect(events)
+            .filter(|w| matches!(w, WorkloadKind::TxnListAppend | WorkloadKind::TxnRwRegister)),
         (None, None) => None,
     };
     if args.ordering.is_some() && !workload.is_some_and(WorkloadKind::orders) {
