@@ -4,8 +4,8 @@ CARGO ?= cargo
 RELEASE := target/release
 HARNESS := $(RELEASE)/harness
 
-.PHONY: all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt compare lint fmt bench \
-        bench-checker bench-runner bench-sim bug-hunt report-check clean
+.PHONY: all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt test-txn compare lint fmt bench \
+        bench-checker bench-runner bench-sim bench-txn bug-hunt report-check clean
 
 all: build
 
@@ -31,6 +31,11 @@ test-lin-kv: build
 ## test-crdt: g-set, pn-counter and their broken variants under partitions: valid, or caught and why
 test-crdt: build
 	scripts/test-crdt.sh
+
+## test-txn: the transactional stores under partitions: valid against the model they claim, or
+## caught with the anomaly named
+test-txn: build
+	scripts/test-txn.sh
 
 ## bug-hunt: explore every planted bug under the simulator (found? after how many seeds? the
 ## shrunk command), then its correct twin on 10,000 seeds (no false alarm)

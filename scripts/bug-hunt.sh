@@ -30,6 +30,10 @@ HUNTS=(
   "pn-counter-double-count|pn-counter|-w pn-counter"
   "g-set-lossy|g-set|-w g-set"
   "kafka-racy-offsets|kafka-lin-kv|-w kafka"
+  "txn-dirty-writes|txn-single|-w txn-list-append --consistency-models read-uncommitted"
+  "txn-aborted-reads|txn-single|-w txn-list-append --consistency-models read-committed"
+  "txn-intermediate-reads|txn-rc|-w txn-rw-register --consistency-models read-committed"
+  "txn-lost-updates|txn-single|-w txn-list-append --consistency-models serializable"
 )
 
 now() { date +%s.%N; }
