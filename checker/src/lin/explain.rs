@@ -8,7 +8,7 @@
 //! linearizability, 7.2), the few ops that prove it by themselves: the read, the op it must
 //! follow in real time, and the write it missed. A sentence says it all in words.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::Value;
@@ -109,6 +109,15 @@ struct Access {
     writes: Option<u32>,
 }
 
+impl Access {
+    /// The value the op changes the object to: what it writes, unless it is a cas from that
+    /// same value, which finds the value already there. Only such ops can make the object hold
+    /// a value it did not hold just before.
+    fn changes_to(&self) -> Option<u32> {
+        self.writes.filter(|&w| self.reads != Some(w))
+    }
+}
+
 /// `None` for ops whose effect is not a plain read or overwrite (appends, transactions,
 /// locks): no witness is looked for among them.
 fn access(step: &Step) -> Option<Access> {
@@ -146,7 +155,7 @@ fn witness(p: &Partition, first: usize, ops: &[Op<'_>]) -> Option<ReadWitness> {
         .collect();
     order.sort_by_key(|&i| (acc[i].writes.is_some(), p.ops[i].ret));
     order.insert(0, first);
-    for x in order {
+    for &x in &order {
         if let Some(proof) = prove(p, &acc, x, &mut budget) {
             return Some(describe(p, &acc, ops, x, &proof));
         }
@@ -154,7 +163,328 @@ fn witness(p: &Partition, first: usize, ops: &[Op<'_>]) -> Option<ReadWitness> {
             return None;
         }
     }
+    // No stale or unwritten read with an op before it: look for the relatives, which follow
+    // the order that reads impose on the writes they saw.
+    // A value never written is the plainest: look for one first.
+    let known = Known::of(p, &acc, &mut budget)?;
+    for unwritten_only in [true, false] {
+        for &x in &order {
+            if let Some(proof) = prove_more(p, &acc, &known, x, unwritten_only, &mut budget) {
+                return Some(describe_more(p, &acc, &known, ops, x, &proof));
+            }
+            if budget == 0 {
+                return None;
+            }
+        }
+    }
     None
+}
+
+/// What a few ops tell of one key, once for all the reads the second pass tries.
+struct Known {
+    /// The ops that write each value, in order of invocation.
+    writers: BTreeMap<u32, Vec<usize>>,
+    /// For a completed op that reads a value other than the initial one: the only other op
+    /// that writes that value and was invoked before it completed, if there is exactly one.
+    /// That op must take effect before the read, in every order.
+    source: Vec<Option<usize>>,
+    /// For an op that writes: the position by which it has taken effect in every order (its
+    /// completion, or the completion of a read whose only source it is: `usize::MAX` when
+    /// neither), and that read when it came first.
+    effect: Vec<(usize, Option<usize>)>,
+}
+
+impl Known {
+    fn of(p: &Partition, acc: &[Access], budget: &mut u64) -> Option<Known> {
+        let n = p.ops.len();
+        *budget = budget.saturating_sub(2 * n as u64);
+        if *budget == 0 {
+            return None;
+        }
+        let mut writers: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (i, a) in acc.iter().enumerate() {
+            if let Some(w) = a.changes_to() {
+                writers.entry(w).or_default().push(i);
+            }
+        }
+        for list in writers.values_mut() {
+            list.sort_by_key(|&i| (p.ops[i].call, i));
+        }
+        let mut source = vec![None; n];
+        let mut effect: Vec<(usize, Option<usize>)> = p
+            .ops
+            .iter()
+            .map(|o| (o.ret.unwrap_or(usize::MAX), None))
+            .collect();
+        for (r, o) in p.ops.iter().enumerate() {
+            let (Some(ret), Some(u)) = (o.ret, acc[r].reads) else {
+                continue;
+            };
+            if u == p.init {
+                continue;
+            }
+            let list = writers.get(&u).map_or(&[][..], Vec::as_slice);
+            let early = &list[..list.partition_point(|&w| p.ops[w].call < ret)];
+            let mut others = early.iter().filter(|&&w| w != r);
+            if let (Some(&only), None) = (others.next(), others.next()) {
+                source[r] = Some(only);
+                if ret < effect[only].0 {
+                    effect[only] = (ret, Some(r));
+                }
+            }
+        }
+        Some(Known {
+            writers,
+            source,
+            effect,
+        })
+    }
+
+    /// The ops other than `x` that write `v` and were invoked before position `before`.
+    fn writers_before(&self, p: &Partition, v: u32, x: usize, before: usize) -> Vec<usize> {
+        let list = self.writers.get(&v).map_or(&[][..], Vec::as_slice);
+        list[..list.partition_point(|&w| p.ops[w].call < before)]
+            .iter()
+            .copied()
+            .filter(|&w| w != x)
+            .collect()
+    }
+
+    /// The last position by which every op of `writes` has taken effect (`usize::MAX` when
+    /// one may take effect at any time); 0 when there is none.
+    fn all_effect(&self, writes: &[usize]) -> usize {
+        writes.iter().map(|&w| self.effect[w].0).max().unwrap_or(0)
+    }
+
+    /// Of `writes`, those still running at position `at`, with the read that shows each had
+    /// taken effect before it.
+    fn pins(&self, p: &Partition, writes: &[usize], at: usize) -> Vec<(usize, usize)> {
+        writes
+            .iter()
+            .filter(|&&w| p.ops[w].ret.is_none_or(|r| r > at))
+            .filter_map(|&w| Some((w, self.effect[w].1?)))
+            .collect()
+    }
+}
+
+/// The second pass's proofs that op `x` cannot have read what it read.
+enum More {
+    /// No op that writes the value had been invoked before `x` completed, and it is not the
+    /// initial value.
+    Unwritten,
+    /// `after`, a cas from the value read, completed before `x` began; `write` is the only op
+    /// that writes that value.
+    Consumed { after: usize, write: usize },
+    /// `x` and `others` are successful cas from one value to another, more of them than the
+    /// times the object can have held that value.
+    ConsumedTwice { others: Vec<usize> },
+    /// `after` completed before `x` began and read a value only `source` writes; every op
+    /// that writes what `x` read took effect before `source` was invoked.
+    WentBack { after: usize, source: usize },
+    /// `after` read another value while `x` ran; each read's value was written only by ops
+    /// that took effect before the other read began.
+    Disagree { after: usize },
+}
+
+/// For op `x` that read `v` and no stale or unwritten witness: the relatives of the stale
+/// read that follow from the order reads impose on writes (see [`ReadWitness`]).
+fn prove_more(
+    p: &Partition,
+    acc: &[Access],
+    known: &Known,
+    x: usize,
+    unwritten_only: bool,
+    budget: &mut u64,
+) -> Option<More> {
+    let xo = &p.ops[x];
+    let (Some(x_ret), Some(v)) = (xo.ret, acc[x].reads) else {
+        return None;
+    };
+    let n = p.ops.len();
+    *budget = budget.saturating_sub(2 * n as u64);
+    let writes = known.writers_before(p, v, x, x_ret);
+    if writes.is_empty() && v != p.init {
+        return Some(More::Unwritten);
+    }
+    if unwritten_only {
+        return None;
+    }
+    let left = |i: usize| acc[i].writes.or(acc[i].reads);
+    let consumes = |i: usize| {
+        p.ops[i].ret.is_some() && acc[i].reads == Some(v) && acc[i].writes.is_some_and(|u| u != v)
+    };
+    // Consumed twice: each cas from `v` needs a `v` of its own.
+    if consumes(x) {
+        let all = known.writers.get(&v).map_or(0, Vec::len);
+        let others: Vec<usize> = (0..n).filter(|&i| i != x && consumes(i)).collect();
+        if others.len() + 1 > all + usize::from(v == p.init) {
+            return Some(More::ConsumedTwice { others });
+        }
+    }
+    // Consumed: the only write of `v` was taken by a cas that completed before `x` began.
+    if let [write] = writes[..]
+        && v != p.init
+    {
+        let after = (0..n)
+            .filter(|&i| {
+                i != write
+                    && acc[i].reads == Some(v)
+                    && acc[i].writes.is_some_and(|u| u != v)
+                    && p.ops[i]
+                        .ret
+                        .is_some_and(|r| r < xo.call && p.ops[write].call < r)
+            })
+            .max_by_key(|&i| (p.ops[i].ret, i));
+        if let Some(after) = after {
+            return Some(More::Consumed { after, write });
+        }
+    }
+    let latest = known.all_effect(&writes);
+    if latest == usize::MAX {
+        return None; // a write of `v` may take effect at any time
+    }
+    // Went back: a read after the last write of `v` saw a value written only later.
+    let went_back = (0..n)
+        .filter_map(|i| {
+            let ret = p.ops[i].ret.filter(|&r| r < xo.call)?;
+            let source = known.source[i]?;
+            (left(i) != Some(v) && p.ops[source].call > latest).then_some((ret, i, source))
+        })
+        .max();
+    if let Some((_, after, source)) = went_back {
+        return Some(More::WentBack { after, source });
+    }
+    // Disagree: a read running beside `x` saw another value, and neither can follow the
+    // other.
+    for (a, ao) in p.ops.iter().enumerate() {
+        let Some(a_ret) = ao.ret else { continue };
+        let Some(u) = acc[a].reads else { continue };
+        if a == x || u == v || a_ret < xo.call || x_ret < ao.call {
+            continue;
+        }
+        if latest >= ao.call || left(a) == Some(v) || left(x) == Some(u) {
+            continue;
+        }
+        let theirs = known.writers_before(p, u, a, a_ret);
+        *budget = budget.saturating_sub(theirs.len() as u64 + 1);
+        if known.all_effect(&theirs) < xo.call {
+            return Some(More::Disagree { after: a });
+        }
+        if *budget == 0 {
+            return None;
+        }
+    }
+    None
+}
+
+/// The witness of a second-pass proof.
+fn describe_more(
+    p: &Partition,
+    acc: &[Access],
+    known: &Known,
+    ops: &[Op<'_>],
+    x: usize,
+    proof: &More,
+) -> ReadWitness {
+    let desc = |i: usize| OpDesc::of(&ops[p.ops[i].origin]);
+    let descs = |list: &[usize]| list.iter().map(|&i| desc(i)).collect::<Vec<_>>();
+    let value = |id: u32| p.spec.values.get(id);
+    let seen = |pins: Vec<(usize, usize)>| {
+        pins.into_iter()
+            .map(|(write, seen_by)| AlreadySeen {
+                write: desc(write),
+                seen_by: desc(seen_by),
+            })
+            .collect::<Vec<_>>()
+    };
+    let v = acc[x].reads.unwrap_or(0);
+    let x_ret = p.ops[x].ret.unwrap_or(usize::MAX);
+    let writes = known.writers_before(p, v, x, x_ret);
+    let (after, kind) = match *proof {
+        More::Unwritten => (None, "unwritten"),
+        More::Consumed { after, .. } => (Some(after), "consumed"),
+        More::WentBack { after, .. } => (Some(after), "went-back"),
+        More::Disagree { after } => (Some(after), "disagree"),
+        More::ConsumedTwice { ref others } => (others.first().copied(), "consumed-twice"),
+    };
+    let after_value = after.map_or(p.init, |a| {
+        if matches!(kind, "disagree" | "consumed-twice") {
+            acc[a].reads.unwrap_or(0)
+        } else {
+            acc[a].writes.or(acc[a].reads).unwrap_or(0)
+        }
+    });
+    // The values `x` could have found: what `after` left, or what an op that could take
+    // effect between the two wrote (never `v`: the proof rules out every op that writes it).
+    let from = match after {
+        Some(a) if !matches!(kind, "disagree" | "consumed-twice") => p.ops[a].call,
+        _ => 0,
+    };
+    let mut could = vec![after_value];
+    if from == 0 && p.init != v && !could.contains(&p.init) {
+        could.push(p.init);
+    }
+    for (i, o) in p.ops.iter().enumerate() {
+        if i == x || o.call > x_ret || o.ret.is_some_and(|r| r < from) {
+            continue;
+        }
+        if let Some(w) = acc[i].writes
+            && w != v
+            && !could.contains(&w)
+        {
+            could.push(w);
+        }
+    }
+    let mut witness = ReadWitness {
+        op: desc(x),
+        read: value(v),
+        after: after.map(desc),
+        after_value: value(after_value),
+        missed: Vec::new(),
+        kind,
+        already_seen: Vec::new(),
+        source: None,
+        writes: Vec::new(),
+        consumed_by: Vec::new(),
+        initial: false,
+        could_return: could.into_iter().map(value).collect(),
+    };
+    match *proof {
+        More::Unwritten => {}
+        More::ConsumedTwice { ref others } => {
+            witness.consumed_by = descs(others);
+            witness.initial = v == p.init;
+            witness.writes = descs(known.writers.get(&v).map_or(&[][..], Vec::as_slice));
+        }
+        More::Consumed { after, write } => {
+            witness.missed = vec![desc(after)];
+            witness.writes = vec![desc(write)];
+        }
+        More::WentBack { after, source } => {
+            // The write it missed: what that read saw, or the cas itself.
+            witness.missed = if acc[after].writes.is_some() {
+                vec![desc(after)]
+            } else {
+                vec![desc(source)]
+            };
+            witness.source = Some(desc(source));
+            witness.writes = descs(&writes);
+            witness.already_seen = seen(known.pins(p, &writes, p.ops[source].call));
+        }
+        More::Disagree { after } => {
+            let a_ret = p.ops[after].ret.unwrap_or(usize::MAX);
+            let theirs = known.writers_before(p, after_value, after, a_ret);
+            let mut missed = theirs.clone();
+            missed.sort_by_key(|&i| std::cmp::Reverse(p.ops[i].call));
+            missed.truncate(MAX_MISSED);
+            witness.missed = descs(&missed);
+            witness.writes = descs(&theirs);
+            let mut pins = known.pins(p, &writes, p.ops[after].call);
+            pins.extend(known.pins(p, &theirs, p.ops[x].call));
+            witness.already_seen = seen(pins);
+        }
+    }
+    witness
 }
 
 /// Why a read is wrong, from a few ops alone.
@@ -180,7 +510,7 @@ fn prove(p: &Partition, acc: &[Access], x: usize, budget: &mut u64) -> Option<Pr
     };
     let n = p.ops.len();
     *budget = budget.saturating_sub(n as u64);
-    let all_writers: Vec<usize> = (0..n).filter(|&i| acc[i].writes == Some(v)).collect();
+    let all_writers: Vec<usize> = (0..n).filter(|&i| acc[i].changes_to() == Some(v)).collect();
     // The writes of `v` that could take effect before `x`, each with the position by which
     // it has certainly taken effect (and the read that shows it, if that came first).
     let mut writers: Vec<(usize, usize, Option<usize>)> = all_writers
@@ -262,7 +592,7 @@ fn describe(p: &Partition, acc: &[Access], ops: &[Op<'_>], x: usize, proof: &Pro
         vec![desc(after)]
     } else {
         let mut writers: Vec<usize> = (0..p.ops.len())
-            .filter(|&i| acc[i].writes == Some(after_value) && p.ops[i].call < after_ret)
+            .filter(|&i| acc[i].changes_to() == Some(after_value) && p.ops[i].call < after_ret)
             .collect();
         writers.sort_by_key(|&i| std::cmp::Reverse(p.ops[i].call));
         writers.into_iter().take(MAX_MISSED).map(desc).collect()
@@ -282,7 +612,7 @@ fn describe(p: &Partition, acc: &[Access], ops: &[Op<'_>], x: usize, proof: &Pro
     ReadWitness {
         op: desc(x),
         read: value(read),
-        after: desc(after),
+        after: Some(desc(after)),
         after_value: value(after_value),
         missed,
         kind: if proof.stale { "stale" } else { "unwritten" },
@@ -294,6 +624,10 @@ fn describe(p: &Partition, acc: &[Access], ops: &[Op<'_>], x: usize, proof: &Pro
                 seen_by: desc(seen_by),
             })
             .collect(),
+        source: None,
+        writes: Vec::new(),
+        consumed_by: Vec::new(),
+        initial: false,
         could_return: could.into_iter().map(value).collect(),
     }
 }
@@ -354,6 +688,15 @@ fn argument(o: &OpDesc, keyed: bool) -> &Value {
     }
 }
 
+/// The value a write or cas leaves.
+fn written(o: &OpDesc, keyed: bool) -> Value {
+    let arg = argument(o, keyed);
+    match (o.f.as_str(), arg.as_array().map(Vec::as_slice)) {
+        ("cas", Some([_, to])) => to.clone(),
+        _ => arg.clone(),
+    }
+}
+
 /// `the write of 3`, `the cas 1 -> 2`, `the read`: an op by what it does.
 fn what(o: &OpDesc, keyed: bool) -> String {
     let arg = argument(o, keyed);
@@ -364,6 +707,240 @@ fn what(o: &OpDesc, keyed: bool) -> String {
         (f, _) if arg.is_null() => format!("the {f}"),
         (f, _) => format!("the {f} {arg}"),
     }
+}
+
+/// `the read by process 1 at n1 during [1.0, 2.0] ms returned 3`, or for a cas, `the cas 3 -> 4
+/// by ... succeeded, so it found 3`.
+fn found(o: &OpDesc, value: &Value, keyed: bool) -> String {
+    if o.f == "cas" {
+        format!(
+            "{} by {} during {} succeeded, so it found {}",
+            what(o, keyed),
+            who(o),
+            interval(o),
+            show(value)
+        )
+    } else {
+        format!(
+            "the read by {} during {} {}",
+            who(o),
+            interval(o),
+            returned(o, value)
+        )
+    }
+}
+
+/// `the write of 3 by process 1 at n1 during [1.0, 2.0] ms`.
+fn named(o: &OpDesc, keyed: bool) -> String {
+    format!("{} by {} during {}", what(o, keyed), who(o), interval(o))
+}
+
+/// The writes still running that reads had seen, in words: `(the write of 1 by ..., still
+/// running then, had been seen by the read by ... during ...)`, or nothing.
+fn seen_list(seen: &[AlreadySeen], keyed: bool) -> String {
+    if seen.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = seen
+        .iter()
+        .map(|a| {
+            format!(
+                "{}, still running then, had been seen by the read by {} during {}",
+                named(&a.write, keyed),
+                who(&a.seen_by),
+                interval(&a.seen_by)
+            )
+        })
+        .collect();
+    format!(" ({})", each.join("; "))
+}
+
+/// The witness in words, without the key and the closing sentence: what was read, the op it
+/// must follow, why no write of what it read fits in between, and what that makes it.
+fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
+    let reader = if w.op.f == "cas" { "cas" } else { "read" };
+    let subject = found(&w.op, &w.read, keyed);
+    let v = show(&w.read);
+    let Some(after_op) = &w.after else {
+        // Kind `unwritten` with nothing before it: the initial value.
+        let writers = if w.read.is_null() {
+            "no op makes the key absent".to_owned()
+        } else {
+            format!("no op that writes {v} had been invoked before it completed")
+        };
+        return format!(
+            "{subject}, but the initial value was {} and {writers}: the {reader} returned a \
+             value that no op had written yet",
+            show(&w.after_value)
+        );
+    };
+    let after_is_read = matches!(after_op.f.as_str(), "read" | "get");
+    let that = if after_is_read { "read" } else { "one" };
+    let u = show(&w.after_value);
+    match w.kind {
+        "consumed" => {
+            let write = w
+                .writes
+                .first()
+                .map_or_else(String::new, |o| named(o, keyed));
+            return format!(
+                "{subject}, but {} had completed before it began, and the only op that writes \
+                 {v} is {write}: that cas consumed it, replacing {v} with {u}, and no other op \
+                 writes {v}: a stale {reader} of a value already consumed",
+                named(after_op, keyed)
+            );
+        }
+        "went-back" => {
+            let source = w
+                .source
+                .as_ref()
+                .map_or_else(String::new, |o| named(o, keyed));
+            let (after, by) = if after_is_read {
+                (
+                    format!(
+                        "the read by {} during {} had {} before it began",
+                        who(after_op),
+                        interval(after_op),
+                        returned(after_op, &w.after_value)
+                    ),
+                    format!(
+                        "the only op that writes {u} is {source}, so it took effect before that read"
+                    ),
+                )
+            } else {
+                let taken = w.source.as_ref().map_or(Value::Null, |o| written(o, keyed));
+                (
+                    format!("{} had completed before it began", named(after_op, keyed)),
+                    format!(
+                        "that cas found {}, which only {source} writes, so that write took \
+                         effect before it",
+                        show(&taken)
+                    ),
+                )
+            };
+            let done = if w.already_seen.is_empty() {
+                "completed"
+            } else {
+                "taken effect"
+            };
+            return format!(
+                "{subject}, but {after}, {by}, and every op that writes {v} had {done} before \
+                 that write began{}: the value went back from {u} to {v}",
+                seen_list(&w.already_seen, keyed)
+            );
+        }
+        "consumed-twice" => {
+            let others: Vec<String> = w.consumed_by.iter().map(|o| named(o, keyed)).collect();
+            let list: Vec<String> = w.writes.iter().map(|o| named(o, keyed)).collect();
+            let sources = match (list.is_empty(), w.initial) {
+                (true, _) => format!("{v} was only the initial value: no op writes {v}"),
+                (false, true) => format!(
+                    "besides the initial value, the only {} {v} {}",
+                    if list.len() == 1 {
+                        "op that writes"
+                    } else {
+                        "ops that write"
+                    },
+                    if list.len() == 1 { "is " } else { "are " }.to_owned() + &list.join(", ")
+                ),
+                (false, false) => format!(
+                    "the only {} {v} {}",
+                    if list.len() == 1 {
+                        "op that writes"
+                    } else {
+                        "ops that write"
+                    },
+                    if list.len() == 1 { "is " } else { "are " }.to_owned() + &list.join(", ")
+                ),
+            };
+            return format!(
+                "{subject}, but so did {}, and each replaced {v} with another value, while \
+                 {sources}: each cas needs a {v} of its own, and there were at most {}: a value \
+                 consumed twice",
+                others.join(" and "),
+                list.len() + usize::from(w.initial)
+            );
+        }
+        "disagree" => {
+            let done = if w.already_seen.is_empty() {
+                "completed"
+            } else {
+                "taken effect"
+            };
+            let other = found(after_op, &w.after_value, keyed);
+            let other_reader = if after_op.f == "cas" { "cas" } else { "read" };
+            return format!(
+                "{subject}, but {other}, running at the same time, and every op that writes {v} \
+                 had {done} before that {other_reader} began, and every op that writes {u} \
+                 before this {reader} began{}: whichever took effect first, the other cannot \
+                 have found its value",
+                seen_list(&w.already_seen, keyed)
+            );
+        }
+        _ => {}
+    }
+    let after = if matches!(after_op.f.as_str(), "read" | "get") {
+        format!(
+            "the read by {} during {} had {} before it began",
+            who(after_op),
+            interval(after_op),
+            returned(after_op, &w.after_value)
+        )
+    } else {
+        format!(
+            "{} by {} during {} had completed before it began",
+            what(after_op, keyed),
+            who(after_op),
+            interval(after_op)
+        )
+    };
+    let writers = if w.kind == "stale" && w.already_seen.is_empty() {
+        format!(
+            "every op that writes {} had completed before that {that} began",
+            show(&w.read)
+        )
+    } else if w.kind == "stale" {
+        format!(
+            "every op that writes {} had taken effect before that {that} began{}",
+            show(&w.read),
+            seen_list(&w.already_seen, keyed)
+        )
+    } else if w.read.is_null() {
+        "no op makes a key absent again once it holds a value".to_owned()
+    } else {
+        format!(
+            "no op that writes {} had been invoked before it completed",
+            show(&w.read)
+        )
+    };
+    let conclusion = match (w.kind, w.missed.split_first()) {
+        ("stale", Some((m, _))) if m == after_op => {
+            format!("a stale {reader}: it missed {}", what(m, keyed))
+        }
+        ("stale", Some((m, rest))) => format!(
+            "a stale {reader}: it missed {} by {} during {} that the earlier read saw{}",
+            what(m, keyed),
+            who(m),
+            interval(m),
+            if rest.is_empty() {
+                String::new()
+            } else {
+                format!(" (or another op that wrote {})", show(&w.after_value))
+            }
+        ),
+        ("stale", None) => format!(
+            "a stale {reader}: the value had changed to {}",
+            show(&w.after_value)
+        ),
+        _ if w.read.is_null() => {
+            format!(
+                "the {reader} found the key absent after it was written: it missed the \
+                 write (a stale read, or a lost write)"
+            )
+        }
+        _ => format!("the {reader} returned a value that no op had written yet"),
+    };
+    format!("{subject}, but {after}, and {writers}: {conclusion}")
 }
 
 fn explain(failure: &LinFailure) -> String {
@@ -384,113 +961,18 @@ fn explain(failure: &LinFailure) -> String {
         }
     );
     if let Some(w) = &failure.witness {
-        let reader = if w.op.f == "cas" { "cas" } else { "read" };
-        let subject = if w.op.f == "cas" {
-            format!(
-                "{} by {} during {} succeeded, so it found {}",
-                what(&w.op, keyed),
-                who(&w.op),
-                interval(&w.op),
-                show(&w.read)
-            )
-        } else {
-            format!(
-                "the read by {} during {} {}",
-                who(&w.op),
-                interval(&w.op),
-                returned(&w.op, &w.read)
-            )
-        };
-        let after = if matches!(w.after.f.as_str(), "read" | "get") {
-            format!(
-                "the read by {} during {} had {} before it began",
-                who(&w.after),
-                interval(&w.after),
-                returned(&w.after, &w.after_value)
-            )
-        } else {
-            format!(
-                "{} by {} during {} had completed before it began",
-                what(&w.after, keyed),
-                who(&w.after),
-                interval(&w.after)
-            )
-        };
-        let that = if matches!(w.after.f.as_str(), "read" | "get") {
-            "read"
-        } else {
-            "one"
-        };
-        let writers = if w.kind == "stale" && w.already_seen.is_empty() {
-            format!(
-                "every op that writes {} had completed before that {that} began",
-                show(&w.read)
-            )
-        } else if w.kind == "stale" {
-            let seen: Vec<String> = w
-                .already_seen
-                .iter()
-                .map(|a| {
-                    format!(
-                        "{} by {} during {}, still running then, had been seen by the read by {} \
-                         during {}",
-                        what(&a.write, keyed),
-                        who(&a.write),
-                        interval(&a.write),
-                        who(&a.seen_by),
-                        interval(&a.seen_by)
-                    )
-                })
-                .collect();
-            format!(
-                "every op that writes {} had taken effect before that {that} began ({})",
-                show(&w.read),
-                seen.join("; ")
-            )
-        } else if w.read.is_null() {
-            "no op makes a key absent again once it holds a value".to_owned()
-        } else {
-            format!(
-                "no op that writes {} had been invoked before it completed",
-                show(&w.read)
-            )
-        };
-        let conclusion = match (w.kind, w.missed.split_first()) {
-            ("stale", Some((m, _))) if m == &w.after => {
-                format!("a stale {reader}: it missed {}", what(m, keyed))
-            }
-            ("stale", Some((m, rest))) => format!(
-                "a stale {reader}: it missed {} by {} during {} that the earlier read saw{}",
-                what(m, keyed),
-                who(m),
-                interval(m),
-                if rest.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (or another op that wrote {})", show(&w.after_value))
-                }
-            ),
-            ("stale", None) => format!(
-                "a stale {reader}: the value had changed to {}",
-                show(&w.after_value)
-            ),
-            _ if w.read.is_null() => {
-                format!(
-                    "the {reader} found the key absent after it was written: it missed the \
-                     write (a stale read, or a lost write)"
-                )
-            }
-            _ => format!("the {reader} returned a value that no op had written yet"),
-        };
+        let body = witness_sentence(w, keyed);
         let could = if w.op == *x {
             if is_read {
-                format!("A read at that point could legally have returned only {legal}.")
+                format!(" A read at that point could legally have returned only {legal}.")
             } else {
-                format!("The value at that point could only have been {legal}.")
+                format!(" The value at that point could only have been {legal}.")
             }
+        } else if w.kind == "disagree" {
+            String::new()
         } else {
             format!(
-                "It could only have found {}.",
+                " It could only have found {}.",
                 alternatives(&w.could_return)
             )
         };
@@ -504,9 +986,7 @@ fn explain(failure: &LinFailure) -> String {
                 interval(x)
             )
         };
-        return format!(
-            "{prefix}{lead}{subject}, but {after}, and {writers}: {conclusion}. {could}"
-        );
+        return format!("{prefix}{lead}{body}.{could}");
     }
     let why = failure
         .states
@@ -645,13 +1125,40 @@ impl fmt::Display for LinFailure {
                 w.kind
             )?;
             writeln!(f, "  read:   {}", w.op)?;
-            if w.missed.len() == 1 && w.missed[0] == w.after {
-                writeln!(f, "  after:  {} (the write it missed)", w.after)?;
+            let label = if w.kind == "disagree" {
+                "beside"
             } else {
-                writeln!(f, "  after:  {}", w.after)?;
-                for m in &w.missed {
-                    writeln!(f, "  missed: {m}")?;
+                "after: "
+            };
+            match &w.after {
+                None => writeln!(f, "  after:  the initial value, {}", show(&w.after_value))?,
+                Some(after) if w.missed.len() == 1 && w.missed[0] == *after => {
+                    writeln!(f, "  {label} {after} (the write it missed)")?;
                 }
+                Some(after) => {
+                    writeln!(f, "  {label} {after}")?;
+                    for m in &w.missed {
+                        writeln!(f, "  missed: {m}")?;
+                    }
+                }
+            }
+            if let Some(source) = &w.source {
+                writeln!(
+                    f,
+                    "  the only op that writes {}: {source}",
+                    show(&w.after_value)
+                )?;
+            }
+            let written = if w.kind == "disagree" {
+                &w.after_value
+            } else {
+                &w.read
+            };
+            for o in &w.consumed_by {
+                writeln!(f, "  also took {}: {o}", show(&w.read))?;
+            }
+            for o in &w.writes {
+                writeln!(f, "  writes {}: {o}", show(written))?;
             }
             for a in &w.already_seen {
                 writeln!(f, "  taken effect by then: {}", a.write)?;
@@ -774,7 +1281,10 @@ mod tests {
             (json!(0), json!(2))
         );
         assert_eq!(
-            (w.after.f.as_str(), w.after.process.as_str()),
+            {
+                let after = w.after.as_ref().expect("an op before it");
+                (after.f.as_str(), after.process.as_str())
+            },
             ("read", "2")
         );
         assert_eq!(w.missed.len(), 1);
@@ -831,7 +1341,7 @@ mod tests {
         let w = failure.witness.expect("a witness");
         assert_eq!(w.op.f, "cas");
         assert_eq!(w.read, json!(3));
-        assert_eq!(w.after.process, "1");
+        assert_eq!(w.after.as_ref().map(|a| a.process.as_str()), Some("1"));
         assert_eq!(w.missed[0].process, "1");
         assert!(
             failure.explanation.contains("succeeded, so it found 3")
@@ -861,7 +1371,10 @@ mod tests {
         ]));
         let w = failure.witness.clone().expect("a witness");
         assert_eq!(
-            (w.op.process.as_str(), w.after.process.as_str()),
+            (
+                w.op.process.as_str(),
+                w.after.as_ref().map_or("", |a| a.process.as_str())
+            ),
             ("4", "3")
         );
         assert_eq!(w.missed[0].process, "1", "the write of 2 the read of 2 saw");

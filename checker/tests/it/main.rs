@@ -5,4 +5,5 @@ mod corpus;
 mod differential;
 mod golden;
 mod lin_props;
+mod lin_witness;
 mod robustness;
