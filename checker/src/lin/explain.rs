@@ -853,12 +853,16 @@ fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
                     if list.len() == 1 { "is " } else { "are " }.to_owned() + &list.join(", ")
                 ),
             };
+            let times = match list.len() + usize::from(w.initial) {
+                1 => "once".to_owned(),
+                2 => "twice".to_owned(),
+                m => format!("{m} times"),
+            };
             return format!(
                 "{subject}, but so did {}, and each replaced {v} with another value, while \
-                 {sources}: each cas needs a {v} of its own, and there were at most {}: a value \
-                 consumed twice",
-                others.join(" and "),
-                list.len() + usize::from(w.initial)
+                 {sources}: each cas needs a {v} of its own, but the object can have held {v} at \
+                 most {times}: a value consumed twice",
+                others.join(" and ")
             );
         }
         "disagree" => {
@@ -867,13 +871,25 @@ fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
             } else {
                 "taken effect"
             };
-            let other = found(after_op, &w.after_value, keyed);
             let other_reader = if after_op.f == "cas" { "cas" } else { "read" };
+            let other = if after_op.f == "cas" {
+                format!(
+                    "{}, which ran at the same time, succeeded, so it found {u}",
+                    named(after_op, keyed)
+                )
+            } else {
+                format!(
+                    "the read by {} during {}, which ran at the same time, {}",
+                    who(after_op),
+                    interval(after_op),
+                    returned(after_op, &w.after_value)
+                )
+            };
             return format!(
-                "{subject}, but {other}, running at the same time, and every op that writes {v} \
-                 had {done} before that {other_reader} began, and every op that writes {u} \
-                 before this {reader} began{}: whichever took effect first, the other cannot \
-                 have found its value",
+                "{subject}, but {other}, and every op that writes {v} had {done} before that \
+                 {other_reader} began, and every op that writes {u} before this {reader} \
+                 began{}: whichever of the two took effect first, the other cannot have found \
+                 its value",
                 seen_list(&w.already_seen, keyed)
             );
         }
@@ -943,6 +959,33 @@ fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
     format!("{subject}, but {after}, and {writers}: {conclusion}")
 }
 
+/// Why the op cannot take effect in each state it could have seen, in words: ` (it read 2
+/// but the value was 3; it read 2 but the value was 0)`, each reason once, the first few.
+fn reasons(states: &[SeenState]) -> String {
+    const MAX_REASONS: usize = 4;
+    let mut distinct: Vec<&str> = Vec::new();
+    for s in states {
+        let why = if s.why.is_empty() {
+            "the op cannot take effect there"
+        } else {
+            s.why.as_str()
+        };
+        if !distinct.contains(&why) {
+            distinct.push(why);
+        }
+    }
+    let more = distinct.len() > MAX_REASONS;
+    distinct.truncate(MAX_REASONS);
+    if distinct.is_empty() {
+        return String::new();
+    }
+    format!(
+        " ({}{})",
+        distinct.join("; "),
+        if more { "; and more" } else { "" }
+    )
+}
+
 fn explain(failure: &LinFailure) -> String {
     let keyed = failure.key.is_some();
     let prefix = failure
@@ -988,10 +1031,7 @@ fn explain(failure: &LinFailure) -> String {
         };
         return format!("{prefix}{lead}{body}.{could}");
     }
-    let why = failure
-        .states
-        .first()
-        .map_or_else(String::new, |s| format!(" ({})", s.why));
+    let why = reasons(&failure.states);
     let whichever = match failure.concurrent_count {
         0 => "with no op concurrent with it".to_owned(),
         1 => "whether or not the one op concurrent with it took effect first".to_owned(),
@@ -1254,6 +1294,50 @@ mod tests {
 
     use EventType::{Info, Invoke, Ok};
 
+    /// Soundness: a witness claims, from a few ops alone, that no order explains the history,
+    /// so the search must agree wherever one is found. Small random register histories,
+    /// some intact and most broken on purpose (many of those still linearizable), checked by
+    /// both.
+    #[test]
+    fn a_witness_is_found_only_in_histories_the_search_finds_not_linearizable() {
+        use crate::synth::{RegisterShape, register_history};
+        let mut found = 0;
+        for seed in 0..6000u64 {
+            let mut shape = RegisterShape::small(seed);
+            if seed % 4 == 0 {
+                shape.breaks = 0;
+            }
+            if seed % 5 == 0 {
+                shape.processes = 5;
+                shape.ops_per_process = 7;
+            }
+            let events = register_history(seed, shape);
+            let mut opts = LinOptions::new(if shape.cas {
+                ModelKind::CasRegister
+            } else {
+                ModelKind::Register
+            });
+            opts.initial = Some(json!(0));
+            opts.threads = 1;
+            let verdict = check_linearizable(&events, &opts).unwrap().valid;
+            let ops = crate::op::client_ops(&events).unwrap();
+            let mut partitions = super::super::prepare::prepare(&ops, &opts).unwrap();
+            for p in &mut partitions {
+                super::super::prepare::prune_unobserved_pending(&mut p.ops);
+                if let Some(w) = super::witness(p, 0, &ops) {
+                    found += 1;
+                    assert_eq!(
+                        verdict,
+                        crate::validity::Validity::Invalid,
+                        "seed {seed}: a {} witness in a linearizable history: {w:?}",
+                        w.kind
+                    );
+                }
+            }
+        }
+        assert!(found > 1500, "{found} witnesses");
+    }
+
     fn check(events: &[Event]) -> super::LinFailure {
         let result = check_linearizable(events, &LinOptions::new(ModelKind::Kv)).unwrap();
         assert_eq!(result.valid, crate::validity::Validity::Invalid);
@@ -1393,6 +1477,253 @@ mod tests {
         assert_eq!(failure.missed_write, Some(w.missed[0].clone()));
     }
 
+    /// A cas-register starting at 0, events `(process, type, f, value)` one millisecond
+    /// apart, process `p` at node `n{p}`: the failure, which must carry a witness.
+    fn register_witness(
+        rows: &[(u64, EventType, &str, Value)],
+    ) -> (super::LinFailure, super::ReadWitness) {
+        let nodes: Vec<String> = rows.iter().map(|r| format!("n{}", r.0)).collect();
+        let rows: Vec<(u64, &str, EventType, &str, Value)> = rows
+            .iter()
+            .zip(&nodes)
+            .map(|((p, kind, f, v), node)| (*p, node.as_str(), *kind, *f, v.clone()))
+            .collect();
+        let mut opts = LinOptions::new(ModelKind::CasRegister);
+        opts.initial = Some(json!(0));
+        let result = check_linearizable(&history(&rows), &opts).unwrap();
+        assert_eq!(result.valid, crate::validity::Validity::Invalid);
+        let failure = result.failure.expect("a failure");
+        let witness = failure.witness.clone().expect("a witness");
+        (failure, witness)
+    }
+
+    fn who(o: &super::OpDesc) -> (&str, &str) {
+        (o.f.as_str(), o.process.as_str())
+    }
+
+    #[test]
+    fn a_read_of_a_value_not_yet_written_follows_the_initial_value() {
+        // Nothing completed before the read, so no op precedes it but the initial value.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "read", json!(null)),
+            (0, Ok, "read", json!(1)),
+            (1, Invoke, "write", json!(1)),
+            (1, Ok, "write", json!(1)),
+        ]);
+        assert_eq!((w.kind, w.after.clone()), ("unwritten", None));
+        assert_eq!(
+            (w.read.clone(), w.after_value.clone()),
+            (json!(1), json!(0))
+        );
+        assert_eq!(who(&w.op), ("read", "0"));
+        assert_eq!(w.could_return, vec![json!(0)]);
+        assert_eq!(
+            failure.explanation,
+            "the read by process 0 at n0 during [1.0, 2.0] ms returned 1, but the initial value \
+             was 0 and no op that writes 1 had been invoked before it completed: the read \
+             returned a value that no op had written yet. A read at that point could legally \
+             have returned only 0."
+        );
+        assert!(
+            failure.to_string().contains("after:  the initial value, 0"),
+            "{failure}"
+        );
+    }
+
+    #[test]
+    fn a_read_of_a_value_whose_only_write_a_cas_consumed() {
+        // The write of 1 is still running when the cas 1 -> 2 begins, so it has not completed
+        // before it; but the cas found 1, which only that write writes.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(1)),
+            (1, Invoke, "cas", json!([1, 2])),
+            (0, Ok, "write", json!(1)),
+            (1, Ok, "cas", json!([1, 2])),
+            (2, Invoke, "read", json!(null)),
+            (2, Ok, "read", json!(1)),
+        ]);
+        assert_eq!(w.kind, "consumed");
+        assert_eq!(who(&w.op), ("read", "2"));
+        assert_eq!(w.after.as_ref().map(who), Some(("cas", "1")));
+        assert_eq!(
+            w.writes.iter().map(who).collect::<Vec<_>>(),
+            [("write", "0")]
+        );
+        assert_eq!(w.missed, vec![w.after.clone().unwrap()]);
+        assert_eq!(w.after_value, json!(2));
+        assert_eq!(
+            failure.explanation,
+            "the read by process 2 at n2 during [5.0, 6.0] ms returned 1, but the cas 1 -> 2 by \
+             process 1 at n1 during [2.0, 4.0] ms had completed before it began, and the only op \
+             that writes 1 is the write of 1 by process 0 at n0 during [1.0, 3.0] ms: that cas \
+             consumed it, replacing 1 with 2, and no other op writes 1: a stale read of a value \
+             already consumed. A read at that point could legally have returned only 2."
+        );
+        assert!(
+            failure
+                .to_string()
+                .contains("writes 1: events 0..2 [1.0, 3.0] ms: process 0 at n0 write 1 -> ok"),
+            "{failure}"
+        );
+    }
+
+    #[test]
+    fn a_cas_chain_that_takes_the_only_write_of_a_value_twice_is_a_value_consumed_twice() {
+        // 1 is written once; the cas 1 -> 2 takes it, and a later cas 1 -> 3 also claims it.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(1)),
+            (1, Invoke, "cas", json!([1, 2])),
+            (0, Ok, "write", json!(1)),
+            (1, Ok, "cas", json!([1, 2])),
+            (2, Invoke, "cas", json!([1, 3])),
+            (2, Ok, "cas", json!([1, 3])),
+        ]);
+        assert_eq!(w.kind, "consumed-twice");
+        assert_eq!(who(&w.op), ("cas", "2"));
+        assert_eq!(
+            w.consumed_by.iter().map(who).collect::<Vec<_>>(),
+            [("cas", "1")]
+        );
+        assert_eq!(
+            w.writes.iter().map(who).collect::<Vec<_>>(),
+            [("write", "0")]
+        );
+        assert!(!w.initial);
+        assert_eq!(
+            failure.explanation,
+            "the cas 1 -> 3 by process 2 at n2 during [5.0, 6.0] ms succeeded, so it found 1, but \
+             so did the cas 1 -> 2 by process 1 at n1 during [2.0, 4.0] ms, and each replaced 1 \
+             with another value, while the only op that writes 1 is the write of 1 by process 0 \
+             at n0 during [1.0, 3.0] ms: each cas needs a 1 of its own, but the object can have \
+             held 1 at most once: a value consumed twice. The value at that point could only \
+             have been 2."
+        );
+    }
+
+    #[test]
+    fn two_cas_that_ran_together_both_took_the_initial_value() {
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "cas", json!([0, 1])),
+            (1, Invoke, "cas", json!([0, 2])),
+            (0, Ok, "cas", json!([0, 1])),
+            (1, Ok, "cas", json!([0, 2])),
+        ]);
+        assert_eq!(w.kind, "consumed-twice");
+        assert!(w.initial && w.writes.is_empty());
+        let mut both = vec![who(&w.op)];
+        both.extend(w.consumed_by.iter().map(who));
+        both.sort();
+        assert_eq!(both, [("cas", "0"), ("cas", "1")]);
+        let (x, other) = (&w.op, &w.consumed_by[0]);
+        assert_eq!(
+            failure.explanation,
+            format!(
+                "{} succeeded, so it found 0, but so did {}, and each replaced 0 with another \
+                 value, while 0 was only the initial value: no op writes 0: each cas needs a 0 \
+                 of its own, but the object can have held 0 at most once: a value consumed \
+                 twice. The value at that point could only have been {}.",
+                super::named(x, false),
+                super::named(other, false),
+                super::alternatives(&failure.legal_values)
+            )
+        );
+        assert!(failure.to_string().contains("also took 0: "), "{failure}");
+    }
+
+    #[test]
+    fn a_read_that_sees_the_register_go_back_to_an_overwritten_value() {
+        // The write of 1 is still running when the first read begins, but it completed before
+        // the only write of 2, which that read saw, began: 1 then 2, never 1 again.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(1)),
+            (1, Invoke, "read", json!(null)),
+            (0, Ok, "write", json!(1)),
+            (2, Invoke, "write", json!(2)),
+            (1, Ok, "read", json!(2)),
+            (3, Invoke, "read", json!(null)),
+            (3, Ok, "read", json!(1)),
+            (2, Ok, "write", json!(2)),
+        ]);
+        assert_eq!(w.kind, "went-back");
+        assert_eq!(who(&w.op), ("read", "3"));
+        assert_eq!(w.after.as_ref().map(who), Some(("read", "1")));
+        assert_eq!(w.source.as_ref().map(who), Some(("write", "2")));
+        assert_eq!(w.missed, vec![w.source.clone().unwrap()]);
+        assert_eq!(
+            w.writes.iter().map(who).collect::<Vec<_>>(),
+            [("write", "0")]
+        );
+        assert_eq!(
+            failure.explanation,
+            "the read by process 3 at n3 during [6.0, 7.0] ms returned 1, but the read by \
+             process 1 at n1 during [2.0, 5.0] ms had returned 2 before it began, the only op \
+             that writes 2 is the write of 2 by process 2 at n2 during [4.0, 8.0] ms, so it took \
+             effect before that read, and every op that writes 1 had completed before that \
+             write began: the value went back from 2 to 1. A read at that point could legally \
+             have returned only 2."
+        );
+        assert!(
+            failure.to_string().contains(
+                "the only op that writes 2: events 3..7 [4.0, 8.0] ms: process 2 at n2 write 2 -> ok"
+            ),
+            "{failure}"
+        );
+    }
+
+    #[test]
+    fn two_reads_at_the_same_time_that_disagree_after_every_write() {
+        // The writes of 1 and 2 ran together and both completed before either read began;
+        // the reads then overlap and return different values.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(1)),
+            (1, Invoke, "write", json!(2)),
+            (0, Ok, "write", json!(1)),
+            (1, Ok, "write", json!(2)),
+            (2, Invoke, "read", json!(null)),
+            (3, Invoke, "read", json!(null)),
+            (3, Ok, "read", json!(2)),
+            (2, Ok, "read", json!(1)),
+        ]);
+        assert_eq!(w.kind, "disagree");
+        let mut reads = vec![(who(&w.op), w.read.clone())];
+        reads.extend(w.after.as_ref().map(|a| (who(a), w.after_value.clone())));
+        reads.sort_by_key(|r| r.0);
+        assert_eq!(
+            reads,
+            [(("read", "2"), json!(1)), (("read", "3"), json!(2))]
+        );
+        assert_eq!(w.writes.len(), 1);
+        let text = &failure.explanation;
+        assert!(
+            text.contains("which ran at the same time")
+                && text.contains(
+                    "whichever of the two took effect first, the other cannot have found its value"
+                ),
+            "{text}"
+        );
+        assert!(failure.to_string().contains("beside "), "{failure}");
+    }
+
+    #[test]
+    fn the_reason_names_each_state_once_with_why_it_is_excluded() {
+        let state = |s: u64, why: &str| super::SeenState {
+            state: json!(s),
+            why: why.to_owned(),
+        };
+        let states = [
+            state(3, "it read 2 but the value was 3"),
+            state(0, "it read 2 but the value was 0"),
+            state(4, "it read 2 but the value was 3"),
+            state(5, ""),
+        ];
+        assert_eq!(
+            super::reasons(&states),
+            " (it read 2 but the value was 3; it read 2 but the value was 0; the op cannot take \
+             effect there)"
+        );
+        assert_eq!(super::reasons(&[]), "");
+    }
+
     /// Two writes of 1 and two of 2 run throughout; the reads see 1, 2, 1, 2 and then 1 a
     /// third time, which takes the search to tell: no few ops prove it.
     fn one_two_one_two_one(extra: &[(u64, &str, EventType, &str, Value)]) -> Vec<Event> {
@@ -1429,6 +1760,16 @@ mod tests {
             ) && failure
                 .explanation
                 .ends_with("could legally have returned only 2."),
+            "{}",
+            failure.explanation
+        );
+        // The reason: why the read cannot take effect in the one state it could have seen.
+        assert_eq!(failure.states.len(), 1);
+        assert_eq!(failure.states[0].why, "it read 1 but the value was 2");
+        assert!(
+            failure
+                .explanation
+                .contains("the value could only have been 2 (it read 1 but the value was 2)"),
             "{}",
             failure.explanation
         );
