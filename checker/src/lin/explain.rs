@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::prepare::Partition;
 use super::search::Frontier;
 use super::spec::{ANY, Step};
-use super::{AlreadySeen, LinFailure, LinResult, OpDesc, ReadWitness, SeenState};
+use super::{AlreadySeen, LinFailure, LinResult, OpDesc, Overwritten, ReadWitness, SeenState};
 use crate::op::Op;
 use crate::validity::Validity;
 
@@ -184,15 +184,22 @@ fn witness(p: &Partition, first: usize, ops: &[Op<'_>]) -> Option<ReadWitness> {
 struct Known {
     /// The ops that write each value, in order of invocation.
     writers: BTreeMap<u32, Vec<usize>>,
-    /// For a completed op that reads a value other than the initial one: the only other op
-    /// that writes that value and was invoked before it completed, if there is exactly one.
-    /// That op must take effect before the read, in every order.
-    source: Vec<Option<usize>>,
     /// For an op that writes: the position by which it has taken effect in every order (its
-    /// completion, or the completion of a read whose only source it is: `usize::MAX` when
-    /// neither), and that read when it came first.
+    /// completion, or the completion of a read whose only source it is, the only other op
+    /// that writes what the read found and was invoked before it completed: `usize::MAX`
+    /// when neither), and that read when it came first.
     effect: Vec<(usize, Option<usize>)>,
+    /// For a completed op that reads a value other than the initial one: the only op that can
+    /// have written what it found, with every other op that writes that value and was
+    /// invoked before it completed, each with an op that shows it was overwritten before the
+    /// read began (invoked after it completed, completed before the read began, and found or
+    /// left another value).
+    live: Vec<Option<(usize, Vec<Dead>)>>,
 }
+
+/// An op that writes a value, and an op that shows it was overwritten: invoked after it
+/// completed, it found or left another value.
+type Dead = (usize, usize);
 
 impl Known {
     fn of(p: &Partition, acc: &[Access], budget: &mut u64) -> Option<Known> {
@@ -210,7 +217,6 @@ impl Known {
         for list in writers.values_mut() {
             list.sort_by_key(|&i| (p.ops[i].call, i));
         }
-        let mut source = vec![None; n];
         let mut effect: Vec<(usize, Option<usize>)> = p
             .ops
             .iter()
@@ -226,17 +232,66 @@ impl Known {
             let list = writers.get(&u).map_or(&[][..], Vec::as_slice);
             let early = &list[..list.partition_point(|&w| p.ops[w].call < ret)];
             let mut others = early.iter().filter(|&&w| w != r);
-            if let (Some(&only), None) = (others.next(), others.next()) {
-                source[r] = Some(only);
-                if ret < effect[only].0 {
-                    effect[only] = (ret, Some(r));
+            if let (Some(&only), None) = (others.next(), others.next())
+                && ret < effect[only].0
+            {
+                effect[only] = (ret, Some(r));
+            }
+        }
+        // Each write's earliest overwrite: an op invoked after it completed that found or left
+        // another value, the one that completed first.
+        let left = |i: usize| acc[i].writes.or(acc[i].reads);
+        let mut overwrite: Vec<Option<(usize, usize)>> = vec![None; n];
+        for (&u, list) in &writers {
+            for &w in list {
+                let Some(w_ret) = p.ops[w].ret else { continue };
+                *budget = budget.saturating_sub(n as u64);
+                if *budget == 0 {
+                    break;
                 }
+                overwrite[w] = p
+                    .ops
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(o, oo)| {
+                        let ret = oo.ret?;
+                        (oo.call > w_ret && left(o).is_some_and(|z| z != u)).then_some((ret, o))
+                    })
+                    .min();
+            }
+        }
+        let mut live = vec![None; n];
+        for (r, o) in p.ops.iter().enumerate() {
+            let (Some(ret), Some(u)) = (o.ret, acc[r].reads) else {
+                continue;
+            };
+            if u == p.init || *budget == 0 {
+                continue;
+            }
+            let list = writers.get(&u).map_or(&[][..], Vec::as_slice);
+            let early = &list[..list.partition_point(|&w| p.ops[w].call < ret)];
+            *budget = budget.saturating_sub(early.len() as u64);
+            let mut alive = None;
+            let mut dead = Vec::new();
+            for &w in early.iter().filter(|&&w| w != r) {
+                match overwrite[w] {
+                    Some((o_ret, by)) if o_ret < o.call => dead.push((w, by)),
+                    _ if alive.is_some() => {
+                        alive = None;
+                        dead.clear();
+                        break;
+                    }
+                    _ => alive = Some(w),
+                }
+            }
+            if let Some(s) = alive {
+                live[r] = Some((s, dead));
             }
         }
         Some(Known {
             writers,
-            source,
             effect,
+            live,
         })
     }
 
@@ -273,14 +328,24 @@ enum More {
     /// initial value.
     Unwritten,
     /// `after`, a cas from the value read, completed before `x` began; `write` is the only op
-    /// that writes that value.
-    Consumed { after: usize, write: usize },
+    /// that can have written what it found, and every other op that writes it was invoked
+    /// early enough to be overwritten before `after` began (`dead`, with what overwrote it).
+    Consumed {
+        after: usize,
+        write: usize,
+        dead: Vec<(usize, usize)>,
+    },
     /// `x` and `others` are successful cas from one value to another, more of them than the
     /// times the object can have held that value.
     ConsumedTwice { others: Vec<usize> },
-    /// `after` completed before `x` began and read a value only `source` writes; every op
-    /// that writes what `x` read took effect before `source` was invoked.
-    WentBack { after: usize, source: usize },
+    /// `after` completed before `x` began and read a value only `source` can have written
+    /// (the other ops that write it, `dead`, were overwritten before `after` began); every
+    /// op that writes what `x` read took effect before `source` was invoked.
+    WentBack {
+        after: usize,
+        source: usize,
+        dead: Vec<(usize, usize)>,
+    },
     /// `after` read another value while `x` ran; each read's value was written only by ops
     /// that took effect before the other read began.
     Disagree { after: usize },
@@ -321,23 +386,21 @@ fn prove_more(
             return Some(More::ConsumedTwice { others });
         }
     }
-    // Consumed: the only write of `v` was taken by a cas that completed before `x` began.
-    if let [write] = writes[..]
-        && v != p.init
-    {
-        let after = (0..n)
-            .filter(|&i| {
-                i != write
-                    && acc[i].reads == Some(v)
-                    && acc[i].writes.is_some_and(|u| u != v)
-                    && p.ops[i]
-                        .ret
-                        .is_some_and(|r| r < xo.call && p.ops[write].call < r)
-            })
-            .max_by_key(|&i| (p.ops[i].ret, i));
-        if let Some(after) = after {
-            return Some(More::Consumed { after, write });
-        }
+    // Consumed: the only write of `v` that a cas completed before `x` began can have found,
+    // and every other one was overwritten before that cas.
+    let last_call = writes.iter().map(|&w| p.ops[w].call).max().unwrap_or(0);
+    let consumed = (0..n)
+        .filter_map(|i| {
+            let ret = p.ops[i].ret.filter(|&r| r < xo.call && last_call < r)?;
+            let (write, _) = known.live[i].as_ref()?;
+            consumes(i).then_some((ret, i, *write))
+        })
+        .max();
+    if let Some((_, after, write)) = consumed {
+        let dead = known.live[after]
+            .as_ref()
+            .map_or(Vec::new(), |l| l.1.clone());
+        return Some(More::Consumed { after, write, dead });
     }
     let latest = known.all_effect(&writes);
     if latest == usize::MAX {
@@ -347,12 +410,19 @@ fn prove_more(
     let went_back = (0..n)
         .filter_map(|i| {
             let ret = p.ops[i].ret.filter(|&r| r < xo.call)?;
-            let source = known.source[i]?;
-            (left(i) != Some(v) && p.ops[source].call > latest).then_some((ret, i, source))
+            let (source, _) = known.live[i].as_ref()?;
+            (left(i) != Some(v) && p.ops[*source].call > latest).then_some((ret, i, *source))
         })
         .max();
     if let Some((_, after, source)) = went_back {
-        return Some(More::WentBack { after, source });
+        let dead = known.live[after]
+            .as_ref()
+            .map_or(Vec::new(), |l| l.1.clone());
+        return Some(More::WentBack {
+            after,
+            source,
+            dead,
+        });
     }
     // Disagree: a read running beside `x` saw another value, and neither can follow the
     // other.
@@ -394,6 +464,15 @@ fn describe_more(
             .map(|(write, seen_by)| AlreadySeen {
                 write: desc(write),
                 seen_by: desc(seen_by),
+            })
+            .collect::<Vec<_>>()
+    };
+    let overwritten = |dead: &[(usize, usize)]| {
+        dead.iter()
+            .map(|&(write, by)| Overwritten {
+                write: desc(write),
+                by: desc(by),
+                found: value(acc[by].writes.or(acc[by].reads).unwrap_or(0)),
             })
             .collect::<Vec<_>>()
     };
@@ -447,6 +526,7 @@ fn describe_more(
         writes: Vec::new(),
         consumed_by: Vec::new(),
         initial: false,
+        overwritten: Vec::new(),
         could_return: could.into_iter().map(value).collect(),
     };
     match *proof {
@@ -456,11 +536,21 @@ fn describe_more(
             witness.initial = v == p.init;
             witness.writes = descs(known.writers.get(&v).map_or(&[][..], Vec::as_slice));
         }
-        More::Consumed { after, write } => {
+        More::Consumed {
+            after,
+            write,
+            ref dead,
+        } => {
             witness.missed = vec![desc(after)];
             witness.writes = vec![desc(write)];
+            witness.overwritten = overwritten(dead);
         }
-        More::WentBack { after, source } => {
+        More::WentBack {
+            after,
+            source,
+            ref dead,
+        } => {
+            witness.overwritten = overwritten(dead);
             // The write it missed: what that read saw, or the cas itself.
             witness.missed = if acc[after].writes.is_some() {
                 vec![desc(after)]
@@ -628,6 +718,7 @@ fn describe(p: &Partition, acc: &[Access], ops: &[Op<'_>], x: usize, proof: &Pro
         writes: Vec::new(),
         consumed_by: Vec::new(),
         initial: false,
+        overwritten: Vec::new(),
         could_return: could.into_iter().map(value).collect(),
     }
 }
@@ -755,6 +846,43 @@ fn seen_list(seen: &[AlreadySeen], keyed: bool) -> String {
     format!(" ({})", each.join("; "))
 }
 
+/// `the only op that writes 2 is the write of 2 by ...`, or when other ops write it too, `the
+/// only op that can have written the 2 that {that} found is ... (every other op that writes 2
+/// had been overwritten before that {that} began: ... by ...)`.
+fn only_writer(
+    value: &Value,
+    source: &str,
+    overwritten: &[Overwritten],
+    that: &str,
+    keyed: bool,
+) -> String {
+    let v = show(value);
+    if overwritten.is_empty() {
+        return format!("the only op that writes {v} is {source}");
+    }
+    let each: Vec<String> = overwritten
+        .iter()
+        .map(|o| {
+            let by = if matches!(o.by.f.as_str(), "read" | "get") {
+                format!(
+                    "the read by {} during {}, which {}",
+                    who(&o.by),
+                    interval(&o.by),
+                    returned(&o.by, &o.found)
+                )
+            } else {
+                named(&o.by, keyed)
+            };
+            format!("{} by {by}", named(&o.write, keyed))
+        })
+        .collect();
+    format!(
+        "the only op that can have written the {v} that {that} found is {source} (every other \
+         op that writes {v} had been overwritten before that {that} began: {})",
+        each.join("; ")
+    )
+}
+
 /// The witness in words, without the key and the closing sentence: what was read, the op it
 /// must follow, why no write of what it read fits in between, and what that makes it.
 fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
@@ -783,11 +911,16 @@ fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
                 .writes
                 .first()
                 .map_or_else(String::new, |o| named(o, keyed));
+            let rest = if w.overwritten.is_empty() {
+                format!("no other op writes {v}")
+            } else {
+                format!("so every op that writes {v} took effect before that cas")
+            };
             return format!(
-                "{subject}, but {} had completed before it began, and the only op that writes \
-                 {v} is {write}: that cas consumed it, replacing {v} with {u}, and no other op \
-                 writes {v}: a stale {reader} of a value already consumed",
-                named(after_op, keyed)
+                "{subject}, but {} had completed before it began, and {}: that cas consumed it, \
+                 replacing {v} with {u}, and {rest}: a stale {reader} of a value already consumed",
+                named(after_op, keyed),
+                only_writer(&w.read, &write, &w.overwritten, "cas", keyed)
             );
         }
         "went-back" => {
@@ -804,7 +937,8 @@ fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
                         returned(after_op, &w.after_value)
                     ),
                     format!(
-                        "the only op that writes {u} is {source}, so it took effect before that read"
+                        "{}, so it took effect before that read",
+                        only_writer(&w.after_value, &source, &w.overwritten, "read", keyed)
                     ),
                 )
             } else {
@@ -812,9 +946,9 @@ fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
                 (
                     format!("{} had completed before it began", named(after_op, keyed)),
                     format!(
-                        "that cas found {}, which only {source} writes, so that write took \
-                         effect before it",
-                        show(&taken)
+                        "that cas found {}, and {}, so that write took effect before it",
+                        show(&taken),
+                        only_writer(&taken, &source, &w.overwritten, "cas", keyed)
                     ),
                 )
             };
@@ -1194,6 +1328,10 @@ impl fmt::Display for LinFailure {
             } else {
                 &w.read
             };
+            for o in &w.overwritten {
+                writeln!(f, "  overwritten: {}", o.write)?;
+                writeln!(f, "    by: {}", o.by)?;
+            }
             for o in &w.consumed_by {
                 writeln!(f, "  also took {}: {o}", show(&w.read))?;
             }
@@ -1702,6 +1840,86 @@ mod tests {
             "{text}"
         );
         assert!(failure.to_string().contains("beside "), "{failure}");
+    }
+
+    #[test]
+    fn a_consumed_value_whose_other_write_was_overwritten_before_the_cas() {
+        // Two writes of 1: the first was overwritten by the write of 3 before the cas began,
+        // so the cas found the second, and nothing writes 1 after it.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(1)),
+            (0, Ok, "write", json!(1)),
+            (1, Invoke, "write", json!(3)),
+            (1, Ok, "write", json!(3)),
+            (2, Invoke, "write", json!(1)),
+            (3, Invoke, "cas", json!([1, 2])),
+            (3, Ok, "cas", json!([1, 2])),
+            (2, Ok, "write", json!(1)),
+            (4, Invoke, "read", json!(null)),
+            (4, Ok, "read", json!(1)),
+        ]);
+        assert_eq!(w.kind, "consumed");
+        assert_eq!(
+            w.writes.iter().map(who).collect::<Vec<_>>(),
+            [("write", "2")]
+        );
+        assert_eq!(w.overwritten.len(), 1);
+        assert_eq!(who(&w.overwritten[0].write), ("write", "0"));
+        assert_eq!(who(&w.overwritten[0].by), ("write", "1"));
+        assert_eq!(w.overwritten[0].found, json!(3));
+        assert_eq!(
+            failure.explanation,
+            "the read by process 4 at n4 during [9.0, 10.0] ms returned 1, but the cas 1 -> 2 by \
+             process 3 at n3 during [6.0, 7.0] ms had completed before it began, and the only \
+             op that can have written the 1 that cas found is the write of 1 by process 2 at n2 \
+             during [5.0, 8.0] ms (every other op that writes 1 had been overwritten before \
+             that cas began: the write of 1 by process 0 at n0 during [1.0, 2.0] ms by the \
+             write of 3 by process 1 at n1 during [3.0, 4.0] ms): that cas consumed it, \
+             replacing 1 with 2, and so every op that writes 1 took effect before that cas: a \
+             stale read of a value already consumed. A read at that point could legally have \
+             returned only 2."
+        );
+        let shown = failure.to_string();
+        assert!(
+            shown.contains("overwritten: events 0..1 [1.0, 2.0] ms: process 0 at n0 write 1 -> ok")
+                && shown.contains("by: events 2..3 [3.0, 4.0] ms: process 1 at n1 write 3 -> ok"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_read_goes_back_past_a_write_whose_older_twin_was_overwritten() {
+        // The first read saw 2; the first write of 2 had been overwritten by the write of 3
+        // before it began, so it saw the second, invoked after the write of 1 completed.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(2)),
+            (0, Ok, "write", json!(2)),
+            (1, Invoke, "write", json!(3)),
+            (1, Ok, "write", json!(3)),
+            (2, Invoke, "write", json!(1)),
+            (4, Invoke, "read", json!(null)),
+            (2, Ok, "write", json!(1)),
+            (3, Invoke, "write", json!(2)),
+            (4, Ok, "read", json!(2)),
+            (5, Invoke, "read", json!(null)),
+            (5, Ok, "read", json!(1)),
+            (3, Ok, "write", json!(2)),
+        ]);
+        assert_eq!(w.kind, "went-back");
+        assert_eq!(w.source.as_ref().map(who), Some(("write", "3")));
+        assert_eq!(w.overwritten.len(), 1);
+        assert_eq!(who(&w.overwritten[0].write), ("write", "0"));
+        assert_eq!(
+            failure.explanation,
+            "the read by process 5 at n5 during [10.0, 11.0] ms returned 1, but the read by \
+             process 4 at n4 during [6.0, 9.0] ms had returned 2 before it began, the only op \
+             that can have written the 2 that read found is the write of 2 by process 3 at n3 \
+             during [8.0, 12.0] ms (every other op that writes 2 had been overwritten before \
+             that read began: the write of 2 by process 0 at n0 during [1.0, 2.0] ms by the \
+             write of 3 by process 1 at n1 during [3.0, 4.0] ms), so it took effect before that \
+             read, and every op that writes 1 had completed before that write began: the value \
+             went back from 2 to 1. A read at that point could legally have returned only 2."
+        );
     }
 
     #[test]

@@ -240,24 +240,40 @@ pub struct AlreadySeen {
     pub seen_by: OpDesc,
 }
 
+/// A write that cannot be what a later op found: `by` was invoked after `write` completed,
+/// completed before that op began, and found or left `found`, another value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overwritten {
+    pub write: OpDesc,
+    pub by: OpDesc,
+    pub found: Value,
+}
+
 /// A read that cannot be linearized, proved by a few ops around it (no search needed). A
-/// successful `cas` counts as a read of its `from`. In every kind, `after` (or the initial
-/// value) must come before `op` in any order, it left the object holding `after_value`, which
-/// is not `read`, and no op that writes `read` can take effect between the two, so `op` cannot
-/// have seen `read` (the stale read of the course's lecture on linearizability, and its
-/// relatives). The kinds differ in why no write of `read` fits in between:
+/// successful `cas` counts as a read of its `from`, and a cas from a value to itself writes
+/// nothing (it finds the value already there). In most kinds, `after` (or the initial value)
+/// must come before `op` in any order, it left the object holding `after_value`, which is not
+/// `read`, and no op that writes `read` can take effect between the two, so `op` cannot have
+/// seen `read` (the stale read of the course's lecture on linearizability, and its
+/// relatives); `disagree` and `consumed-twice` hold whichever order `op` and `after` take.
+/// The kinds:
 ///
 /// - `stale`: every op that writes `read` and was invoked before `op` completed had completed
 ///   before `after` began, or had been seen by an earlier read before then (`already_seen`).
 /// - `unwritten`: no op that writes `read` had even been invoked before `op` completed. With
 ///   no `after`, the object held its initial value, `after_value`, until then.
-/// - `went-back`: `after` found `after_value`, which only `source` writes, so `source` took
-///   effect before `after`; and every op that writes `read` (`writes`) had completed, or had
-///   been seen by a read, before `source` was invoked: the register went back from
-///   `after_value` to `read`.
+/// - `went-back`: `after` found `after_value`, which only `source` can have written (it is the
+///   only op that writes it, or every other one was `overwritten` before `after` began), so
+///   `source` took effect before `after`; and every op that writes `read` (`writes`) had
+///   completed, or had been seen by a read, before `source` was invoked: the register went
+///   back from `after_value` to `read`.
 /// - `consumed`: `after` is a cas from `read` to `after_value`, and `writes` names the only op
-///   that writes `read`: that cas found what it wrote and replaced it, and nothing writes
-///   `read` again.
+///   that can have written what it found (every other op that writes `read` was
+///   `overwritten` before `after` began): that cas found what it wrote and replaced it, and
+///   nothing writes `read` again.
+/// - `consumed-twice`: `op` and the ops of `consumed_by` are successful cas from `read` to
+///   other values, more of them than the ops that write `read` (`writes`), plus one for the
+///   initial value: each needs a `read` of its own.
 /// - `disagree`: `after` is a read of `after_value` that ran at the same time as `op`; every op
 ///   that writes `read` had completed (or been seen) before `after` began, and every op that
 ///   writes `after_value` (`writes`) before `op` began: whichever of the two took effect
@@ -278,7 +294,8 @@ pub struct ReadWitness {
     /// read, the ops that could have written what that read saw (latest invoked first, up to
     /// five). Empty when what it saw was the initial value.
     pub missed: Vec<OpDesc>,
-    /// `stale`, `unwritten`, `went-back`, `consumed` or `disagree` (see above).
+    /// `stale`, `unwritten`, `went-back`, `consumed`, `consumed-twice` or `disagree` (see
+    /// above).
     pub kind: &'static str,
     /// Ops that write `read` (for `disagree`, also `after_value`) and were still running when
     /// they had to have taken effect, each with the read that shows it had already taken
@@ -288,9 +305,10 @@ pub struct ReadWitness {
     /// `went-back`: the only op that writes `after_value`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<OpDesc>,
-    /// `went-back` and `consumed`: every op that writes `read` and was invoked before `op`
-    /// completed; `disagree`: every op that writes `after_value` and was invoked before
-    /// `after` completed.
+    /// `went-back`: every op that writes `read` and was invoked before `op` completed;
+    /// `consumed`: the only one of them that can have been what `after` found;
+    /// `consumed-twice`: every op that writes `read`; `disagree`: every op that writes
+    /// `after_value` and was invoked before `after` completed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub writes: Vec<OpDesc>,
     /// `consumed-twice`: the other successful cas from `read` to another value.
@@ -300,6 +318,11 @@ pub struct ReadWitness {
     /// op wrote it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub initial: bool,
+    /// `consumed` and `went-back`: the other ops that write what `after` found, each shown
+    /// overwritten before `after` began, so that only `writes[0]` (`consumed`) or `source`
+    /// (`went-back`) can have written it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overwritten: Vec<Overwritten>,
     /// Every value `op` could have returned: `after_value`, or one written by an op that could
     /// take effect between `after` and `op` (a bound: these are the only candidates).
     pub could_return: Vec<Value>,
