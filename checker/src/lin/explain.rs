@@ -73,7 +73,7 @@ pub(crate) fn failure(p: &Partition, frontier: &Frontier, ops: &[Op<'_>]) -> Lin
         explanation: String::new(),
     };
     failure.missed_write = match &failure.witness {
-        Some(w) if w.op == failure.op => w.missed.first().cloned(),
+        Some(w) if w.op == failure.op && !w.missed.is_empty() => w.missed.first().cloned(),
         _ => last_write_before(p, frontier).map(|i| OpDesc::of(&ops[p.ops[i].origin])),
     };
     failure.explanation = explain(&failure);

@@ -223,7 +223,7 @@ pub struct LinFailure {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub witness: Option<ReadWitness>,
     /// When `op` is a read: the write it missed. The witness's, when the witness proves this
-    /// read wrong; otherwise, of the writes and cas that completed before the read was invoked
+    /// read wrong and names one; otherwise, of the writes and cas that completed before the read was invoked
     /// and left a value among `legal_values`, the one that completed last: every order puts it
     /// before the read, and the read returned neither its value nor any other the object could
     /// then hold.
