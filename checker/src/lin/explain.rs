@@ -23,7 +23,8 @@ use crate::validity::Validity;
 const MAX_CONCURRENT: usize = 20;
 const MAX_TAIL: usize = 10;
 const MAX_MISSED: usize = 5;
-/// Steps of the witness scan (quadratic in the ops of a key) after which it gives up.
+/// Steps of each pass of the witness scan (quadratic in the ops of a key) after which it gives
+/// up: a few tens of milliseconds.
 const WITNESS_BUDGET: u64 = 20_000_000;
 
 /// The witness of a failure at `frontier` in partition `p`.
@@ -160,12 +161,14 @@ fn witness(p: &Partition, first: usize, ops: &[Op<'_>]) -> Option<ReadWitness> {
             return Some(describe(p, &acc, ops, x, &proof));
         }
         if budget == 0 {
-            return None;
+            break;
         }
     }
     // No stale or unwritten read with an op before it: look for the relatives, which follow
     // the order that reads impose on the writes they saw.
-    // A value never written is the plainest: look for one first.
+    // A value never written is the plainest: look for one first. The second pass has a
+    // budget of its own, so that a key whose stale-read scan used it all still gets one.
+    let mut budget = WITNESS_BUDGET;
     let known = Known::of(p, &acc, &mut budget)?;
     for unwritten_only in [true, false] {
         for &x in &order {
@@ -366,14 +369,15 @@ fn prove_more(
         return None;
     };
     let n = p.ops.len();
-    *budget = budget.saturating_sub(2 * n as u64);
     let writes = known.writers_before(p, v, x, x_ret);
+    *budget = budget.saturating_sub(writes.len() as u64 + 1);
     if writes.is_empty() && v != p.init {
         return Some(More::Unwritten);
     }
     if unwritten_only {
         return None;
     }
+    *budget = budget.saturating_sub(3 * n as u64);
     let left = |i: usize| acc[i].writes.or(acc[i].reads);
     let consumes = |i: usize| {
         p.ops[i].ret.is_some() && acc[i].reads == Some(v) && acc[i].writes.is_some_and(|u| u != v)
@@ -1920,6 +1924,31 @@ mod tests {
              read, and every op that writes 1 had completed before that write began: the value \
              went back from 2 to 1. A read at that point could legally have returned only 2."
         );
+    }
+
+    #[test]
+    fn a_long_key_whose_stale_read_scan_runs_out_still_gets_a_witness_of_its_own_pass() {
+        // 1,500 writes, each with a read overlapping it, over seven values: scanning every
+        // read for a stale one uses the first pass's budget; then two reads disagree.
+        let mut rows = Vec::new();
+        for i in 0..1500u64 {
+            rows.push((0, Invoke, "write", json!(i % 7)));
+            rows.push((1, Invoke, "read", json!(null)));
+            rows.push((0, Ok, "write", json!(i % 7)));
+            rows.push((1, Ok, "read", json!(i % 7)));
+        }
+        rows.extend([
+            (0, Invoke, "write", json!(100)),
+            (1, Invoke, "write", json!(200)),
+            (0, Ok, "write", json!(100)),
+            (1, Ok, "write", json!(200)),
+            (2, Invoke, "read", json!(null)),
+            (3, Invoke, "read", json!(null)),
+            (3, Ok, "read", json!(200)),
+            (2, Ok, "read", json!(100)),
+        ]);
+        let (_, w) = register_witness(&rows);
+        assert_eq!(w.kind, "disagree");
     }
 
     #[test]
