@@ -616,8 +616,8 @@ pub fn workload_flags(
     }
     let models = match &args.consistency_models {
         Some(text) => {
-            let models =
-                parse_models(text).map_err(|e| anyhow::anyhow!("--consistency-models: {e}"))?;
+            let models = parse_models(text)
+                .map_err(|e| anyhow::anyhow!("--consistency-models: {e}"))?;
             if !transactional {
                 unused("--consistency-models");
             }

@@ -1459,7 +1459,8 @@ mod tests {
             } else {
                 ModelKind::Register
             });
-            opts.initial = Some(json!(0));
+            // Some checked as starting absent: the reads of 0 then read a value never written.
+            opts.initial = (seed % 7 != 0).then(|| json!(0));
             opts.threads = 1;
             let verdict = check_linearizable(&events, &opts).unwrap().valid;
             let ops = crate::op::client_ops(&events).unwrap();
