@@ -165,9 +165,9 @@ fn witness(p: &Partition, first: usize, ops: &[Op<'_>]) -> Option<ReadWitness> {
         }
     }
     // No stale or unwritten read with an op before it: look for the relatives, which follow
-    // the order that reads impose on the writes they saw.
-    // A value never written is the plainest: look for one first. The second pass has a
-    // budget of its own, so that a key whose stale-read scan used it all still gets one.
+    // the order that reads impose on the writes they saw, and first for a value never
+    // written, the plainest. This pass has a budget of its own, so that a key whose stale-read
+    // scan used it all still gets one.
     let mut budget = WITNESS_BUDGET;
     let known = Known::of(p, &acc, &mut budget)?;
     for unwritten_only in [true, false] {
@@ -503,7 +503,11 @@ fn describe_more(
         Some(a) if !matches!(kind, "disagree" | "consumed-twice") => p.ops[a].call,
         _ => 0,
     };
-    let mut could = vec![after_value];
+    let mut could = if kind == "consumed-twice" {
+        Vec::new()
+    } else {
+        vec![after_value]
+    };
     if from == 0 && p.init != v && !could.contains(&p.init) {
         could.push(p.init);
     }
@@ -850,9 +854,10 @@ fn seen_list(seen: &[AlreadySeen], keyed: bool) -> String {
     format!(" ({})", each.join("; "))
 }
 
-/// `the only op that writes 2 is the write of 2 by ...`, or when other ops write it too, `the
-/// only op that can have written the 2 that {that} found is ... (every other op that writes 2
-/// had been overwritten before that {that} began: ... by ...)`.
+/// `the only op that writes 2 and was invoked before that read completed is the write of 2 by
+/// ...`, or when other ops write it too, `the only op that can have written the 2 that read
+/// found is ... (every other op that writes 2 and was invoked before that read completed had
+/// been overwritten before it began: ... by ...)`.
 fn only_writer(
     value: &Value,
     source: &str,
@@ -862,7 +867,9 @@ fn only_writer(
 ) -> String {
     let v = show(value);
     if overwritten.is_empty() {
-        return format!("the only op that writes {v} is {source}");
+        return format!(
+            "the only op that writes {v} and was invoked before that {that} completed is {source}"
+        );
     }
     let each: Vec<String> = overwritten
         .iter()
@@ -882,7 +889,8 @@ fn only_writer(
         .collect();
     format!(
         "the only op that can have written the {v} that {that} found is {source} (every other \
-         op that writes {v} had been overwritten before that {that} began: {})",
+         op that writes {v} and was invoked before that {that} completed had been overwritten \
+         before it began: {})",
         each.join("; ")
     )
 }
@@ -916,9 +924,12 @@ fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
                 .first()
                 .map_or_else(String::new, |o| named(o, keyed));
             let rest = if w.overwritten.is_empty() {
-                format!("no other op writes {v}")
+                format!("no other op that writes {v} was invoked before this {reader} completed")
             } else {
-                format!("so every op that writes {v} took effect before that cas")
+                format!(
+                    "so every op that writes {v} and was invoked before this {reader} completed \
+                     took effect before that cas"
+                )
             };
             return format!(
                 "{subject}, but {} had completed before it began, and {}: that cas consumed it, \
@@ -1698,8 +1709,9 @@ mod tests {
             failure.explanation,
             "the read by process 2 at n2 during [5.0, 6.0] ms returned 1, but the cas 1 -> 2 by \
              process 1 at n1 during [2.0, 4.0] ms had completed before it began, and the only op \
-             that writes 1 is the write of 1 by process 0 at n0 during [1.0, 3.0] ms: that cas \
-             consumed it, replacing 1 with 2, and no other op writes 1: a stale read of a value \
+             that writes 1 and was invoked before that cas completed is the write of 1 by process \
+             0 at n0 during [1.0, 3.0] ms: that cas consumed it, replacing 1 with 2, and no other \
+             op that writes 1 was invoked before this read completed: a stale read of a value \
              already consumed. A read at that point could legally have returned only 2."
         );
         assert!(
@@ -1800,8 +1812,8 @@ mod tests {
             failure.explanation,
             "the read by process 3 at n3 during [6.0, 7.0] ms returned 1, but the read by \
              process 1 at n1 during [2.0, 5.0] ms had returned 2 before it began, the only op \
-             that writes 2 is the write of 2 by process 2 at n2 during [4.0, 8.0] ms, so it took \
-             effect before that read, and every op that writes 1 had completed before that \
+             that writes 2 and was invoked before that read completed is the write of 2 by \
+             process 2 at n2 during [4.0, 8.0] ms, so it took effect before that read, and every op that writes 1 had completed before that \
              write began: the value went back from 2 to 1. A read at that point could legally \
              have returned only 2."
         );
@@ -1877,12 +1889,13 @@ mod tests {
             "the read by process 4 at n4 during [9.0, 10.0] ms returned 1, but the cas 1 -> 2 by \
              process 3 at n3 during [6.0, 7.0] ms had completed before it began, and the only \
              op that can have written the 1 that cas found is the write of 1 by process 2 at n2 \
-             during [5.0, 8.0] ms (every other op that writes 1 had been overwritten before \
-             that cas began: the write of 1 by process 0 at n0 during [1.0, 2.0] ms by the \
-             write of 3 by process 1 at n1 during [3.0, 4.0] ms): that cas consumed it, \
-             replacing 1 with 2, and so every op that writes 1 took effect before that cas: a \
-             stale read of a value already consumed. A read at that point could legally have \
-             returned only 2."
+             during [5.0, 8.0] ms (every other op that writes 1 and was invoked before that cas \
+             completed had been overwritten before it began: the write of 1 by process 0 at n0 \
+             during [1.0, 2.0] ms by the write of 3 by process 1 at n1 during [3.0, 4.0] ms): \
+             that cas consumed it, \
+             replacing 1 with 2, and so every op that writes 1 and was invoked before this read \
+             completed took effect before that cas: a stale read of a value already consumed. A \
+             read at that point could legally have returned only 2."
         );
         let shown = failure.to_string();
         assert!(
@@ -1919,10 +1932,10 @@ mod tests {
             "the read by process 5 at n5 during [10.0, 11.0] ms returned 1, but the read by \
              process 4 at n4 during [6.0, 9.0] ms had returned 2 before it began, the only op \
              that can have written the 2 that read found is the write of 2 by process 3 at n3 \
-             during [8.0, 12.0] ms (every other op that writes 2 had been overwritten before \
-             that read began: the write of 2 by process 0 at n0 during [1.0, 2.0] ms by the \
-             write of 3 by process 1 at n1 during [3.0, 4.0] ms), so it took effect before that \
-             read, and every op that writes 1 had completed before that write began: the value \
+             during [8.0, 12.0] ms (every other op that writes 2 and was invoked before that \
+             read completed had been overwritten before it began: the write of 2 by process 0 at \
+             n0 during [1.0, 2.0] ms by the write of 3 by process 1 at n1 during [3.0, 4.0] ms), \
+             so it took effect before that read, and every op that writes 1 had completed before that write began: the value \
              went back from 2 to 1. A read at that point could legally have returned only 2."
         );
     }
