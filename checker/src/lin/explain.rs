@@ -3,10 +3,20 @@
 //!
 //! A failure names the op that no order explains, with its interval and node; the ops
 //! concurrent with it, with theirs; every state the object could have held when it had to take
-//! effect (for a read: the values it could legally have returned); and, when the anomaly is a
-//! read that cannot have seen what it returned (the stale read of the course's lecture on
-//! linearizability, 7.2), the few ops that prove it by themselves: the read, the op it must
-//! follow in real time, and the write it missed. A sentence says it all in words.
+//! effect (for a read: the values it could legally have returned), each with why the op cannot
+//! take effect there; and, when the anomaly is a read that cannot have seen what it returned
+//! (the stale read of the course's lecture on linearizability, 7.2), the few ops that prove it
+//! by themselves: the read, the op it must follow in real time, and the write it missed.
+//!
+//! The witness comes from two passes over the reads (and successful cas) of the key, the
+//! failing op first, each within its own step budget. The first looks for a stale read: an
+//! op completed before the read began left another value, and every write of the value read
+//! had taken effect before that op. The second uses the order that reads impose on writes (a
+//! read of a value only one write can have produced comes after that write; a cas that finds
+//! a value consumes it) to find what the first cannot: a value never written before the read
+//! completed, a value consumed by a cas, or by more cas than it was written, a register that
+//! went back to an overwritten value, and two reads at the same time that disagree (see
+//! [`ReadWitness`] for each kind). A sentence says it all in words.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
