@@ -943,9 +943,11 @@ fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
             };
             return format!(
                 "{subject}, but {} had completed before it began, and {}: that cas consumed it, \
-                 replacing {v} with {u}, and {rest}: a stale {reader} of a value already consumed",
+                 replacing {v} with {u}, and {rest}: a stale {reader}: it missed {}, which \
+                 consumed the {v}",
                 named(after_op, keyed),
-                only_writer(&w.read, &write, &w.overwritten, "cas", keyed)
+                only_writer(&w.read, &write, &w.overwritten, "cas", keyed),
+                what(after_op, keyed)
             );
         }
         "went-back" => {
@@ -982,35 +984,26 @@ fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
             } else {
                 "taken effect"
             };
+            let missed = w.missed.first().map_or_else(String::new, |m| {
+                format!(": a stale {reader}: it missed {}", what(m, keyed))
+            });
             return format!(
                 "{subject}, but {after}, {by}, and every op that writes {v} had {done} before \
-                 that write began{}: the value went back from {u} to {v}",
+                 that write began{}: the value went back from {u} to {v}{missed}",
                 seen_list(&w.already_seen, keyed)
             );
         }
         "consumed-twice" => {
             let others: Vec<String> = w.consumed_by.iter().map(|o| named(o, keyed)).collect();
             let list: Vec<String> = w.writes.iter().map(|o| named(o, keyed)).collect();
+            let ops = match list.len() {
+                1 => format!("the only op that writes {v} is {}", list.join(", ")),
+                _ => format!("the only ops that write {v} are {}", list.join(", ")),
+            };
             let sources = match (list.is_empty(), w.initial) {
                 (true, _) => format!("{v} was only the initial value: no op writes {v}"),
-                (false, true) => format!(
-                    "besides the initial value, the only {} {v} {}",
-                    if list.len() == 1 {
-                        "op that writes"
-                    } else {
-                        "ops that write"
-                    },
-                    if list.len() == 1 { "is " } else { "are " }.to_owned() + &list.join(", ")
-                ),
-                (false, false) => format!(
-                    "the only {} {v} {}",
-                    if list.len() == 1 {
-                        "op that writes"
-                    } else {
-                        "ops that write"
-                    },
-                    if list.len() == 1 { "is " } else { "are " }.to_owned() + &list.join(", ")
-                ),
+                (false, true) => format!("besides the initial value, {ops}"),
+                (false, false) => ops,
             };
             let times = match list.len() + usize::from(w.initial) {
                 1 => "once".to_owned(),
@@ -1048,7 +1041,7 @@ fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
                 "{subject}, but {other}, and every op that writes {v} had {done} before that \
                  {other_reader} began, and every op that writes {u} before this {reader} \
                  began{}: whichever of the two took effect first, the other cannot have found \
-                 its value",
+                 its value: one of them missed the write the other saw",
                 seen_list(&w.already_seen, keyed)
             );
         }
@@ -1721,8 +1714,9 @@ mod tests {
              process 1 at n1 during [2.0, 4.0] ms had completed before it began, and the only op \
              that writes 1 and was invoked before that cas completed is the write of 1 by process \
              0 at n0 during [1.0, 3.0] ms: that cas consumed it, replacing 1 with 2, and no other \
-             op that writes 1 was invoked before this read completed: a stale read of a value \
-             already consumed. A read at that point could legally have returned only 2."
+             op that writes 1 was invoked before this read completed: a stale read: it missed \
+             the cas 1 -> 2, which consumed the 1. A read at that point could legally have \
+             returned only 2."
         );
         assert!(
             failure
@@ -1824,8 +1818,8 @@ mod tests {
              process 1 at n1 during [2.0, 5.0] ms had returned 2 before it began, the only op \
              that writes 2 and was invoked before that read completed is the write of 2 by \
              process 2 at n2 during [4.0, 8.0] ms, so it took effect before that read, and every op that writes 1 had completed before that \
-             write began: the value went back from 2 to 1. A read at that point could legally \
-             have returned only 2."
+             write began: the value went back from 2 to 1: a stale read: it missed the write of \
+             2. A read at that point could legally have returned only 2."
         );
         assert!(
             failure.to_string().contains(
@@ -1862,7 +1856,8 @@ mod tests {
         assert!(
             text.contains("which ran at the same time")
                 && text.contains(
-                    "whichever of the two took effect first, the other cannot have found its value"
+                    "whichever of the two took effect first, the other cannot have found its \
+                     value: one of them missed the write the other saw"
                 ),
             "{text}"
         );
@@ -1904,8 +1899,8 @@ mod tests {
              during [1.0, 2.0] ms by the write of 3 by process 1 at n1 during [3.0, 4.0] ms): \
              that cas consumed it, \
              replacing 1 with 2, and so every op that writes 1 and was invoked before this read \
-             completed took effect before that cas: a stale read of a value already consumed. A \
-             read at that point could legally have returned only 2."
+             completed took effect before that cas: a stale read: it missed the cas 1 -> 2, which \
+             consumed the 1. A read at that point could legally have returned only 2."
         );
         let shown = failure.to_string();
         assert!(
@@ -1946,7 +1941,8 @@ mod tests {
              read completed had been overwritten before it began: the write of 2 by process 0 at \
              n0 during [1.0, 2.0] ms by the write of 3 by process 1 at n1 during [3.0, 4.0] ms), \
              so it took effect before that read, and every op that writes 1 had completed before that write began: the value \
-             went back from 2 to 1. A read at that point could legally have returned only 2."
+             went back from 2 to 1: a stale read: it missed the write of 2. A read at that point \
+             could legally have returned only 2."
         );
     }
 
