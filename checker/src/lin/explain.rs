@@ -3,12 +3,22 @@
 //!
 //! A failure names the op that no order explains, with its interval and node; the ops
 //! concurrent with it, with theirs; every state the object could have held when it had to take
-//! effect (for a read: the values it could legally have returned); and, when the anomaly is a
-//! read that cannot have seen what it returned (the stale read of the course's lecture on
-//! linearizability, 7.2), the few ops that prove it by themselves: the read, the op it must
-//! follow in real time, and the write it missed. A sentence says it all in words.
+//! effect (for a read: the values it could legally have returned), each with why the op cannot
+//! take effect there; and, when the anomaly is a read that cannot have seen what it returned
+//! (the stale read of the course's lecture on linearizability, 7.2), the few ops that prove it
+//! by themselves: the read, the op it must follow in real time, and the write it missed.
+//!
+//! The witness comes from two passes over the reads (and successful cas) of the key, the
+//! failing op first, each within its own step budget. The first looks for a stale read: an
+//! op completed before the read began left another value, and every write of the value read
+//! had taken effect before that op. The second uses the order that reads impose on writes (a
+//! read of a value only one write can have produced comes after that write; a cas that finds
+//! a value consumes it) to find what the first cannot: a value never written before the read
+//! completed, a value consumed by a cas, or by more cas than it was written, a register that
+//! went back to an overwritten value, and two reads at the same time that disagree (see
+//! [`ReadWitness`] for each kind). A sentence says it all in words.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::Value;
@@ -16,14 +26,15 @@ use serde_json::Value;
 use super::prepare::Partition;
 use super::search::Frontier;
 use super::spec::{ANY, Step};
-use super::{AlreadySeen, LinFailure, LinResult, OpDesc, ReadWitness, SeenState};
+use super::{AlreadySeen, LinFailure, LinResult, OpDesc, Overwritten, ReadWitness, SeenState};
 use crate::op::Op;
 use crate::validity::Validity;
 
 const MAX_CONCURRENT: usize = 20;
 const MAX_TAIL: usize = 10;
 const MAX_MISSED: usize = 5;
-/// Steps of the witness scan (quadratic in the ops of a key) after which it gives up.
+/// Steps of each pass of the witness scan (quadratic in the ops of a key) after which it gives
+/// up: a few tens of milliseconds.
 const WITNESS_BUDGET: u64 = 20_000_000;
 
 /// The witness of a failure at `frontier` in partition `p`.
@@ -73,7 +84,7 @@ pub(crate) fn failure(p: &Partition, frontier: &Frontier, ops: &[Op<'_>]) -> Lin
         explanation: String::new(),
     };
     failure.missed_write = match &failure.witness {
-        Some(w) if w.op == failure.op => w.missed.first().cloned(),
+        Some(w) if w.op == failure.op && !w.missed.is_empty() => w.missed.first().cloned(),
         _ => last_write_before(p, frontier).map(|i| OpDesc::of(&ops[p.ops[i].origin])),
     };
     failure.explanation = explain(&failure);
@@ -107,6 +118,15 @@ fn last_write_before(p: &Partition, frontier: &Frontier) -> Option<usize> {
 struct Access {
     reads: Option<u32>,
     writes: Option<u32>,
+}
+
+impl Access {
+    /// The value the op changes the object to: what it writes, unless it is a cas from that
+    /// same value, which finds the value already there. Only such ops can make the object hold
+    /// a value it did not hold just before.
+    fn changes_to(&self) -> Option<u32> {
+        self.writes.filter(|&w| self.reads != Some(w))
+    }
 }
 
 /// `None` for ops whose effect is not a plain read or overwrite (appends, transactions,
@@ -146,15 +166,433 @@ fn witness(p: &Partition, first: usize, ops: &[Op<'_>]) -> Option<ReadWitness> {
         .collect();
     order.sort_by_key(|&i| (acc[i].writes.is_some(), p.ops[i].ret));
     order.insert(0, first);
-    for x in order {
+    for &x in &order {
         if let Some(proof) = prove(p, &acc, x, &mut budget) {
             return Some(describe(p, &acc, ops, x, &proof));
         }
         if budget == 0 {
+            break;
+        }
+    }
+    // No stale or unwritten read with an op before it: look for the relatives, which follow
+    // the order that reads impose on the writes they saw, and first for a value never
+    // written, the plainest. This pass has a budget of its own, so that a key whose stale-read
+    // scan used it all still gets one.
+    let mut budget = WITNESS_BUDGET;
+    let known = Known::of(p, &acc, &mut budget)?;
+    for unwritten_only in [true, false] {
+        for &x in &order {
+            if let Some(proof) = prove_more(p, &acc, &known, x, unwritten_only, &mut budget) {
+                return Some(describe_more(p, &acc, &known, ops, x, &proof));
+            }
+            if budget == 0 {
+                return None;
+            }
+        }
+    }
+    None
+}
+
+/// What a few ops tell of one key, once for all the reads the second pass tries.
+struct Known {
+    /// The ops that write each value, in order of invocation.
+    writers: BTreeMap<u32, Vec<usize>>,
+    /// For an op that writes: the position by which it has taken effect in every order (its
+    /// completion, or the completion of a read whose only source it is, the only other op
+    /// that writes what the read found and was invoked before it completed: `usize::MAX`
+    /// when neither), and that read when it came first.
+    effect: Vec<(usize, Option<usize>)>,
+    /// For a completed op that reads a value other than the initial one: the only op that can
+    /// have written what it found, with every other op that writes that value and was
+    /// invoked before it completed, each with an op that shows it was overwritten before the
+    /// read began (invoked after it completed, completed before the read began, and found or
+    /// left another value).
+    live: Vec<Option<(usize, Vec<Dead>)>>,
+}
+
+/// An op that writes a value, and an op that shows it was overwritten: invoked after it
+/// completed, it found or left another value.
+type Dead = (usize, usize);
+
+impl Known {
+    fn of(p: &Partition, acc: &[Access], budget: &mut u64) -> Option<Known> {
+        let n = p.ops.len();
+        *budget = budget.saturating_sub(2 * n as u64);
+        if *budget == 0 {
+            return None;
+        }
+        let mut writers: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (i, a) in acc.iter().enumerate() {
+            if let Some(w) = a.changes_to() {
+                writers.entry(w).or_default().push(i);
+            }
+        }
+        for list in writers.values_mut() {
+            list.sort_by_key(|&i| (p.ops[i].call, i));
+        }
+        let mut effect: Vec<(usize, Option<usize>)> = p
+            .ops
+            .iter()
+            .map(|o| (o.ret.unwrap_or(usize::MAX), None))
+            .collect();
+        for (r, o) in p.ops.iter().enumerate() {
+            let (Some(ret), Some(u)) = (o.ret, acc[r].reads) else {
+                continue;
+            };
+            if u == p.init {
+                continue;
+            }
+            let list = writers.get(&u).map_or(&[][..], Vec::as_slice);
+            let early = &list[..list.partition_point(|&w| p.ops[w].call < ret)];
+            let mut others = early.iter().filter(|&&w| w != r);
+            if let (Some(&only), None) = (others.next(), others.next())
+                && ret < effect[only].0
+            {
+                effect[only] = (ret, Some(r));
+            }
+        }
+        // Each write's earliest overwrite: an op invoked after it completed that found or left
+        // another value, the one that completed first.
+        let left = |i: usize| acc[i].writes.or(acc[i].reads);
+        let mut overwrite: Vec<Option<(usize, usize)>> = vec![None; n];
+        for (&u, list) in &writers {
+            for &w in list {
+                let Some(w_ret) = p.ops[w].ret else { continue };
+                *budget = budget.saturating_sub(n as u64);
+                if *budget == 0 {
+                    break;
+                }
+                overwrite[w] = p
+                    .ops
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(o, oo)| {
+                        let ret = oo.ret?;
+                        (oo.call > w_ret && left(o).is_some_and(|z| z != u)).then_some((ret, o))
+                    })
+                    .min();
+            }
+        }
+        let mut live = vec![None; n];
+        for (r, o) in p.ops.iter().enumerate() {
+            let (Some(ret), Some(u)) = (o.ret, acc[r].reads) else {
+                continue;
+            };
+            if u == p.init || *budget == 0 {
+                continue;
+            }
+            let list = writers.get(&u).map_or(&[][..], Vec::as_slice);
+            let early = &list[..list.partition_point(|&w| p.ops[w].call < ret)];
+            *budget = budget.saturating_sub(early.len() as u64);
+            let mut alive = None;
+            let mut dead = Vec::new();
+            for &w in early.iter().filter(|&&w| w != r) {
+                match overwrite[w] {
+                    Some((o_ret, by)) if o_ret < o.call => dead.push((w, by)),
+                    _ if alive.is_some() => {
+                        alive = None;
+                        dead.clear();
+                        break;
+                    }
+                    _ => alive = Some(w),
+                }
+            }
+            if let Some(s) = alive {
+                live[r] = Some((s, dead));
+            }
+        }
+        Some(Known {
+            writers,
+            effect,
+            live,
+        })
+    }
+
+    /// The ops other than `x` that write `v` and were invoked before position `before`.
+    fn writers_before(&self, p: &Partition, v: u32, x: usize, before: usize) -> Vec<usize> {
+        let list = self.writers.get(&v).map_or(&[][..], Vec::as_slice);
+        list[..list.partition_point(|&w| p.ops[w].call < before)]
+            .iter()
+            .copied()
+            .filter(|&w| w != x)
+            .collect()
+    }
+
+    /// The last position by which every op of `writes` has taken effect (`usize::MAX` when
+    /// one may take effect at any time); 0 when there is none.
+    fn all_effect(&self, writes: &[usize]) -> usize {
+        writes.iter().map(|&w| self.effect[w].0).max().unwrap_or(0)
+    }
+
+    /// Of `writes`, those still running at position `at`, with the read that shows each had
+    /// taken effect before it.
+    fn pins(&self, p: &Partition, writes: &[usize], at: usize) -> Vec<(usize, usize)> {
+        writes
+            .iter()
+            .filter(|&&w| p.ops[w].ret.is_none_or(|r| r > at))
+            .filter_map(|&w| Some((w, self.effect[w].1?)))
+            .collect()
+    }
+}
+
+/// The second pass's proofs that op `x` cannot have read what it read.
+enum More {
+    /// No op that writes the value had been invoked before `x` completed, and it is not the
+    /// initial value.
+    Unwritten,
+    /// `after`, a cas from the value read, completed before `x` began; `write` is the only op
+    /// that can have written what it found, and every other op that writes it was invoked
+    /// early enough to be overwritten before `after` began (`dead`, with what overwrote it).
+    Consumed {
+        after: usize,
+        write: usize,
+        dead: Vec<(usize, usize)>,
+    },
+    /// `x` and `others` are successful cas from one value to another, more of them than the
+    /// times the object can have held that value.
+    ConsumedTwice { others: Vec<usize> },
+    /// `after` completed before `x` began and read a value only `source` can have written
+    /// (the other ops that write it, `dead`, were overwritten before `after` began); every
+    /// op that writes what `x` read took effect before `source` was invoked.
+    WentBack {
+        after: usize,
+        source: usize,
+        dead: Vec<(usize, usize)>,
+    },
+    /// `after` read another value while `x` ran; each read's value was written only by ops
+    /// that took effect before the other read began.
+    Disagree { after: usize },
+}
+
+/// For op `x` that read `v` and no stale or unwritten witness: the relatives of the stale
+/// read that follow from the order reads impose on writes (see [`ReadWitness`]).
+fn prove_more(
+    p: &Partition,
+    acc: &[Access],
+    known: &Known,
+    x: usize,
+    unwritten_only: bool,
+    budget: &mut u64,
+) -> Option<More> {
+    let xo = &p.ops[x];
+    let (Some(x_ret), Some(v)) = (xo.ret, acc[x].reads) else {
+        return None;
+    };
+    let n = p.ops.len();
+    let writes = known.writers_before(p, v, x, x_ret);
+    *budget = budget.saturating_sub(writes.len() as u64 + 1);
+    if writes.is_empty() && v != p.init {
+        return Some(More::Unwritten);
+    }
+    if unwritten_only {
+        return None;
+    }
+    *budget = budget.saturating_sub(3 * n as u64);
+    let left = |i: usize| acc[i].writes.or(acc[i].reads);
+    let consumes = |i: usize| {
+        p.ops[i].ret.is_some() && acc[i].reads == Some(v) && acc[i].writes.is_some_and(|u| u != v)
+    };
+    // Consumed twice: each cas from `v` needs a `v` of its own.
+    if consumes(x) {
+        let all = known.writers.get(&v).map_or(0, Vec::len);
+        let others: Vec<usize> = (0..n).filter(|&i| i != x && consumes(i)).collect();
+        if others.len() + 1 > all + usize::from(v == p.init) {
+            return Some(More::ConsumedTwice { others });
+        }
+    }
+    // Consumed: the only write of `v` that a cas completed before `x` began can have found,
+    // and every other one was overwritten before that cas.
+    let last_call = writes.iter().map(|&w| p.ops[w].call).max().unwrap_or(0);
+    let consumed = (0..n)
+        .filter_map(|i| {
+            let ret = p.ops[i].ret.filter(|&r| r < xo.call && last_call < r)?;
+            let (write, _) = known.live[i].as_ref()?;
+            consumes(i).then_some((ret, i, *write))
+        })
+        .max();
+    if let Some((_, after, write)) = consumed {
+        let dead = known.live[after]
+            .as_ref()
+            .map_or(Vec::new(), |l| l.1.clone());
+        return Some(More::Consumed { after, write, dead });
+    }
+    let latest = known.all_effect(&writes);
+    if latest == usize::MAX {
+        return None; // a write of `v` may take effect at any time
+    }
+    // Went back: a read after the last write of `v` saw a value written only later.
+    let went_back = (0..n)
+        .filter_map(|i| {
+            let ret = p.ops[i].ret.filter(|&r| r < xo.call)?;
+            let (source, _) = known.live[i].as_ref()?;
+            (left(i) != Some(v) && p.ops[*source].call > latest).then_some((ret, i, *source))
+        })
+        .max();
+    if let Some((_, after, source)) = went_back {
+        let dead = known.live[after]
+            .as_ref()
+            .map_or(Vec::new(), |l| l.1.clone());
+        return Some(More::WentBack {
+            after,
+            source,
+            dead,
+        });
+    }
+    // Disagree: a read running beside `x` saw another value, and neither can follow the
+    // other.
+    for (a, ao) in p.ops.iter().enumerate() {
+        let Some(a_ret) = ao.ret else { continue };
+        let Some(u) = acc[a].reads else { continue };
+        if a == x || u == v || a_ret < xo.call || x_ret < ao.call {
+            continue;
+        }
+        if latest >= ao.call || left(a) == Some(v) || left(x) == Some(u) {
+            continue;
+        }
+        let theirs = known.writers_before(p, u, a, a_ret);
+        *budget = budget.saturating_sub(theirs.len() as u64 + 1);
+        if known.all_effect(&theirs) < xo.call {
+            return Some(More::Disagree { after: a });
+        }
+        if *budget == 0 {
             return None;
         }
     }
     None
+}
+
+/// The witness of a second-pass proof.
+fn describe_more(
+    p: &Partition,
+    acc: &[Access],
+    known: &Known,
+    ops: &[Op<'_>],
+    x: usize,
+    proof: &More,
+) -> ReadWitness {
+    let desc = |i: usize| OpDesc::of(&ops[p.ops[i].origin]);
+    let descs = |list: &[usize]| list.iter().map(|&i| desc(i)).collect::<Vec<_>>();
+    let value = |id: u32| p.spec.values.get(id);
+    let seen = |pins: Vec<(usize, usize)>| {
+        pins.into_iter()
+            .map(|(write, seen_by)| AlreadySeen {
+                write: desc(write),
+                seen_by: desc(seen_by),
+            })
+            .collect::<Vec<_>>()
+    };
+    let overwritten = |dead: &[(usize, usize)]| {
+        dead.iter()
+            .map(|&(write, by)| Overwritten {
+                write: desc(write),
+                by: desc(by),
+                found: value(acc[by].writes.or(acc[by].reads).unwrap_or(0)),
+            })
+            .collect::<Vec<_>>()
+    };
+    let v = acc[x].reads.unwrap_or(0);
+    let x_ret = p.ops[x].ret.unwrap_or(usize::MAX);
+    let writes = known.writers_before(p, v, x, x_ret);
+    let (after, kind) = match *proof {
+        More::Unwritten => (None, "unwritten"),
+        More::Consumed { after, .. } => (Some(after), "consumed"),
+        More::WentBack { after, .. } => (Some(after), "went-back"),
+        More::Disagree { after } => (Some(after), "disagree"),
+        More::ConsumedTwice { ref others } => (others.first().copied(), "consumed-twice"),
+    };
+    let after_value = after.map_or(p.init, |a| {
+        if matches!(kind, "disagree" | "consumed-twice") {
+            acc[a].reads.unwrap_or(0)
+        } else {
+            acc[a].writes.or(acc[a].reads).unwrap_or(0)
+        }
+    });
+    // The values `x` could have found: what `after` left, or what an op that could take
+    // effect between the two wrote (never `v`: the proof rules out every op that writes it).
+    let from = match after {
+        Some(a) if !matches!(kind, "disagree" | "consumed-twice") => p.ops[a].call,
+        _ => 0,
+    };
+    let mut could = if kind == "consumed-twice" {
+        Vec::new()
+    } else {
+        vec![after_value]
+    };
+    if from == 0 && p.init != v && !could.contains(&p.init) {
+        could.push(p.init);
+    }
+    for (i, o) in p.ops.iter().enumerate() {
+        if i == x || o.call > x_ret || o.ret.is_some_and(|r| r < from) {
+            continue;
+        }
+        if let Some(w) = acc[i].writes
+            && w != v
+            && !could.contains(&w)
+        {
+            could.push(w);
+        }
+    }
+    let mut witness = ReadWitness {
+        op: desc(x),
+        read: value(v),
+        after: after.map(desc),
+        after_value: value(after_value),
+        missed: Vec::new(),
+        kind,
+        already_seen: Vec::new(),
+        source: None,
+        writes: Vec::new(),
+        consumed_by: Vec::new(),
+        initial: false,
+        overwritten: Vec::new(),
+        could_return: could.into_iter().map(value).collect(),
+    };
+    match *proof {
+        More::Unwritten => {}
+        More::ConsumedTwice { ref others } => {
+            witness.consumed_by = descs(others);
+            witness.initial = v == p.init;
+            witness.writes = descs(known.writers.get(&v).map_or(&[][..], Vec::as_slice));
+        }
+        More::Consumed {
+            after,
+            write,
+            ref dead,
+        } => {
+            witness.missed = vec![desc(after)];
+            witness.writes = vec![desc(write)];
+            witness.overwritten = overwritten(dead);
+        }
+        More::WentBack {
+            after,
+            source,
+            ref dead,
+        } => {
+            witness.overwritten = overwritten(dead);
+            // The write it missed: what that read saw, or the cas itself.
+            witness.missed = if acc[after].writes.is_some() {
+                vec![desc(after)]
+            } else {
+                vec![desc(source)]
+            };
+            witness.source = Some(desc(source));
+            witness.writes = descs(&writes);
+            witness.already_seen = seen(known.pins(p, &writes, p.ops[source].call));
+        }
+        More::Disagree { after } => {
+            let a_ret = p.ops[after].ret.unwrap_or(usize::MAX);
+            let theirs = known.writers_before(p, after_value, after, a_ret);
+            let mut missed = theirs.clone();
+            missed.sort_by_key(|&i| std::cmp::Reverse(p.ops[i].call));
+            missed.truncate(MAX_MISSED);
+            witness.missed = descs(&missed);
+            witness.writes = descs(&theirs);
+            let mut pins = known.pins(p, &writes, p.ops[after].call);
+            pins.extend(known.pins(p, &theirs, p.ops[x].call));
+            witness.already_seen = seen(pins);
+        }
+    }
+    witness
 }
 
 /// Why a read is wrong, from a few ops alone.
@@ -180,7 +618,7 @@ fn prove(p: &Partition, acc: &[Access], x: usize, budget: &mut u64) -> Option<Pr
     };
     let n = p.ops.len();
     *budget = budget.saturating_sub(n as u64);
-    let all_writers: Vec<usize> = (0..n).filter(|&i| acc[i].writes == Some(v)).collect();
+    let all_writers: Vec<usize> = (0..n).filter(|&i| acc[i].changes_to() == Some(v)).collect();
     // The writes of `v` that could take effect before `x`, each with the position by which
     // it has certainly taken effect (and the read that shows it, if that came first).
     let mut writers: Vec<(usize, usize, Option<usize>)> = all_writers
@@ -262,7 +700,7 @@ fn describe(p: &Partition, acc: &[Access], ops: &[Op<'_>], x: usize, proof: &Pro
         vec![desc(after)]
     } else {
         let mut writers: Vec<usize> = (0..p.ops.len())
-            .filter(|&i| acc[i].writes == Some(after_value) && p.ops[i].call < after_ret)
+            .filter(|&i| acc[i].changes_to() == Some(after_value) && p.ops[i].call < after_ret)
             .collect();
         writers.sort_by_key(|&i| std::cmp::Reverse(p.ops[i].call));
         writers.into_iter().take(MAX_MISSED).map(desc).collect()
@@ -282,7 +720,7 @@ fn describe(p: &Partition, acc: &[Access], ops: &[Op<'_>], x: usize, proof: &Pro
     ReadWitness {
         op: desc(x),
         read: value(read),
-        after: desc(after),
+        after: Some(desc(after)),
         after_value: value(after_value),
         missed,
         kind: if proof.stale { "stale" } else { "unwritten" },
@@ -294,6 +732,11 @@ fn describe(p: &Partition, acc: &[Access], ops: &[Op<'_>], x: usize, proof: &Pro
                 seen_by: desc(seen_by),
             })
             .collect(),
+        source: None,
+        writes: Vec::new(),
+        consumed_by: Vec::new(),
+        initial: false,
+        overwritten: Vec::new(),
         could_return: could.into_iter().map(value).collect(),
     }
 }
@@ -354,6 +797,15 @@ fn argument(o: &OpDesc, keyed: bool) -> &Value {
     }
 }
 
+/// The value a write or cas leaves.
+fn written(o: &OpDesc, keyed: bool) -> Value {
+    let arg = argument(o, keyed);
+    match (o.f.as_str(), arg.as_array().map(Vec::as_slice)) {
+        ("cas", Some([_, to])) => to.clone(),
+        _ => arg.clone(),
+    }
+}
+
 /// `the write of 3`, `the cas 1 -> 2`, `the read`: an op by what it does.
 fn what(o: &OpDesc, keyed: bool) -> String {
     let arg = argument(o, keyed);
@@ -364,6 +816,326 @@ fn what(o: &OpDesc, keyed: bool) -> String {
         (f, _) if arg.is_null() => format!("the {f}"),
         (f, _) => format!("the {f} {arg}"),
     }
+}
+
+/// `the read by process 1 at n1 during [1.0, 2.0] ms returned 3`, or for a cas, `the cas 3 -> 4
+/// by ... succeeded, so it found 3`.
+fn found(o: &OpDesc, value: &Value, keyed: bool) -> String {
+    if o.f == "cas" {
+        format!(
+            "{} by {} during {} succeeded, so it found {}",
+            what(o, keyed),
+            who(o),
+            interval(o),
+            show(value)
+        )
+    } else {
+        format!(
+            "the read by {} during {} {}",
+            who(o),
+            interval(o),
+            returned(o, value)
+        )
+    }
+}
+
+/// `the write of 3 by process 1 at n1 during [1.0, 2.0] ms`.
+fn named(o: &OpDesc, keyed: bool) -> String {
+    format!("{} by {} during {}", what(o, keyed), who(o), interval(o))
+}
+
+/// The writes still running that reads had seen, in words: `(the write of 1 by ..., still
+/// running then, had been seen by the read by ... during ...)`, or nothing.
+fn seen_list(seen: &[AlreadySeen], keyed: bool) -> String {
+    if seen.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = seen
+        .iter()
+        .map(|a| {
+            format!(
+                "{}, still running then, had been seen by the read by {} during {}",
+                named(&a.write, keyed),
+                who(&a.seen_by),
+                interval(&a.seen_by)
+            )
+        })
+        .collect();
+    format!(" ({})", each.join("; "))
+}
+
+/// `the only op that writes 2 and was invoked before that read completed is the write of 2 by
+/// ...`, or when other ops write it too, `the only op that can have written the 2 that read
+/// found is ... (every other op that writes 2 and was invoked before that read completed had
+/// been overwritten before it began: ... by ...)`.
+fn only_writer(
+    value: &Value,
+    source: &str,
+    overwritten: &[Overwritten],
+    that: &str,
+    keyed: bool,
+) -> String {
+    let v = show(value);
+    if overwritten.is_empty() {
+        return format!(
+            "the only op that writes {v} and was invoked before that {that} completed is {source}"
+        );
+    }
+    let each: Vec<String> = overwritten
+        .iter()
+        .map(|o| {
+            let by = if matches!(o.by.f.as_str(), "read" | "get") {
+                format!(
+                    "the read by {} during {}, which {}",
+                    who(&o.by),
+                    interval(&o.by),
+                    returned(&o.by, &o.found)
+                )
+            } else {
+                named(&o.by, keyed)
+            };
+            format!("{} by {by}", named(&o.write, keyed))
+        })
+        .collect();
+    format!(
+        "the only op that can have written the {v} that {that} found is {source} (every other \
+         op that writes {v} and was invoked before that {that} completed had been overwritten \
+         before it began: {})",
+        each.join("; ")
+    )
+}
+
+/// The witness in words, without the key and the closing sentence: what was read, the op it
+/// must follow, why no write of what it read fits in between, and what that makes it.
+fn witness_sentence(w: &ReadWitness, keyed: bool) -> String {
+    let reader = if w.op.f == "cas" { "cas" } else { "read" };
+    let subject = found(&w.op, &w.read, keyed);
+    let v = show(&w.read);
+    let Some(after_op) = &w.after else {
+        // Kind `unwritten` with nothing before it: the initial value.
+        let writers = if w.read.is_null() {
+            "no op makes the key absent".to_owned()
+        } else {
+            format!("no op that writes {v} had been invoked before it completed")
+        };
+        return format!(
+            "{subject}, but the initial value was {} and {writers}: the {reader} returned a \
+             value that no op had written yet",
+            show(&w.after_value)
+        );
+    };
+    let after_is_read = matches!(after_op.f.as_str(), "read" | "get");
+    let that = if after_is_read { "read" } else { "one" };
+    let u = show(&w.after_value);
+    match w.kind {
+        "consumed" => {
+            let write = w
+                .writes
+                .first()
+                .map_or_else(String::new, |o| named(o, keyed));
+            let rest = if w.overwritten.is_empty() {
+                format!("no other op that writes {v} was invoked before this {reader} completed")
+            } else {
+                format!(
+                    "so every op that writes {v} and was invoked before this {reader} completed \
+                     took effect before that cas"
+                )
+            };
+            return format!(
+                "{subject}, but {} had completed before it began, and {}: that cas consumed it, \
+                 replacing {v} with {u}, and {rest}: a stale {reader}: it missed {}, which \
+                 consumed the {v}",
+                named(after_op, keyed),
+                only_writer(&w.read, &write, &w.overwritten, "cas", keyed),
+                what(after_op, keyed)
+            );
+        }
+        "went-back" => {
+            let source = w
+                .source
+                .as_ref()
+                .map_or_else(String::new, |o| named(o, keyed));
+            let (after, by) = if after_is_read {
+                (
+                    format!(
+                        "the read by {} during {} had {} before it began",
+                        who(after_op),
+                        interval(after_op),
+                        returned(after_op, &w.after_value)
+                    ),
+                    format!(
+                        "{}, so it took effect before that read",
+                        only_writer(&w.after_value, &source, &w.overwritten, "read", keyed)
+                    ),
+                )
+            } else {
+                let taken = w.source.as_ref().map_or(Value::Null, |o| written(o, keyed));
+                (
+                    format!("{} had completed before it began", named(after_op, keyed)),
+                    format!(
+                        "that cas found {}, and {}, so that write took effect before it",
+                        show(&taken),
+                        only_writer(&taken, &source, &w.overwritten, "cas", keyed)
+                    ),
+                )
+            };
+            let done = if w.already_seen.is_empty() {
+                "completed"
+            } else {
+                "taken effect"
+            };
+            let missed = w.missed.first().map_or_else(String::new, |m| {
+                format!(": a stale {reader}: it missed {}", what(m, keyed))
+            });
+            return format!(
+                "{subject}, but {after}, {by}, and every op that writes {v} had {done} before \
+                 that write began{}: the value went back from {u} to {v}{missed}",
+                seen_list(&w.already_seen, keyed)
+            );
+        }
+        "consumed-twice" => {
+            let others: Vec<String> = w.consumed_by.iter().map(|o| named(o, keyed)).collect();
+            let list: Vec<String> = w.writes.iter().map(|o| named(o, keyed)).collect();
+            let ops = match list.len() {
+                1 => format!("the only op that writes {v} is {}", list.join(", ")),
+                _ => format!("the only ops that write {v} are {}", list.join(", ")),
+            };
+            let sources = match (list.is_empty(), w.initial) {
+                (true, _) => format!("{v} was only the initial value: no op writes {v}"),
+                (false, true) => format!("besides the initial value, {ops}"),
+                (false, false) => ops,
+            };
+            let times = match list.len() + usize::from(w.initial) {
+                1 => "once".to_owned(),
+                2 => "twice".to_owned(),
+                m => format!("{m} times"),
+            };
+            return format!(
+                "{subject}, but so did {}, and each replaced {v} with another value, while \
+                 {sources}: each cas needs a {v} of its own, but the object can have held {v} at \
+                 most {times}: a value consumed twice",
+                others.join(" and ")
+            );
+        }
+        "disagree" => {
+            let done = if w.already_seen.is_empty() {
+                "completed"
+            } else {
+                "taken effect"
+            };
+            let other_reader = if after_op.f == "cas" { "cas" } else { "read" };
+            let other = if after_op.f == "cas" {
+                format!(
+                    "{}, which ran at the same time, succeeded, so it found {u}",
+                    named(after_op, keyed)
+                )
+            } else {
+                format!(
+                    "the read by {} during {}, which ran at the same time, {}",
+                    who(after_op),
+                    interval(after_op),
+                    returned(after_op, &w.after_value)
+                )
+            };
+            return format!(
+                "{subject}, but {other}, and every op that writes {v} had {done} before that \
+                 {other_reader} began, and every op that writes {u} before this {reader} \
+                 began{}: whichever of the two took effect first, the other cannot have found \
+                 its value: one of them missed the write the other saw",
+                seen_list(&w.already_seen, keyed)
+            );
+        }
+        _ => {}
+    }
+    let after = if matches!(after_op.f.as_str(), "read" | "get") {
+        format!(
+            "the read by {} during {} had {} before it began",
+            who(after_op),
+            interval(after_op),
+            returned(after_op, &w.after_value)
+        )
+    } else {
+        format!(
+            "{} by {} during {} had completed before it began",
+            what(after_op, keyed),
+            who(after_op),
+            interval(after_op)
+        )
+    };
+    let writers = if w.kind == "stale" && w.already_seen.is_empty() {
+        format!(
+            "every op that writes {} had completed before that {that} began",
+            show(&w.read)
+        )
+    } else if w.kind == "stale" {
+        format!(
+            "every op that writes {} had taken effect before that {that} began{}",
+            show(&w.read),
+            seen_list(&w.already_seen, keyed)
+        )
+    } else if w.read.is_null() {
+        "no op makes a key absent again once it holds a value".to_owned()
+    } else {
+        format!(
+            "no op that writes {} had been invoked before it completed",
+            show(&w.read)
+        )
+    };
+    let conclusion = match (w.kind, w.missed.split_first()) {
+        ("stale", Some((m, _))) if m == after_op => {
+            format!("a stale {reader}: it missed {}", what(m, keyed))
+        }
+        ("stale", Some((m, rest))) => format!(
+            "a stale {reader}: it missed {} by {} during {} that the earlier read saw{}",
+            what(m, keyed),
+            who(m),
+            interval(m),
+            if rest.is_empty() {
+                String::new()
+            } else {
+                format!(" (or another op that wrote {})", show(&w.after_value))
+            }
+        ),
+        ("stale", None) => format!(
+            "a stale {reader}: the value had changed to {}",
+            show(&w.after_value)
+        ),
+        _ if w.read.is_null() => {
+            format!(
+                "the {reader} found the key absent after it was written: it missed the \
+                 write (a stale read, or a lost write)"
+            )
+        }
+        _ => format!("the {reader} returned a value that no op had written yet"),
+    };
+    format!("{subject}, but {after}, and {writers}: {conclusion}")
+}
+
+/// Why the op cannot take effect in each state it could have seen, in words: ` (it read 2
+/// but the value was 3; it read 2 but the value was 0)`, each reason once, the first few.
+fn reasons(states: &[SeenState]) -> String {
+    const MAX_REASONS: usize = 4;
+    let mut distinct: Vec<&str> = Vec::new();
+    for s in states {
+        let why = if s.why.is_empty() {
+            "the op cannot take effect there"
+        } else {
+            s.why.as_str()
+        };
+        if !distinct.contains(&why) {
+            distinct.push(why);
+        }
+    }
+    let more = distinct.len() > MAX_REASONS;
+    distinct.truncate(MAX_REASONS);
+    if distinct.is_empty() {
+        return String::new();
+    }
+    format!(
+        " ({}{})",
+        distinct.join("; "),
+        if more { "; and more" } else { "" }
+    )
 }
 
 fn explain(failure: &LinFailure) -> String {
@@ -384,113 +1156,18 @@ fn explain(failure: &LinFailure) -> String {
         }
     );
     if let Some(w) = &failure.witness {
-        let reader = if w.op.f == "cas" { "cas" } else { "read" };
-        let subject = if w.op.f == "cas" {
-            format!(
-                "{} by {} during {} succeeded, so it found {}",
-                what(&w.op, keyed),
-                who(&w.op),
-                interval(&w.op),
-                show(&w.read)
-            )
-        } else {
-            format!(
-                "the read by {} during {} {}",
-                who(&w.op),
-                interval(&w.op),
-                returned(&w.op, &w.read)
-            )
-        };
-        let after = if matches!(w.after.f.as_str(), "read" | "get") {
-            format!(
-                "the read by {} during {} had {} before it began",
-                who(&w.after),
-                interval(&w.after),
-                returned(&w.after, &w.after_value)
-            )
-        } else {
-            format!(
-                "{} by {} during {} had completed before it began",
-                what(&w.after, keyed),
-                who(&w.after),
-                interval(&w.after)
-            )
-        };
-        let that = if matches!(w.after.f.as_str(), "read" | "get") {
-            "read"
-        } else {
-            "one"
-        };
-        let writers = if w.kind == "stale" && w.already_seen.is_empty() {
-            format!(
-                "every op that writes {} had completed before that {that} began",
-                show(&w.read)
-            )
-        } else if w.kind == "stale" {
-            let seen: Vec<String> = w
-                .already_seen
-                .iter()
-                .map(|a| {
-                    format!(
-                        "{} by {} during {}, still running then, had been seen by the read by {} \
-                         during {}",
-                        what(&a.write, keyed),
-                        who(&a.write),
-                        interval(&a.write),
-                        who(&a.seen_by),
-                        interval(&a.seen_by)
-                    )
-                })
-                .collect();
-            format!(
-                "every op that writes {} had taken effect before that {that} began ({})",
-                show(&w.read),
-                seen.join("; ")
-            )
-        } else if w.read.is_null() {
-            "no op makes a key absent again once it holds a value".to_owned()
-        } else {
-            format!(
-                "no op that writes {} had been invoked before it completed",
-                show(&w.read)
-            )
-        };
-        let conclusion = match (w.kind, w.missed.split_first()) {
-            ("stale", Some((m, _))) if m == &w.after => {
-                format!("a stale {reader}: it missed {}", what(m, keyed))
-            }
-            ("stale", Some((m, rest))) => format!(
-                "a stale {reader}: it missed {} by {} during {} that the earlier read saw{}",
-                what(m, keyed),
-                who(m),
-                interval(m),
-                if rest.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (or another op that wrote {})", show(&w.after_value))
-                }
-            ),
-            ("stale", None) => format!(
-                "a stale {reader}: the value had changed to {}",
-                show(&w.after_value)
-            ),
-            _ if w.read.is_null() => {
-                format!(
-                    "the {reader} found the key absent after it was written: it missed the \
-                     write (a stale read, or a lost write)"
-                )
-            }
-            _ => format!("the {reader} returned a value that no op had written yet"),
-        };
+        let body = witness_sentence(w, keyed);
         let could = if w.op == *x {
             if is_read {
-                format!("A read at that point could legally have returned only {legal}.")
+                format!(" A read at that point could legally have returned only {legal}.")
             } else {
-                format!("The value at that point could only have been {legal}.")
+                format!(" The value at that point could only have been {legal}.")
             }
+        } else if w.kind == "disagree" {
+            String::new()
         } else {
             format!(
-                "It could only have found {}.",
+                " It could only have found {}.",
                 alternatives(&w.could_return)
             )
         };
@@ -504,14 +1181,9 @@ fn explain(failure: &LinFailure) -> String {
                 interval(x)
             )
         };
-        return format!(
-            "{prefix}{lead}{subject}, but {after}, and {writers}: {conclusion}. {could}"
-        );
+        return format!("{prefix}{lead}{body}.{could}");
     }
-    let why = failure
-        .states
-        .first()
-        .map_or_else(String::new, |s| format!(" ({})", s.why));
+    let why = reasons(&failure.states);
     let whichever = match failure.concurrent_count {
         0 => "with no op concurrent with it".to_owned(),
         1 => "whether or not the one op concurrent with it took effect first".to_owned(),
@@ -645,13 +1317,44 @@ impl fmt::Display for LinFailure {
                 w.kind
             )?;
             writeln!(f, "  read:   {}", w.op)?;
-            if w.missed.len() == 1 && w.missed[0] == w.after {
-                writeln!(f, "  after:  {} (the write it missed)", w.after)?;
+            let label = if w.kind == "disagree" {
+                "beside"
             } else {
-                writeln!(f, "  after:  {}", w.after)?;
-                for m in &w.missed {
-                    writeln!(f, "  missed: {m}")?;
+                "after: "
+            };
+            match &w.after {
+                None => writeln!(f, "  after:  the initial value, {}", show(&w.after_value))?,
+                Some(after) if w.missed.len() == 1 && w.missed[0] == *after => {
+                    writeln!(f, "  {label} {after} (the write it missed)")?;
                 }
+                Some(after) => {
+                    writeln!(f, "  {label} {after}")?;
+                    for m in &w.missed {
+                        writeln!(f, "  missed: {m}")?;
+                    }
+                }
+            }
+            if let Some(source) = &w.source {
+                writeln!(
+                    f,
+                    "  the only op that writes {}: {source}",
+                    show(&w.after_value)
+                )?;
+            }
+            let written = if w.kind == "disagree" {
+                &w.after_value
+            } else {
+                &w.read
+            };
+            for o in &w.overwritten {
+                writeln!(f, "  overwritten: {}", o.write)?;
+                writeln!(f, "    by: {}", o.by)?;
+            }
+            for o in &w.consumed_by {
+                writeln!(f, "  also took {}: {o}", show(&w.read))?;
+            }
+            for o in &w.writes {
+                writeln!(f, "  writes {}: {o}", show(written))?;
             }
             for a in &w.already_seen {
                 writeln!(f, "  taken effect by then: {}", a.write)?;
@@ -747,6 +1450,51 @@ mod tests {
 
     use EventType::{Info, Invoke, Ok};
 
+    /// Soundness: a witness claims, from a few ops alone, that no order explains the history,
+    /// so the search must agree wherever one is found. Small random register histories,
+    /// some intact and most broken on purpose (many of those still linearizable), checked by
+    /// both.
+    #[test]
+    fn a_witness_is_found_only_in_histories_the_search_finds_not_linearizable() {
+        use crate::synth::{RegisterShape, register_history};
+        let mut found = 0;
+        for seed in 0..6000u64 {
+            let mut shape = RegisterShape::small(seed);
+            if seed % 4 == 0 {
+                shape.breaks = 0;
+            }
+            if seed % 5 == 0 {
+                shape.processes = 5;
+                shape.ops_per_process = 7;
+            }
+            let events = register_history(seed, shape);
+            let mut opts = LinOptions::new(if shape.cas {
+                ModelKind::CasRegister
+            } else {
+                ModelKind::Register
+            });
+            // Some checked as starting absent: the reads of 0 then read a value never written.
+            opts.initial = (seed % 7 != 0).then(|| json!(0));
+            opts.threads = 1;
+            let verdict = check_linearizable(&events, &opts).unwrap().valid;
+            let ops = crate::op::client_ops(&events).unwrap();
+            let mut partitions = super::super::prepare::prepare(&ops, &opts).unwrap();
+            for p in &mut partitions {
+                super::super::prepare::prune_unobserved_pending(&mut p.ops);
+                if let Some(w) = super::witness(p, 0, &ops) {
+                    found += 1;
+                    assert_eq!(
+                        verdict,
+                        crate::validity::Validity::Invalid,
+                        "seed {seed}: a {} witness in a linearizable history: {w:?}",
+                        w.kind
+                    );
+                }
+            }
+        }
+        assert!(found > 1500, "{found} witnesses");
+    }
+
     fn check(events: &[Event]) -> super::LinFailure {
         let result = check_linearizable(events, &LinOptions::new(ModelKind::Kv)).unwrap();
         assert_eq!(result.valid, crate::validity::Validity::Invalid);
@@ -774,7 +1522,10 @@ mod tests {
             (json!(0), json!(2))
         );
         assert_eq!(
-            (w.after.f.as_str(), w.after.process.as_str()),
+            {
+                let after = w.after.as_ref().expect("an op before it");
+                (after.f.as_str(), after.process.as_str())
+            },
             ("read", "2")
         );
         assert_eq!(w.missed.len(), 1);
@@ -831,7 +1582,7 @@ mod tests {
         let w = failure.witness.expect("a witness");
         assert_eq!(w.op.f, "cas");
         assert_eq!(w.read, json!(3));
-        assert_eq!(w.after.process, "1");
+        assert_eq!(w.after.as_ref().map(|a| a.process.as_str()), Some("1"));
         assert_eq!(w.missed[0].process, "1");
         assert!(
             failure.explanation.contains("succeeded, so it found 3")
@@ -861,7 +1612,10 @@ mod tests {
         ]));
         let w = failure.witness.clone().expect("a witness");
         assert_eq!(
-            (w.op.process.as_str(), w.after.process.as_str()),
+            (
+                w.op.process.as_str(),
+                w.after.as_ref().map_or("", |a| a.process.as_str())
+            ),
             ("4", "3")
         );
         assert_eq!(w.missed[0].process, "1", "the write of 2 the read of 2 saw");
@@ -878,6 +1632,363 @@ mod tests {
             failure.explanation
         );
         assert_eq!(failure.missed_write, Some(w.missed[0].clone()));
+    }
+
+    /// A cas-register starting at 0, events `(process, type, f, value)` one millisecond
+    /// apart, process `p` at node `n{p}`: the failure, which must carry a witness.
+    fn register_witness(
+        rows: &[(u64, EventType, &str, Value)],
+    ) -> (super::LinFailure, super::ReadWitness) {
+        let nodes: Vec<String> = rows.iter().map(|r| format!("n{}", r.0)).collect();
+        let rows: Vec<(u64, &str, EventType, &str, Value)> = rows
+            .iter()
+            .zip(&nodes)
+            .map(|((p, kind, f, v), node)| (*p, node.as_str(), *kind, *f, v.clone()))
+            .collect();
+        let mut opts = LinOptions::new(ModelKind::CasRegister);
+        opts.initial = Some(json!(0));
+        let result = check_linearizable(&history(&rows), &opts).unwrap();
+        assert_eq!(result.valid, crate::validity::Validity::Invalid);
+        let failure = result.failure.expect("a failure");
+        let witness = failure.witness.clone().expect("a witness");
+        (failure, witness)
+    }
+
+    fn who(o: &super::OpDesc) -> (&str, &str) {
+        (o.f.as_str(), o.process.as_str())
+    }
+
+    #[test]
+    fn a_read_of_a_value_not_yet_written_follows_the_initial_value() {
+        // Nothing completed before the read, so no op precedes it but the initial value.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "read", json!(null)),
+            (0, Ok, "read", json!(1)),
+            (1, Invoke, "write", json!(1)),
+            (1, Ok, "write", json!(1)),
+        ]);
+        assert_eq!((w.kind, w.after.clone()), ("unwritten", None));
+        assert_eq!(
+            (w.read.clone(), w.after_value.clone()),
+            (json!(1), json!(0))
+        );
+        assert_eq!(who(&w.op), ("read", "0"));
+        assert_eq!(w.could_return, vec![json!(0)]);
+        assert_eq!(
+            failure.explanation,
+            "the read by process 0 at n0 during [1.0, 2.0] ms returned 1, but the initial value \
+             was 0 and no op that writes 1 had been invoked before it completed: the read \
+             returned a value that no op had written yet. A read at that point could legally \
+             have returned only 0."
+        );
+        assert!(
+            failure.to_string().contains("after:  the initial value, 0"),
+            "{failure}"
+        );
+    }
+
+    #[test]
+    fn a_read_of_a_value_whose_only_write_a_cas_consumed() {
+        // The write of 1 is still running when the cas 1 -> 2 begins, so it has not completed
+        // before it; but the cas found 1, which only that write writes.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(1)),
+            (1, Invoke, "cas", json!([1, 2])),
+            (0, Ok, "write", json!(1)),
+            (1, Ok, "cas", json!([1, 2])),
+            (2, Invoke, "read", json!(null)),
+            (2, Ok, "read", json!(1)),
+        ]);
+        assert_eq!(w.kind, "consumed");
+        assert_eq!(who(&w.op), ("read", "2"));
+        assert_eq!(w.after.as_ref().map(who), Some(("cas", "1")));
+        assert_eq!(
+            w.writes.iter().map(who).collect::<Vec<_>>(),
+            [("write", "0")]
+        );
+        assert_eq!(w.missed, vec![w.after.clone().unwrap()]);
+        assert_eq!(w.after_value, json!(2));
+        assert_eq!(
+            failure.explanation,
+            "the read by process 2 at n2 during [5.0, 6.0] ms returned 1, but the cas 1 -> 2 by \
+             process 1 at n1 during [2.0, 4.0] ms had completed before it began, and the only op \
+             that writes 1 and was invoked before that cas completed is the write of 1 by process \
+             0 at n0 during [1.0, 3.0] ms: that cas consumed it, replacing 1 with 2, and no other \
+             op that writes 1 was invoked before this read completed: a stale read: it missed \
+             the cas 1 -> 2, which consumed the 1. A read at that point could legally have \
+             returned only 2."
+        );
+        assert!(
+            failure
+                .to_string()
+                .contains("writes 1: events 0..2 [1.0, 3.0] ms: process 0 at n0 write 1 -> ok"),
+            "{failure}"
+        );
+    }
+
+    #[test]
+    fn a_cas_chain_that_takes_the_only_write_of_a_value_twice_is_a_value_consumed_twice() {
+        // 1 is written once; the cas 1 -> 2 takes it, and a later cas 1 -> 3 also claims it.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(1)),
+            (1, Invoke, "cas", json!([1, 2])),
+            (0, Ok, "write", json!(1)),
+            (1, Ok, "cas", json!([1, 2])),
+            (2, Invoke, "cas", json!([1, 3])),
+            (2, Ok, "cas", json!([1, 3])),
+        ]);
+        assert_eq!(w.kind, "consumed-twice");
+        assert_eq!(who(&w.op), ("cas", "2"));
+        assert_eq!(
+            w.consumed_by.iter().map(who).collect::<Vec<_>>(),
+            [("cas", "1")]
+        );
+        assert_eq!(
+            w.writes.iter().map(who).collect::<Vec<_>>(),
+            [("write", "0")]
+        );
+        assert!(!w.initial);
+        assert_eq!(
+            failure.explanation,
+            "the cas 1 -> 3 by process 2 at n2 during [5.0, 6.0] ms succeeded, so it found 1, but \
+             so did the cas 1 -> 2 by process 1 at n1 during [2.0, 4.0] ms, and each replaced 1 \
+             with another value, while the only op that writes 1 is the write of 1 by process 0 \
+             at n0 during [1.0, 3.0] ms: each cas needs a 1 of its own, but the object can have \
+             held 1 at most once: a value consumed twice. The value at that point could only \
+             have been 2."
+        );
+    }
+
+    #[test]
+    fn two_cas_that_ran_together_both_took_the_initial_value() {
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "cas", json!([0, 1])),
+            (1, Invoke, "cas", json!([0, 2])),
+            (0, Ok, "cas", json!([0, 1])),
+            (1, Ok, "cas", json!([0, 2])),
+        ]);
+        assert_eq!(w.kind, "consumed-twice");
+        assert!(w.initial && w.writes.is_empty());
+        let mut both = vec![who(&w.op)];
+        both.extend(w.consumed_by.iter().map(who));
+        both.sort();
+        assert_eq!(both, [("cas", "0"), ("cas", "1")]);
+        let (x, other) = (&w.op, &w.consumed_by[0]);
+        assert_eq!(
+            failure.explanation,
+            format!(
+                "{} succeeded, so it found 0, but so did {}, and each replaced 0 with another \
+                 value, while 0 was only the initial value: no op writes 0: each cas needs a 0 \
+                 of its own, but the object can have held 0 at most once: a value consumed \
+                 twice. The value at that point could only have been {}.",
+                super::named(x, false),
+                super::named(other, false),
+                super::alternatives(&failure.legal_values)
+            )
+        );
+        assert!(failure.to_string().contains("also took 0: "), "{failure}");
+    }
+
+    #[test]
+    fn a_read_that_sees_the_register_go_back_to_an_overwritten_value() {
+        // The write of 1 is still running when the first read begins, but it completed before
+        // the only write of 2, which that read saw, began: 1 then 2, never 1 again.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(1)),
+            (1, Invoke, "read", json!(null)),
+            (0, Ok, "write", json!(1)),
+            (2, Invoke, "write", json!(2)),
+            (1, Ok, "read", json!(2)),
+            (3, Invoke, "read", json!(null)),
+            (3, Ok, "read", json!(1)),
+            (2, Ok, "write", json!(2)),
+        ]);
+        assert_eq!(w.kind, "went-back");
+        assert_eq!(who(&w.op), ("read", "3"));
+        assert_eq!(w.after.as_ref().map(who), Some(("read", "1")));
+        assert_eq!(w.source.as_ref().map(who), Some(("write", "2")));
+        assert_eq!(w.missed, vec![w.source.clone().unwrap()]);
+        assert_eq!(
+            w.writes.iter().map(who).collect::<Vec<_>>(),
+            [("write", "0")]
+        );
+        assert_eq!(
+            failure.explanation,
+            "the read by process 3 at n3 during [6.0, 7.0] ms returned 1, but the read by \
+             process 1 at n1 during [2.0, 5.0] ms had returned 2 before it began, the only op \
+             that writes 2 and was invoked before that read completed is the write of 2 by \
+             process 2 at n2 during [4.0, 8.0] ms, so it took effect before that read, and every op that writes 1 had completed before that \
+             write began: the value went back from 2 to 1: a stale read: it missed the write of \
+             2. A read at that point could legally have returned only 2."
+        );
+        assert!(
+            failure.to_string().contains(
+                "the only op that writes 2: events 3..7 [4.0, 8.0] ms: process 2 at n2 write 2 -> ok"
+            ),
+            "{failure}"
+        );
+    }
+
+    #[test]
+    fn two_reads_at_the_same_time_that_disagree_after_every_write() {
+        // The writes of 1 and 2 ran together and both completed before either read began;
+        // the reads then overlap and return different values.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(1)),
+            (1, Invoke, "write", json!(2)),
+            (0, Ok, "write", json!(1)),
+            (1, Ok, "write", json!(2)),
+            (2, Invoke, "read", json!(null)),
+            (3, Invoke, "read", json!(null)),
+            (3, Ok, "read", json!(2)),
+            (2, Ok, "read", json!(1)),
+        ]);
+        assert_eq!(w.kind, "disagree");
+        let mut reads = vec![(who(&w.op), w.read.clone())];
+        reads.extend(w.after.as_ref().map(|a| (who(a), w.after_value.clone())));
+        reads.sort_by_key(|r| r.0);
+        assert_eq!(
+            reads,
+            [(("read", "2"), json!(1)), (("read", "3"), json!(2))]
+        );
+        assert_eq!(w.writes.len(), 1);
+        let text = &failure.explanation;
+        assert!(
+            text.contains("which ran at the same time")
+                && text.contains(
+                    "whichever of the two took effect first, the other cannot have found its \
+                     value: one of them missed the write the other saw"
+                ),
+            "{text}"
+        );
+        assert!(failure.to_string().contains("beside "), "{failure}");
+    }
+
+    #[test]
+    fn a_consumed_value_whose_other_write_was_overwritten_before_the_cas() {
+        // Two writes of 1: the first was overwritten by the write of 3 before the cas began,
+        // so the cas found the second, and nothing writes 1 after it.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(1)),
+            (0, Ok, "write", json!(1)),
+            (1, Invoke, "write", json!(3)),
+            (1, Ok, "write", json!(3)),
+            (2, Invoke, "write", json!(1)),
+            (3, Invoke, "cas", json!([1, 2])),
+            (3, Ok, "cas", json!([1, 2])),
+            (2, Ok, "write", json!(1)),
+            (4, Invoke, "read", json!(null)),
+            (4, Ok, "read", json!(1)),
+        ]);
+        assert_eq!(w.kind, "consumed");
+        assert_eq!(
+            w.writes.iter().map(who).collect::<Vec<_>>(),
+            [("write", "2")]
+        );
+        assert_eq!(w.overwritten.len(), 1);
+        assert_eq!(who(&w.overwritten[0].write), ("write", "0"));
+        assert_eq!(who(&w.overwritten[0].by), ("write", "1"));
+        assert_eq!(w.overwritten[0].found, json!(3));
+        assert_eq!(
+            failure.explanation,
+            "the read by process 4 at n4 during [9.0, 10.0] ms returned 1, but the cas 1 -> 2 by \
+             process 3 at n3 during [6.0, 7.0] ms had completed before it began, and the only \
+             op that can have written the 1 that cas found is the write of 1 by process 2 at n2 \
+             during [5.0, 8.0] ms (every other op that writes 1 and was invoked before that cas \
+             completed had been overwritten before it began: the write of 1 by process 0 at n0 \
+             during [1.0, 2.0] ms by the write of 3 by process 1 at n1 during [3.0, 4.0] ms): \
+             that cas consumed it, \
+             replacing 1 with 2, and so every op that writes 1 and was invoked before this read \
+             completed took effect before that cas: a stale read: it missed the cas 1 -> 2, which \
+             consumed the 1. A read at that point could legally have returned only 2."
+        );
+        let shown = failure.to_string();
+        assert!(
+            shown.contains("overwritten: events 0..1 [1.0, 2.0] ms: process 0 at n0 write 1 -> ok")
+                && shown.contains("by: events 2..3 [3.0, 4.0] ms: process 1 at n1 write 3 -> ok"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_read_goes_back_past_a_write_whose_older_twin_was_overwritten() {
+        // The first read saw 2; the first write of 2 had been overwritten by the write of 3
+        // before it began, so it saw the second, invoked after the write of 1 completed.
+        let (failure, w) = register_witness(&[
+            (0, Invoke, "write", json!(2)),
+            (0, Ok, "write", json!(2)),
+            (1, Invoke, "write", json!(3)),
+            (1, Ok, "write", json!(3)),
+            (2, Invoke, "write", json!(1)),
+            (4, Invoke, "read", json!(null)),
+            (2, Ok, "write", json!(1)),
+            (3, Invoke, "write", json!(2)),
+            (4, Ok, "read", json!(2)),
+            (5, Invoke, "read", json!(null)),
+            (5, Ok, "read", json!(1)),
+            (3, Ok, "write", json!(2)),
+        ]);
+        assert_eq!(w.kind, "went-back");
+        assert_eq!(w.source.as_ref().map(who), Some(("write", "3")));
+        assert_eq!(w.overwritten.len(), 1);
+        assert_eq!(who(&w.overwritten[0].write), ("write", "0"));
+        assert_eq!(
+            failure.explanation,
+            "the read by process 5 at n5 during [10.0, 11.0] ms returned 1, but the read by \
+             process 4 at n4 during [6.0, 9.0] ms had returned 2 before it began, the only op \
+             that can have written the 2 that read found is the write of 2 by process 3 at n3 \
+             during [8.0, 12.0] ms (every other op that writes 2 and was invoked before that \
+             read completed had been overwritten before it began: the write of 2 by process 0 at \
+             n0 during [1.0, 2.0] ms by the write of 3 by process 1 at n1 during [3.0, 4.0] ms), \
+             so it took effect before that read, and every op that writes 1 had completed before that write began: the value \
+             went back from 2 to 1: a stale read: it missed the write of 2. A read at that point \
+             could legally have returned only 2."
+        );
+    }
+
+    #[test]
+    fn a_long_key_whose_stale_read_scan_runs_out_still_gets_a_witness_of_its_own_pass() {
+        // 1,500 writes, each with a read overlapping it, over seven values: scanning every
+        // read for a stale one uses the first pass's budget; then two reads disagree.
+        let mut rows = Vec::new();
+        for i in 0..1500u64 {
+            rows.push((0, Invoke, "write", json!(i % 7)));
+            rows.push((1, Invoke, "read", json!(null)));
+            rows.push((0, Ok, "write", json!(i % 7)));
+            rows.push((1, Ok, "read", json!(i % 7)));
+        }
+        rows.extend([
+            (0, Invoke, "write", json!(100)),
+            (1, Invoke, "write", json!(200)),
+            (0, Ok, "write", json!(100)),
+            (1, Ok, "write", json!(200)),
+            (2, Invoke, "read", json!(null)),
+            (3, Invoke, "read", json!(null)),
+            (3, Ok, "read", json!(200)),
+            (2, Ok, "read", json!(100)),
+        ]);
+        let (_, w) = register_witness(&rows);
+        assert_eq!(w.kind, "disagree");
+    }
+
+    #[test]
+    fn the_reason_names_each_state_once_with_why_it_is_excluded() {
+        let state = |s: u64, why: &str| super::SeenState {
+            state: json!(s),
+            why: why.to_owned(),
+        };
+        let states = [
+            state(3, "it read 2 but the value was 3"),
+            state(0, "it read 2 but the value was 0"),
+            state(4, "it read 2 but the value was 3"),
+            state(5, ""),
+        ];
+        assert_eq!(
+            super::reasons(&states),
+            " (it read 2 but the value was 3; it read 2 but the value was 0; the op cannot take \
+             effect there)"
+        );
+        assert_eq!(super::reasons(&[]), "");
     }
 
     /// Two writes of 1 and two of 2 run throughout; the reads see 1, 2, 1, 2 and then 1 a
@@ -916,6 +2027,16 @@ mod tests {
             ) && failure
                 .explanation
                 .ends_with("could legally have returned only 2."),
+            "{}",
+            failure.explanation
+        );
+        // The reason: why the read cannot take effect in the one state it could have seen.
+        assert_eq!(failure.states.len(), 1);
+        assert_eq!(failure.states[0].why, "it read 1 but the value was 2");
+        assert!(
+            failure
+                .explanation
+                .contains("the value could only have been 2 (it read 1 but the value was 2)"),
             "{}",
             failure.explanation
         );

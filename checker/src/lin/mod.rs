@@ -223,7 +223,7 @@ pub struct LinFailure {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub witness: Option<ReadWitness>,
     /// When `op` is a read: the write it missed. The witness's, when the witness proves this
-    /// read wrong; otherwise, of the writes and cas that completed before the read was invoked
+    /// read wrong and names one; otherwise, of the writes and cas that completed before the read was invoked
     /// and left a value among `legal_values`, the one that completed last: every order puts it
     /// before the read, and the read returned neither its value nor any other the object could
     /// then hold.
@@ -240,33 +240,89 @@ pub struct AlreadySeen {
     pub seen_by: OpDesc,
 }
 
-/// A read that cannot be linearized, proved by a few ops around it (no search needed): `after`
-/// completed before `op` was invoked and left the object holding `after_value`, and no op that
-/// writes `read` could take effect between the two (each had completed, or had been seen by an
-/// earlier read, before `after` began), so `op` cannot have seen `read`. A successful `cas`
-/// counts as a read of its `from`.
+/// A write that cannot be what a later op found: `by` was invoked after `write` completed,
+/// completed before that op began, and found or left `found`, another value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overwritten {
+    pub write: OpDesc,
+    pub by: OpDesc,
+    pub found: Value,
+}
+
+/// A read that cannot be linearized, proved by a few ops around it (no search needed). A
+/// successful `cas` counts as a read of its `from`, and a cas from a value to itself writes
+/// nothing (it finds the value already there). In most kinds, `after` (or the initial value)
+/// must come before `op` in any order, it left the object holding `after_value`, which is not
+/// `read`, and no op that writes `read` can take effect between the two, so `op` cannot have
+/// seen `read` (the stale read of the course's lecture on linearizability, and its
+/// relatives); `disagree` and `consumed-twice` hold whichever order `op` and `after` take.
+/// The kinds:
+///
+/// - `stale`: every op that writes `read` and was invoked before `op` completed had completed
+///   before `after` began, or had been seen by an earlier read before then (`already_seen`).
+/// - `unwritten`: no op that writes `read` had even been invoked before `op` completed. With
+///   no `after`, the object held its initial value, `after_value`, until then.
+/// - `went-back`: `after` found `after_value`, which only `source` can have written (it is the
+///   only op that writes it, or every other one was `overwritten` before `after` began), so
+///   `source` took effect before `after`; and every op that writes `read` (`writes`) had
+///   completed, or had been seen by a read, before `source` was invoked: the register went
+///   back from `after_value` to `read`.
+/// - `consumed`: `after` is a cas from `read` to `after_value`, and `writes` names the only op
+///   that can have written what it found (every other op that writes `read` was
+///   `overwritten` before `after` began): that cas found what it wrote and replaced it, and
+///   nothing writes `read` again.
+/// - `consumed-twice`: `op` and the ops of `consumed_by` are successful cas from `read` to
+///   other values, more of them than the ops that write `read` (`writes`), plus one for the
+///   initial value: each needs a `read` of its own.
+/// - `disagree`: `after` is a read of `after_value` that ran at the same time as `op`; every op
+///   that writes `read` had completed (or been seen) before `after` began, and every op that
+///   writes `after_value` (`writes`) before `op` began: whichever of the two took effect
+///   first, the other could not have found its value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReadWitness {
     /// The read (or cas).
     pub op: OpDesc,
     /// The value it returned (for a cas, the value it compared with); `null` for absent.
     pub read: Value,
-    /// The op it must follow: a write or cas that wrote `after_value`, or a read that saw it.
-    pub after: OpDesc,
+    /// The op it must follow: a write or cas that wrote `after_value`, or a read that saw it
+    /// (for `disagree`, a read it ran beside). `None` when it follows only the initial value
+    /// (kind `unwritten`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<OpDesc>,
     pub after_value: Value,
     /// The write it missed: `after` itself when that is a write or cas; when `after` is a
     /// read, the ops that could have written what that read saw (latest invoked first, up to
     /// five). Empty when what it saw was the initial value.
     pub missed: Vec<OpDesc>,
-    /// `stale` when every op that writes `read` and was invoked before `op` completed had
-    /// completed before `after` began (the value was overwritten); `unwritten` when no op that
-    /// writes it had even been invoked by then.
+    /// `stale`, `unwritten`, `went-back`, `consumed`, `consumed-twice` or `disagree` (see
+    /// above).
     pub kind: &'static str,
-    /// Ops that write `read` and were still running when `after` began, each with the read
-    /// that shows it had already taken effect by then: it was the only op that could have
-    /// written what that read returned. (Every other op writing `read` had completed.)
+    /// Ops that write `read` (for `disagree`, also `after_value`) and were still running when
+    /// they had to have taken effect, each with the read that shows it had already taken
+    /// effect by then: it was the only op that could have written what that read returned.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub already_seen: Vec<AlreadySeen>,
+    /// `went-back`: the only op that writes `after_value`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<OpDesc>,
+    /// `went-back`: every op that writes `read` and was invoked before `op` completed;
+    /// `consumed`: the only one of them that can have been what `after` found;
+    /// `consumed-twice`: every op that writes `read`; `disagree`: every op that writes
+    /// `after_value` and was invoked before `after` completed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub writes: Vec<OpDesc>,
+    /// `consumed-twice`: the other successful cas from `read` to another value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consumed_by: Vec<OpDesc>,
+    /// `consumed-twice`: `read` is the initial value, so the object held it once before any
+    /// op wrote it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub initial: bool,
+    /// `consumed` and `went-back`: the other ops that write what `after` found, each shown
+    /// overwritten before `after` began, so that only `writes[0]` (`consumed`) or `source`
+    /// (`went-back`) can have written it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overwritten: Vec<Overwritten>,
     /// Every value `op` could have returned: `after_value`, or one written by an op that could
     /// take effect between `after` and `op` (a bound: these are the only candidates).
     pub could_return: Vec<Value>,

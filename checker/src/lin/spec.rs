@@ -390,7 +390,10 @@ impl Spec {
                 }
                 format!("a read of the transaction disagrees with {s} once its own writes apply")
             }
-            Step::Write(_) => format!("a write is always allowed (state {s})"),
+            Step::Write(_) => format!(
+                "a write is allowed in any state, but every order that takes it from {s} meets an \
+                 op it cannot explain"
+            ),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Synthetic histories from a seed, correct by construction: for benchmarks and property
 //! tests of the checkers. This module makes broadcast histories; [`kv`] makes linearizable
-//! key-value ones; [`txn`] strict-serializable transactional ones, and ones with a planted
-//! anomaly.
+//! key-value ones; [`register`] small register ones, linearizable or broken on purpose;
+//! [`txn`] strict-serializable transactional ones, and ones with a planted anomaly.
 //!
 //! Broadcast:
 //! The model is total order broadcast by a sequencer (the course's single-leader total
@@ -18,8 +18,10 @@ use serde_json::{Value, json};
 use crate::history::{Event, EventType, Process};
 
 pub mod kv;
+pub mod register;
 pub mod txn;
 pub use kv::{KvShape, kv_history};
+pub use register::{RegisterShape, register_history};
 
 /// The shape of a synthetic broadcast history.
 #[derive(Debug, Clone, Copy)]

@@ -102,3 +102,49 @@ fn porcupine_kv_histories_get_their_labels() {
         }
     }
 }
+
+/// Every history of the corpus labelled not linearizable is explained by a witness of a few
+/// ops or, where none exists, by the reason each state is excluded; the kinds are printed.
+#[test]
+fn every_invalid_corpus_history_has_a_witness_or_a_reason() {
+    let Some(corpus) = corpus() else { return };
+    let cas = knossos(ModelKind::CasRegister, json!(0));
+    let mut kv = LinOptions::new(ModelKind::Kv);
+    kv.initial = Some(json!(""));
+    let mut files: Vec<(PathBuf, Format, &LinOptions)> =
+        edn_files(&corpus.join("knossos/cas-register/bad"))
+            .into_iter()
+            .map(|f| (f, Format::Edn, &cas))
+            .collect();
+    for name in ["c01", "c10", "c50"] {
+        files.push((
+            corpus.join(format!("porcupine-kv/{name}-bad.txt")),
+            Format::PorcupineKv,
+            &kv,
+        ));
+    }
+    for (file, format, opts) in files {
+        let events = read_history(&file, Some(format))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .events;
+        let result = check_linearizable(&events, opts).unwrap();
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        let failure = result
+            .failure
+            .unwrap_or_else(|| panic!("{name}: not linearizable, with a failure"));
+        match &failure.witness {
+            Some(w) => println!("{name}: witness {}", w.kind),
+            None => {
+                println!("{name}: no witness; {}", failure.explanation);
+                assert!(
+                    failure
+                        .states
+                        .iter()
+                        .take(4)
+                        .all(|s| !s.why.is_empty() && failure.explanation.contains(&s.why)),
+                    "{name}: {failure}"
+                );
+            }
+        }
+    }
+}

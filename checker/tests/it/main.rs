@@ -5,6 +5,7 @@ mod corpus;
 mod differential;
 mod golden;
 mod lin_props;
+mod lin_witness;
 mod robustness;
 mod txn_elle;
 mod txn_planted;
