@@ -5,7 +5,7 @@ RELEASE := target/release
 HARNESS := $(RELEASE)/harness
 
 .PHONY: all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt compare lint fmt bench \
-        bench-checker bench-runner bench-sim bug-hunt report-check clean
+        bench-checker bench-txn bench-runner bench-sim bug-hunt report-check clean
 
 all: build
 
@@ -57,6 +57,12 @@ bench-sim: build
 ## bench-checker: time and peak memory of the checkers (corpus c50 files, 100k-op broadcast)
 bench-checker: build
 	$(RELEASE)/bench-checker
+
+## bench-txn: the isolation checker: criterion on 10k and 100k txns, then time and peak
+## memory in a fresh process for 10k, 30k, 100k, 300k and 1M txns (the cost curve)
+bench-txn: build
+	$(CARGO) bench -p bench --bench txn
+	$(RELEASE)/bench-checker txn-10k txn-30k txn-100k txn-300k-stream txn-1m-stream
 
 ## report-check: render store/latest/report.html in headless Chromium and check the screenshot
 report-check:

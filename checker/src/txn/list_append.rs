@@ -631,3 +631,76 @@ fn lost_updates(h: &TxnHistory, found: &mut Findings) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::parse_history;
+    use crate::txn::TxnKind;
+
+    /// Ok txns, invoked together, completed in order: (mops JSON).
+    fn history(txns: &[&str]) -> TxnHistory {
+        let mut text = String::new();
+        for (i, m) in txns.iter().enumerate() {
+            text +=
+                &format!("{{\"process\":{i},\"type\":\"invoke\",\"f\":\"txn\",\"value\":{m}}}\n");
+        }
+        for (i, m) in txns.iter().enumerate() {
+            text += &format!("{{\"process\":{i},\"type\":\"ok\",\"f\":\"txn\",\"value\":{m}}}\n");
+        }
+        let events = parse_history("h", text.as_bytes()).unwrap();
+        TxnHistory::from_events(TxnKind::ListAppend, &events).unwrap()
+    }
+
+    fn edges(h: &TxnHistory) -> Vec<(u32, u32, EdgeKind)> {
+        let mut list = EdgeList::default();
+        let mut found = Findings::default();
+        analyze(h, &mut list, &mut found).unwrap();
+        let mut e: Vec<_> = list.edges.iter().map(|e| (e.from, e.to, e.kind)).collect();
+        e.sort();
+        e.dedup();
+        e
+    }
+
+    #[test]
+    fn the_longest_read_orders_appends_into_ww_wr_and_rw_edges() {
+        // T0 appends 1, T1 appends 2, T2 reads [1], T3 reads [1, 2], T4 reads empty.
+        let h = history(&[
+            r#"[["append","x",1]]"#,
+            r#"[["append","x",2]]"#,
+            r#"[["r","x",[1]]]"#,
+            r#"[["r","x",[1,2]]]"#,
+            r#"[["r","x",null]]"#,
+        ]);
+        use EdgeKind::*;
+        assert_eq!(
+            edges(&h),
+            [(0, 1, Ww), (0, 2, Wr), (1, 3, Wr), (2, 1, Rw), (4, 0, Rw)]
+        );
+    }
+
+    #[test]
+    fn an_unread_append_follows_the_last_element_read() {
+        let h = history(&[
+            r#"[["append","x",1]]"#,
+            r#"[["r","x",[1]]]"#,
+            r#"[["append","x",9]]"#,
+        ]);
+        use EdgeKind::*;
+        assert_eq!(edges(&h), [(0, 1, Wr), (0, 2, Ww), (1, 2, Rw)]);
+    }
+
+    #[test]
+    fn reads_that_no_append_explains_are_named() {
+        let h = history(&[r#"[["r","x",[7]]]"#]);
+        let mut found = Findings::default();
+        analyze(&h, &mut EdgeList::default(), &mut found).unwrap();
+        assert_eq!(found.counts.get(&Anomaly::GarbageRead), Some(&1));
+        let c = &found.cases[&Anomaly::GarbageRead][0];
+        assert!(
+            c.explanation.contains("which no transaction appended"),
+            "{}",
+            c.explanation
+        );
+    }
+}

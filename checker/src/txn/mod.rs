@@ -155,14 +155,29 @@ pub fn check_txn_history(h: &TxnHistory, opts: &TxnOptions) -> Result<TxnResult,
     }
     let prohibited = opts.prohibited();
     let mut found = explain::Findings::default();
-    let mut edges = graph::EdgeList::default();
-    match opts.kind {
-        TxnKind::ListAppend => list_append::analyze(h, &mut edges, &mut found)?,
-        TxnKind::RwRegister => rw_register::analyze(h, &mut edges, &mut found)?,
+    let g = dependencies(h, opts, &mut found)?;
+    if g.arcs.is_empty() {
+        found.flag(Anomaly::EmptyTransactionGraph);
     }
-    // Elle's additional graphs: real time when a real-time anomaly matters (it covers the
-    // process order of ok transactions), else process order when a process anomaly does.
-    let mut reportable = prohibited.clone();
+    let report = cycles::find_cycles(h, &g, &mut found);
+    Ok(result(h, opts, &prohibited, found, g.counts, report))
+}
+
+/// The dependency graph of a history: the data dependencies of its kind, and the real-time
+/// order when an anomaly that `opts` prohibits needs it (it covers the process order of ok
+/// transactions), else the process order when one needs that (Elle's additional graphs).
+/// The anomalies found on the way go to `found`.
+pub fn dependencies(
+    h: &TxnHistory,
+    opts: &TxnOptions,
+    found: &mut explain::Findings,
+) -> Result<graph::Graph, HistoryError> {
+    let mut edges = graph::EdgeList::default();
+    match h.kind {
+        TxnKind::ListAppend => list_append::analyze(h, &mut edges, found)?,
+        TxnKind::RwRegister => rw_register::analyze(h, &mut edges, found)?,
+    }
+    let mut reportable = opts.prohibited();
     reportable.extend([Anomaly::EmptyTransactionGraph, Anomaly::CycleSearchTimeout]);
     let wants = |suffix: &str| reportable.iter().any(|a| a.name().ends_with(suffix));
     if wants("-realtime") {
@@ -170,12 +185,7 @@ pub fn check_txn_history(h: &TxnHistory, opts: &TxnOptions) -> Result<TxnResult,
     } else if wants("-process") {
         graph::process_edges(h, &mut edges);
     }
-    let g = graph::Graph::build(h.txns.len(), edges);
-    if g.arcs.is_empty() {
-        found.flag(Anomaly::EmptyTransactionGraph);
-    }
-    let report = cycles::find_cycles(h, &g, &mut found);
-    Ok(result(h, opts, &prohibited, found, g.counts, report))
+    Ok(graph::Graph::build(h.txns.len(), h.kind, edges))
 }
 
 /// Gather the findings into a result.
@@ -359,5 +369,85 @@ impl fmt::Display for TxnResult {
             writeln!(f, "  also not: {}", self.also_not.join(", "))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::parse_history;
+
+    fn events(text: &str) -> Vec<Event> {
+        parse_history("h", text.as_bytes()).unwrap()
+    }
+
+    const G1C: &str = r#"{"process":0,"type":"invoke","f":"txn","value":[["append",1,1],["r",2,null]]}
+{"process":1,"type":"invoke","f":"txn","value":[["append",2,1],["r",1,null]]}
+{"process":0,"type":"ok","f":"txn","value":[["append",1,1],["r",2,[1]]]}
+{"process":1,"type":"ok","f":"txn","value":[["append",2,1],["r",1,[1]]]}
+"#;
+
+    #[test]
+    fn a_g1c_cycle_is_invalid_told_and_serialized_like_elle() {
+        let r = check_txn(&events(G1C), &TxnOptions::new(TxnKind::ListAppend)).unwrap();
+        assert_eq!(r.valid, Validity::Invalid);
+        assert_eq!(r.anomaly_types, [Anomaly::G1c]);
+        assert_eq!(r.not, ["read-committed"]);
+        let text = r.to_string();
+        assert!(
+            text.starts_with(
+                "isolation (txn-list-append, checked against strict-serializable): invalid"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("T1 < T2 < T1"), "{text}");
+        let story = r.story();
+        assert!(
+            story
+                .headline
+                .unwrap()
+                .starts_with("not strict-serializable: G1c (1)")
+        );
+        assert_eq!(story.failures.len(), 1);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["valid"], false);
+        assert_eq!(json["kind"], "list-append");
+        assert_eq!(json["anomaly_types"], serde_json::json!(["G1c"]));
+        assert_eq!(json["anomalies"]["G1c"][0]["steps"][0]["kind"], "wr");
+        assert_eq!(json["edge_counts"]["wr"], 2);
+    }
+
+    #[test]
+    fn anomalies_the_models_allow_are_reported_but_do_not_fail() {
+        let mut opts = TxnOptions::new(TxnKind::ListAppend);
+        opts.models = vec![ConsistencyModel::ReadUncommitted];
+        let r = check_txn(&events(G1C), &opts).unwrap();
+        assert_eq!(r.valid, Validity::Valid);
+        assert_eq!(r.anomaly_types, [Anomaly::G1c]);
+        assert!(r.prohibited_types.is_empty());
+        assert!(r.to_string().contains("G1c: 1 (allowed by the models)"));
+    }
+
+    #[test]
+    fn nothing_to_order_is_unknown_and_says_why() {
+        let text = r#"{"process":0,"type":"invoke","f":"txn","value":[["append",1,1]]}
+{"process":0,"type":"ok","f":"txn","value":[["append",1,1]]}
+"#;
+        let r = check_txn(&events(text), &TxnOptions::new(TxnKind::ListAppend)).unwrap();
+        assert_eq!(r.valid, Validity::Unknown);
+        assert!(
+            r.unknown_reason
+                .unwrap()
+                .contains("empty-transaction-graph")
+        );
+    }
+
+    #[test]
+    fn a_history_of_another_kind_is_an_error() {
+        let text = r#"{"process":0,"type":"invoke","f":"read","value":null}"#;
+        let err = check_txn(&events(text), &TxnOptions::new(TxnKind::RwRegister)).unwrap_err();
+        assert!(err.to_string().contains("only txn ops"), "{err}");
+        let h = TxnHistory::from_events(TxnKind::ListAppend, &events(G1C)).unwrap();
+        assert!(check_txn_history(&h, &TxnOptions::new(TxnKind::RwRegister)).is_err());
     }
 }
