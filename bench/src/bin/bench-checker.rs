@@ -31,7 +31,7 @@ use checker::txn::{
 };
 
 /// Every case: name and what it measures.
-const CASES: [(&str, &str); 13] = [
+const CASES: [(&str, &str); 14] = [
     (
         "c10-ok",
         "linearizability, porcupine-kv c10-ok (kv model, initial \"\")",
@@ -66,6 +66,10 @@ const CASES: [(&str, &str); 13] = [
     (
         "txn-100k",
         "isolation (strict-serializable), txn-list-append, 100k txns held as events",
+    ),
+    (
+        "txn-100k-stale",
+        "isolation, the 100k history with one ok read in 50 made stale (its last element dropped)",
     ),
     (
         "txn-300k-stream",
@@ -173,6 +177,27 @@ fn load(case: &str) -> Result<Input, String> {
                 * 1000;
             Ok(Input::Txn(txn_history(42, TxnShape::list_append(n))))
         }
+        "txn-100k-stale" => {
+            let mut events = txn_history(42, TxnShape::list_append(100_000));
+            let mut oks = 0usize;
+            for e in events
+                .iter_mut()
+                .filter(|e| e.kind == checker::EventType::Ok)
+            {
+                oks += 1;
+                if !oks.is_multiple_of(50) {
+                    continue;
+                }
+                if let Some(mops) = e.value.as_array_mut() {
+                    for m in mops {
+                        if let Some(list) = m.get_mut(2).and_then(|v| v.as_array_mut()) {
+                            list.pop();
+                        }
+                    }
+                }
+            }
+            Ok(Input::Txn(events))
+        }
         "txn-300k-stream" | "txn-1m-stream" => {
             let n = if case == "txn-1m-stream" {
                 1_000_000
@@ -257,9 +282,22 @@ fn check(input: &Input) -> String {
 }
 
 fn txn_verdict(r: &checker::txn::TxnResult) -> String {
+    let found: Vec<String> = r
+        .anomaly_types
+        .iter()
+        .map(|a| format!("{a} {}", r.anomaly_counts.get(a).copied().unwrap_or(0)))
+        .collect();
     format!(
-        "{}, {} ww {} wr {} rw {} realtime edges",
-        r.valid, r.edge_counts.ww, r.edge_counts.wr, r.edge_counts.rw, r.edge_counts.realtime
+        "{}, {} ww {} wr {} rw {} realtime edges, {} cyclic components (largest {}){}{}",
+        r.valid,
+        r.edge_counts.ww,
+        r.edge_counts.wr,
+        r.edge_counts.rw,
+        r.edge_counts.realtime,
+        r.scc_count,
+        r.largest_scc,
+        if found.is_empty() { "" } else { "; " },
+        found.join(", ")
     )
 }
 

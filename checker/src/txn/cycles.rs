@@ -289,14 +289,42 @@ pub struct CycleReport {
 /// Search every non-trivial component of `g` for the cycle classes and record them in
 /// `found`: per class, one cycle per component, the shortest kept first.
 pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleReport {
-    let (comps, comp) = nontrivial_sccs(g, super::graph::ALL_KINDS);
+    let (global_comps, global_comp) = nontrivial_sccs(g, super::graph::ALL_KINDS);
     let mut report = CycleReport {
-        scc_count: comps.len(),
-        largest_scc: comps.iter().map(Vec::len).max().unwrap_or(0),
+        scc_count: global_comps.len(),
+        largest_scc: global_comps.iter().map(Vec::len).max().unwrap_or(0),
     };
-    if comps.is_empty() {
+    if global_comps.is_empty() {
         return report;
     }
+    // Work on the members of the non-trivial components alone, renumbered, with the arcs
+    // inside each component: the per-class passes then cost nothing for the acyclic rest.
+    let members: Vec<u32> = global_comps.iter().flatten().copied().collect();
+    let mut local = vec![u32::MAX; g.len()];
+    for (i, &t) in members.iter().enumerate() {
+        local[t as usize] = i as u32;
+    }
+    let mut inside = super::graph::EdgeList::default();
+    for &u in &members {
+        for a in g.out(u) {
+            if global_comp[a.to as usize] == global_comp[u as usize] {
+                inside.add(
+                    local[u as usize],
+                    local[a.to as usize],
+                    a.kind,
+                    a.key,
+                    a.v1,
+                    a.v2,
+                );
+            }
+        }
+    }
+    let g = &Graph::build(members.len(), h.kind, inside);
+    let comp: Vec<u32> = members.iter().map(|&t| global_comp[t as usize]).collect();
+    let comps: Vec<Vec<u32>> = global_comps
+        .iter()
+        .map(|c| c.iter().map(|&t| local[t as usize]).collect())
+        .collect();
     let has_process = g.counts.process > 0;
     let has_realtime = g.counts.realtime > 0;
     // Per component: the classes found there (to skip what they imply).
@@ -369,10 +397,14 @@ pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleRepo
         }
     }
     for (anomaly, mut list) in cycles {
-        list.sort_by_key(|c| (c.txns.len(), c.txns.clone()));
+        list.sort_by_key(|c| {
+            let first = c.txns.iter().map(|&t| members[t as usize]).min();
+            (c.txns.len(), first)
+        });
         for cy in list {
             if found.note(anomaly) {
-                found.keep(anomaly, cycle_case(h, anomaly, &cy.txns, &cy.arcs));
+                let txns: Vec<u32> = cy.txns.iter().map(|&t| members[t as usize]).collect();
+                found.keep(anomaly, cycle_case(h, anomaly, &txns, &cy.arcs));
             }
         }
     }

@@ -266,12 +266,13 @@ impl TxnResult {
         told
     }
 
-    /// The story of this result: a headline, and one sentence per instance kept (a handful
-    /// per anomaly, then "and N more").
+    /// The story of this result: a headline, and one sentence per instance of a prohibited
+    /// anomaly (a handful per anomaly, then "and N more"); the anomalies the models allow are
+    /// no failure and are left to the summary.
     pub fn story(&self) -> crate::story::Story {
         let told = crate::story::TOLD;
         let mut story = crate::story::Story::default();
-        for a in self.told() {
+        for &a in &self.prohibited_types {
             let cases = self.anomalies.get(&a).map_or(&[][..], Vec::as_slice);
             for c in cases.iter().take(told) {
                 story.failures.push(format!("{a}: {}", c.explanation));
