@@ -207,6 +207,7 @@ fn shortest_from(
         key: 0,
         v1: 0,
         v2: 0,
+        unread: false,
     };
     nodes.push((start, 0, u32::MAX, blank));
     let mut depth: Vec<u16> = vec![0];
@@ -308,14 +309,12 @@ pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleRepo
     for &u in &members {
         for a in g.out(u) {
             if global_comp[a.to as usize] == global_comp[u as usize] {
-                inside.add(
-                    local[u as usize],
-                    local[a.to as usize],
-                    a.kind,
-                    a.key,
-                    a.v1,
-                    a.v2,
-                );
+                let (from, to) = (local[u as usize], local[a.to as usize]);
+                if a.unread {
+                    inside.add_unread(from, to, a.kind, a.key, a.v1, a.v2);
+                } else {
+                    inside.add(from, to, a.kind, a.key, a.v1, a.v2);
+                }
             }
         }
     }

@@ -217,6 +217,9 @@ pub fn step_sentence(h: &TxnHistory, a: &str, b: &str, arc: &Arc, a_t: u32, b_t:
     let ta = &h.txns[a_t as usize];
     let tb = &h.txns[b_t as usize];
     match (arc.kind, h.kind) {
+        (EdgeKind::Ww, TxnKind::ListAppend) if arc.unread => format!(
+            "{b} appended {v2} to key {key}, which no read shows, so after the last element read, {a}'s {v1} (ww)"
+        ),
         (EdgeKind::Ww, TxnKind::ListAppend) => format!(
             "{b} appended {v2} to key {key} after {a}'s append of {v1} (the order the longest read of key {key} shows) (ww)"
         ),
@@ -224,9 +227,16 @@ pub fn step_sentence(h: &TxnHistory, a: &str, b: &str, arc: &Arc, a_t: u32, b_t:
             "{b} read key {key} {}, whose last element {v1} {a} appended (wr)",
             list_read(h, b_t, arc.key, arc.v1)
         ),
+        (EdgeKind::Rw, TxnKind::ListAppend) if arc.v1 == NIL && arc.unread => format!(
+            "{a} read key {key} empty, and {b} appended {v2} to it, which no read shows, so after the empty state (rw)"
+        ),
         (EdgeKind::Rw, TxnKind::ListAppend) if arc.v1 == NIL => {
             format!("{a} read key {key} empty, and {b} appended its first element {v2} (rw)")
         }
+        (EdgeKind::Rw, TxnKind::ListAppend) if arc.unread => format!(
+            "{a} read key {key} {} and did not see {b}'s append of {v2}, which no read shows, so after every element read (rw)",
+            list_read(h, a_t, arc.key, arc.v1)
+        ),
         (EdgeKind::Rw, TxnKind::ListAppend) => format!(
             "{a} read key {key} {} and did not see {b}'s append of {v2}, the next element (rw)",
             list_read(h, a_t, arc.key, arc.v1)

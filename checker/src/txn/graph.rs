@@ -79,6 +79,9 @@ pub struct Edge {
     pub key: u32,
     pub v1: u32,
     pub v2: u32,
+    /// List-append: `v2` is not in the version order any read shows (an append no one
+    /// read, placed after the last element read).
+    pub unread: bool,
 }
 
 /// Edges as they are inferred, before the adjacency is built.
@@ -98,7 +101,20 @@ impl EdgeList {
                 key,
                 v1,
                 v2,
+                unread: false,
             });
+        }
+    }
+
+    /// Add an edge whose target's version no read shows (see [`Edge::unread`]).
+    pub fn add_unread(&mut self, from: u32, to: u32, kind: EdgeKind, key: u32, v1: u32, v2: u32) {
+        self.add(from, to, kind, key, v1, v2);
+        if let Some(e) = self
+            .edges
+            .last_mut()
+            .filter(|e| e.from == from && e.to == to)
+        {
+            e.unread = true;
         }
     }
 }
@@ -111,6 +127,8 @@ pub struct Arc {
     pub key: u32,
     pub v1: u32,
     pub v2: u32,
+    /// See [`Edge::unread`].
+    pub unread: bool,
 }
 
 /// How many pairs of transactions each kind of edge joins (a pair joined by several kinds
@@ -153,6 +171,7 @@ impl Graph {
             key: 0,
             v1: NIL,
             v2: NIL,
+            unread: false,
         };
         let mut arcs = vec![blank; edges.edges.len()];
         for e in edges.edges {
@@ -163,6 +182,7 @@ impl Graph {
                 key: e.key,
                 v1: e.v1,
                 v2: e.v2,
+                unread: e.unread,
             };
             *slot += 1;
         }

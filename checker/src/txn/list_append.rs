@@ -213,15 +213,22 @@ pub fn analyze(
             }
             let k = m.key;
             let order = &o.order[k as usize];
-            let prev = match o.position.get(&kv(k, m.value)) {
-                Some(&0) => NIL,
-                Some(&i) => order[i as usize - 1],
-                None => order.last().copied().unwrap_or(NIL),
+            let (prev, unread) = match o.position.get(&kv(k, m.value)) {
+                Some(&0) => (NIL, false),
+                Some(&i) => (order[i as usize - 1], false),
+                None => (order.last().copied().unwrap_or(NIL), true),
+            };
+            let mut add = |from: u32, kind: EdgeKind| {
+                if unread {
+                    edges.add_unread(from, t, kind, k, prev, m.value);
+                } else {
+                    edges.add(from, t, kind, k, prev, m.value);
+                }
             };
             if let Some(&p) = w.possible.get(&kv(k, prev)).filter(|_| prev != NIL) {
-                edges.add(p, t, EdgeKind::Ww, k, prev, m.value);
+                add(p, EdgeKind::Ww);
             }
-            readers.each(k, prev, |r| edges.add(r, t, EdgeKind::Rw, k, prev, m.value));
+            readers.each(k, prev, |r| add(r, EdgeKind::Rw));
         }
     }
     for (t, txn) in h.txns.iter().enumerate() {
@@ -688,6 +695,12 @@ mod tests {
         ]);
         use EdgeKind::*;
         assert_eq!(edges(&h), [(0, 1, Wr), (0, 2, Ww), (1, 2, Rw)]);
+        // The edges into the unread append say so, for the explanation.
+        let mut list = EdgeList::default();
+        analyze(&h, &mut list, &mut Findings::default()).unwrap();
+        for e in &list.edges {
+            assert_eq!(e.unread, e.to == 2, "{e:?}");
+        }
     }
 
     #[test]

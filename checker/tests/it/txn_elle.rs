@@ -680,6 +680,12 @@ fn lost_update() {
         &["update-atomic", "cursor-stability"],
     );
     assert_eq!(cycle(&h, &r, "G2-item"), edges(&[(2, 1, Rw), (1, 2, Rw)]));
+    // Neither append is read: the explanation says why each still follows the read.
+    let why = &r.anomalies[&Anomaly::G2Item][0].explanation;
+    assert!(
+        why.contains("which no read shows, so after every element read"),
+        "{why}"
+    );
     assert_eq!(r.anomalies[&Anomaly::LostUpdate][0].txns.len(), 2);
     let h = sequential(LA, &["rxax1ax2", "rx12"]);
     elle(
