@@ -59,11 +59,12 @@ bench-checker: build
 	$(RELEASE)/bench-checker
 
 ## bench-txn: the isolation checker: criterion on 10k and 100k txns, then time and peak
-## memory in a fresh process for 10k, 30k, 100k, 300k and 1M txns (the cost curve) and a
-## 100k history with stale reads
+## memory in a fresh process for 10k, 30k, 100k, 300k and 1M txns (the cost curve), a
+## 100k history with stale reads and a 100k rw-register history
 bench-txn: build
 	$(CARGO) bench -p bench --bench txn
-	$(RELEASE)/bench-checker txn-10k txn-30k txn-100k txn-100k-stale txn-300k-stream txn-1m-stream
+	$(RELEASE)/bench-checker txn-10k txn-30k txn-100k txn-100k-stale txn-rw-100k txn-300k-stream \
+		txn-1m-stream
 
 ## report-check: render store/latest/report.html in headless Chromium and check the screenshot
 report-check:

@@ -31,7 +31,7 @@ use checker::txn::{
 };
 
 /// Every case: name and what it measures.
-const CASES: [(&str, &str); 14] = [
+const CASES: [(&str, &str); 15] = [
     (
         "c10-ok",
         "linearizability, porcupine-kv c10-ok (kv model, initial \"\")",
@@ -72,6 +72,10 @@ const CASES: [(&str, &str); 14] = [
         "isolation, the 100k history with one ok read in 50 made stale (its last element dropped)",
     ),
     (
+        "txn-rw-100k",
+        "isolation (strict-serializable), txn-rw-register, 100k txns held as events",
+    ),
+    (
         "txn-300k-stream",
         "isolation, 300k txns read event by event into a TxnHistory (no events held)",
     ),
@@ -103,6 +107,8 @@ enum Input {
     Broadcast(Vec<Event>, OrderingMode),
     /// A txn history held as events: the check reads them into a TxnHistory, then checks.
     Txn(Vec<Event>),
+    /// The same, of registers.
+    TxnRw(Vec<Event>),
     /// A txn history streamed into a TxnHistory while loading (how long that took): the
     /// check is of the TxnHistory alone.
     TxnStream(Box<TxnHistory>, Duration),
@@ -177,6 +183,10 @@ fn load(case: &str) -> Result<Input, String> {
                 * 1000;
             Ok(Input::Txn(txn_history(42, TxnShape::list_append(n))))
         }
+        "txn-rw-100k" => Ok(Input::TxnRw(txn_history(
+            42,
+            TxnShape::rw_register(100_000),
+        ))),
         "txn-100k-stale" => {
             let mut events = txn_history(42, TxnShape::list_append(100_000));
             let mut oks = 0usize;
@@ -268,6 +278,10 @@ fn check(input: &Input) -> String {
             Ok(r) => txn_verdict(&r),
             Err(e) => format!("error: {e}"),
         },
+        Input::TxnRw(events) => match check_txn(events, &TxnOptions::new(TxnKind::RwRegister)) {
+            Ok(r) => txn_verdict(&r),
+            Err(e) => format!("error: {e}"),
+        },
         Input::TxnStream(h, built) => {
             match check_txn_history(h, &TxnOptions::new(TxnKind::ListAppend)) {
                 Ok(r) => format!(
@@ -311,7 +325,7 @@ fn child(case: &str, runs: usize) -> Result<(), String> {
     let (ops, reads_len) = match &input {
         Input::Lin(e) => (invokes(e), "-".to_owned()),
         Input::Knossos(h) => (h.iter().map(|e| invokes(e)).sum(), "-".to_owned()),
-        Input::Txn(e) => (invokes(e), "-".to_owned()),
+        Input::Txn(e) | Input::TxnRw(e) => (invokes(e), "-".to_owned()),
         Input::TxnStream(h, _) => (h.txns.len(), "-".to_owned()),
         Input::Broadcast(e, _) => (
             invokes(e),
