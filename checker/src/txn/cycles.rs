@@ -290,6 +290,16 @@ pub struct CycleReport {
 /// Search every non-trivial component of `g` for the cycle classes and record them in
 /// `found`: per class, one cycle per component, the shortest kept first.
 pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleReport {
+    find_cycles_within(h, g, found, SEARCH_BUDGET)
+}
+
+/// [`find_cycles`] with `budget` arcs examined per class and component.
+pub(crate) fn find_cycles_within(
+    h: &TxnHistory,
+    g: &Graph,
+    found: &mut Findings,
+    budget: u64,
+) -> CycleReport {
     let (global_comps, global_comp) = nontrivial_sccs(g, super::graph::ALL_KINDS);
     let mut report = CycleReport {
         scc_count: global_comps.len(),
@@ -351,7 +361,7 @@ pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleRepo
             if implied[c as usize].contains(&spec.anomaly) {
                 continue;
             }
-            let mut budget = SEARCH_BUDGET;
+            let mut left = budget;
             let mut best: Option<Cycle> = None;
             let mut exhausted = false;
             'subs: for sub in sub_ids {
@@ -372,11 +382,10 @@ pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleRepo
                 };
                 for v in starts {
                     let bound = best.as_ref().map_or(usize::MAX, |b| b.txns.len());
-                    if let Some(cy) = shortest_from(g, &spec, v, &subcomp, sub, bound, &mut budget)
-                    {
+                    if let Some(cy) = shortest_from(g, &spec, v, &subcomp, sub, bound, &mut left) {
                         best = Some(cy);
                     }
-                    if budget == 0 {
+                    if left == 0 {
                         exhausted = best.is_none();
                         break 'subs;
                     }
@@ -416,7 +425,7 @@ pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleRepo
             expected: None,
             values: Vec::new(),
             explanation: format!(
-                "the search for a {anomaly} cycle in a component of {size} transactions examined {SEARCH_BUDGET} edges without deciding"
+                "the search for a {anomaly} cycle in a component of {size} transactions examined {budget} edges without deciding"
             ),
         });
         report.largest_scc = report.largest_scc.max(size);
@@ -442,6 +451,28 @@ mod tests {
             }
         }
         accepts(&s, st)
+    }
+
+    #[test]
+    fn a_search_out_of_budget_is_reported_not_passed() {
+        use crate::history::parse_history;
+        use crate::txn::{TxnKind, TxnOptions, dependencies};
+        // A G1c cycle: each txn reads the other's append.
+        let text = r#"{"process":0,"type":"invoke","f":"txn","value":[["append",1,1],["r",2,null]]}
+{"process":1,"type":"invoke","f":"txn","value":[["append",2,1],["r",1,null]]}
+{"process":0,"type":"ok","f":"txn","value":[["append",1,1],["r",2,[1]]]}
+{"process":1,"type":"ok","f":"txn","value":[["append",2,1],["r",1,[1]]]}"#;
+        let events = parse_history("h", text.as_bytes()).unwrap();
+        let h = TxnHistory::from_events(TxnKind::ListAppend, &events).unwrap();
+        let mut found = Findings::default();
+        let g = dependencies(&h, &TxnOptions::new(TxnKind::ListAppend), &mut found).unwrap();
+        find_cycles_within(&h, &g, &mut found, 1);
+        assert!(found.counts.contains_key(&Anomaly::CycleSearchTimeout));
+        assert!(!found.counts.contains_key(&Anomaly::G1c));
+        let mut found = Findings::default();
+        find_cycles(&h, &g, &mut found);
+        assert_eq!(found.counts.get(&Anomaly::G1c), Some(&1));
+        assert!(!found.counts.contains_key(&Anomaly::CycleSearchTimeout));
     }
 
     #[test]
