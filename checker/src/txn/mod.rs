@@ -107,6 +107,9 @@ pub struct TxnResult {
     pub kind: TxnKind,
     /// The models checked against.
     pub models: Vec<ConsistencyModel>,
+    /// The anomalies asked for besides the models' (Elle's `:anomalies`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub anomalies_asked: Vec<Anomaly>,
     /// Transactions, and how many of them were ok, info (or never completed) and fail.
     pub txn_count: usize,
     pub ok_count: usize,
@@ -237,6 +240,7 @@ fn result(
         valid,
         kind: opts.kind,
         models: opts.effective_models(),
+        anomalies_asked: opts.anomalies.clone(),
         txn_count: h.txns.len(),
         ok_count: count(Outcome::Ok),
         info_count: count(Outcome::Info),
@@ -298,7 +302,7 @@ impl TxnResult {
                     .and_then(|c| c.first())
                     .map_or(String::new(), |c| format!(": {}", c.explanation));
                 Some(format!(
-                    "not {}: {}{first}",
+                    "isolation anomalies (checked {}): {}{first}",
                     self.models_words(),
                     names.join(", ")
                 ))
@@ -312,15 +316,16 @@ impl TxnResult {
         story
     }
 
+    /// "against strict-serializable", "for G0, G1", or both.
     fn models_words(&self) -> String {
-        if self.models.is_empty() {
-            "free of the anomalies asked for".to_owned()
-        } else {
-            self.models
-                .iter()
-                .map(|m| m.name())
-                .collect::<Vec<_>>()
-                .join(", ")
+        let names = |it: &mut dyn Iterator<Item = &'static str>| it.collect::<Vec<_>>().join(", ");
+        let models = names(&mut self.models.iter().map(|m| m.name()));
+        let asked = names(&mut self.anomalies_asked.iter().map(|a| a.name()));
+        match (models.is_empty(), asked.is_empty()) {
+            (false, true) => format!("against {models}"),
+            (true, false) => format!("for {asked}"),
+            (false, false) => format!("against {models} and for {asked}"),
+            (true, true) => "for nothing".to_owned(),
         }
     }
 }
@@ -329,7 +334,7 @@ impl fmt::Display for TxnResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "isolation ({}, checked against {}): {}",
+            "isolation ({}, checked {}): {}",
             self.kind.workload(),
             self.models_words(),
             self.valid
@@ -403,11 +408,12 @@ mod tests {
         );
         assert!(text.contains("T1 < T2 < T1"), "{text}");
         let story = r.story();
+        let headline = story.headline.unwrap();
         assert!(
-            story
-                .headline
-                .unwrap()
-                .starts_with("not strict-serializable: G1c (1)")
+            headline.starts_with(
+                "isolation anomalies (checked against strict-serializable): G1c (1): T1"
+            ),
+            "{headline}"
         );
         assert_eq!(story.failures.len(), 1);
         let json = serde_json::to_value(&r).unwrap();
