@@ -341,7 +341,7 @@ impl fmt::Display for TxnResult {
         )?;
         writeln!(
             f,
-            "  {} txns ({} ok, {} info, {} fail); edges: {} ww, {} wr, {} rw, {} process, {} realtime; {} cyclic components",
+            "  {} txns ({} ok, {} info, {} fail); edges: {} ww, {} wr, {} rw, {} process, {} realtime; {} cyclic component{}",
             self.txn_count,
             self.ok_count,
             self.info_count,
@@ -351,7 +351,8 @@ impl fmt::Display for TxnResult {
             self.edge_counts.rw,
             self.edge_counts.process,
             self.edge_counts.realtime,
-            self.scc_count
+            self.scc_count,
+            if self.scc_count == 1 { "" } else { "s" }
         )?;
         for a in self.told() {
             let count = self.anomaly_counts.get(&a).copied().unwrap_or(0);
