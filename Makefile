@@ -5,7 +5,7 @@ RELEASE := target/release
 HARNESS := $(RELEASE)/harness
 
 .PHONY: all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt test-txn compare lint fmt bench \
-        bench-checker bench-runner bench-sim bench-txn bug-hunt report-check clean
+        bench-checker bench-txn bench-runner bench-sim bug-hunt report-check clean
 
 all: build
 
@@ -62,6 +62,14 @@ bench-sim: build
 ## bench-checker: time and peak memory of the checkers (corpus c50 files, 100k-op broadcast)
 bench-checker: build
 	$(RELEASE)/bench-checker
+
+## bench-txn: the isolation checker: criterion on 10k and 100k txns, then time and peak
+## memory in a fresh process for 10k, 30k, 100k, 300k and 1M txns (the cost curve), a
+## 100k history with stale reads and a 100k rw-register history
+bench-txn: build
+	$(CARGO) bench -p bench --bench txn
+	$(RELEASE)/bench-checker txn-10k txn-30k txn-100k txn-100k-stale txn-rw-100k txn-300k-stream \
+		txn-1m-stream
 
 ## report-check: render store/latest/report.html in headless Chromium and check the screenshot
 report-check:

@@ -1,5 +1,6 @@
 //! `bench-checker`: time and peak memory of the checkers on the corpus's largest key-value
-//! histories (c50-ok, c50-bad) and on generated 100k-op broadcast histories.
+//! histories (c50-ok, c50-bad), on generated 100k-op broadcast histories, and of the
+//! isolation checker on generated txn-list-append histories of 10k to 1M transactions.
 //!
 //! Each case runs in a fresh child process (this binary with `--child CASE`), which loads its
 //! input, checks it several times and reports the median, minimum and maximum time and its
@@ -23,10 +24,14 @@ use checker::history::Event;
 use checker::lin::{LinOptions, ModelKind, check_linearizable};
 use checker::ordering::{OrderingMode, check_ordering};
 use checker::set_full::set_full;
+use checker::synth::txn::{TxnShape, txn_events, txn_history};
 use checker::synth::{BroadcastShape, broadcast_history};
+use checker::txn::{
+    TxnHistory, TxnHistoryBuilder, TxnKind, TxnOptions, check_txn, check_txn_history,
+};
 
 /// Every case: name and what it measures.
-const CASES: [(&str, &str); 8] = [
+const CASES: [(&str, &str); 15] = [
     (
         "c10-ok",
         "linearizability, porcupine-kv c10-ok (kv model, initial \"\")",
@@ -50,6 +55,34 @@ const CASES: [(&str, &str); 8] = [
         "broadcast-10k-mixed",
         "set-full + causal ordering, 10k ops (50% reads, Maelstrom's mix)",
     ),
+    (
+        "txn-10k",
+        "isolation (strict-serializable), txn-list-append, 10k txns held as events",
+    ),
+    (
+        "txn-30k",
+        "isolation (strict-serializable), txn-list-append, 30k txns held as events",
+    ),
+    (
+        "txn-100k",
+        "isolation (strict-serializable), txn-list-append, 100k txns held as events",
+    ),
+    (
+        "txn-100k-stale",
+        "isolation, the 100k history with one ok read in 50 made stale (its last element dropped)",
+    ),
+    (
+        "txn-rw-100k",
+        "isolation (strict-serializable), txn-rw-register, 100k txns held as events",
+    ),
+    (
+        "txn-300k-stream",
+        "isolation, 300k txns read event by event into a TxnHistory (no events held)",
+    ),
+    (
+        "txn-1m-stream",
+        "isolation, 1M txns read event by event into a TxnHistory (no events held)",
+    ),
 ];
 
 fn corpus() -> PathBuf {
@@ -72,6 +105,13 @@ enum Input {
     Lin(Vec<Event>),
     Knossos(Vec<Vec<Event>>),
     Broadcast(Vec<Event>, OrderingMode),
+    /// A txn history held as events: the check reads them into a TxnHistory, then checks.
+    Txn(Vec<Event>),
+    /// The same, of registers.
+    TxnRw(Vec<Event>),
+    /// A txn history streamed into a TxnHistory while loading (how long that took): the
+    /// check is of the TxnHistory alone.
+    TxnStream(Box<TxnHistory>, Duration),
 }
 
 fn load(case: &str) -> Result<Input, String> {
@@ -134,6 +174,62 @@ fn load(case: &str) -> Result<Input, String> {
                 OrderingMode::Causal,
             ))
         }
+        "txn-10k" | "txn-30k" | "txn-100k" => {
+            let n = case
+                .trim_start_matches("txn-")
+                .trim_end_matches('k')
+                .parse::<usize>()
+                .unwrap_or(10)
+                * 1000;
+            Ok(Input::Txn(txn_history(42, TxnShape::list_append(n))))
+        }
+        "txn-rw-100k" => Ok(Input::TxnRw(txn_history(
+            42,
+            TxnShape::rw_register(100_000),
+        ))),
+        "txn-100k-stale" => {
+            let mut events = txn_history(42, TxnShape::list_append(100_000));
+            let mut oks = 0usize;
+            for e in events
+                .iter_mut()
+                .filter(|e| e.kind == checker::EventType::Ok)
+            {
+                oks += 1;
+                if !oks.is_multiple_of(50) {
+                    continue;
+                }
+                if let Some(mops) = e.value.as_array_mut() {
+                    for m in mops {
+                        if let Some(list) = m.get_mut(2).and_then(|v| v.as_array_mut()) {
+                            list.pop();
+                        }
+                    }
+                }
+            }
+            Ok(Input::Txn(events))
+        }
+        "txn-300k-stream" | "txn-1m-stream" => {
+            let n = if case == "txn-1m-stream" {
+                1_000_000
+            } else {
+                300_000
+            };
+            let started = Instant::now();
+            let mut builder = TxnHistoryBuilder::new(TxnKind::ListAppend);
+            let mut error = None;
+            txn_events(42, TxnShape::list_append(n), |e| {
+                if error.is_none() {
+                    error = builder.push(&e).err();
+                }
+            });
+            if let Some(e) = error {
+                return Err(e.to_string());
+            }
+            Ok(Input::TxnStream(
+                Box::new(builder.finish()),
+                started.elapsed(),
+            ))
+        }
         other => Err(format!("unknown case {other}")),
     }
 }
@@ -178,7 +274,45 @@ fn check(input: &Input) -> String {
             }
             Err(e) => format!("error: {e}"),
         },
+        Input::Txn(events) => match check_txn(events, &TxnOptions::new(TxnKind::ListAppend)) {
+            Ok(r) => txn_verdict(&r),
+            Err(e) => format!("error: {e}"),
+        },
+        Input::TxnRw(events) => match check_txn(events, &TxnOptions::new(TxnKind::RwRegister)) {
+            Ok(r) => txn_verdict(&r),
+            Err(e) => format!("error: {e}"),
+        },
+        Input::TxnStream(h, built) => {
+            match check_txn_history(h, &TxnOptions::new(TxnKind::ListAppend)) {
+                Ok(r) => format!(
+                    "{} (generating and reading the events took {:.0} ms more)",
+                    txn_verdict(&r),
+                    built.as_secs_f64() * 1e3
+                ),
+                Err(e) => format!("error: {e}"),
+            }
+        }
     }
+}
+
+fn txn_verdict(r: &checker::txn::TxnResult) -> String {
+    let found: Vec<String> = r
+        .anomaly_types
+        .iter()
+        .map(|a| format!("{a} {}", r.anomaly_counts.get(a).copied().unwrap_or(0)))
+        .collect();
+    format!(
+        "{}, {} ww {} wr {} rw {} realtime edges, {} cyclic components (largest {}){}{}",
+        r.valid,
+        r.edge_counts.ww,
+        r.edge_counts.wr,
+        r.edge_counts.rw,
+        r.edge_counts.realtime,
+        r.scc_count,
+        r.largest_scc,
+        if found.is_empty() { "" } else { "; " },
+        found.join(", ")
+    )
 }
 
 fn child(case: &str, runs: usize) -> Result<(), String> {
@@ -191,6 +325,8 @@ fn child(case: &str, runs: usize) -> Result<(), String> {
     let (ops, reads_len) = match &input {
         Input::Lin(e) => (invokes(e), "-".to_owned()),
         Input::Knossos(h) => (h.iter().map(|e| invokes(e)).sum(), "-".to_owned()),
+        Input::Txn(e) | Input::TxnRw(e) => (invokes(e), "-".to_owned()),
+        Input::TxnStream(h, _) => (h.txns.len(), "-".to_owned()),
         Input::Broadcast(e, _) => (
             invokes(e),
             e.iter()

@@ -457,10 +457,8 @@ mod tests {
             let r = check_txn(&events, &TxnOptions::new(shape.kind)).unwrap();
             assert_eq!(r.valid, Validity::Valid, "{r}");
             assert!(r.anomaly_types.is_empty(), "{r}");
-            assert!(
-                r.edge_counts.ww > 0 && r.edge_counts.wr > 0 && r.edge_counts.rw > 0,
-                "{r}"
-            );
+            // (In registers a ww edge joins a pair a wr edge names first.)
+            assert!(r.edge_counts.wr > 0 && r.edge_counts.rw > 0, "{r}");
         }
     }
 }

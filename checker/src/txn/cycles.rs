@@ -207,6 +207,7 @@ fn shortest_from(
         key: 0,
         v1: 0,
         v2: 0,
+        unread: false,
     };
     nodes.push((start, 0, u32::MAX, blank));
     let mut depth: Vec<u16> = vec![0];
@@ -289,14 +290,50 @@ pub struct CycleReport {
 /// Search every non-trivial component of `g` for the cycle classes and record them in
 /// `found`: per class, one cycle per component, the shortest kept first.
 pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleReport {
-    let (comps, comp) = nontrivial_sccs(g, super::graph::ALL_KINDS);
+    find_cycles_within(h, g, found, SEARCH_BUDGET)
+}
+
+/// [`find_cycles`] with `budget` arcs examined per class and component.
+pub(crate) fn find_cycles_within(
+    h: &TxnHistory,
+    g: &Graph,
+    found: &mut Findings,
+    budget: u64,
+) -> CycleReport {
+    let (global_comps, global_comp) = nontrivial_sccs(g, super::graph::ALL_KINDS);
     let mut report = CycleReport {
-        scc_count: comps.len(),
-        largest_scc: comps.iter().map(Vec::len).max().unwrap_or(0),
+        scc_count: global_comps.len(),
+        largest_scc: global_comps.iter().map(Vec::len).max().unwrap_or(0),
     };
-    if comps.is_empty() {
+    if global_comps.is_empty() {
         return report;
     }
+    // Work on the members of the non-trivial components alone, renumbered, with the arcs
+    // inside each component: the per-class passes then cost nothing for the acyclic rest.
+    let members: Vec<u32> = global_comps.iter().flatten().copied().collect();
+    let mut local = vec![u32::MAX; g.len()];
+    for (i, &t) in members.iter().enumerate() {
+        local[t as usize] = i as u32;
+    }
+    let mut inside = super::graph::EdgeList::default();
+    for &u in &members {
+        for a in g.out(u) {
+            if global_comp[a.to as usize] == global_comp[u as usize] {
+                let (from, to) = (local[u as usize], local[a.to as usize]);
+                if a.unread {
+                    inside.add_unread(from, to, a.kind, a.key, a.v1, a.v2);
+                } else {
+                    inside.add(from, to, a.kind, a.key, a.v1, a.v2);
+                }
+            }
+        }
+    }
+    let g = &Graph::build(members.len(), h.kind, inside);
+    let comp: Vec<u32> = members.iter().map(|&t| global_comp[t as usize]).collect();
+    let comps: Vec<Vec<u32>> = global_comps
+        .iter()
+        .map(|c| c.iter().map(|&t| local[t as usize]).collect())
+        .collect();
     let has_process = g.counts.process > 0;
     let has_realtime = g.counts.realtime > 0;
     // Per component: the classes found there (to skip what they imply).
@@ -324,7 +361,7 @@ pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleRepo
             if implied[c as usize].contains(&spec.anomaly) {
                 continue;
             }
-            let mut budget = SEARCH_BUDGET;
+            let mut left = budget;
             let mut best: Option<Cycle> = None;
             let mut exhausted = false;
             'subs: for sub in sub_ids {
@@ -345,11 +382,10 @@ pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleRepo
                 };
                 for v in starts {
                     let bound = best.as_ref().map_or(usize::MAX, |b| b.txns.len());
-                    if let Some(cy) = shortest_from(g, &spec, v, &subcomp, sub, bound, &mut budget)
-                    {
+                    if let Some(cy) = shortest_from(g, &spec, v, &subcomp, sub, bound, &mut left) {
                         best = Some(cy);
                     }
-                    if budget == 0 {
+                    if left == 0 {
                         exhausted = best.is_none();
                         break 'subs;
                     }
@@ -369,10 +405,14 @@ pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleRepo
         }
     }
     for (anomaly, mut list) in cycles {
-        list.sort_by_key(|c| (c.txns.len(), c.txns.clone()));
+        list.sort_by_key(|c| {
+            let first = c.txns.iter().map(|&t| members[t as usize]).min();
+            (c.txns.len(), first)
+        });
         for cy in list {
             if found.note(anomaly) {
-                found.keep(anomaly, cycle_case(h, anomaly, &cy.txns, &cy.arcs));
+                let txns: Vec<u32> = cy.txns.iter().map(|&t| members[t as usize]).collect();
+                found.keep(anomaly, cycle_case(h, anomaly, &txns, &cy.arcs));
             }
         }
     }
@@ -385,7 +425,7 @@ pub fn find_cycles(h: &TxnHistory, g: &Graph, found: &mut Findings) -> CycleRepo
             expected: None,
             values: Vec::new(),
             explanation: format!(
-                "the search for a {anomaly} cycle in a component of {size} transactions examined {SEARCH_BUDGET} edges without deciding"
+                "the search for a {anomaly} cycle in a component of {size} transactions examined {budget} edges without deciding"
             ),
         });
         report.largest_scc = report.largest_scc.max(size);
@@ -411,6 +451,28 @@ mod tests {
             }
         }
         accepts(&s, st)
+    }
+
+    #[test]
+    fn a_search_out_of_budget_is_reported_not_passed() {
+        use crate::history::parse_history;
+        use crate::txn::{TxnKind, TxnOptions, dependencies};
+        // A G1c cycle: each txn reads the other's append.
+        let text = r#"{"process":0,"type":"invoke","f":"txn","value":[["append",1,1],["r",2,null]]}
+{"process":1,"type":"invoke","f":"txn","value":[["append",2,1],["r",1,null]]}
+{"process":0,"type":"ok","f":"txn","value":[["append",1,1],["r",2,[1]]]}
+{"process":1,"type":"ok","f":"txn","value":[["append",2,1],["r",1,[1]]]}"#;
+        let events = parse_history("h", text.as_bytes()).unwrap();
+        let h = TxnHistory::from_events(TxnKind::ListAppend, &events).unwrap();
+        let mut found = Findings::default();
+        let g = dependencies(&h, &TxnOptions::new(TxnKind::ListAppend), &mut found).unwrap();
+        find_cycles_within(&h, &g, &mut found, 1);
+        assert!(found.counts.contains_key(&Anomaly::CycleSearchTimeout));
+        assert!(!found.counts.contains_key(&Anomaly::G1c));
+        let mut found = Findings::default();
+        find_cycles(&h, &g, &mut found);
+        assert_eq!(found.counts.get(&Anomaly::G1c), Some(&1));
+        assert!(!found.counts.contains_key(&Anomaly::CycleSearchTimeout));
     }
 
     #[test]

@@ -195,6 +195,20 @@ fn list_state(h: &TxnHistory, v: u32) -> String {
     }
 }
 
+/// How transaction `t` read list `key` ending in `last` ([`NIL`]: empty), as "= [1, 4]".
+fn list_read(h: &TxnHistory, t: u32, key: u32, last: u32) -> String {
+    let read = h.mops(t).iter().find(|m| {
+        m.kind == super::history::MopKind::Read
+            && m.key == key
+            && h.read_elements(m).last().copied().unwrap_or(NIL) == last
+    });
+    match read {
+        Some(m) if m.value != NIL && m.len > 0 => format!("= {}", compact(&h.mop_value(m))),
+        _ if last == NIL => "empty".to_owned(),
+        _ => list_state(h, last),
+    }
+}
+
 /// One edge in words: what the source did, what the target did, and why that orders them.
 pub fn step_sentence(h: &TxnHistory, a: &str, b: &str, arc: &Arc, a_t: u32, b_t: u32) -> String {
     let key = h.keys.value(arc.key);
@@ -203,18 +217,29 @@ pub fn step_sentence(h: &TxnHistory, a: &str, b: &str, arc: &Arc, a_t: u32, b_t:
     let ta = &h.txns[a_t as usize];
     let tb = &h.txns[b_t as usize];
     match (arc.kind, h.kind) {
+        (EdgeKind::Ww, TxnKind::ListAppend) if arc.unread => format!(
+            "{b} appended {v2} to key {key}, which no read shows, so after the last element read, {a}'s {v1} (ww)"
+        ),
         (EdgeKind::Ww, TxnKind::ListAppend) => format!(
             "{b} appended {v2} to key {key} after {a}'s append of {v1} (the order the longest read of key {key} shows) (ww)"
         ),
         (EdgeKind::Wr, TxnKind::ListAppend) => format!(
-            "{b} read key {key} {}, the element {a} appended (wr)",
-            list_state(h, arc.v1)
+            "{b} read key {key} {}, whose last element {v1} {a} appended (wr)",
+            list_read(h, b_t, arc.key, arc.v1)
+        ),
+        (EdgeKind::Rw, TxnKind::ListAppend) if arc.v1 == NIL && arc.unread => format!(
+            "{a} read key {key} empty, and {b} appended {v2} to it, which no read shows, so after the empty state (rw)"
         ),
         (EdgeKind::Rw, TxnKind::ListAppend) if arc.v1 == NIL => {
             format!("{a} read key {key} empty, and {b} appended its first element {v2} (rw)")
         }
+        (EdgeKind::Rw, TxnKind::ListAppend) if arc.unread => format!(
+            "{a} read key {key} {} and did not see {b}'s append of {v2}, which no read shows, so after every element read (rw)",
+            list_read(h, a_t, arc.key, arc.v1)
+        ),
         (EdgeKind::Rw, TxnKind::ListAppend) => format!(
-            "{a} read key {key} ending in {v1} and did not see {b}'s append of {v2}, the next element (rw)"
+            "{a} read key {key} {} and did not see {b}'s append of {v2}, the next element (rw)",
+            list_read(h, a_t, arc.key, arc.v1)
         ),
         (EdgeKind::Ww, TxnKind::RwRegister) => format!(
             "{a} wrote key {key} = {v1} and {b} wrote it = {v2}, which came later in the version order (ww)"

@@ -213,15 +213,22 @@ pub fn analyze(
             }
             let k = m.key;
             let order = &o.order[k as usize];
-            let prev = match o.position.get(&kv(k, m.value)) {
-                Some(&0) => NIL,
-                Some(&i) => order[i as usize - 1],
-                None => order.last().copied().unwrap_or(NIL),
+            let (prev, unread) = match o.position.get(&kv(k, m.value)) {
+                Some(&0) => (NIL, false),
+                Some(&i) => (order[i as usize - 1], false),
+                None => (order.last().copied().unwrap_or(NIL), true),
+            };
+            let mut add = |from: u32, kind: EdgeKind| {
+                if unread {
+                    edges.add_unread(from, t, kind, k, prev, m.value);
+                } else {
+                    edges.add(from, t, kind, k, prev, m.value);
+                }
             };
             if let Some(&p) = w.possible.get(&kv(k, prev)).filter(|_| prev != NIL) {
-                edges.add(p, t, EdgeKind::Ww, k, prev, m.value);
+                add(p, EdgeKind::Ww);
             }
-            readers.each(k, prev, |r| edges.add(r, t, EdgeKind::Rw, k, prev, m.value));
+            readers.each(k, prev, |r| add(r, EdgeKind::Rw));
         }
     }
     for (t, txn) in h.txns.iter().enumerate() {
@@ -629,5 +636,84 @@ fn lost_updates(h: &TxnHistory, found: &mut Findings) {
             c.values = vec![read.clone()];
             c
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::parse_history;
+    use crate::txn::TxnKind;
+
+    /// Ok txns, invoked together, completed in order: (mops JSON).
+    fn history(txns: &[&str]) -> TxnHistory {
+        let mut text = String::new();
+        for (i, m) in txns.iter().enumerate() {
+            text +=
+                &format!("{{\"process\":{i},\"type\":\"invoke\",\"f\":\"txn\",\"value\":{m}}}\n");
+        }
+        for (i, m) in txns.iter().enumerate() {
+            text += &format!("{{\"process\":{i},\"type\":\"ok\",\"f\":\"txn\",\"value\":{m}}}\n");
+        }
+        let events = parse_history("h", text.as_bytes()).unwrap();
+        TxnHistory::from_events(TxnKind::ListAppend, &events).unwrap()
+    }
+
+    fn edges(h: &TxnHistory) -> Vec<(u32, u32, EdgeKind)> {
+        let mut list = EdgeList::default();
+        let mut found = Findings::default();
+        analyze(h, &mut list, &mut found).unwrap();
+        let mut e: Vec<_> = list.edges.iter().map(|e| (e.from, e.to, e.kind)).collect();
+        e.sort();
+        e.dedup();
+        e
+    }
+
+    #[test]
+    fn the_longest_read_orders_appends_into_ww_wr_and_rw_edges() {
+        // T0 appends 1, T1 appends 2, T2 reads [1], T3 reads [1, 2], T4 reads empty.
+        let h = history(&[
+            r#"[["append","x",1]]"#,
+            r#"[["append","x",2]]"#,
+            r#"[["r","x",[1]]]"#,
+            r#"[["r","x",[1,2]]]"#,
+            r#"[["r","x",null]]"#,
+        ]);
+        use EdgeKind::*;
+        assert_eq!(
+            edges(&h),
+            [(0, 1, Ww), (0, 2, Wr), (1, 3, Wr), (2, 1, Rw), (4, 0, Rw)]
+        );
+    }
+
+    #[test]
+    fn an_unread_append_follows_the_last_element_read() {
+        let h = history(&[
+            r#"[["append","x",1]]"#,
+            r#"[["r","x",[1]]]"#,
+            r#"[["append","x",9]]"#,
+        ]);
+        use EdgeKind::*;
+        assert_eq!(edges(&h), [(0, 1, Wr), (0, 2, Ww), (1, 2, Rw)]);
+        // The edges into the unread append say so, for the explanation.
+        let mut list = EdgeList::default();
+        analyze(&h, &mut list, &mut Findings::default()).unwrap();
+        for e in &list.edges {
+            assert_eq!(e.unread, e.to == 2, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn reads_that_no_append_explains_are_named() {
+        let h = history(&[r#"[["r","x",[7]]]"#]);
+        let mut found = Findings::default();
+        analyze(&h, &mut EdgeList::default(), &mut found).unwrap();
+        assert_eq!(found.counts.get(&Anomaly::GarbageRead), Some(&1));
+        let c = &found.cases[&Anomaly::GarbageRead][0];
+        assert!(
+            c.explanation.contains("which no transaction appended"),
+            "{}",
+            c.explanation
+        );
     }
 }

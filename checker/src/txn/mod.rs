@@ -107,6 +107,9 @@ pub struct TxnResult {
     pub kind: TxnKind,
     /// The models checked against.
     pub models: Vec<ConsistencyModel>,
+    /// The anomalies asked for besides the models' (Elle's `:anomalies`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub anomalies_asked: Vec<Anomaly>,
     /// Transactions, and how many of them were ok, info (or never completed) and fail.
     pub txn_count: usize,
     pub ok_count: usize,
@@ -155,14 +158,29 @@ pub fn check_txn_history(h: &TxnHistory, opts: &TxnOptions) -> Result<TxnResult,
     }
     let prohibited = opts.prohibited();
     let mut found = explain::Findings::default();
-    let mut edges = graph::EdgeList::default();
-    match opts.kind {
-        TxnKind::ListAppend => list_append::analyze(h, &mut edges, &mut found)?,
-        TxnKind::RwRegister => rw_register::analyze(h, &mut edges, &mut found)?,
+    let g = dependencies(h, opts, &mut found)?;
+    if g.arcs.is_empty() {
+        found.flag(Anomaly::EmptyTransactionGraph);
     }
-    // Elle's additional graphs: real time when a real-time anomaly matters (it covers the
-    // process order of ok transactions), else process order when a process anomaly does.
-    let mut reportable = prohibited.clone();
+    let report = cycles::find_cycles(h, &g, &mut found);
+    Ok(result(h, opts, &prohibited, found, g.counts, report))
+}
+
+/// The dependency graph of a history: the data dependencies of its kind, and the real-time
+/// order when an anomaly that `opts` prohibits needs it (it covers the process order of ok
+/// transactions), else the process order when one needs that (Elle's additional graphs).
+/// The anomalies found on the way go to `found`.
+pub fn dependencies(
+    h: &TxnHistory,
+    opts: &TxnOptions,
+    found: &mut explain::Findings,
+) -> Result<graph::Graph, HistoryError> {
+    let mut edges = graph::EdgeList::default();
+    match h.kind {
+        TxnKind::ListAppend => list_append::analyze(h, &mut edges, found)?,
+        TxnKind::RwRegister => rw_register::analyze(h, &mut edges, found)?,
+    }
+    let mut reportable = opts.prohibited();
     reportable.extend([Anomaly::EmptyTransactionGraph, Anomaly::CycleSearchTimeout]);
     let wants = |suffix: &str| reportable.iter().any(|a| a.name().ends_with(suffix));
     if wants("-realtime") {
@@ -170,12 +188,7 @@ pub fn check_txn_history(h: &TxnHistory, opts: &TxnOptions) -> Result<TxnResult,
     } else if wants("-process") {
         graph::process_edges(h, &mut edges);
     }
-    let g = graph::Graph::build(h.txns.len(), edges);
-    if g.arcs.is_empty() {
-        found.flag(Anomaly::EmptyTransactionGraph);
-    }
-    let report = cycles::find_cycles(h, &g, &mut found);
-    Ok(result(h, opts, &prohibited, found, g.counts, report))
+    Ok(graph::Graph::build(h.txns.len(), h.kind, edges))
 }
 
 /// Gather the findings into a result.
@@ -227,6 +240,7 @@ fn result(
         valid,
         kind: opts.kind,
         models: opts.effective_models(),
+        anomalies_asked: opts.anomalies.clone(),
         txn_count: h.txns.len(),
         ok_count: count(Outcome::Ok),
         info_count: count(Outcome::Info),
@@ -256,12 +270,13 @@ impl TxnResult {
         told
     }
 
-    /// The story of this result: a headline, and one sentence per instance kept (a handful
-    /// per anomaly, then "and N more").
+    /// The story of this result: a headline, and one sentence per instance of a prohibited
+    /// anomaly (a handful per anomaly, then "and N more"); the anomalies the models allow are
+    /// no failure and are left to the summary.
     pub fn story(&self) -> crate::story::Story {
         let told = crate::story::TOLD;
         let mut story = crate::story::Story::default();
-        for a in self.told() {
+        for &a in &self.prohibited_types {
             let cases = self.anomalies.get(&a).map_or(&[][..], Vec::as_slice);
             for c in cases.iter().take(told) {
                 story.failures.push(format!("{a}: {}", c.explanation));
@@ -287,7 +302,7 @@ impl TxnResult {
                     .and_then(|c| c.first())
                     .map_or(String::new(), |c| format!(": {}", c.explanation));
                 Some(format!(
-                    "not {}: {}{first}",
+                    "isolation anomalies (checked {}): {}{first}",
                     self.models_words(),
                     names.join(", ")
                 ))
@@ -301,15 +316,16 @@ impl TxnResult {
         story
     }
 
+    /// "against strict-serializable", "for G0, G1", or both.
     fn models_words(&self) -> String {
-        if self.models.is_empty() {
-            "free of the anomalies asked for".to_owned()
-        } else {
-            self.models
-                .iter()
-                .map(|m| m.name())
-                .collect::<Vec<_>>()
-                .join(", ")
+        let names = |it: &mut dyn Iterator<Item = &'static str>| it.collect::<Vec<_>>().join(", ");
+        let models = names(&mut self.models.iter().map(|m| m.name()));
+        let asked = names(&mut self.anomalies_asked.iter().map(|a| a.name()));
+        match (models.is_empty(), asked.is_empty()) {
+            (false, true) => format!("against {models}"),
+            (true, false) => format!("for {asked}"),
+            (false, false) => format!("against {models} and for {asked}"),
+            (true, true) => "for nothing".to_owned(),
         }
     }
 }
@@ -318,14 +334,14 @@ impl fmt::Display for TxnResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "isolation ({}, checked against {}): {}",
+            "isolation ({}, checked {}): {}",
             self.kind.workload(),
             self.models_words(),
             self.valid
         )?;
         writeln!(
             f,
-            "  {} txns ({} ok, {} info, {} fail); edges: {} ww, {} wr, {} rw, {} process, {} realtime; {} cyclic components",
+            "  {} txns ({} ok, {} info, {} fail); edges: {} ww, {} wr, {} rw, {} process, {} realtime; {} cyclic component{}",
             self.txn_count,
             self.ok_count,
             self.info_count,
@@ -335,7 +351,8 @@ impl fmt::Display for TxnResult {
             self.edge_counts.rw,
             self.edge_counts.process,
             self.edge_counts.realtime,
-            self.scc_count
+            self.scc_count,
+            if self.scc_count == 1 { "" } else { "s" }
         )?;
         for a in self.told() {
             let count = self.anomaly_counts.get(&a).copied().unwrap_or(0);
@@ -359,5 +376,86 @@ impl fmt::Display for TxnResult {
             writeln!(f, "  also not: {}", self.also_not.join(", "))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::parse_history;
+
+    fn events(text: &str) -> Vec<Event> {
+        parse_history("h", text.as_bytes()).unwrap()
+    }
+
+    const G1C: &str = r#"{"process":0,"type":"invoke","f":"txn","value":[["append",1,1],["r",2,null]]}
+{"process":1,"type":"invoke","f":"txn","value":[["append",2,1],["r",1,null]]}
+{"process":0,"type":"ok","f":"txn","value":[["append",1,1],["r",2,[1]]]}
+{"process":1,"type":"ok","f":"txn","value":[["append",2,1],["r",1,[1]]]}
+"#;
+
+    #[test]
+    fn a_g1c_cycle_is_invalid_told_and_serialized_like_elle() {
+        let r = check_txn(&events(G1C), &TxnOptions::new(TxnKind::ListAppend)).unwrap();
+        assert_eq!(r.valid, Validity::Invalid);
+        assert_eq!(r.anomaly_types, [Anomaly::G1c]);
+        assert_eq!(r.not, ["read-committed"]);
+        let text = r.to_string();
+        assert!(
+            text.starts_with(
+                "isolation (txn-list-append, checked against strict-serializable): invalid"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("T1 < T2 < T1"), "{text}");
+        let story = r.story();
+        let headline = story.headline.unwrap();
+        assert!(
+            headline.starts_with(
+                "isolation anomalies (checked against strict-serializable): G1c (1): T1"
+            ),
+            "{headline}"
+        );
+        assert_eq!(story.failures.len(), 1);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["valid"], false);
+        assert_eq!(json["kind"], "list-append");
+        assert_eq!(json["anomaly_types"], serde_json::json!(["G1c"]));
+        assert_eq!(json["anomalies"]["G1c"][0]["steps"][0]["kind"], "wr");
+        assert_eq!(json["edge_counts"]["wr"], 2);
+    }
+
+    #[test]
+    fn anomalies_the_models_allow_are_reported_but_do_not_fail() {
+        let mut opts = TxnOptions::new(TxnKind::ListAppend);
+        opts.models = vec![ConsistencyModel::ReadUncommitted];
+        let r = check_txn(&events(G1C), &opts).unwrap();
+        assert_eq!(r.valid, Validity::Valid);
+        assert_eq!(r.anomaly_types, [Anomaly::G1c]);
+        assert!(r.prohibited_types.is_empty());
+        assert!(r.to_string().contains("G1c: 1 (allowed by the models)"));
+    }
+
+    #[test]
+    fn nothing_to_order_is_unknown_and_says_why() {
+        let text = r#"{"process":0,"type":"invoke","f":"txn","value":[["append",1,1]]}
+{"process":0,"type":"ok","f":"txn","value":[["append",1,1]]}
+"#;
+        let r = check_txn(&events(text), &TxnOptions::new(TxnKind::ListAppend)).unwrap();
+        assert_eq!(r.valid, Validity::Unknown);
+        assert!(
+            r.unknown_reason
+                .unwrap()
+                .contains("empty-transaction-graph")
+        );
+    }
+
+    #[test]
+    fn a_history_of_another_kind_is_an_error() {
+        let text = r#"{"process":0,"type":"invoke","f":"read","value":null}"#;
+        let err = check_txn(&events(text), &TxnOptions::new(TxnKind::RwRegister)).unwrap_err();
+        assert!(err.to_string().contains("only txn ops"), "{err}");
+        let h = TxnHistory::from_events(TxnKind::ListAppend, &events(G1C)).unwrap();
+        assert!(check_txn_history(&h, &TxnOptions::new(TxnKind::RwRegister)).is_err());
     }
 }

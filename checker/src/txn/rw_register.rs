@@ -188,7 +188,7 @@ fn cyclic_versions(h: &TxnHistory, wfr: &[(u32, u32, u32)], found: &mut Findings
         let b = id(k, v2, &mut nodes);
         list.add(a, b, EdgeKind::Ww, k, v1, v2);
     }
-    let g = Graph::build(nodes.len(), list);
+    let g = Graph::build(nodes.len(), h.kind, list);
     let (comps, _) = nontrivial_sccs(&g, EdgeKind::Ww.bit());
     for c in &comps {
         let k = nodes[c[0] as usize].0;
@@ -337,5 +337,62 @@ fn lost_updates(h: &TxnHistory, found: &mut Findings) {
             c.values = vec![h.values.value(v)];
             c
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::parse_history;
+    use crate::txn::TxnKind;
+
+    fn edges(txns: &[&str]) -> (Vec<(u32, u32, EdgeKind)>, Findings) {
+        let mut text = String::new();
+        for (i, m) in txns.iter().enumerate() {
+            text +=
+                &format!("{{\"process\":{i},\"type\":\"invoke\",\"f\":\"txn\",\"value\":{m}}}\n");
+        }
+        for (i, m) in txns.iter().enumerate() {
+            text += &format!("{{\"process\":{i},\"type\":\"ok\",\"f\":\"txn\",\"value\":{m}}}\n");
+        }
+        let events = parse_history("h", text.as_bytes()).unwrap();
+        let h = TxnHistory::from_events(TxnKind::RwRegister, &events).unwrap();
+        let mut list = EdgeList::default();
+        let mut found = Findings::default();
+        analyze(&h, &mut list, &mut found).unwrap();
+        let mut e: Vec<_> = list.edges.iter().map(|e| (e.from, e.to, e.kind)).collect();
+        e.sort();
+        e.dedup();
+        (e, found)
+    }
+
+    #[test]
+    fn initial_state_and_writes_follow_reads_give_ww_and_rw_edges() {
+        use EdgeKind::*;
+        // T0 reads x nil; T1 writes 1; T2 reads 1 then writes 2; T3 reads 1.
+        let (e, found) = edges(&[
+            r#"[["r","x",null]]"#,
+            r#"[["w","x",1]]"#,
+            r#"[["r","x",1],["w","x",2]]"#,
+            r#"[["r","x",1]]"#,
+        ]);
+        assert!(found.counts.is_empty());
+        assert_eq!(
+            e,
+            [
+                (0, 1, Rw),
+                (0, 2, Rw),
+                (1, 2, Ww),
+                (1, 2, Wr),
+                (1, 3, Wr),
+                (3, 2, Rw)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_txn_reads_its_own_writes() {
+        let (_, found) = edges(&[r#"[["w","x",1],["r","x",2]]"#, r#"[["w","x",2]]"#]);
+        assert_eq!(found.counts.get(&Anomaly::Internal), Some(&1));
     }
 }

@@ -268,3 +268,44 @@ fn run_results_of_a_broadcast_run() {
     assert_eq!(results.valid, checker::Validity::Valid);
     insta::assert_json_snapshot!(results);
 }
+
+/// The isolation checker's whole result for a G-single (read skew) between two
+/// transactions, with the real-time order strict-serializable adds.
+#[test]
+fn isolation_g_single_read_skew() {
+    use checker::txn::{TxnKind, TxnOptions, check_txn};
+    let events = history(&[
+        (
+            0,
+            "n0",
+            "invoke",
+            "txn",
+            json!([["append", "x", 1], ["append", "y", 1]]),
+        ),
+        (
+            1,
+            "n1",
+            "invoke",
+            "txn",
+            json!([["r", "x", null], ["r", "y", null]]),
+        ),
+        (
+            0,
+            "n0",
+            "ok",
+            "txn",
+            json!([["append", "x", 1], ["append", "y", 1]]),
+        ),
+        (
+            1,
+            "n1",
+            "ok",
+            "txn",
+            json!([["r", "x", null], ["r", "y", [1]]]),
+        ),
+        (2, "n0", "invoke", "txn", json!([["r", "x", null]])),
+        (2, "n0", "ok", "txn", json!([["r", "x", [1]]])),
+    ]);
+    let result = check_txn(&events, &TxnOptions::new(TxnKind::ListAppend)).unwrap();
+    insta::assert_json_snapshot!(result);
+}

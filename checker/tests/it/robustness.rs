@@ -103,3 +103,70 @@ proptest! {
         }
     }
 }
+
+/// A micro-op, well formed or not: reads of lists, numbers, strings; appends and writes;
+/// wrong arity; unknown functions.
+fn micro_op() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        (0i64..3).prop_map(|k| json!(["r", k, null])),
+        (0i64..3, prop::collection::vec(0i64..4, 0..4)).prop_map(|(k, v)| json!(["r", k, v])),
+        (0i64..3, 0i64..4).prop_map(|(k, v)| json!(["r", k, v])),
+        (0i64..3, 0i64..6).prop_map(|(k, v)| json!(["append", k, v])),
+        (0i64..3, 0i64..6).prop_map(|(k, v)| json!(["w", k, v])),
+        (0i64..3).prop_map(|k| json!(["w", k, null])),
+        Just(json!(["r", 1])),
+        Just(json!(["inc", 1, 1])),
+        Just(json!([1, 1, 1])),
+        Just(json!("r")),
+        (0i64..3).prop_map(|k| json!([":r", [k], {"a": k}])),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn the_isolation_checker_never_panics(
+        raw in prop::collection::vec(
+            (0u64..4, 0usize..4, prop::collection::vec(micro_op(), 0..4)),
+            0..24,
+        ),
+    ) {
+        use checker::txn::{TxnKind, TxnOptions, check_txn};
+        let mut open = std::collections::BTreeSet::new();
+        let history: Vec<Event> = raw
+            .into_iter()
+            .enumerate()
+            .map(|(i, (p, kind, mops))| {
+                let kind = if open.remove(&p) {
+                    [EventType::Ok, EventType::Fail, EventType::Info, EventType::Ok][kind]
+                } else {
+                    open.insert(p);
+                    EventType::Invoke
+                };
+                Event {
+                    index: i as u64,
+                    time: i as u64,
+                    process: Process::Client(p),
+                    node: None,
+                    kind,
+                    f: "txn".to_owned(),
+                    value: Value::Array(mops),
+                    error: None,
+                    is_final: false,
+                }
+            })
+            .collect();
+        for kind in [TxnKind::ListAppend, TxnKind::RwRegister] {
+            for models in [vec![], vec!["serializable".parse().unwrap()],
+                           vec!["strong-session-snapshot-isolation".parse().unwrap()]] {
+                let opts = TxnOptions { kind, models, anomalies: vec![] };
+                if let Ok(r) = check_txn(&history, &opts) {
+                    let _ = serde_json::to_string(&r).unwrap();
+                    let _ = r.to_string();
+                    let _ = r.story();
+                }
+            }
+        }
+    }
+}
