@@ -65,11 +65,13 @@ bench-checker: build
 
 ## bench-txn: the isolation checker: criterion on 10k and 100k txns, then time and peak
 ## memory in a fresh process for 10k, 30k, 100k, 300k and 1M txns (the cost curve), a
-## 100k history with stale reads and a 100k rw-register history
+## 100k history with stale reads and a 100k rw-register history; then the whole `harness check`
+## command on 100k and 1M-transaction files
 bench-txn: build
 	$(CARGO) bench -p bench --bench txn
 	$(RELEASE)/bench-checker txn-10k txn-30k txn-100k txn-100k-stale txn-rw-100k txn-300k-stream \
 		txn-1m-stream
+	$(RELEASE)/bench-txn-check
 
 ## report-check: render store/latest/report.html in headless Chromium and check the screenshot
 report-check:

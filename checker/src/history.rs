@@ -185,9 +185,23 @@ pub struct JsonLines<T> {
 /// (or zeros, after a power loss), so it is left out and reported in [`JsonLines::cut`].
 pub fn parse_jsonl<T: serde::de::DeserializeOwned>(
     path: &str,
-    mut text: impl BufRead,
+    text: impl BufRead,
 ) -> Result<JsonLines<T>, HistoryError> {
     let mut items = Vec::new();
+    let cut = for_each_jsonl(path, text, |item| {
+        items.push(item);
+        Ok(())
+    })?;
+    Ok(JsonLines { items, cut })
+}
+
+/// [`parse_jsonl`] handing each item to `each` as it is read, so that a long file need not be
+/// held whole; returns the cut last line, if any. An error from `each` stops the reading.
+pub fn for_each_jsonl<T: serde::de::DeserializeOwned>(
+    path: &str,
+    mut text: impl BufRead,
+    mut each: impl FnMut(T) -> Result<(), HistoryError>,
+) -> Result<Option<CutLine>, HistoryError> {
     let mut line = Vec::new();
     let mut number = 0;
     loop {
@@ -206,18 +220,14 @@ pub fn parse_jsonl<T: serde::de::DeserializeOwned>(
             continue;
         }
         match serde_json::from_slice(&line) {
-            Ok(item) => items.push(item),
+            Ok(item) => each(item)?,
             // A cut line is never a whole JSON value: a line that is one, of the wrong shape,
             // is an error even without its newline.
             Err(e) if line.last() != Some(&b'\n') && !e.is_data() => {
-                let cut = CutLine {
+                return Ok(Some(CutLine {
                     line: number,
                     bytes: line.len(),
-                };
-                return Ok(JsonLines {
-                    items,
-                    cut: Some(cut),
-                });
+                }));
             }
             Err(e) => {
                 return Err(HistoryError::Parse {
@@ -228,7 +238,7 @@ pub fn parse_jsonl<T: serde::de::DeserializeOwned>(
             }
         }
     }
-    Ok(JsonLines { items, cut: None })
+    Ok(None)
 }
 
 /// Read a JSON-lines file into `T`s (see [`parse_jsonl`]).

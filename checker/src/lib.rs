@@ -32,7 +32,10 @@ pub use history::{
     read_history_file,
 };
 pub use journal::{JOURNAL_MAX_BODY_DEPTH, NetEvent, NetEventKind, is_client, read_journal_file};
-pub use run::{Check, RunCheckOptions, RunResults, WorkloadResult, run_checks, run_unchecked};
+pub use run::{
+    Check, RunCheckOptions, RunResults, WorkloadResult, run_checks, run_unchecked, run_with_result,
+    txn_workload_result,
+};
 /// The JSON value type of histories and results.
 pub use serde_json::Value;
 pub use validity::Validity;

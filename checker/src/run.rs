@@ -19,7 +19,9 @@ use crate::lin::{LinOptions, LinResult, ModelKind, NilRead, check_linearizable};
 use crate::ordering::{OrderingMode, OrderingResult, check_ordering};
 use crate::set_full::{SetFullResult, set_full};
 use crate::stats::{NetStats, OpStats, op_stats};
-use crate::txn::{ConsistencyModel, TxnKind, TxnOptions, TxnResult, check_txn};
+use crate::txn::{
+    ConsistencyModel, TxnHistory, TxnKind, TxnOptions, TxnResult, check_txn, check_txn_history,
+};
 use crate::unique_ids::{UniqueIdsResult, check_unique_ids};
 use crate::validity::Validity;
 
@@ -176,13 +178,8 @@ pub fn run_checks(check: &Check, history: &[Event], opts: &RunCheckOptions) -> R
             check_linearizable(history, &lin)
                 .map_or_else(unchecked, |r| WorkloadResult::Linearizable(Box::new(r)))
         }
-        Check::Txn(kind) => {
-            let mut txn = TxnOptions::new(*kind);
-            if !opts.consistency_models.is_empty() {
-                txn.models = opts.consistency_models.clone();
-            }
-            check_txn(history, &txn).map_or_else(unchecked, |r| WorkloadResult::Txn(Box::new(r)))
-        }
+        Check::Txn(kind) => check_txn(history, &txn_options(*kind, opts))
+            .map_or_else(unchecked, |r| WorkloadResult::Txn(Box::new(r))),
     };
     let per_broadcast = matches!(check, Check::SetFull(ops) if ops.delivery_order);
     gather(result, ordering, per_broadcast, history, opts)
@@ -196,6 +193,34 @@ pub fn run_unchecked(
     opts: &RunCheckOptions,
 ) -> RunResults {
     gather(unchecked(why), None, false, history, opts)
+}
+
+/// The isolation checker's options for histories of `kind`: the models of `opts`, or
+/// strict-serializable.
+fn txn_options(kind: TxnKind, opts: &RunCheckOptions) -> TxnOptions {
+    let mut txn = TxnOptions::new(kind);
+    if !opts.consistency_models.is_empty() {
+        txn.models = opts.consistency_models.clone();
+    }
+    txn
+}
+
+/// The workload result of a transactional history already read into a [`TxnHistory`] (as
+/// [`Check::Txn`] gives it from the events), to pass to [`run_with_result`].
+pub fn txn_workload_result(history: &TxnHistory, opts: &RunCheckOptions) -> WorkloadResult {
+    check_txn_history(history, &txn_options(history.kind, opts))
+        .map_or_else(unchecked, |r| WorkloadResult::Txn(Box::new(r)))
+}
+
+/// The results of a run whose workload result was computed apart (a transactional history
+/// checked as it was read, [`crate::txn::TxnHistoryBuilder`]), with the statistics of
+/// `history`, whose events need only their process, type and `f`.
+pub fn run_with_result(
+    result: WorkloadResult,
+    history: &[Event],
+    opts: &RunCheckOptions,
+) -> RunResults {
+    gather(result, None, false, history, opts)
 }
 
 /// A workload's result and ordering result, with the op and network statistics and the

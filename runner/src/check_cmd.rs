@@ -128,7 +128,18 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
             ),
         }
     }
-    let history = read_history(&file, format)?;
+    // A long transactional history is checked as it is read (the same results, a fraction
+    // of the memory); any other history is read whole.
+    let streamed = match format {
+        None | Some(Format::Jsonl) if args.model.is_none() && args.ordering.is_none() => {
+            crate::check_txn_stream::read(&file, args.workload)
+        }
+        _ => None,
+    };
+    let (history, precomputed) = match streamed {
+        Some(s) => (s.file, Some((s.workload, s.txns))),
+        None => (read_history(&file, format)?, None),
+    };
     let (format, events) = (history.format, &history.events);
     // Only this harness's histories come from runs.
     let incomplete = incomplete.filter(|_| format == Format::Jsonl);
@@ -152,6 +163,7 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
             )
         }
         (Some(w), _) => Some(w),
+        (None, _) if precomputed.is_some() => precomputed.as_ref().map(|(w, _)| *w),
         (None, Some(_)) => None,
         (None, None) if format == Format::Jsonl => WorkloadKind::detect(events),
         // Jepsen's EDN histories are linearizability's unless they are Elle's transactions.
@@ -163,7 +175,14 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         bail!(WorkloadKind::ordering_applies());
     }
     let mut checked = match workload {
-        Some(w) if !linearizable(w) => check_workload(args, &file, w, events, &mut warnings)?,
+        Some(w) if !linearizable(w) => check_workload(
+            args,
+            &file,
+            w,
+            events,
+            precomputed.as_ref().map(|(_, txns)| txns),
+            &mut warnings,
+        )?,
         _ => check_lin(args, &file, format, workload.is_some(), events)?,
     };
     if events.is_empty() {
@@ -176,6 +195,10 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         "format": format.name(),
         "events": events.len(),
     });
+    if precomputed.is_some() {
+        // Checked as it was read, never held whole (see `crate::check_txn_stream`).
+        checked.json["history"]["streamed"] = true.into();
+    }
     if !warnings.is_empty() {
         checked.json["warnings"] = serde_json::to_value(&warnings)?;
     }
@@ -259,11 +282,14 @@ fn workload_semantics(w: WorkloadKind, ordering: Option<OrderingMode>) -> String
     }
 }
 
+/// Check `events` as workload `w` does. `txns`: the history already read for the isolation
+/// checker, when it was streamed (then `events` have no values).
 fn check_workload(
     args: &CheckArgs,
     file: &Path,
     w: WorkloadKind,
     events: &[Event],
+    txns: Option<&checker::txn::TxnHistory>,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Checked> {
     let ordering = args.ordering;
@@ -293,7 +319,12 @@ fn check_workload(
         net,
         consistency_models,
     };
-    let results = w.check(events, &opts);
+    let results = match txns {
+        Some(txns) => {
+            checker::run_with_result(checker::txn_workload_result(txns, &opts), events, &opts)
+        }
+        None => w.check(events, &opts),
+    };
     let mut json = serde_json::to_value(&results)?;
     if let Some(cut) = &messages_cut {
         json["messages_cut"] = serde_json::to_value(cut)?;

@@ -2,6 +2,7 @@
 //! workload, injects faults, records everything and checks the result.
 
 pub mod check_cmd;
+pub mod check_txn_stream;
 pub mod clients;
 pub mod compare;
 pub mod config;

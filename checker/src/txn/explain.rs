@@ -83,9 +83,14 @@ impl Findings {
         *c <= KEPT
     }
 
-    /// Keep an instance (after [`Findings::note`] said so).
+    /// Keep an instance (after [`Findings::note`] said so), unless one kept already says the
+    /// same (two reads of one key in one transaction that saw the same value are counted
+    /// twice, and told once).
     pub fn keep(&mut self, a: Anomaly, case: AnomalyCase) {
-        self.cases.entry(a).or_default().push(case);
+        let cases = self.cases.entry(a).or_default();
+        if !cases.iter().any(|c| c.explanation == case.explanation) {
+            cases.push(case);
+        }
     }
 
     /// Count and keep, building the instance only when it is kept.
