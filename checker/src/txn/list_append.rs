@@ -26,68 +26,9 @@ use super::anomaly::Anomaly;
 use super::explain::{Findings, compact, plain_case};
 use super::graph::{EdgeKind, EdgeList};
 use super::history::{Mop, MopKind, NIL, TxnHistory};
+use super::writers::{Writers, kv, writers};
 use crate::history::HistoryError;
 use crate::op::Outcome;
-
-/// One (key, value) as a map key.
-fn kv(k: u32, v: u32) -> u64 {
-    ((k as u64) << 32) | v as u64
-}
-
-/// What is known of each appended element.
-struct Writers {
-    /// Appends of ok and info transactions: who appended (key, element).
-    possible: FxHashMap<u64, u32>,
-    /// Appends of failed transactions.
-    failed: FxHashMap<u64, u32>,
-    /// Appends a transaction followed with another append to the same key.
-    intermediate: FxHashMap<u64, u32>,
-}
-
-/// Index every append; an element appended twice to a key is an error of the history (Elle
-/// requires unique appends and gives up otherwise).
-fn writers(h: &TxnHistory) -> Result<Writers, HistoryError> {
-    let mut w = Writers {
-        possible: FxHashMap::default(),
-        failed: FxHashMap::default(),
-        intermediate: FxHashMap::default(),
-    };
-    let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
-    for (t, txn) in h.txns.iter().enumerate() {
-        let t = t as u32;
-        let mops = h.mops(t);
-        for (i, m) in mops.iter().enumerate() {
-            if m.kind != MopKind::Append {
-                continue;
-            }
-            let id = kv(m.key, m.value);
-            if let Some(other) = seen.insert(id, t) {
-                return Err(HistoryError::Malformed {
-                    index: txn.invoke_index,
-                    reason: format!(
-                        "{} appended to key {} twice (also by the txn invoked at event {}): \
-                         list-append needs every appended element unique per key",
-                        h.values.value(m.value),
-                        h.keys.value(m.key),
-                        h.txns[other as usize].invoke_index
-                    ),
-                });
-            }
-            if mops[i + 1..]
-                .iter()
-                .any(|n| n.kind == MopKind::Append && n.key == m.key)
-            {
-                w.intermediate.insert(id, t);
-            }
-            if txn.outcome == Outcome::Fail {
-                w.failed.insert(id, t);
-            } else {
-                w.possible.insert(id, t);
-            }
-        }
-    }
-    Ok(w)
-}
 
 /// A read of an ok transaction: its micro-op's position in [`TxnHistory::mops`].
 #[derive(Clone, Copy)]
@@ -195,7 +136,7 @@ pub fn analyze(
     edges: &mut EdgeList,
     found: &mut Findings,
 ) -> Result<(), HistoryError> {
-    let w = writers(h)?;
+    let w = writers(h, MopKind::Append)?;
     let o = orders(h);
     let mut readers = Readers {
         head: FxHashMap::default(),

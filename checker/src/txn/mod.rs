@@ -22,6 +22,7 @@ pub mod history;
 pub mod list_append;
 pub mod models;
 pub mod rw_register;
+pub mod writers;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

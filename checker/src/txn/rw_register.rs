@@ -22,12 +22,9 @@ use super::anomaly::Anomaly;
 use super::explain::{Findings, compact, plain_case};
 use super::graph::{EdgeKind, EdgeList, Graph, nontrivial_sccs};
 use super::history::{Mop, MopKind, NIL, TxnHistory};
+use super::writers::{Writers, kv, writers};
 use crate::history::HistoryError;
 use crate::op::Outcome;
-
-fn kv(k: u32, v: u32) -> u64 {
-    ((k as u64) << 32) | v as u64
-}
 
 /// A transaction's external reads and writes: (key, value) pairs.
 fn externals(mops: &[Mop], reads: &mut Vec<(u32, u32)>, writes: &mut Vec<(u32, u32)>) {
@@ -63,45 +60,14 @@ pub fn analyze(
     edges: &mut EdgeList,
     found: &mut Findings,
 ) -> Result<(), HistoryError> {
-    // Writers: external writes of ok and info txns; failed txns' writes; intermediate writes.
-    let mut writer: FxHashMap<u64, u32> = FxHashMap::default();
-    let mut failed: FxHashMap<u64, u32> = FxHashMap::default();
-    let mut intermediate: FxHashMap<u64, u32> = FxHashMap::default();
-    let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
+    // Writers: each transaction's last write to a key, for ok and info txns; failed txns'
+    // writes; intermediate writes.
+    let Writers {
+        possible: writer,
+        failed,
+        intermediate,
+    } = writers(h, MopKind::Write)?;
     let (mut reads, mut writes) = (Vec::new(), Vec::new());
-    for (t, txn) in h.txns.iter().enumerate() {
-        let t = t as u32;
-        let mops = h.mops(t);
-        for (i, m) in mops.iter().enumerate() {
-            if m.kind != MopKind::Write {
-                continue;
-            }
-            let id = kv(m.key, m.value);
-            if let Some(other) = seen.insert(id, t) {
-                return Err(HistoryError::Malformed {
-                    index: txn.invoke_index,
-                    reason: format!(
-                        "{} written to key {} twice (also by the txn invoked at event {}): \
-                         rw-register needs every written value unique per key",
-                        h.values.value(m.value),
-                        h.keys.value(m.key),
-                        h.txns[other as usize].invoke_index
-                    ),
-                });
-            }
-            if mops[i + 1..]
-                .iter()
-                .any(|n| n.kind == MopKind::Write && n.key == m.key)
-            {
-                intermediate.insert(id, t);
-            } else if txn.outcome != Outcome::Fail {
-                writer.insert(id, t);
-            }
-            if txn.outcome == Outcome::Fail {
-                failed.insert(id, t);
-            }
-        }
-    }
     // Readers of each version (external reads of ok txns), as linked lists; wr edges; the
     // writes-follow-reads version edges.
     let mut head: FxHashMap<u64, u32> = FxHashMap::default();
