@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
-use crate::history::{Event, EventType, Process};
+use crate::history::{Event, EventType};
 
 /// The shape of a synthetic key-value history.
 #[derive(Debug, Clone, Copy)]
@@ -101,43 +101,20 @@ pub fn kv_history(seed: u64, shape: KvShape) -> Vec<Event> {
             _ => op.kind = EventType::Fail,
         }
     }
-    let mut events: Vec<(u64, Event)> = Vec::with_capacity(2 * list.len());
-    for op in &list {
-        let event = |kind, value: &Value| Event {
-            index: 0,
-            time: 0,
-            process: Process::Client(op.client),
-            node: Some(format!("n{}", op.client % 5)),
-            kind,
-            f: op.f.to_owned(),
-            value: value.clone(),
-            error: None,
-            is_final: false,
-        };
-        events.push((op.invoke, event(EventType::Invoke, &op.input)));
-        events.push((op.complete, event(op.kind, &op.output)));
-    }
-    events.sort_by_key(|(t, _)| *t);
-    // After an info, a client goes on as a new process.
-    let mut process_of: BTreeMap<u64, u64> = BTreeMap::new();
-    let mut next_process = shape.clients as u64;
-    events
-        .into_iter()
-        .enumerate()
-        .map(|(i, (t, mut e))| {
-            if let Process::Client(client) = e.process {
-                let process = *process_of.entry(client).or_insert(client);
-                e.process = Process::Client(process);
-                if e.kind == EventType::Info {
-                    process_of.insert(client, next_process);
-                    next_process += 1;
-                }
-            }
-            e.index = i as u64;
-            e.time = t * 1000;
-            e
-        })
-        .collect()
+    super::ops_to_events(
+        list.iter().map(|op| super::OpRecord {
+            client: op.client,
+            node: format!("n{}", op.client % 5),
+            f: op.f,
+            input: &op.input,
+            output: &op.output,
+            kind: op.kind,
+            invoke: op.invoke,
+            complete: op.complete,
+        }),
+        shape.clients as u64,
+        1000,
+    )
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@
 //! satisfies set-full (after the final reads every message is everywhere), FIFO, causal and
 //! total order, and node reads extend one another. Tests then break one read on purpose.
 
+use std::collections::BTreeMap;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -166,6 +168,66 @@ pub fn broadcast_history(seed: u64, shape: BroadcastShape) -> Vec<Event> {
         );
     }
     b.events
+}
+
+/// One synthetic op, as the generators of [`kv`] and [`register`] record it: who ran it on
+/// which node, its function, what it asked and got, its outcome, and the ticks of its
+/// invocation and completion.
+pub(crate) struct OpRecord<'a> {
+    pub client: u64,
+    pub node: String,
+    pub f: &'a str,
+    pub input: &'a Value,
+    pub output: &'a Value,
+    pub kind: EventType,
+    pub invoke: u64,
+    pub complete: u64,
+}
+
+/// The events of `ops` in time order. A client whose op ended `info` goes on as a new process
+/// (numbered from `clients` on), as in Jepsen; indices count from 0 and times are ticks times
+/// `tick_ns`.
+pub(crate) fn ops_to_events<'a>(
+    ops: impl IntoIterator<Item = OpRecord<'a>>,
+    clients: u64,
+    tick_ns: u64,
+) -> Vec<Event> {
+    let mut events: Vec<(u64, Event)> = Vec::new();
+    for op in ops {
+        let event = |kind, value: &Value| Event {
+            index: 0,
+            time: 0,
+            process: Process::Client(op.client),
+            node: Some(op.node.clone()),
+            kind,
+            f: op.f.to_owned(),
+            value: value.clone(),
+            error: None,
+            is_final: false,
+        };
+        events.push((op.invoke, event(EventType::Invoke, op.input)));
+        events.push((op.complete, event(op.kind, op.output)));
+    }
+    events.sort_by_key(|(t, _)| *t);
+    let mut process_of: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut next_process = clients;
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (t, mut e))| {
+            if let Process::Client(client) = e.process {
+                let process = *process_of.entry(client).or_insert(client);
+                e.process = Process::Client(process);
+                if e.kind == EventType::Info {
+                    process_of.insert(client, next_process);
+                    next_process += 1;
+                }
+            }
+            e.index = i as u64;
+            e.time = t * tick_ns;
+            e
+        })
+        .collect()
 }
 
 #[cfg(test)]

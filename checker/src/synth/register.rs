@@ -7,13 +7,11 @@
 //! is rare and the subtler anomalies (a value overwritten and read back, a write consumed by a
 //! cas, two reads in an order no sequence of writes allows) come up.
 
-use std::collections::BTreeMap;
-
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
-use crate::history::{Event, EventType, Process};
+use crate::history::{Event, EventType};
 
 /// The shape of a small register history.
 #[derive(Debug, Clone, Copy)]
@@ -130,41 +128,18 @@ pub fn register_history(seed: u64, shape: RegisterShape) -> Vec<Event> {
             _ => {}
         }
     }
-    let mut events: Vec<(u64, Event)> = Vec::new();
-    for op in &ops {
-        let event = |kind, value: &Value| Event {
-            index: 0,
-            time: 0,
-            process: Process::Client(op.process),
-            node: Some(format!("n{}", op.process)),
-            kind,
-            f: op.f.to_owned(),
-            value: value.clone(),
-            error: None,
-            is_final: false,
-        };
-        events.push((op.invoke, event(EventType::Invoke, &op.input)));
-        events.push((op.complete, event(op.kind, &op.output)));
-    }
-    events.sort_by_key(|(t, _)| *t);
-    // After an info, a process goes on as a new one.
-    let mut process_of: BTreeMap<u64, u64> = BTreeMap::new();
-    let mut next = shape.processes as u64;
-    events
-        .into_iter()
-        .enumerate()
-        .map(|(i, (t, mut e))| {
-            if let Process::Client(p) = e.process {
-                let now = *process_of.entry(p).or_insert(p);
-                e.process = Process::Client(now);
-                if e.kind == EventType::Info {
-                    process_of.insert(p, next);
-                    next += 1;
-                }
-            }
-            e.index = i as u64;
-            e.time = t * 100_000;
-            e
-        })
-        .collect()
+    super::ops_to_events(
+        ops.iter().map(|op| super::OpRecord {
+            client: op.process,
+            node: format!("n{}", op.process),
+            f: op.f,
+            input: &op.input,
+            output: &op.output,
+            kind: op.kind,
+            invoke: op.invoke,
+            complete: op.complete,
+        }),
+        shape.processes as u64,
+        100_000,
+    )
 }
