@@ -18,14 +18,14 @@
 //! `lost-update` (two committed transactions read the same state of a key and both appended
 //! to it), and `garbage-read` (an element no transaction appended).
 
-use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
-use std::hash::Hasher;
 
 use super::anomaly::Anomaly;
 use super::explain::{Findings, compact, plain_case};
 use super::graph::{EdgeKind, EdgeList};
 use super::history::{Mop, MopKind, NIL, TxnHistory};
+use super::lost_update::lost_updates;
 use super::writers::{Writers, kv, writers};
 use crate::history::HistoryError;
 use crate::op::Outcome;
@@ -178,7 +178,7 @@ pub fn analyze(
         }
     }
     dirty_updates(h, &w, &o, found);
-    lost_updates(h, found);
+    lost_updates(h, MopKind::Append, found);
     Ok(())
 }
 
@@ -519,64 +519,6 @@ fn dirty_updates(h: &TxnHistory, w: &Writers, o: &Orders, found: &mut Findings) 
                 }
             }
         }
-    }
-}
-
-/// Lost updates (Elle's `lost-update-cases`): committed transactions that read one state of
-/// a key and then appended to it, two or more for the same state.
-fn lost_updates(h: &TxnHistory, found: &mut Findings) {
-    let mut groups: FxHashMap<(u32, u64), Vec<(u32, u32)>> = FxHashMap::default();
-    for (t, txn) in h.txns.iter().enumerate() {
-        if txn.outcome != Outcome::Ok {
-            continue;
-        }
-        let t = t as u32;
-        let mops = h.mops(t);
-        let mut done: Vec<u32> = Vec::new();
-        for (i, m) in mops.iter().enumerate() {
-            if m.kind != MopKind::Append || done.contains(&m.key) {
-                continue;
-            }
-            done.push(m.key);
-            if let Some(r) = mops[..i]
-                .iter()
-                .position(|r| r.kind == MopKind::Read && r.key == m.key)
-            {
-                let els = h.read_elements(&mops[r]);
-                let mut hasher = FxHasher::default();
-                hasher.write_usize(els.len());
-                for &e in els {
-                    hasher.write_u32(e);
-                }
-                groups
-                    .entry((m.key, hasher.finish()))
-                    .or_default()
-                    .push((t, txn.mops_start + r as u32));
-            }
-        }
-    }
-    let mut cases: Vec<(u32, Vec<(u32, u32)>)> = groups
-        .into_iter()
-        .filter(|(_, v)| v.len() > 1)
-        .map(|((k, _), v)| (k, v))
-        .collect();
-    cases.sort_by_key(|(k, v)| (v[0].0, *k));
-    for (k, txns) in cases {
-        let ts: Vec<u32> = txns.iter().map(|x| x.0).collect();
-        let read = h.mop_value(&h.mops[txns[0].1 as usize]);
-        found.add(Anomaly::LostUpdate, || {
-            let mut c = plain_case(h, &ts, |n| {
-                format!(
-                    "{} all read key {} = {} and then appended to it: each update was made without the others, so all but one were lost",
-                    n.join(", "),
-                    h.keys.value(k),
-                    compact(&read)
-                )
-            });
-            c.key = Some(h.keys.value(k));
-            c.values = vec![read.clone()];
-            c
-        });
     }
 }
 

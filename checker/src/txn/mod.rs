@@ -20,6 +20,7 @@ pub mod explain;
 pub mod graph;
 pub mod history;
 pub mod list_append;
+pub mod lost_update;
 pub mod models;
 pub mod rw_register;
 pub mod writers;

@@ -22,6 +22,7 @@ use super::anomaly::Anomaly;
 use super::explain::{Findings, compact, plain_case};
 use super::graph::{EdgeKind, EdgeList, Graph, nontrivial_sccs};
 use super::history::{Mop, MopKind, NIL, TxnHistory};
+use super::lost_update::lost_updates;
 use super::writers::{Writers, kv, writers};
 use crate::history::HistoryError;
 use crate::op::Outcome;
@@ -131,7 +132,7 @@ pub fn analyze(
             readers(k, v1, &mut |r| edges.add(r, w2, EdgeKind::Rw, k, v1, v2));
         }
     }
-    lost_updates(h, found);
+    lost_updates(h, MopKind::Write, found);
     Ok(())
 }
 
@@ -260,49 +261,6 @@ fn internal(h: &TxnHistory, t: u32, found: &mut Findings) {
             (MopKind::Read | MopKind::Write, None) => state.push((m.key, m.value)),
             _ => {}
         }
-    }
-}
-
-/// Lost updates: committed transactions that read one version of a key, then wrote it, two
-/// or more for the same version.
-fn lost_updates(h: &TxnHistory, found: &mut Findings) {
-    let mut groups: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
-    for (t, txn) in h.txns.iter().enumerate() {
-        if txn.outcome != Outcome::Ok {
-            continue;
-        }
-        let mops = h.mops(t as u32);
-        let mut done: Vec<u32> = Vec::new();
-        for (i, m) in mops.iter().enumerate() {
-            if m.kind != MopKind::Write || done.contains(&m.key) {
-                continue;
-            }
-            done.push(m.key);
-            if let Some(r) = mops[..i]
-                .iter()
-                .find(|r| r.kind == MopKind::Read && r.key == m.key)
-            {
-                groups.entry(kv(m.key, r.value)).or_default().push(t as u32);
-            }
-        }
-    }
-    let mut cases: Vec<(u64, Vec<u32>)> = groups.into_iter().filter(|(_, v)| v.len() > 1).collect();
-    cases.sort_by_key(|(id, v)| (v[0], *id));
-    for (id, ts) in cases {
-        let (k, v) = ((id >> 32) as u32, id as u32);
-        found.add(Anomaly::LostUpdate, || {
-            let mut c = plain_case(h, &ts, |n| {
-                format!(
-                    "{} all read key {} = {} and then wrote it: each update was made without the others, so all but one were lost",
-                    n.join(", "),
-                    h.keys.value(k),
-                    h.values.value(v)
-                )
-            });
-            c.key = Some(h.keys.value(k));
-            c.values = vec![h.values.value(v)];
-            c
-        });
     }
 }
 
