@@ -16,6 +16,7 @@ pub mod ctx;
 pub mod disk;
 pub mod driver;
 pub mod flags;
+pub mod forward;
 pub mod node;
 pub mod replication;
 pub mod runtime;

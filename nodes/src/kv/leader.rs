@@ -9,7 +9,7 @@
 //! holding the only copy.
 //!
 //! Under a partition, nodes cut off from the leader cannot serve anything: a forwarded
-//! operation whose answer does not come within [`FORWARD_TIMEOUT`] is answered with error 0
+//! operation whose answer does not come within [`FORWARD_TIMEOUT`](crate::forward::FORWARD_TIMEOUT) is answered with error 0
 //! (timeout, indefinite: the leader may still apply it), so clients record `info`, never a
 //! wrong answer. Reads that time out get error 11 instead: a read changes nothing, so not
 //! knowing whether it happened does not matter.
@@ -22,7 +22,7 @@
 //! replicates the leader's log (Raft); this node shows the idea without it.
 //!
 //! **Duplicates.** A forward the network delivers twice is applied once: the leader remembers
-//! the answers to the last [`ANSWERS_KEPT`] forwards by their origin, its incarnation and the
+//! the answers to the last [`ANSWERS_KEPT`](crate::forward::ANSWERS_KEPT) forwards by their origin, its incarnation and the
 //! forward's msg_id, and answers a copy with the same answer. (Without this, a write's late
 //! copy, applied after a newer write, would bring an old value back: `harness explore` found
 //! that under the `duplicate` fault.) What is remembered is not persisted: a copy that
@@ -30,22 +30,13 @@
 //!
 //! Cost: 0 messages per operation at the leader, 2 (forward and answer) elsewhere.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
-use proto::{ErrorCode, Message, Payload};
+use proto::{Message, Payload};
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
+use crate::forward::{ForwardAnswers, Forwarder, Seen};
 use crate::kv::store::{KvOp, Store};
 use crate::node::Node;
-
-/// How many answers to forwards the leader remembers, to answer a duplicate without applying
-/// it again.
-pub const ANSWERS_KEPT: usize = 65_536;
-
-/// How long a node waits for the leader's answer to a forwarded operation.
-pub const FORWARD_TIMEOUT: Duration = Duration::from_millis(2000);
 
 /// Peer messages.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,22 +55,14 @@ enum Peer {
     ForwardOk { incarnation: u64, answer: Payload },
 }
 
-/// A client request waiting for the leader.
-#[derive(Debug)]
-struct Forwarded {
-    request: Message,
-    is_read: bool,
-}
-
 /// The node.
 #[derive(Debug, Default)]
 pub struct LeaderKv {
     store: Store,
-    forwarded: BTreeMap<u64, Forwarded>,
-    /// The leader's answers to forwards, by (origin, its incarnation, msg_id), oldest first in
-    /// `answer_order`.
-    answers: BTreeMap<(String, u64, u64), Payload>,
-    answer_order: std::collections::VecDeque<(String, u64, u64)>,
+    /// This node's operations forwarded to the leader.
+    forwarded: Forwarder,
+    /// The leader's answers to forwards.
+    answers: ForwardAnswers,
     /// Persist each write only when the next one comes (`lin-kv-forgets-on-restart`,
     /// [`crate::kv::forgets_on_restart`]): the write not yet on disk.
     pub(crate) write_behind: Option<Option<KvOp>>,
@@ -119,34 +102,15 @@ impl Node for LeaderKv {
 
     fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
         if let Some(reply_to) = msg.body.in_reply_to {
-            if let Some(forwarded) = self.forwarded.remove(&reply_to) {
-                let answer = match msg.body.parse_custom::<Peer>() {
-                    Ok(Peer::ForwardOk {
-                        incarnation,
-                        answer,
-                    }) => {
-                        if incarnation != ctx.incarnation() {
-                            // An answer to a forward of this node's previous incarnation.
-                            self.forwarded.insert(reply_to, forwarded);
-                            return;
-                        }
-                        answer
-                    }
-                    _ => msg.body.payload.clone(),
-                };
-                let answer = match msg.body.error_code() {
-                    Some(ErrorCode::Timeout) if forwarded.is_read => Payload::error(
-                        ErrorCode::TemporarilyUnavailable,
-                        "the leader did not answer in time",
-                    ),
-                    Some(ErrorCode::Timeout) => Payload::error(
-                        ErrorCode::Timeout,
-                        "the leader did not answer in time; the operation may still happen",
-                    ),
-                    _ => answer,
-                };
-                ctx.reply(&forwarded.request, &answer);
-            }
+            let answer = match msg.body.parse_custom::<Peer>() {
+                Ok(Peer::ForwardOk {
+                    incarnation,
+                    answer,
+                }) => Some((incarnation, answer)),
+                _ => None,
+            };
+            self.forwarded
+                .on_reply(ctx, &msg, reply_to, answer, "the leader", "the operation");
             return;
         }
         if let Some(op) = KvOp::from_request(&msg.body.payload) {
@@ -156,53 +120,36 @@ impl Node for LeaderKv {
                 ctx.reply(&msg, &answer);
             } else {
                 let is_read = op.is_read();
-                let incarnation = ctx.incarnation();
-                let id = ctx.rpc(&leader, &Peer::Forward { op, incarnation }, FORWARD_TIMEOUT);
-                self.forwarded.insert(
-                    id,
-                    Forwarded {
-                        request: msg,
-                        is_read,
-                    },
-                );
+                let forward = Peer::Forward {
+                    op,
+                    incarnation: ctx.incarnation(),
+                };
+                self.forwarded.forward(ctx, &leader, &forward, msg, is_read);
             }
             return;
         }
         match msg.body.parse_custom::<Peer>() {
             Ok(Peer::ForwardOk { .. }) => {}
             Ok(Peer::Forward { op, incarnation }) => {
-                let key = (
-                    msg.src.clone(),
-                    incarnation,
-                    msg.body.msg_id.unwrap_or_default(),
-                );
-                if let Some(answer) = self.answers.get(&key) {
-                    // A copy of a forward already applied.
-                    let answer = answer.clone();
-                    ctx.reply(
-                        &msg,
-                        &Peer::ForwardOk {
-                            incarnation,
-                            answer,
-                        },
-                    );
-                    return;
-                }
-                let answer = self.apply(ctx, &op);
+                let key = ForwardAnswers::key(&msg, incarnation);
+                let answer = match self.answers.seen(&key) {
+                    // A copy of a forward already applied (the leader applies one at once, so
+                    // none is ever still running).
+                    Seen::Answered(answer) => answer,
+                    Seen::Running | Seen::New => {
+                        self.answers.begin(key.clone());
+                        let answer = self.apply(ctx, &op);
+                        self.answers.answered(&key, answer.clone());
+                        answer
+                    }
+                };
                 ctx.reply(
                     &msg,
                     &Peer::ForwardOk {
                         incarnation,
-                        answer: answer.clone(),
+                        answer,
                     },
                 );
-                self.answers.insert(key.clone(), answer);
-                self.answer_order.push_back(key);
-                if self.answer_order.len() > ANSWERS_KEPT
-                    && let Some(oldest) = self.answer_order.pop_front()
-                {
-                    self.answers.remove(&oldest);
-                }
             }
             Err(_) => ctx.not_supported(&msg),
         }
@@ -211,10 +158,13 @@ impl Node for LeaderKv {
 
 #[cfg(test)]
 mod tests {
-    use proto::Body;
+    use std::time::Duration;
+
+    use proto::{Body, ErrorCode};
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::forward::FORWARD_TIMEOUT;
     use crate::{Runtime, sends};
 
     fn node(id: &str) -> Runtime<LeaderKv> {

@@ -13,7 +13,7 @@
 //! no dependency cycle of any kind (no G0, G1, G-single, G2) and respect real time.
 //!
 //! **Partition.** A node cut off from `n0` serves nothing. A forward not answered within
-//! [`FORWARD_TIMEOUT`] is answered with error 11 (temporarily unavailable, definite) when the
+//! [`FORWARD_TIMEOUT`](crate::forward::FORWARD_TIMEOUT) is answered with error 11 (temporarily unavailable, definite) when the
 //! transaction only reads, and error 0 (timeout, indefinite) when it writes: `n0` may still
 //! run it, so claiming it did not happen could be false. Unavailable, never wrong.
 //!
@@ -22,7 +22,7 @@
 //! store it had. A wipe of `n0`'s disk loses the store: it is the only copy.
 //!
 //! **Duplicates.** A forward delivered twice runs once: `n0` remembers the answers to the last
-//! [`ANSWERS_KEPT`] forwards by origin, its incarnation and msg_id (an `append` run twice
+//! [`ANSWERS_KEPT`](crate::forward::ANSWERS_KEPT) forwards by origin, its incarnation and msg_id (an `append` run twice
 //! would put an element in a list twice).
 //!
 //! The same node, with one thing changed at `n0` ([`Commit`]), is two planted bugs:
@@ -30,21 +30,16 @@
 //!
 //! Cost: 0 messages per transaction at `n0`, 2 (forward and answer) elsewhere.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use proto::{ErrorCode, Message, MicroOp, Payload};
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
+use crate::forward::{ForwardAnswers, ForwardKey, Forwarder, Seen};
 use crate::node::{Node, TimerId};
 use crate::txn::engine::{self, Execution, Store};
-
-/// How many answers to forwards `n0` remembers.
-pub const ANSWERS_KEPT: usize = 65_536;
-
-/// How long a node waits for `n0`'s answer to a forwarded transaction.
-pub const FORWARD_TIMEOUT: Duration = Duration::from_millis(2000);
 
 /// The stable log of committed writes.
 const APPLIED: &str = "applied";
@@ -73,9 +68,6 @@ enum Peer {
     ForwardTxnOk { incarnation: u64, answer: Payload },
 }
 
-/// A forward's identity: origin, its incarnation, the forward's msg_id.
-type ForwardKey = (String, u64, u64);
-
 /// Who waits for a transaction's answer at `n0`.
 #[derive(Debug, Clone)]
 enum Asker {
@@ -87,13 +79,6 @@ enum Asker {
         incarnation: u64,
         key: ForwardKey,
     },
-}
-
-/// A client request this node forwarded to `n0`.
-#[derive(Debug)]
-struct Forwarded {
-    request: Message,
-    is_read: bool,
 }
 
 /// A transaction whose writes wait for their commit timer ([`Commit::DeferWrites`]).
@@ -108,10 +93,10 @@ struct Deferred {
 pub struct SingleCopy {
     commit: Commit,
     store: Store,
-    forwarded: BTreeMap<u64, Forwarded>,
-    /// Answers to forwards (None: not answered yet), oldest first in `answer_order`.
-    answers: BTreeMap<ForwardKey, Option<Payload>>,
-    answer_order: VecDeque<ForwardKey>,
+    /// This node's transactions forwarded to `n0`.
+    forwarded: Forwarder,
+    /// `n0`'s answers to forwards.
+    answers: ForwardAnswers,
     /// Transactions that wrote, counted at `n0` ([`Commit::AbortEvery`]).
     writers: u64,
     deferred: BTreeMap<TimerId, Deferred>,
@@ -129,9 +114,8 @@ impl SingleCopy {
         SingleCopy {
             commit,
             store: Store::default(),
-            forwarded: BTreeMap::new(),
-            answers: BTreeMap::new(),
-            answer_order: VecDeque::new(),
+            forwarded: Forwarder::default(),
+            answers: ForwardAnswers::default(),
             writers: 0,
             deferred: BTreeMap::new(),
         }
@@ -214,23 +198,16 @@ impl SingleCopy {
                         answer: answer.clone(),
                     },
                 );
-                if let Some(slot) = self.answers.get_mut(&key) {
-                    *slot = Some(answer);
-                }
+                self.answers.answered(&key, answer);
             }
         }
     }
 
     /// A forward arrived at `n0`: run it, or answer a copy with the answer already given.
     fn on_forward(&mut self, ctx: &mut Ctx, msg: Message, txn: Vec<MicroOp>, incarnation: u64) {
-        let key = (
-            msg.src.clone(),
-            incarnation,
-            msg.body.msg_id.unwrap_or_default(),
-        );
-        match self.answers.get(&key) {
-            Some(Some(answer)) => {
-                let answer = answer.clone();
+        let key = ForwardAnswers::key(&msg, incarnation);
+        match self.answers.seen(&key) {
+            Seen::Answered(answer) => {
                 ctx.reply(
                     &msg,
                     &Peer::ForwardTxnOk {
@@ -240,16 +217,8 @@ impl SingleCopy {
                 );
                 return;
             }
-            // A copy of a forward still running: its answer will come.
-            Some(None) => return,
-            None => {}
-        }
-        self.answers.insert(key.clone(), None);
-        self.answer_order.push_back(key.clone());
-        if self.answer_order.len() > ANSWERS_KEPT
-            && let Some(oldest) = self.answer_order.pop_front()
-        {
-            self.answers.remove(&oldest);
+            Seen::Running => return,
+            Seen::New => self.answers.begin(key.clone()),
         }
         self.serve(
             ctx,
@@ -260,39 +229,6 @@ impl SingleCopy {
                 key,
             },
         );
-    }
-
-    /// `n0` answered a forward (or it timed out): relay the answer to the client.
-    fn on_forward_answer(&mut self, ctx: &mut Ctx, msg: &Message, reply_to: u64) {
-        let Some(forwarded) = self.forwarded.remove(&reply_to) else {
-            return;
-        };
-        let answer = match msg.body.parse_custom::<Peer>() {
-            Ok(Peer::ForwardTxnOk {
-                incarnation,
-                answer,
-            }) => {
-                if incarnation != ctx.incarnation() {
-                    // An answer to a forward of this node's previous incarnation.
-                    self.forwarded.insert(reply_to, forwarded);
-                    return;
-                }
-                answer
-            }
-            _ => match msg.body.error_code() {
-                Some(ErrorCode::Timeout) if forwarded.is_read => Payload::error(
-                    ErrorCode::TemporarilyUnavailable,
-                    "n0, which holds the store, did not answer in time",
-                ),
-                Some(ErrorCode::Timeout) => Payload::error(
-                    ErrorCode::Timeout,
-                    "n0, which holds the store, did not answer in time; the transaction may \
-                     still happen",
-                ),
-                _ => msg.body.payload.clone(),
-            },
-        };
-        ctx.reply(&forwarded.request, &answer);
     }
 }
 
@@ -308,7 +244,21 @@ impl Node for SingleCopy {
 
     fn on_message(&mut self, ctx: &mut Ctx, msg: Message) {
         if let Some(reply_to) = msg.body.in_reply_to {
-            self.on_forward_answer(ctx, &msg, reply_to);
+            let answer = match msg.body.parse_custom::<Peer>() {
+                Ok(Peer::ForwardTxnOk {
+                    incarnation,
+                    answer,
+                }) => Some((incarnation, answer)),
+                _ => None,
+            };
+            self.forwarded.on_reply(
+                ctx,
+                &msg,
+                reply_to,
+                answer,
+                "n0, which holds the store,",
+                "the transaction",
+            );
             return;
         }
         if let Payload::Txn { txn } = &msg.body.payload {
@@ -322,14 +272,7 @@ impl Node for SingleCopy {
                     txn: txn.clone(),
                     incarnation: ctx.incarnation(),
                 };
-                let id = ctx.rpc(&holder, &forward, FORWARD_TIMEOUT);
-                self.forwarded.insert(
-                    id,
-                    Forwarded {
-                        request: msg,
-                        is_read,
-                    },
-                );
+                self.forwarded.forward(ctx, &holder, &forward, msg, is_read);
             }
             return;
         }
