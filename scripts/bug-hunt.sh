@@ -57,7 +57,7 @@ for hunt in "${HUNTS[@]}"; do
   fi
 done
 echo
-printf '%-26s %7s %8s  %s\n' "correct twin" seeds "wall s" verdict
+printf '%-26s %7s %8s  %s  %s\n' "correct twin" seeds "wall s" verdict "[flags]"
 for hunt in "${HUNTS[@]}"; do
   IFS='|' read -r bug twin flags <<<"$hunt"
   start=$(now)
@@ -67,13 +67,13 @@ for hunt in "${HUNTS[@]}"; do
   seeds=$(grep -m1 -oE '^[0-9]+ seeds' <<<"$out" | cut -d' ' -f1)
   failure=$(grep -m1 ' fails: ' <<<"$out")
   if [ -n "$failure" ]; then
-    printf '%-26s %7s %8.1f  %s\n' "$twin" "${seeds:-?}" "$wall" "FALSE ALARM: $failure"
+    printf '%-26s %7s %8.1f  %s  [%s]\n' "$twin" "${seeds:-?}" "$wall" "FALSE ALARM: $failure" "$flags"
     grep -m1 'replay:' <<<"$out"
     status=1
   else
     unavailable=$(grep -oE '[0-9]+ run\(s\) judged invalid only by the stats rule' <<<"$out" | cut -d' ' -f1)
-    printf '%-26s %7s %8.1f  %s\n' "$twin" "${seeds:-?}" "$wall" \
-      "no failure${unavailable:+ ($unavailable unavailable under faults)}"
+    printf '%-26s %7s %8.1f  %s  [%s]\n' "$twin" "${seeds:-?}" "$wall" \
+      "no failure${unavailable:+ ($unavailable unavailable under faults)}" "$flags"
   fi
 done
 exit $status
