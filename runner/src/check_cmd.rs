@@ -174,6 +174,14 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     if args.ordering.is_some() && !workload.is_some_and(WorkloadKind::orders) {
         bail!(WorkloadKind::ordering_applies());
     }
+    let transactional = workload.is_some_and(|w| matches!(w.check_plan(), Check::Txn(_)));
+    if args.consistency_models.is_some() && !transactional {
+        warnings.push(
+            "--consistency-models applies to the transactional workloads (txn-list-append, \
+             txn-rw-register) only: ignored"
+                .to_owned(),
+        );
+    }
     let mut checked = match workload {
         Some(w) if !linearizable(w) => check_workload(
             args,

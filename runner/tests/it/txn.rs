@@ -261,6 +261,24 @@ fn harness_check_reads_transactions_in_edn_and_json_lines() {
         "read-uncommitted",
     ]);
     assert_eq!(code, 0, "{stdout}");
+    // A history of another workload says the flag does not apply to it.
+    let echo = write_file(
+        "echo.jsonl",
+        r#"{"process":0,"type":"invoke","f":"echo","value":"a"}
+{"process":0,"type":"ok","f":"echo","value":"a"}
+"#,
+    );
+    let (code, stdout, _) = harness(&[
+        "check",
+        echo.to_str().unwrap(),
+        "--consistency-models",
+        "serializable",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("warning: --consistency-models applies to the transactional workloads"),
+        "{stdout}"
+    );
     // The same history as JSON lines, without index or time, checked with --json: pure JSON.
     let jsonl = write_file(
         "g1c.jsonl",
