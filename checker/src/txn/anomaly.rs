@@ -174,8 +174,6 @@ const IMPLIES: &[(Anomaly, &[Anomaly])] = &[
     (DirtyUpdate, &[G1a]),
     (LostUpdate, &[WriteSkew, G2Item]),
     (WriteSkew, &[G2]),
-    // Ours: a value no one wrote is read, which is at least as bad as reading an aborted one.
-    (GarbageRead, &[G1a]),
 ];
 
 /// The anomalies `a` directly implies.

@@ -360,6 +360,9 @@ impl fmt::Display for TxnResult {
             let count = self.anomaly_counts.get(&a).copied().unwrap_or(0);
             let allowed = if self.prohibited_types.contains(&a) {
                 ""
+            } else if a == Anomaly::GarbageRead {
+                " (a warning: stricter than Elle and Maelstrom, which do not flag a read of a \
+                 value no transaction wrote)"
             } else {
                 " (allowed by the models)"
             };

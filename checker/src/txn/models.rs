@@ -519,9 +519,11 @@ mod tests {
             DuplicateElements,
             IncompatibleOrder,
             FutureRead,
-            GarbageRead,
         ]);
         assert_eq!(got, want);
+        // A read of a value no transaction wrote is named, never prohibited: Elle does not
+        // flag it, and the harness does not fail what Maelstrom accepts.
+        assert!(!got.contains(&GarbageRead));
         let strict = anomalies_prohibited_by([M::StrictSerializable]);
         for a in [
             G0Realtime,
