@@ -69,9 +69,18 @@ pub fn lost_updates(h: &TxnHistory, kind: MopKind, found: &mut Findings) {
         let read = h.mop_value(&h.mops[txns[0].1 as usize]);
         found.add(Anomaly::LostUpdate, || {
             let mut c = plain_case(h, &ts, |n| {
+                let (who, lost) = match n {
+                    [a, b] => (
+                        format!("{a} and {b} both"),
+                        "each update was made without the other's, so one of the two was lost",
+                    ),
+                    _ => (
+                        format!("{} all", n.join(", ")),
+                        "each update was made without the others', so all but one were lost",
+                    ),
+                };
                 format!(
-                    "{} all read key {} = {} and then {verb}: each update was made without the others, so all but one were lost",
-                    n.join(", "),
+                    "{who} read key {} = {} and then {verb}: {lost}",
                     h.keys.value(k),
                     compact(&read)
                 )
