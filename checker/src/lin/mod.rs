@@ -20,6 +20,7 @@ mod parallel;
 mod prepare;
 mod search;
 mod spec;
+mod witness;
 
 use std::time::{Duration, Instant};
 
