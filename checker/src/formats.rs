@@ -5,7 +5,9 @@
 //!   maps. Each `{:process P, :type T, :f F, :value V}` becomes an event with `index` and
 //!   `time` both its position in the file (line order is the real-time order; a recorded
 //!   `:time` is kept only as information and ignored, since it is not always monotone).
-//!   `:process :nemesis` becomes the nemesis. Keywords become strings.
+//!   `:process :nemesis` becomes the nemesis; an op without `:process` is client 0's, and one
+//!   without `:f` whose value is a list of micro-ops is a `txn` (Elle's smallest fixtures
+//!   leave both out). Keywords become strings.
 //! - `porcupine-kv`: Porcupine's key-value logs, one EDN map per line with a `:key`:
 //!   `{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}`. The key moves into
 //!   the value as in lin-kv histories: `value: [key, v]`; `get` is a read of the whole string,
@@ -155,6 +157,17 @@ fn parse_edn(name: &str, text: &str, kv: bool) -> Result<Vec<Event>, HistoryErro
     Ok(events)
 }
 
+/// True for a value that is a list of `[f, key, value]` micro-ops of Elle's transactions.
+fn is_txn(value: Option<&Value>) -> bool {
+    value.and_then(Value::as_array).is_some_and(|mops| {
+        !mops.is_empty()
+            && mops.iter().all(|m| match m.as_array().map(Vec::as_slice) {
+                Some([Value::String(f), _, _]) => matches!(f.as_str(), "r" | "w" | "append"),
+                _ => false,
+            })
+    })
+}
+
 fn edn_op(item: Value, position: u64, kv: bool) -> Result<Event, String> {
     let Value::Object(mut map) = item else {
         return Err(format!("expected an op map, found {item}"));
@@ -169,7 +182,8 @@ fn edn_op(item: Value, position: u64, kv: bool) -> Result<Event, String> {
                 ));
             }
         },
-        None => return Err("op has no :process".into()),
+        // Elle's smallest fixtures leave the process out: one client ran them, in order.
+        None => Process::Client(0),
     };
     let kind = match map.get("type").and_then(Value::as_str) {
         Some("invoke") => EventType::Invoke,
@@ -186,6 +200,8 @@ fn edn_op(item: Value, position: u64, kv: bool) -> Result<Event, String> {
     let f = match map.remove("f") {
         Some(Value::String(s)) => s,
         Some(other) => other.to_string(),
+        // A transaction needs no name: Elle's fixtures leave `:f :txn` out.
+        None if is_txn(map.get("value")) => "txn".to_owned(),
         None => return Err("op has no :f".into()),
     };
     let mut value = map.remove("value").unwrap_or(Value::Null);
@@ -271,6 +287,26 @@ mod tests {
         .unwrap();
         assert_eq!(events[0].value, json!(["3", "x 1 y"]));
         assert_eq!(events[0].f, "get");
+    }
+
+    #[test]
+    fn elle_fixtures_without_process_or_f_are_one_clients_transactions() {
+        let events = parse_text(
+            "e.edn",
+            "{:index 0 :type :invoke :value [[:append 1 2] [:r 3 nil]]}\n\
+             {:index 1 :type :ok :value [[:append 1 2] [:r 3 [1]]]}",
+            Format::Edn,
+        )
+        .unwrap();
+        assert_eq!(events.len(), 2);
+        assert!(
+            events
+                .iter()
+                .all(|e| e.f == "txn" && e.process == Process::Client(0))
+        );
+        // Without :f, a value that is not a transaction is still an error.
+        let err = parse_text("e.edn", "{:type :invoke :value 3}", Format::Edn).unwrap_err();
+        assert!(err.to_string().contains("op has no :f"), "{err}");
     }
 
     #[test]
