@@ -574,6 +574,13 @@ fn node_names(args: &TestArgs) -> anyhow::Result<(Vec<String>, Vec<IgnoredFlag>)
 /// The most nodes a run may have.
 const MAX_NODES: usize = 1000;
 
+/// The most keys `--key-count` puts in use at once (the generators hold each in memory).
+const MAX_KEY_COUNT: usize = 100_000;
+
+/// The most writes `--max-writes-per-key` allows (each fresh key draws its share in time
+/// proportional to it).
+const MAX_WRITES_PER_KEY: u64 = 100_000;
+
 /// The longest transaction `--max-txn-length` allows (a request of that many micro-ops is
 /// still a line a node can read).
 const MAX_TXN_LENGTH: u64 = 10_000;
@@ -600,8 +607,8 @@ pub fn workload_flags(
     };
     let mut options = WorkloadOptions::default();
     if let Some(keys) = args.key_count {
-        if keys == 0 {
-            bail!("--key-count must be positive");
+        if keys == 0 || keys > MAX_KEY_COUNT {
+            bail!("--key-count must be between 1 and {MAX_KEY_COUNT}, not {keys}");
         }
         options.lin_kv.key_count = keys;
         options.keys.key_count = keys;
@@ -635,6 +642,9 @@ pub fn workload_flags(
         }
     }
     if let Some(most) = args.max_writes_per_key {
+        if most > MAX_WRITES_PER_KEY {
+            bail!("--max-writes-per-key must be at most {MAX_WRITES_PER_KEY}, not {most}");
+        }
         options.keys.max_writes_per_key = most;
         if !transactional && workload != WorkloadKind::Kafka {
             unused("--max-writes-per-key");

@@ -34,6 +34,10 @@ impl Default for KeyPoolOptions {
     }
 }
 
+/// The most keys the exact exponential draw handles (2^n stays finite in an f64 well below
+/// 2^1024).
+const MAX_EXACT_SLOTS: usize = 512;
+
 /// A key in use: its name, how many writes it has had and may have.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActiveKey {
@@ -75,10 +79,17 @@ impl KeyPool {
     /// The slot of the next op's key: slot `i` is `2^i` times as likely as slot 0. The pool
     /// must be filled.
     pub fn slot(&self, rng: &mut ChaCha8Rng) -> usize {
-        let n = self.active.len() as i32;
-        let scale = (2f64.powi(n) - 1.0) * 2.0;
-        let x = rng.random::<f64>() * scale + 2.0;
-        ((x.log2().floor() as usize).saturating_sub(1)).min(self.active.len() - 1)
+        let n = self.active.len();
+        let r = rng.random::<f64>();
+        if n > MAX_EXACT_SLOTS {
+            // 2^n overflows: from the top, each slot half as likely as the one above it (what
+            // the formula below tends to), so slot n - k has odds 2^-k.
+            let k = (-r.max(f64::MIN_POSITIVE).log2()).floor() as usize + 1;
+            return n.saturating_sub(k);
+        }
+        let scale = (2f64.powi(n as i32) - 1.0) * 2.0;
+        let x = r * scale + 2.0;
+        ((x.log2().floor() as usize).saturating_sub(1)).min(n - 1)
     }
 
     /// The key in `slot`.
@@ -159,5 +170,28 @@ mod tests {
         );
         assert!(writes.values().all(|&n| (1..=5).contains(&n)), "{writes:?}");
         assert!(writes.len() > 4000 / 5, "{}", writes.len());
+    }
+
+    #[test]
+    fn thousands_of_keys_still_spread_exponentially_from_the_top() {
+        let mut pool = KeyPool::new(KeyPoolOptions {
+            key_count: 5000,
+            max_writes_per_key: 16,
+        });
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        pool.fill(&mut rng);
+        let mut from_top = [0u32; 4];
+        for _ in 0..4000 {
+            let k = 5000 - 1 - pool.slot(&mut rng);
+            if k < 4 {
+                from_top[k] += 1;
+            }
+        }
+        // About 2000, 1000, 500, 250.
+        assert!(
+            from_top.windows(2).all(|w| w[0] > w[1] * 3 / 2),
+            "{from_top:?}"
+        );
+        assert!((1700..2300).contains(&from_top[0]), "{from_top:?}");
     }
 }

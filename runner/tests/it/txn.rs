@@ -224,6 +224,42 @@ fn the_transaction_flags_shape_the_generator() {
         stderr.contains("unknown consistency model \"serialisable\""),
         "{stderr}"
     );
+    // Sizes that would exhaust memory or time are refused, with the bound.
+    for (flag, value, expected) in [
+        (
+            "--key-count",
+            "0",
+            "--key-count must be between 1 and 100000, not 0",
+        ),
+        (
+            "--key-count",
+            "1000000",
+            "--key-count must be between 1 and 100000",
+        ),
+        (
+            "--max-writes-per-key",
+            "1000000000",
+            "--max-writes-per-key must be at most 100000",
+        ),
+        (
+            "--max-txn-length",
+            "20000",
+            "--max-txn-length must be at most 10000",
+        ),
+    ] {
+        let (code, _, stderr) = harness(&[
+            "test",
+            "--sim",
+            "--node",
+            "txn-single",
+            "-w",
+            "txn-list-append",
+            flag,
+            value,
+        ]);
+        assert_eq!(code, 3, "{flag} {value}: {stderr}");
+        assert!(stderr.contains(expected), "{flag} {value}: {stderr}");
+    }
 }
 
 /// A list-append history in which two transactions each read what the other appended: G1c.
