@@ -385,6 +385,21 @@ impl TxnHistoryBuilder {
     }
 }
 
+/// For tests: ok transactions, each of its own process with micro-ops `txns[i]` (JSON), all
+/// invoked together and completed in order.
+#[cfg(test)]
+pub(crate) fn concurrent_ok(kind: TxnKind, txns: &[&str]) -> TxnHistory {
+    let mut text = String::new();
+    for kind in ["invoke", "ok"] {
+        for (i, m) in txns.iter().enumerate() {
+            text +=
+                &format!("{{\"process\":{i},\"type\":\"{kind}\",\"f\":\"txn\",\"value\":{m}}}\n");
+        }
+    }
+    let events = crate::history::parse_history("h", text.as_bytes()).unwrap();
+    TxnHistory::from_events(kind, &events).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

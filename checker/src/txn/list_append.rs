@@ -525,21 +525,11 @@ fn dirty_updates(h: &TxnHistory, w: &Writers, o: &Orders, found: &mut Findings) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::parse_history;
     use crate::txn::TxnKind;
 
     /// Ok txns, invoked together, completed in order: (mops JSON).
     fn history(txns: &[&str]) -> TxnHistory {
-        let mut text = String::new();
-        for (i, m) in txns.iter().enumerate() {
-            text +=
-                &format!("{{\"process\":{i},\"type\":\"invoke\",\"f\":\"txn\",\"value\":{m}}}\n");
-        }
-        for (i, m) in txns.iter().enumerate() {
-            text += &format!("{{\"process\":{i},\"type\":\"ok\",\"f\":\"txn\",\"value\":{m}}}\n");
-        }
-        let events = parse_history("h", text.as_bytes()).unwrap();
-        TxnHistory::from_events(TxnKind::ListAppend, &events).unwrap()
+        crate::txn::history::concurrent_ok(TxnKind::ListAppend, txns)
     }
 
     fn edges(h: &TxnHistory) -> Vec<(u32, u32, EdgeKind)> {

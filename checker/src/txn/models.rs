@@ -389,26 +389,27 @@ pub fn impossible_models(
 
 /// Of `models`, those that imply none of the others: the weakest (Elle's `weakest-models`).
 pub fn weakest_models(models: &BTreeSet<ConsistencyModel>) -> BTreeSet<ConsistencyModel> {
-    let canon: BTreeSet<ConsistencyModel> = models.iter().map(|m| m.canonical()).collect();
-    canon
-        .iter()
-        .copied()
-        .filter(|&m| {
-            let below = all_implied_models([m]);
-            !canon.iter().any(|&o| o != m && below.contains(&o))
-        })
-        .collect()
+    outermost(models, all_implied_models)
 }
 
 /// Of `models`, those no other implies: the strongest (Elle's `strongest-models`).
 pub fn strongest_models(models: &BTreeSet<ConsistencyModel>) -> BTreeSet<ConsistencyModel> {
+    outermost(models, all_stronger_models)
+}
+
+/// Of `models` (canonical names), those none of whose `beyond` models (all those it implies,
+/// or all that imply it) is another of them.
+fn outermost(
+    models: &BTreeSet<ConsistencyModel>,
+    beyond: fn([ConsistencyModel; 1]) -> BTreeSet<ConsistencyModel>,
+) -> BTreeSet<ConsistencyModel> {
     let canon: BTreeSet<ConsistencyModel> = models.iter().map(|m| m.canonical()).collect();
     canon
         .iter()
         .copied()
         .filter(|&m| {
-            let above = all_stronger_models([m]);
-            !canon.iter().any(|&o| o != m && above.contains(&o))
+            let past = beyond([m]);
+            !canon.iter().any(|&o| o != m && past.contains(&o))
         })
         .collect()
 }

@@ -267,20 +267,10 @@ fn internal(h: &TxnHistory, t: u32, found: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::parse_history;
     use crate::txn::TxnKind;
 
     fn edges(txns: &[&str]) -> (Vec<(u32, u32, EdgeKind)>, Findings) {
-        let mut text = String::new();
-        for (i, m) in txns.iter().enumerate() {
-            text +=
-                &format!("{{\"process\":{i},\"type\":\"invoke\",\"f\":\"txn\",\"value\":{m}}}\n");
-        }
-        for (i, m) in txns.iter().enumerate() {
-            text += &format!("{{\"process\":{i},\"type\":\"ok\",\"f\":\"txn\",\"value\":{m}}}\n");
-        }
-        let events = parse_history("h", text.as_bytes()).unwrap();
-        let h = TxnHistory::from_events(TxnKind::RwRegister, &events).unwrap();
+        let h = crate::txn::history::concurrent_ok(TxnKind::RwRegister, txns);
         let mut list = EdgeList::default();
         let mut found = Findings::default();
         analyze(&h, &mut list, &mut found).unwrap();
