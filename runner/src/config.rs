@@ -135,6 +135,30 @@ pub struct TestArgs {
     /// Transactional and kafka workloads: the most writes to one key (default 16).
     #[arg(long, value_name = "INT")]
     pub max_writes_per_key: Option<u64>,
+    /// Run the nodes on other machines: the `harness agent` of each host, HOST[:PORT] (port
+    /// 7077 when none is given), comma-separated; nodes are assigned round-robin, so a host
+    /// may be named several times. Clients, services, faults and checks stay here.
+    #[arg(long, value_name = "HOST[:PORT],...", conflicts_with = "sim")]
+    pub hosts: Option<String>,
+    /// With --hosts: the key file the agents were started with (the same on every host).
+    #[arg(long, value_name = "FILE", requires = "hosts")]
+    pub key_file: Option<PathBuf>,
+    /// With --hosts: the node program's path on the agents' hosts [default: --bin's path].
+    #[arg(long, value_name = "PATH", requires = "hosts")]
+    pub remote_bin: Option<String>,
+    /// With --hosts: start the agent of a host over SSH as USER@HOST (repeatable, or
+    /// comma-separated), with the key on its standard input, and stop it when the run ends.
+    /// --ssh-private-key is passed to ssh as its identity.
+    #[arg(
+        long,
+        value_name = "USER@HOST",
+        requires = "hosts",
+        value_delimiter = ','
+    )]
+    pub ssh: Vec<String>,
+    /// With --ssh: the harness program on the SSH hosts.
+    #[arg(long, value_name = "PATH", default_value = "harness", requires = "ssh")]
+    pub remote_harness: String,
     /// Jepsen's SSH login user: accepted and ignored (nodes are local processes).
     #[arg(long, value_name = "USER")]
     pub username: Option<String>,
@@ -271,6 +295,8 @@ pub struct TestConfig {
     pub ignored_flags: Vec<IgnoredFlag>,
     /// With `--test-count`: this run's number (from 1) and the count.
     pub repetition: Option<(u64, u64)>,
+    /// `--hosts`: the nodes run on agents.
+    pub remote: Option<crate::remote::controller::RemoteConfig>,
 }
 
 /// The flags of a `harness test ...` command given as words (`harness`, `test`, then its
@@ -475,6 +501,7 @@ impl TestConfig {
             command_line,
             ignored_flags,
             repetition: None,
+            remote: remote_config(args)?,
         })
     }
 
@@ -654,13 +681,38 @@ pub fn workload_flags(
 }
 
 /// Jepsen's flags given that mean nothing here.
+/// `--hosts` and the flags that go with it.
+fn remote_config(
+    args: &TestArgs,
+) -> anyhow::Result<Option<crate::remote::controller::RemoteConfig>> {
+    use crate::remote::controller::RemoteConfig;
+    let Some(hosts) = &args.hosts else {
+        return Ok(None);
+    };
+    let Some(key_file) = &args.key_file else {
+        bail!(
+            "--hosts needs --key-file FILE, the key the agents were started with \
+             (`harness agent --new-key FILE` writes one)"
+        );
+    };
+    Ok(Some(RemoteConfig {
+        hosts: RemoteConfig::parse_hosts(hosts)?,
+        key: crate::remote::key::Key::load(key_file)?,
+        key_file: key_file.clone(),
+        remote_bin: args.remote_bin.clone(),
+        ssh: args.ssh.clone(),
+        ssh_identity: args.ssh_private_key.clone(),
+        remote_harness: args.remote_harness.clone(),
+    }))
+}
+
 fn jepsen_flags(args: &TestArgs) -> Vec<IgnoredFlag> {
     let given = [
         ("--username", args.username.is_some(), LOCAL_PROCESSES),
         ("--password", args.password.is_some(), LOCAL_PROCESSES),
         (
             "--ssh-private-key",
-            args.ssh_private_key.is_some(),
+            args.ssh_private_key.is_some() && args.ssh.is_empty(),
             LOCAL_PROCESSES,
         ),
         (
@@ -823,6 +875,7 @@ mod tests {
             command_line: vec![],
             ignored_flags: vec![],
             repetition: None,
+            remote: None,
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod problems;
 pub mod process;
 pub mod progress;
 pub mod record;
+pub mod remote;
 pub mod report;
 pub mod results;
 pub mod run;

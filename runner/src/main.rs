@@ -29,6 +29,10 @@ enum Command {
     Explore(Box<runner::explore::ExploreArgs>),
     /// Regenerate a run's report.html from its files.
     Report(runner::report::ReportArgs),
+    /// Serve runs on this host for `harness test --hosts`: start this host's nodes and carry
+    /// their messages to the other hosts' agents (authenticated and encrypted with a shared
+    /// key).
+    Agent(runner::remote::agent::AgentArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Check(args) => runner::check_cmd::run(&args),
         Command::Compare(args) => runner::compare::run(&args),
         Command::Report(args) => runner::report::run(&args),
+        Command::Agent(args) => runner::remote::agent::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

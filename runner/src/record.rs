@@ -89,6 +89,36 @@ impl HistoryWriter {
     }
 }
 
+/// Put the journal at `path` in time order (stable: events of one time keep their order).
+/// A run on several hosts journals each host's events as they arrive, stamped with corrected
+/// times that may be earlier than events already written.
+pub fn sort_journal(path: &Path) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let mut lines: Vec<(u64, &str)> = text
+        .lines()
+        .map(|line| {
+            let time = line
+                .strip_prefix("{\"time\":")
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|digits| digits.parse().ok())
+                .unwrap_or(0);
+            (time, line)
+        })
+        .collect();
+    lines.sort_by_key(|(time, _)| *time);
+    let tmp = path.with_extension("jsonl.sorting");
+    {
+        let mut out = BufWriter::new(File::create(&tmp)?);
+        for (_, line) in &lines {
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        sync(out.get_ref())?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
 /// Appends network events to `messages.jsonl`.
 pub struct Journal {
     out: BufWriter<File>,
@@ -206,6 +236,24 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_journal_is_sorted_by_time_and_keeps_the_order_of_ties() {
+        let dir = std::env::temp_dir().join(format!("journal-sort-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("messages.jsonl");
+        std::fs::write(
+            &path,
+            "{\"time\":30,\"event\":\"a\"}\n{\"time\":5,\"event\":\"b\"}\n\
+             {\"time\":30,\"event\":\"c\"}\n{\"time\":7,\"event\":\"d\"}\n",
+        )
+        .unwrap();
+        sort_journal(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let order: Vec<&str> = text.lines().map(|l| &l[l.len() - 3..l.len() - 2]).collect();
+        assert_eq!(order, ["b", "d", "a", "c"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn journal_lines_parse_as_net_events() {

@@ -59,6 +59,8 @@ pub struct RunReport<'a> {
     pub run_cpu: (f64, f64),
     /// The harness's sleeps ([`sleeps`]) when the cluster stopped.
     pub run_sleeps: u64,
+    /// Under `--hosts`: the hosts, their clocks and the measured delays.
+    pub hosts: Option<Value>,
 }
 
 /// How a run ended, for the command line and for callers that run many tests.
@@ -174,7 +176,13 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
         "run".into(),
         json!({
             "workload": config.workload.name(),
-            "backend": if config.sim.is_some() { "sim" } else { "process" },
+            "backend": if config.sim.is_some() {
+                "sim"
+            } else if config.remote.is_some() {
+                "agents"
+            } else {
+                "process"
+            },
             "bin": config.sim.is_none().then(|| config.bin.display().to_string()),
             "node": config.sim.as_ref().map(|p| p.name.clone()),
             "args": config.args,
@@ -211,6 +219,9 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
             "test_count": config.repetition.map(|(run, of)| json!({"run": run, "of": of})),
         }),
     );
+    if let Some(hosts) = &report.hosts {
+        object.insert("hosts".into(), hosts.clone());
+    }
     let messages = report.dir.messages();
     let story = crate::story::tell(&crate::story::Evidence {
         workload: config.workload.name(),
@@ -272,6 +283,52 @@ pub fn ignored_flags_line(flags: &[crate::config::IgnoredFlag]) -> Option<String
     Some(format!("flags ignored here: {}", parts.join("; ")))
 }
 
+/// The summary's lines on the hosts of a `--hosts` run: each host's nodes and clock offset
+/// with its uncertainty, then the measured one-way delays of node-to-node messages.
+pub fn hosts_lines(hosts: &Value) -> Vec<String> {
+    let mut lines = vec!["hosts:".to_owned()];
+    for host in hosts["hosts"].as_array().into_iter().flatten() {
+        let nodes: Vec<&str> = host["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        lines.push(format!(
+            "  {} ({}): {}; clock offset {:+.3} ms ± {:.3} ms (round trip {:.3} ms, {} probes); \
+             partitions {}",
+            host["host"].as_str().unwrap_or("?"),
+            host["agent"].as_str().unwrap_or("?"),
+            nodes.join(", "),
+            host["clock_offset_ms"].as_f64().unwrap_or(f64::NAN),
+            host["clock_uncertainty_ms"].as_f64().unwrap_or(f64::NAN),
+            host["round_trip_ms"].as_f64().unwrap_or(f64::NAN),
+            host["clock_probes"].as_u64().unwrap_or(0),
+            if host["firewall"].as_bool() == Some(true) {
+                "in the firewall (nftables) and by the agents"
+            } else {
+                "by the agents (no firewall)"
+            }
+        ));
+    }
+    for (key, name) in [
+        ("same_host", "within a host"),
+        ("across_hosts", "across hosts"),
+    ] {
+        let q = &hosts["measured_delay_ms"][key];
+        if q["count"].as_u64().unwrap_or(0) > 0 {
+            lines.push(format!(
+                "  measured one-way delay {name}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms ({} messages)",
+                q["p50"].as_f64().unwrap_or(f64::NAN),
+                q["p99"].as_f64().unwrap_or(f64::NAN),
+                q["max"].as_f64().unwrap_or(f64::NAN),
+                q["count"]
+            ));
+        }
+    }
+    lines
+}
+
 /// How many of the slowest values the summary names (results.json has them all).
 pub const SLOW_LINES: usize = 3;
 
@@ -318,6 +375,11 @@ fn print_summary(
             availability.required,
             availability.valid
         );
+    }
+    if let Some(hosts) = &report.hosts {
+        for line in hosts_lines(hosts) {
+            println!("{line}");
+        }
     }
     if report.problems.is_empty() {
         println!("node problems: none");

@@ -428,6 +428,7 @@ fn config_for(
         command_line,
         ignored_flags: Vec::new(),
         repetition: None,
+        remote: None,
     })
 }
 

@@ -8,14 +8,15 @@ impl Router {
     pub(super) fn start_node(&mut self, node: usize) -> anyhow::Result<()> {
         let slot = &mut self.nodes[node];
         slot.incarnation += 1;
-        slot.host = Some(match &self.sim {
-            Some(sim) => Host::Sim(Box::new(SimHost::start(
+        slot.host = Some(match (&self.sim, &self.remote) {
+            (Some(sim), _) => Host::Sim(Box::new(SimHost::start(
                 &sim.make,
                 crate::process::node_seed(self.config.seed, node, slot.incarnation),
                 slot.incarnation,
                 sim.disks[node].clone(),
             ))),
-            None => {
+            (None, Some(remote)) => Host::Remote(remote.start(node, slot.incarnation)),
+            (None, None) => {
                 let io = self.io.as_ref().expect("the process backend has its io");
                 let process = io.launcher.spawn(node, &slot.id, slot.incarnation)?;
                 if let Some(fd) = process.stdout_fd() {
@@ -45,7 +46,7 @@ impl Router {
             Some(Host::Sim(_)) => {
                 self.sim_take_one(node);
             }
-            None => {}
+            Some(Host::Remote(_)) | None => {}
         }
         self.settle(node);
         Ok(())
@@ -266,20 +267,7 @@ impl Router {
         let status = slot
             .host
             .as_mut()
-            .and_then(Host::process_mut)
-            .map(|p| {
-                // Give the process a moment to be reaped after closing its stdout (up to a
-                // second: on a loaded machine an exiting process takes a while to be gone,
-                // and its exit status is what the summary reports).
-                let deadline = Instant::now() + Duration::from_secs(1);
-                while Instant::now() < deadline {
-                    if let Some(status) = p.try_exit_status() {
-                        return status;
-                    }
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                "closed its stdout".to_owned()
-            })
+            .map(Host::exit_status)
             .unwrap_or_default();
         slot.state = NodeState::Dead;
         if let Some(host) = slot.host.take() {

@@ -5,6 +5,7 @@
 //! brings the node back as new.
 
 use super::*;
+use crate::remote::frame::NetChange;
 
 impl Router {
     pub(super) fn record_fault(&mut self, f: &str, value: Value) {
@@ -28,10 +29,14 @@ impl Router {
                 if let Err(err) = self.network.partition(grudge) {
                     tracing::error!("partition names an unknown node: {err}");
                 }
+                self.remote_network(NetChange::Partition {
+                    grudge: grudge.clone(),
+                });
                 self.set_active("partition", Some(shape.name()));
             }
             NemesisAction::StopPartition => {
                 self.network.heal_partition();
+                self.remote_network(NetChange::Heal);
                 self.set_active("partition", None);
             }
             NemesisAction::Kill { nodes } => {
@@ -50,6 +55,10 @@ impl Router {
                         let wiped = match (&mut self.sim, index) {
                             (Some(sim), Some(node)) => {
                                 sim.disks[node] = ::nodes::Stable::new();
+                                Ok(())
+                            }
+                            (None, Some(node)) if self.remote.is_some() => {
+                                self.remote_wipe(node);
                                 Ok(())
                             }
                             _ => match &self.io {
@@ -92,9 +101,7 @@ impl Router {
                         {
                             // A simulated node is paused by handing it nothing and firing
                             // none of its timers.
-                            if let Some(process) = host.process() {
-                                process.signal(Signal::SIGSTOP);
-                            }
+                            host.pause(true);
                             slot.state = NodeState::Paused;
                             self.sim_wake(node);
                         }
@@ -112,18 +119,22 @@ impl Router {
             }
             NemesisAction::StartLoss { p } => {
                 let _ = self.network.set_loss(*p);
+                self.remote_network(NetChange::Loss { p: *p });
                 self.set_active("loss", Some(&format!("{p}")));
             }
             NemesisAction::StopLoss { .. } => {
                 let _ = self.network.set_loss(0.0);
+                self.remote_network(NetChange::Loss { p: 0.0 });
                 self.set_active("loss", None);
             }
             NemesisAction::StartDuplicate { p } => {
                 let _ = self.network.set_duplicate(*p);
+                self.remote_network(NetChange::Duplicate { p: *p });
                 self.set_active("duplicate", Some(&format!("{p}")));
             }
             NemesisAction::StopDuplicate { .. } => {
                 let _ = self.network.set_duplicate(0.0);
+                self.remote_network(NetChange::Duplicate { p: 0.0 });
                 self.set_active("duplicate", None);
             }
         }
@@ -163,8 +174,8 @@ impl Router {
     pub(super) fn resume(&mut self, node: usize) {
         let slot = &mut self.nodes[node];
         if slot.state == NodeState::Paused {
-            if let Some(process) = slot.host.as_ref().and_then(Host::process) {
-                process.signal(Signal::SIGCONT);
+            if let Some(host) = &slot.host {
+                host.pause(false);
             }
             slot.state = NodeState::Up;
             self.sim_wake(node);

@@ -50,10 +50,45 @@ impl SimHost {
     }
 }
 
+/// A node running on another machine, under its host's agent (`--hosts`): lines for its
+/// input go to the agent, which says how many its pipe has taken and when it exited.
+pub(super) struct RemoteHost {
+    pub node: usize,
+    pub incarnation: u32,
+    out: crossbeam_channel::Sender<Vec<u8>>,
+    /// Lines sent, and lines the agent says the node's pipe has taken.
+    sent: u64,
+    pub taken: u64,
+    /// How it ended, once the agent said so.
+    pub exit: Option<String>,
+}
+
+impl RemoteHost {
+    pub fn new(
+        node: usize,
+        incarnation: u32,
+        out: crossbeam_channel::Sender<Vec<u8>>,
+    ) -> RemoteHost {
+        RemoteHost {
+            node,
+            incarnation,
+            out,
+            sent: 0,
+            taken: 0,
+            exit: None,
+        }
+    }
+
+    fn tell(&self, frame: &crate::remote::frame::Frame) {
+        let _ = self.out.send(frame.encode());
+    }
+}
+
 /// A node's host.
 pub(super) enum Host {
     Process(NodeProcess),
     Sim(Box<SimHost>),
+    Remote(RemoteHost),
 }
 
 impl Host {
@@ -61,6 +96,7 @@ impl Host {
         match self {
             Host::Process(p) => p.incarnation,
             Host::Sim(s) => s.incarnation,
+            Host::Remote(r) => r.incarnation,
         }
     }
 
@@ -74,6 +110,18 @@ impl Host {
                 s.queued += 1;
                 Ok(s.queued)
             }
+            Host::Remote(r) => {
+                if r.exit.is_some() {
+                    return Err(QueueError::Closed);
+                }
+                r.tell(&crate::remote::frame::Frame::Deliver {
+                    node: r.node,
+                    incarnation: r.incarnation,
+                    line: line.to_owned(),
+                });
+                r.sent += 1;
+                Ok(r.sent)
+            }
         }
     }
 
@@ -81,6 +129,7 @@ impl Host {
         match self {
             Host::Process(p) => p.taken(),
             Host::Sim(s) => s.taken,
+            Host::Remote(r) => r.taken,
         }
     }
 
@@ -88,28 +137,63 @@ impl Host {
         match self {
             Host::Process(p) => p.input_open(),
             Host::Sim(_) => true,
+            Host::Remote(r) => r.exit.is_none(),
         }
     }
 
-    /// End the node: SIGKILL its process group, or forget the simulated node's memory.
+    /// End the node: SIGKILL its process group (here, or by its agent), or forget the
+    /// simulated node's memory.
     pub fn kill_soon(self) {
         match self {
             Host::Process(p) => p.kill_soon(),
             Host::Sim(_) => {}
+            Host::Remote(r) => r.tell(&crate::remote::frame::Frame::Kill { node: r.node }),
         }
     }
 
-    pub fn process(&self) -> Option<&NodeProcess> {
+    /// Pause (SIGSTOP) or resume (SIGCONT) the node's process, here or by its agent; a
+    /// simulated node is paused by the router handing it nothing.
+    pub fn pause(&self, pause: bool) {
+        use crate::remote::frame::Frame;
         match self {
-            Host::Process(p) => Some(p),
-            Host::Sim(_) => None,
+            Host::Process(p) => p.signal(if pause {
+                nix::sys::signal::Signal::SIGSTOP
+            } else {
+                nix::sys::signal::Signal::SIGCONT
+            }),
+            Host::Sim(_) => {}
+            Host::Remote(r) => r.tell(&if pause {
+                Frame::Pause { node: r.node }
+            } else {
+                Frame::Resume { node: r.node }
+            }),
+        }
+    }
+
+    /// How the node ended, once its output has closed: its exit status (waited for up to a
+    /// second: on a loaded machine an exiting process takes a while to be reaped), or what
+    /// its agent said.
+    pub fn exit_status(&mut self) -> String {
+        match self {
+            Host::Process(p) => {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+                while std::time::Instant::now() < deadline {
+                    if let Some(status) = p.try_exit_status() {
+                        return status;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                "closed its stdout".to_owned()
+            }
+            Host::Sim(_) => String::new(),
+            Host::Remote(r) => r.exit.clone().unwrap_or_else(|| "closed its stdout".into()),
         }
     }
 
     pub fn process_mut(&mut self) -> Option<&mut NodeProcess> {
         match self {
             Host::Process(p) => Some(p),
-            Host::Sim(_) => None,
+            Host::Sim(_) | Host::Remote(_) => None,
         }
     }
 }

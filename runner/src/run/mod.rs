@@ -23,7 +23,6 @@ use checker::{ErrorInfo, EventType, Process};
 use std::os::fd::{AsFd, OwnedFd};
 
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
-use nix::sys::signal::Signal;
 use proto::{Body, Message, Payload, parse_route};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -53,6 +52,7 @@ mod hosting;
 mod ops;
 mod phases;
 mod recorder;
+mod remote;
 mod sim;
 mod sim_logs;
 mod timers;
@@ -69,7 +69,8 @@ pub const FLOOD_LINES_PER_SEC: u64 = 10_000;
 /// The most timed events handled in one turn of the event loop, before it reads the nodes'
 /// output and the signal pipe again.
 const TIMED_BATCH: usize = 4096;
-/// The epoll key of the signal pipe (node pipes use `node << 1 | is_stdin`).
+/// The epoll key of the signal pipe (node pipes use `node << 1 | is_stdin`, the agents'
+/// wake-up pipe `u64::MAX - 1`).
 const SIGNAL_KEY: u64 = u64::MAX;
 /// The harness's own client id, for `init` and `topology`.
 pub const SETUP_CLIENT: &str = "c0";
@@ -249,6 +250,8 @@ pub struct Router {
     dir: RunDir,
     /// The process backend's own: launcher, epoll, read buffers (None under `--sim`).
     io: Option<ProcessIo>,
+    /// Under `--hosts`: the agents the nodes run on.
+    remote: Option<remote::RemoteRun>,
     /// Read end of the pipe the signal handlers write to.
     interrupts: OwnedFd,
     /// The signal handlers of this run, removed when it ends (so that many runs in one
@@ -432,6 +435,15 @@ impl Router {
                 read_buf: vec![0; 64 << 10],
             })
         };
+        let remote = remote::RemoteRun::connect(&config, &dir, start)?;
+        if let (Some(remote), Some(io)) = (&remote, &io) {
+            io.epoll
+                .add(
+                    &remote.agents.wake,
+                    EpollEvent::new(EpollFlags::EPOLLIN, remote::REMOTE_KEY),
+                )
+                .context("watching the agents")?;
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let network = Network::new(
             &config.node_ids,
@@ -494,6 +506,7 @@ impl Router {
                 HistoryWriter::create(&dir.history())?,
             ),
             io,
+            remote,
             interrupts,
             _signals: signals,
             run_cpu: (0.0, 0.0),
@@ -592,6 +605,7 @@ impl Router {
                 }
             }
             self.run_services(now);
+            self.remote_tick(now);
             if now >= last_flush + 100_000_000 {
                 last_flush = now;
                 self.rec.journal.flush();
@@ -679,6 +693,10 @@ impl Router {
                 self.driver.phase = Phase::Done;
                 return;
             }
+            if key == remote::REMOTE_KEY {
+                self.on_agents();
+                continue;
+            }
             let node = (key >> 1) as usize;
             if key & 1 == 0 && node < self.nodes.len() {
                 self.read_node(node);
@@ -706,7 +724,7 @@ impl Router {
 }
 
 /// Signal handlers installed for one run; dropping this removes them.
-struct SignalHandlers(Vec<signal_hook::SigId>);
+pub(crate) struct SignalHandlers(Vec<signal_hook::SigId>);
 
 impl Drop for SignalHandlers {
     fn drop(&mut self) {
@@ -718,7 +736,7 @@ impl Drop for SignalHandlers {
 
 /// Make SIGINT, SIGTERM and SIGHUP write a byte to a pipe the router polls, and return its
 /// read end: the run then stops, kills every node and still writes what it has.
-fn install_signal_handlers() -> anyhow::Result<(OwnedFd, SignalHandlers)> {
+pub(crate) fn install_signal_handlers() -> anyhow::Result<(OwnedFd, SignalHandlers)> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let (read, write) = nix::unistd::pipe().context("creating the signal pipe")?;
     for fd in [read.as_fd(), write.as_fd()] {

@@ -217,6 +217,7 @@ impl Router {
             .collect();
         crate::process::kill_all(&mut processes);
         drop(processes);
+        self.stop_agents();
         crate::process::wait_for_disposals();
         self.lifetime.sweep_strays();
         // What the nodes' pipes never took is dropped.
@@ -250,6 +251,11 @@ impl Router {
         );
         let _ = std::fs::remove_file(self.dir.dir.join(".messages-closed"));
         journal.finish().context("writing messages.jsonl")?;
+        if self.remote.as_ref().is_some_and(|r| r.journaled) {
+            // The hosts' events arrived as they came; put them in the order of (corrected)
+            // time.
+            crate::record::sort_journal(&self.dir.messages()).context("ordering messages.jsonl")?;
+        }
         // An interrupted run plans no further than it got: a signal is honoured at once, even
         // at a rate that plans millions of ops.
         let planned_until = if self.interrupted {
@@ -286,6 +292,10 @@ impl Router {
             duration: self.start.elapsed(),
             run_cpu: self.run_cpu,
             run_sleeps: self.run_sleeps,
+            hosts: self
+                .remote
+                .as_ref()
+                .map(|r| r.describe(&self.config.node_ids)),
         };
         results::write_and_summarise(&report)
     }
