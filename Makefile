@@ -5,7 +5,7 @@ RELEASE := target/release
 HARNESS := $(RELEASE)/harness
 
 .PHONY: all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt test-txn compare lint fmt bench \
-        bench-checker bench-txn bench-runner bench-sim bug-hunt report-check clean
+        bench-checker bench-txn bench-runner bench-sim bench-hosts bug-hunt report-check clean
 
 all: build
 
@@ -58,6 +58,12 @@ bench-runner: build
 ## exploration's seeds per minute
 bench-sim: build
 	scripts/bench-sim.sh
+
+## bench-hosts: the Glomers broadcast setup across three network namespaces (one agent each,
+## real links, nothing leaves the machine) beside the same run on one machine and simulated:
+## msgs/op, latencies, measured delays and clock offsets (needs root)
+bench-hosts: build
+	scripts/bench-hosts.sh $(SEED)
 
 ## bench-checker: time and peak memory of the checkers (corpus c50 files, 100k-op broadcast)
 bench-checker: build

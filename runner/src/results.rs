@@ -311,6 +311,24 @@ pub fn hosts_lines(hosts: &Value) -> Vec<String> {
             }
         ));
     }
+    for host in hosts["hosts"].as_array().into_iter().flatten() {
+        for period in host["silent_periods_s"].as_array().into_iter().flatten() {
+            let from = period[0].as_f64().unwrap_or(f64::NAN);
+            lines.push(match period[1].as_f64() {
+                Some(to) => format!(
+                    "  {} ({}) answered no clock probe from {from:.1} s to {to:.1} s ({:.1} s)",
+                    host["host"].as_str().unwrap_or("?"),
+                    host["agent"].as_str().unwrap_or("?"),
+                    to - from
+                ),
+                None => format!(
+                    "  {} ({}) answered no clock probe from {from:.1} s to the end",
+                    host["host"].as_str().unwrap_or("?"),
+                    host["agent"].as_str().unwrap_or("?")
+                ),
+            });
+        }
+    }
     for (key, name) in [
         ("same_host", "within a host"),
         ("across_hosts", "across hosts"),

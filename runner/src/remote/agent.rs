@@ -74,6 +74,18 @@ pub struct AgentArgs {
     pub new_key: Option<PathBuf>,
 }
 
+/// At most this many connections may be in their handshake at once.
+const MAX_HANDSHAKES: usize = 64;
+
+/// Counts a handshake thread out when it ends.
+struct Done(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// The epoll keys that are not nodes.
 const WAKE_KEY: u64 = u64::MAX;
 const SIGNAL_KEY: u64 = u64::MAX - 1;
@@ -321,12 +333,28 @@ fn spawn_acceptor(
     std::thread::Builder::new()
         .name("accept".into())
         .spawn(move || {
+            let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
-                let (key, host, events) = (key.clone(), host.clone(), events.clone());
+                // A flood of connections that never finish their handshake gets no more than
+                // MAX_HANDSHAKES threads (each gives up after the handshake timeout).
+                if busy.load(std::sync::atomic::Ordering::Relaxed) >= MAX_HANDSHAKES {
+                    eprintln!(
+                        "harness agent: refused {}: {MAX_HANDSHAKES} handshakes in progress",
+                        stream
+                            .peer_addr()
+                            .map(|a| a.to_string())
+                            .unwrap_or_else(|_| "?".into())
+                    );
+                    continue;
+                }
+                busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let (key, host, events, busy) =
+                    (key.clone(), host.clone(), events.clone(), busy.clone());
                 let _ = std::thread::Builder::new()
                     .name("handshake".into())
                     .spawn(move || {
+                        let _done = Done(busy);
                         let peer = stream
                             .peer_addr()
                             .map(|a| a.to_string())
@@ -856,6 +884,13 @@ impl Agent {
                     continue;
                 };
                 let text = String::from_utf8_lossy(&text);
+                if text.is_empty() {
+                    // An empty log still makes the file, as a run on one machine does.
+                    self.send_controller(&Frame::Log {
+                        node_id: id.clone(),
+                        text: String::new(),
+                    });
+                }
                 let mut rest: &str = &text;
                 while !rest.is_empty() {
                     let mut cut = rest.len().min(link::MAX_FRAME / 2);
@@ -1293,10 +1328,16 @@ impl Run {
                     warnings.push(err);
                 }
                 for agent in &cut {
-                    if let Some(link) = &self.peers[*agent]
-                        && let Err(err) = firewall.cut(link.local, link.peer)
-                    {
-                        warnings.push(err);
+                    if let Some(link) = &self.peers[*agent] {
+                        match firewall.cut(link.local, link.peer) {
+                            Ok(()) => eprintln!(
+                                "harness agent: partition: cut the link with {} in the firewall \
+                                 (table inet {})",
+                                link.peer,
+                                firewall.table()
+                            ),
+                            Err(err) => warnings.push(err),
+                        }
                     }
                 }
             }

@@ -350,6 +350,7 @@ pub fn render(name: &str, files: &RunFiles) -> String {
     out.push_str("</div></section>");
 
     summary::problems(&mut out, results);
+    summary::hosts_section(&mut out, results);
     summary::run_section(&mut out, results);
     out.push_str("</main></body></html>\n");
     out

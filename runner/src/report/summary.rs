@@ -669,6 +669,66 @@ pub fn problems(out: &mut String, results: &Map<String, Value>) {
 }
 
 /// The run: seed, how to reproduce, and its configuration.
+/// A run across hosts (`--hosts`): each host's nodes, its clock offset to the controller with
+/// the uncertainty of that estimate (NTP's delay / 2), how partitions were made, and the
+/// measured one-way delays of node-to-node messages.
+pub fn hosts_section(out: &mut String, results: &Map<String, Value>) {
+    let Some(hosts) = results.get("hosts") else {
+        return;
+    };
+    out.push_str(r#"<section id="hosts"><h2>Hosts</h2>"#);
+    out.push_str(
+        r#"<p>The nodes ran under <code>harness agent</code> on these hosts. Each agent's clock offset to the controller was measured as NTP measures it (offset ((t1 − t0) + (t2 − t3)) / 2, exact to within half the round trip); every event a host reported is placed at its time less that offset.</p>"#,
+    );
+    out.push_str(r#"<table class="config"><tr><th>host</th><th>agent</th><th>nodes</th><th>clock offset</th><th>uncertainty</th><th>round trip</th><th>partitions</th></tr>"#);
+    for host in hosts["hosts"].as_array().into_iter().flatten() {
+        let ms = |key: &str| {
+            host[key]
+                .as_f64()
+                .map_or_else(|| "?".to_owned(), |v| format!("{v:+.3} ms"))
+        };
+        let nodes: Vec<&str> = host["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>± {}</td><td>{}</td><td>{}</td></tr>",
+            Esc(host["host"].as_str().unwrap_or("?")),
+            Esc(host["agent"].as_str().unwrap_or("?")),
+            Esc(&nodes.join(", ")),
+            Esc(&ms("clock_offset_ms")),
+            Esc(ms("clock_uncertainty_ms").trim_start_matches('+')),
+            Esc(ms("round_trip_ms").trim_start_matches('+')),
+            if host["firewall"].as_bool() == Some(true) {
+                "firewall (nftables) and agents"
+            } else {
+                "agents drop"
+            }
+        );
+    }
+    out.push_str("</table>");
+    for (key, name) in [
+        ("same_host", "within a host"),
+        ("across_hosts", "across hosts"),
+    ] {
+        let q = &hosts["measured_delay_ms"][key];
+        if q["count"].as_u64().unwrap_or(0) > 0 {
+            let _ = write!(
+                out,
+                "<p>Measured one-way delay {name} (send to delivery, configured latency included): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms over {} messages.</p>",
+                q["p50"].as_f64().unwrap_or(f64::NAN),
+                q["p99"].as_f64().unwrap_or(f64::NAN),
+                q["max"].as_f64().unwrap_or(f64::NAN),
+                q["count"].as_u64().unwrap_or(0)
+            );
+        }
+    }
+    out.push_str("</section>");
+}
+
 pub fn run_section(out: &mut String, results: &Map<String, Value>) {
     out.push_str(r#"<section id="run"><h2>Run</h2>"#);
     let Some(run) = results.get("run").and_then(Value::as_object) else {
@@ -824,6 +884,29 @@ mod tests {
             quantiles_line(&q),
             "min 0 ms · median 12 ms · p95 40 ms · p99 85 ms · max 1.5 s"
         );
+    }
+
+    #[test]
+    fn hosts_show_their_clock_offsets_and_escape_what_the_agents_said() {
+        let results = object(json!({
+            "hosts": {
+                "hosts": [{"agent": "10.0.0.2:7077", "host": "<pi>", "nodes": ["n1"],
+                    "clock_offset_ms": -2.5, "clock_uncertainty_ms": 0.25,
+                    "round_trip_ms": 0.5, "clock_probes": 9, "firewall": true}],
+                "measured_delay_ms": {"same_host": {"count": 0},
+                    "across_hosts": {"count": 3, "p50": 1.0, "p99": 2.0, "max": 3.0}},
+            }
+        }));
+        let mut out = String::new();
+        hosts_section(&mut out, &results);
+        assert!(out.contains("-2.500 ms"), "{out}");
+        assert!(out.contains("± 0.250 ms"), "{out}");
+        assert!(out.contains("&lt;pi&gt;"), "{out}");
+        assert!(out.contains("across hosts"), "{out}");
+        assert!(!out.contains("within a host"), "{out}");
+        let mut none = String::new();
+        hosts_section(&mut none, &object(json!({})));
+        assert!(none.is_empty());
     }
 
     #[test]

@@ -16,6 +16,9 @@ use host::RemoteHost;
 pub(super) const REMOTE_KEY: u64 = u64::MAX - 1;
 /// How often each agent's clock is probed during the run.
 const PROBE_EVERY_NS: u64 = 1_000_000_000;
+/// An agent that has not answered a probe for this long is said to be silent (a pulled cable,
+/// a host that froze).
+const SILENT_AFTER_NS: u64 = 3_000_000_000;
 /// How long the agents have to stop their nodes and send their logs.
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -37,6 +40,16 @@ pub(super) struct RemoteRun {
     in_flight: FxHashMap<u64, (u64, usize)>,
     delays: Delays,
     warnings: Vec<String>,
+    /// Per agent: when it last answered a probe (run time), since when it has been silent,
+    /// and the silent periods it had (start, end), in nanoseconds.
+    heard: Vec<Heard>,
+}
+
+#[derive(Default, Clone)]
+struct Heard {
+    last: u64,
+    silent_since: Option<u64>,
+    silences: Vec<(u64, u64)>,
 }
 
 impl RemoteRun {
@@ -67,7 +80,13 @@ impl RemoteRun {
                 log_dir: &dir.dir,
             },
         )?;
-        let elapsed = start.elapsed().as_nanos() as i128;
+        let elapsed = start.elapsed().as_nanos();
+        let heard = Heard {
+            last: elapsed as u64,
+            ..Heard::default()
+        };
+        let heard = vec![heard; agents.conns.len()];
+        let elapsed = elapsed as i128;
         Ok(Some(RemoteRun {
             agents,
             wall_at_start: i128::from(wall_ns()) - elapsed,
@@ -76,6 +95,7 @@ impl RemoteRun {
             in_flight: FxHashMap::default(),
             delays: Delays::default(),
             warnings: Vec::new(),
+            heard,
         }))
     }
 
@@ -116,6 +136,18 @@ impl RemoteRun {
                     "round_trip_ms": best.map(|s| s.delay as f64 / 1e6),
                     "clock_probes": conn.clock.probes,
                     "firewall": conn.firewall,
+                    "silent_periods_s": self.heard.get(i).map(|h| {
+                        h.silences
+                            .iter()
+                            .chain(h.silent_since.map(|s| (s, u64::MAX)).iter())
+                            .map(|&(from, to)| {
+                                serde_json::json!([
+                                    from as f64 / 1e9,
+                                    (to != u64::MAX).then(|| to as f64 / 1e9)
+                                ])
+                            })
+                            .collect::<Vec<_>>()
+                    }),
                 })
             })
             .collect();
@@ -220,8 +252,20 @@ impl Router {
                 let Some(remote) = self.remote.as_mut() else {
                     return;
                 };
-                let t3 = remote.wall_at_start + self.start.elapsed().as_nanos() as i128;
-                let _ = received;
+                let now = self.start.elapsed().as_nanos() as u64;
+                let t3 = remote.wall_at_start + i128::from(now);
+                if let Some(heard) = remote.heard.get_mut(agent) {
+                    heard.last = now;
+                    if let Some(since) = heard.silent_since.take() {
+                        heard.silences.push((since, now));
+                        eprintln!(
+                            "harness: the agent at {} ({}) answers again, after {:.1} s of silence",
+                            remote.agents.conns[agent].addr,
+                            remote.agents.conns[agent].host,
+                            (now - since) as f64 / 1e9
+                        );
+                    }
+                }
                 remote.agents.conns[agent].clock.add(
                     crate::remote::clock::Sample::from_timestamps(
                         i128::from(t0),
@@ -344,6 +388,21 @@ impl Router {
             return;
         }
         remote.next_probe = now + PROBE_EVERY_NS;
+        for (agent, heard) in remote.heard.iter_mut().enumerate() {
+            let Some(conn) = remote.agents.conns.get(agent) else {
+                break;
+            };
+            if heard.silent_since.is_none() && now > heard.last + SILENT_AFTER_NS {
+                heard.silent_since = Some(heard.last);
+                eprintln!(
+                    "harness: the agent at {} ({}) has not answered for {} s: is its host \
+                     reachable? (its nodes' messages wait in TCP until it is)",
+                    conn.addr,
+                    conn.host,
+                    SILENT_AFTER_NS / 1_000_000_000
+                );
+            }
+        }
         let t0 = (remote.wall_at_start + i128::from(now)) as u64;
         remote.agents.broadcast(&Frame::Ping { t0 });
     }

@@ -100,9 +100,22 @@ impl Run {
 /// Run `harness test` with `args` in a fresh store; `--store` is added (before `args`, which
 /// may end with `-- ARGS` for the nodes).
 pub fn harness_test(args: &[&str]) -> Run {
+    harness_test_in(&[], args)
+}
+
+/// [`harness_test`] run through `prefix` (such as `ip netns exec NS`).
+pub fn harness_test_in(prefix: &[&str], args: &[&str]) -> Run {
     let store = scratch_store();
     let start = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_harness"))
+    let mut cmd = match prefix.split_first() {
+        Some((program, rest)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(rest).arg(env!("CARGO_BIN_EXE_harness"));
+            cmd
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_harness")),
+    };
+    let output = cmd
         .arg("test")
         .arg("--store")
         .arg(&store)

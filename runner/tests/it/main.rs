@@ -1,5 +1,6 @@
 //! Integration tests of the harness.
 
+pub mod agents;
 mod bad_nodes;
 mod cli;
 mod compare;
@@ -7,6 +8,7 @@ mod compat;
 mod crdt;
 mod delivery;
 pub mod harness;
+mod hosts_netns;
 mod interrupt;
 mod kafka;
 mod lifetime;
