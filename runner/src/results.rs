@@ -283,17 +283,22 @@ pub fn ignored_flags_line(flags: &[crate::config::IgnoredFlag]) -> Option<String
     Some(format!("flags ignored here: {}", parts.join("; ")))
 }
 
+/// The nodes of one host of `results.json`'s `hosts`.
+pub fn host_nodes(host: &Value) -> Vec<&str> {
+    host["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 /// The summary's lines on the hosts of a `--hosts` run: each host's nodes and clock offset
 /// with its uncertainty, then the measured one-way delays of node-to-node messages.
 pub fn hosts_lines(hosts: &Value) -> Vec<String> {
     let mut lines = vec!["hosts:".to_owned()];
     for host in hosts["hosts"].as_array().into_iter().flatten() {
-        let nodes: Vec<&str> = host["nodes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let nodes = host_nodes(host);
         lines.push(format!(
             "  {} ({}): {}; clock offset {:+.3} ms ± {:.3} ms (round trip {:.3} ms, {} probes); \
              partitions {}",

@@ -33,12 +33,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use checker::NetEventKind;
 use crossbeam_channel::{Receiver, Sender};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::signal::Signal;
 use proto::parse_route;
 use rustc_hash::FxHashMap;
 
+use super::channel::{Channel, Incoming, drain, wake_pipe};
 use super::firewall::Firewall;
 use super::frame::{Frame, Hello, NetChange, NetEvent, Setup, VERSION, wall_ns};
 use super::key::Key;
@@ -139,85 +141,25 @@ impl Events {
     }
 }
 
-/// A live connection: frames to send go down `out` to its writer thread.
-struct LinkHandle {
-    out: Sender<Vec<u8>>,
-    closer: Option<std::net::TcpStream>,
-    local: SocketAddr,
-    peer: SocketAddr,
-}
-
-impl LinkHandle {
-    fn send(&self, frame: &Frame) {
-        let _ = self.out.send(frame.encode());
-    }
-
-    fn close(&self) {
-        if let Some(stream) = &self.closer {
-            let _ = stream.shutdown(std::net::Shutdown::Both);
+/// Start the threads of `link`, as link `id`: what it says becomes events of the main loop.
+fn spawn_link(link: Link, id: LinkId, events: &Events, name: &str) -> Option<Channel> {
+    let events = events.clone();
+    let spawned = Channel::spawn(link, name, move |incoming| {
+        events.send(match incoming {
+            Incoming::Frame(frame, received) => Event::Frame {
+                link: id,
+                frame,
+                received,
+            },
+            Incoming::Closed(why) => Event::Closed { link: id, why },
+        })
+    });
+    match spawned {
+        Ok(channel) => Some(channel),
+        Err(err) => {
+            eprintln!("harness agent: cannot start the threads of a link: {err}");
+            None
         }
-    }
-}
-
-/// Start the reader and writer threads of `link`, as link `id`.
-fn spawn_link(link: Link, id: LinkId, events: &Events, name: String) -> LinkHandle {
-    let Link {
-        mut reader,
-        mut writer,
-        local,
-        peer,
-        ..
-    } = link;
-    let closer = writer.closer().ok();
-    let (out, frames) = crossbeam_channel::unbounded::<Vec<u8>>();
-    let reader_events = events.clone();
-    let _ = std::thread::Builder::new()
-        .name(format!("read {name}"))
-        .spawn(move || {
-            loop {
-                match reader.recv() {
-                    Ok(bytes) => {
-                        let received = wall_ns();
-                        match Frame::decode(&bytes) {
-                            Ok(frame) => reader_events.send(Event::Frame {
-                                link: id,
-                                frame: Box::new(frame),
-                                received,
-                            }),
-                            Err(err) => {
-                                reader_events.send(Event::Closed {
-                                    link: id,
-                                    why: format!("a malformed frame ({err})"),
-                                });
-                                return;
-                            }
-                        }
-                    }
-                    Err(err) => {
-                        reader_events.send(Event::Closed {
-                            link: id,
-                            why: err.to_string(),
-                        });
-                        return;
-                    }
-                }
-            }
-        });
-    let _ = std::thread::Builder::new()
-        .name(format!("write {name}"))
-        .spawn(move || {
-            for frame in frames {
-                if writer.send(&frame).is_err() {
-                    break;
-                }
-            }
-            writer.shutdown();
-        });
-    LinkHandle {
-        out,
-        closer,
-        local,
-        peer,
     }
 }
 
@@ -276,19 +218,14 @@ pub fn run(args: &AgentArgs) -> anyhow::Result<u8> {
             .join(", ")
     );
     let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
-    let (wake_read, wake_write) = nix::unistd::pipe()?;
-    for fd in [wake_read.as_fd(), wake_write.as_fd()] {
-        let flags = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL)?;
-        let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
-        nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(flags))?;
-    }
+    let (wake_read, wake_write) = wake_pipe().context("creating a pipe")?;
     epoll.add(&wake_read, EpollEvent::new(EpollFlags::EPOLLIN, WAKE_KEY))?;
     let (signals, _handlers) = crate::run::install_signal_handlers()?;
     epoll.add(&signals, EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_KEY))?;
     let (tx, rx) = crossbeam_channel::unbounded();
     let events = Events {
         tx,
-        waker: Waker(Arc::new(wake_write)),
+        waker: Waker(wake_write),
     };
     spawn_acceptor(listener, key.clone(), host.clone(), events.clone())?;
     if from_stdin {
@@ -406,7 +343,7 @@ struct Agent {
     wake_read: OwnedFd,
     /// The signal pipe, watched by `epoll` (kept open here).
     _signals: OwnedFd,
-    links: FxHashMap<LinkId, LinkHandle>,
+    links: FxHashMap<LinkId, Channel>,
     next_link: LinkId,
     /// The controller's link, while one is connected.
     controller: Option<LinkId>,
@@ -493,12 +430,7 @@ impl Agent {
                         self.end_run(false);
                         return;
                     }
-                    WAKE_KEY => {
-                        let mut buf = [0u8; 256];
-                        while matches!(nix::unistd::read(self.wake_read.as_fd(), &mut buf), Ok(n) if n > 0)
-                        {
-                        }
-                    }
+                    WAKE_KEY => drain(&self.wake_read),
                     node => self.read_node(node as usize),
                 }
             }
@@ -600,8 +532,9 @@ impl Agent {
     fn add_link(&mut self, link: Link, name: &str) -> LinkId {
         let id = self.next_link;
         self.next_link += 1;
-        let handle = spawn_link(link, id, &self.events, name.to_owned());
-        self.links.insert(id, handle);
+        if let Some(channel) = spawn_link(link, id, &self.events, name) {
+            self.links.insert(id, channel);
+        }
         id
     }
 
@@ -617,7 +550,7 @@ impl Agent {
             {
                 run.peers[agent] = Some(PeerLink {
                     link,
-                    out: handle.out.clone(),
+                    out: handle.sender(),
                     local: handle.local,
                     peer: handle.peer,
                 });
@@ -785,7 +718,7 @@ impl Agent {
         let Some(controller) = self.controller.and_then(|id| self.links.get(&id)) else {
             return;
         };
-        let controller = controller.out.clone();
+        let controller = controller.sender();
         let seed = setup.seed ^ (setup.agent as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let network = Network::new(
             &setup.node_ids,
@@ -844,7 +777,7 @@ impl Agent {
                     if let (Some(run), Some(handle)) = (&mut self.run, self.links.get(&id)) {
                         run.peers[index] = Some(PeerLink {
                             link: id,
-                            out: handle.out.clone(),
+                            out: handle.sender(),
                             local: handle.local,
                             peer: handle.peer,
                         });
@@ -1027,9 +960,19 @@ impl Run {
         self.tell(&Frame::Net(event));
     }
 
-    fn journal(&self, kind: &str, id: u64, src: usize, dest: usize, reason: Option<&str>) {
+    /// Journal message `id`, from node `src` to node `dest`, as dropped, and why.
+    fn dropped(&self, id: u64, src: usize, dest: usize, reason: &str) {
+        self.journal(NetEventKind::Drop, id, src, dest, Some(reason));
+    }
+
+    /// Journal message `id`, from node `src` to node `dest`, as delivered.
+    fn delivered(&self, id: u64, src: usize, dest: usize) {
+        self.journal(NetEventKind::Deliver, id, src, dest, None);
+    }
+
+    fn journal(&self, kind: NetEventKind, id: u64, src: usize, dest: usize, reason: Option<&str>) {
         self.event(NetEvent {
-            event: kind.into(),
+            event: kind,
             at: wall_ns(),
             id,
             src: self.setup.node_ids[src].clone(),
@@ -1114,7 +1057,7 @@ impl Run {
         let pending = std::mem::take(&mut self.nodes[node].pending);
         for message in pending {
             if let Some((id, src)) = message.peer {
-                self.journal("drop", id, src, node, Some(reason));
+                self.dropped(id, src, node, reason);
             }
         }
     }
@@ -1134,7 +1077,7 @@ impl Run {
         let id = self.next_id;
         self.next_id += 1;
         self.event(NetEvent {
-            event: "send".into(),
+            event: NetEventKind::Send,
             at: wall_ns(),
             id,
             src: own.clone(),
@@ -1148,7 +1091,7 @@ impl Run {
             .network
             .route(Endpoint::Node(node), Endpoint::Node(dest), now)
         {
-            Fate::Lost => self.journal("drop", id, node, dest, Some("loss")),
+            Fate::Lost => self.dropped(id, node, dest, "loss"),
             fate => {
                 for at in fate.deliveries() {
                     let key = self.next_timer;
@@ -1190,7 +1133,7 @@ impl Run {
         }
         if self.cut.contains(&agent) {
             // The link is cut on the wire: nothing leaves.
-            return self.journal("drop", id, src, dest, Some("partition"));
+            return self.dropped(id, src, dest, "partition");
         }
         match &self.peers[agent] {
             Some(peer) => {
@@ -1204,7 +1147,7 @@ impl Run {
                     .encode(),
                 );
             }
-            None => self.journal("drop", id, src, dest, Some("link-down")),
+            None => self.dropped(id, src, dest, "link-down"),
         }
     }
 
@@ -1218,7 +1161,7 @@ impl Run {
             .network
             .blocked(Endpoint::Node(src), Endpoint::Node(dest))
         {
-            return self.journal("drop", id, src, dest, Some("partition"));
+            return self.dropped(id, src, dest, "partition");
         }
         let local = &mut self.nodes[dest];
         let result = match local.process.as_mut() {
@@ -1230,8 +1173,8 @@ impl Run {
                 end,
                 peer: Some((id, src)),
             }),
-            Err(QueueError::Full) => self.journal("drop", id, src, dest, Some("backlog")),
-            Err(QueueError::Closed) => self.journal("drop", id, src, dest, Some("node-down")),
+            Err(QueueError::Full) => self.dropped(id, src, dest, "backlog"),
+            Err(QueueError::Closed) => self.dropped(id, src, dest, "node-down"),
         }
     }
 
@@ -1265,7 +1208,7 @@ impl Run {
             }
             let message = self.nodes[node].pending.pop_front().expect("a front");
             match message.peer {
-                Some((id, src)) => self.journal("deliver", id, src, node, None),
+                Some((id, src)) => self.delivered(id, src, node),
                 None => {
                     self.nodes[node].taken += 1;
                     controller_lines = true;

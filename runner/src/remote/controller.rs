@@ -3,16 +3,15 @@
 //! channel of what the agents say for the router.
 
 use std::io::Write;
-use std::net::TcpStream;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use crossbeam_channel::{Receiver, Sender};
 
+use super::channel::{Channel, Incoming, drain, wake_pipe};
 use super::clock::{ClockEstimate, Sample};
 use super::frame::{Frame, Hello, Setup, VERSION, wall_ns};
 use super::key::Key;
@@ -88,19 +87,12 @@ impl RemoteConfig {
     }
 }
 
-/// What an agent said, or that its connection ended.
-pub enum Incoming {
-    Frame(Box<Frame>, u64),
-    Closed(String),
-}
-
 /// One agent, as the controller sees it.
 pub struct AgentConn {
     pub addr: String,
     /// The host name the agent reported.
     pub host: String,
-    out: Sender<Vec<u8>>,
-    closer: Option<TcpStream>,
+    channel: Channel,
     pub clock: ClockEstimate,
     pub firewall: bool,
     pub stopped: bool,
@@ -110,11 +102,11 @@ pub struct AgentConn {
 
 impl AgentConn {
     pub fn send(&self, frame: &Frame) {
-        let _ = self.out.send(frame.encode());
+        self.channel.send(frame);
     }
 
     pub fn sender(&self) -> Sender<Vec<u8>> {
-        self.out.clone()
+        self.channel.sender()
     }
 }
 
@@ -132,23 +124,6 @@ pub struct Agents {
     /// Becomes readable when something arrived (for the router's epoll).
     pub wake: OwnedFd,
     ssh: Vec<SshAgent>,
-}
-
-/// A wake-up pipe: the write end for the reader threads, the read end for epoll.
-fn wake_pipe() -> anyhow::Result<(OwnedFd, Arc<OwnedFd>)> {
-    let (read, write) = nix::unistd::pipe().context("creating a pipe")?;
-    for fd in [read.as_fd(), write.as_fd()] {
-        let flags = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL)?;
-        let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
-        nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(flags))?;
-    }
-    Ok((read, Arc::new(write)))
-}
-
-/// Drain a wake-up pipe.
-pub fn drain(fd: &OwnedFd) {
-    let mut buf = [0u8; 256];
-    while matches!(nix::unistd::read(fd.as_fd(), &mut buf), Ok(n) if n > 0) {}
 }
 
 /// What the run asks of the agents, beside the nodes and their placement.
@@ -171,7 +146,7 @@ impl Agents {
     pub fn connect(config: &RemoteConfig, spec: &RunSpec<'_>) -> anyhow::Result<Agents> {
         let (addrs, placement) = config.placement(spec.node_ids.len());
         let ssh = start_over_ssh(config, &addrs, spec)?;
-        let (wake, wake_write) = wake_pipe()?;
+        let (wake, wake_write) = wake_pipe().context("creating a pipe")?;
         let (tx, rx) = crossbeam_channel::unbounded();
         let hello = serde_json::to_vec(&Hello::Controller { version: VERSION })?;
         let mut conns = Vec::new();
@@ -210,53 +185,15 @@ impl Agents {
                      this harness speaks {VERSION})"
                 ),
             };
-            let (out, frames) = crossbeam_channel::unbounded::<Vec<u8>>();
-            let link::Link {
-                mut reader,
-                mut writer,
-                ..
-            } = link;
-            let closer = writer.closer().ok();
-            std::thread::Builder::new()
-                .name(format!("write agent {index}"))
-                .spawn(move || {
-                    for frame in frames {
-                        if writer.send(&frame).is_err() {
-                            break;
-                        }
-                    }
-                    writer.shutdown();
-                })?;
             let (tx, wake) = (tx.clone(), wake_write.clone());
-            std::thread::Builder::new()
-                .name(format!("read agent {index}"))
-                .spawn(move || {
-                    loop {
-                        let incoming = match reader.recv() {
-                            Ok(bytes) => {
-                                let received = wall_ns();
-                                match Frame::decode(&bytes) {
-                                    Ok(frame) => Incoming::Frame(Box::new(frame), received),
-                                    Err(err) => {
-                                        Incoming::Closed(format!("a malformed frame ({err})"))
-                                    }
-                                }
-                            }
-                            Err(err) => Incoming::Closed(err.to_string()),
-                        };
-                        let closed = matches!(incoming, Incoming::Closed(_));
-                        let _ = tx.send((index, incoming));
-                        let _ = nix::unistd::write(wake.as_fd(), &[1]);
-                        if closed {
-                            return;
-                        }
-                    }
-                })?;
+            let channel = Channel::spawn(link, &format!("agent {index}"), move |incoming| {
+                let _ = tx.send((index, incoming));
+                let _ = nix::unistd::write(wake.as_fd(), &[1]);
+            })?;
             conns.push(AgentConn {
                 addr: addr.clone(),
                 host,
-                out,
-                closer,
+                channel,
                 clock: ClockEstimate::default(),
                 firewall: false,
                 stopped: false,
@@ -389,9 +326,7 @@ impl Agents {
     /// Close every connection and stop the agents started over SSH.
     pub fn close(&mut self) {
         for conn in &self.conns {
-            if let Some(stream) = &conn.closer {
-                let _ = stream.shutdown(std::net::Shutdown::Both);
-            }
+            conn.channel.close();
         }
         for mut agent in self.ssh.drain(..) {
             // Closing its standard input stops the agent (it reads its key from there).

@@ -47,11 +47,11 @@ pub struct Setup {
     pub latency_dist: String,
 }
 
-/// A network event an agent saw, for the journal.
+/// A network event an agent saw, for the journal: a line of `messages.jsonl` as the agent
+/// sees it, stamped with its own clock and with the body as the node wrote it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct NetEvent {
-    /// `send`, `deliver` or `drop`.
-    pub event: String,
+    pub event: checker::NetEventKind,
     /// The agent's wall clock.
     pub at: u64,
     pub id: u64,
@@ -214,7 +214,7 @@ mod tests {
                 grudge: [("n1".to_owned(), ["n2".to_owned()].into())].into(),
             }),
             Frame::Net(NetEvent {
-                event: "send".into(),
+                event: checker::NetEventKind::Send,
                 at: 5,
                 id: 7,
                 src: "n1".into(),

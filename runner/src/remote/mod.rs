@@ -11,6 +11,7 @@
 //!   orders the hosts' events by corrected time.
 
 pub mod agent;
+pub mod channel;
 pub mod clock;
 pub mod controller;
 pub mod firewall;

@@ -687,12 +687,7 @@ pub fn hosts_section(out: &mut String, results: &Map<String, Value>) {
                 .as_f64()
                 .map_or_else(|| "?".to_owned(), |v| format!("{v:+.3} ms"))
         };
-        let nodes: Vec<&str> = host["nodes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let nodes = crate::results::host_nodes(host);
         let _ = write!(
             out,
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>± {}</td><td>{}</td><td>{}</td></tr>",

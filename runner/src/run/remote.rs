@@ -8,7 +8,8 @@
 //! put in time order when the run ends.
 
 use super::*;
-use crate::remote::controller::{Agents, Incoming, RunSpec};
+use crate::remote::channel::Incoming;
+use crate::remote::controller::{Agents, RunSpec};
 use crate::remote::frame::{Frame, NetChange, NetEvent, wall_ns};
 use host::RemoteHost;
 
@@ -182,7 +183,7 @@ impl Router {
     /// Handle everything the agents said since the last call.
     pub(super) fn on_agents(&mut self) {
         let Some(remote) = &self.remote else { return };
-        crate::remote::controller::drain(&remote.agents.wake);
+        crate::remote::channel::drain(&remote.agents.wake);
         while let Some(remote) = &self.remote
             && let Ok((agent, incoming)) = remote.agents.rx.try_recv()
         {
@@ -337,14 +338,14 @@ impl Router {
         let at = remote.run_time(agent, event.at);
         remote.journaled = true;
         let via = event.via.as_deref();
-        match event.event.as_str() {
-            "send" => {
+        match event.event {
+            checker::NetEventKind::Send => {
                 remote.in_flight.insert(event.id, (at, agent));
                 let body = event.body.as_deref().unwrap_or("{}");
                 self.rec
                     .send(at, event.id, &event.src, via, &event.dest, body);
             }
-            "deliver" => {
+            checker::NetEventKind::Deliver => {
                 if let Some((sent, from)) = remote.in_flight.remove(&event.id) {
                     let delay = at.saturating_sub(sent);
                     if from == agent {
@@ -355,7 +356,7 @@ impl Router {
                 }
                 self.rec.deliver(at, event.id, &event.src, via, &event.dest);
             }
-            _ => {
+            checker::NetEventKind::Drop => {
                 remote.in_flight.remove(&event.id);
                 let reason = event.reason.as_deref().unwrap_or("unknown");
                 self.rec
