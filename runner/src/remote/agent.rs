@@ -394,6 +394,9 @@ struct Local {
     pending: VecDeque<InFlight>,
     /// Controller lines the current incarnation's pipe has taken.
     taken: u64,
+    /// Lines it wrote in the current one-second window, and when that began.
+    window_start: Option<Instant>,
+    window_lines: u64,
 }
 
 struct InFlight {
@@ -860,7 +863,10 @@ impl Agent {
         let incarnation = local.incarnation;
         for output in lines.drain(..) {
             match output {
-                Output::Line(line) => run.on_line(node, line),
+                Output::Line(line) => {
+                    run.count_line(node);
+                    run.on_line(node, line)
+                }
                 Output::Oversized(bytes) => {
                     let text = format!(
                         "{} wrote a line of {bytes} bytes, over the limit; it was dropped",
@@ -1062,6 +1068,25 @@ impl Run {
         }
     }
 
+    /// Count a line node `node` wrote; at the flood threshold, tell the controller (which
+    /// records it as a problem, as it does for a node of its own).
+    fn count_line(&mut self, node: usize) {
+        let local = &mut self.nodes[node];
+        let now = Instant::now();
+        if local
+            .window_start
+            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(1))
+        {
+            local.window_start = Some(now);
+            local.window_lines = 0;
+        }
+        local.window_lines += 1;
+        if local.window_lines == crate::run::FLOOD_LINES_PER_SEC {
+            let incarnation = local.incarnation;
+            self.tell(&Frame::Flood { node, incarnation });
+        }
+    }
+
     /// One line a node of this host wrote.
     fn on_line(&mut self, node: usize, line: String) {
         let own = &self.setup.node_ids[node];
@@ -1073,6 +1098,18 @@ impl Run {
         let Some(dest) = self.setup.node_ids.iter().position(|id| *id == route.dest) else {
             return self.to_controller(node, line);
         };
+        // A body the router would name as a problem (no string `type`, ids that are not
+        // integers, nesting too deep for Maelstrom or for the journal) goes through the
+        // controller, which judges and routes it exactly as in a run on one machine.
+        let scan = proto::scan_body(route.body.get());
+        let clean = scan.has_type
+            && scan.msg_id_ok
+            && scan.in_reply_to_ok
+            && scan.depth < proto::MAELSTROM_MAX_DEPTH
+            && scan.depth <= checker::JOURNAL_MAX_BODY_DEPTH;
+        if !clean {
+            return self.to_controller(node, line);
+        }
         let body = route.body.get().to_owned();
         let id = self.next_id;
         self.next_id += 1;

@@ -139,6 +139,11 @@ pub enum Frame {
         incarnation: u32,
         line: String,
     },
+    /// The node wrote more than the flood threshold of lines within one second.
+    Flood {
+        node: usize,
+        incarnation: u32,
+    },
     /// How many `Deliver`ed lines the node's pipe has taken whole.
     Taken {
         node: usize,

@@ -223,10 +223,18 @@ impl Router {
                 incarnation,
                 line,
             } => {
+                // The agent counts the node's lines for floods (it sees them all).
                 if self.remote_host(node, incarnation).is_some() {
                     let at = self.now();
-                    self.count_line(node, at);
                     self.on_node_line(node, at, line);
+                }
+            }
+            Frame::Flood { node, incarnation } => {
+                if self.remote_host(node, incarnation).is_some() {
+                    let (at, id) = (self.now(), self.nodes[node].id.clone());
+                    self.rec.problems.record(&id, ProblemKind::Flood, at, || {
+                        format!("more than {FLOOD_LINES_PER_SEC} lines within one second")
+                    });
                 }
             }
             Frame::Taken {

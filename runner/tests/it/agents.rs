@@ -367,3 +367,45 @@ fn ssh_starts_the_agent_with_the_key_on_its_input_and_the_end_of_the_run_stops_i
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&store);
 }
+
+/// `harness test -w echo` of the test node `script` on two nodes, one on each of two agents.
+fn echo_across_agents(script: &str) -> crate::harness::Run {
+    let (key, _) = key_file();
+    let node = test_node(script);
+    let (a, b) = (Agent::start(&key, &[&node]), Agent::start(&key, &[&node]));
+    harness_test(&[
+        "-w",
+        "echo",
+        "--bin",
+        node.to_str().unwrap(),
+        "--node-count",
+        "2",
+        "--time-limit",
+        "2",
+        "--rate",
+        "20",
+        "--hosts",
+        &format!("{},{}", a.addr, b.addr),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--no-progress",
+    ])
+}
+
+#[test]
+fn odd_bodies_and_floods_between_hosts_are_named_as_on_one_machine() {
+    // Bodies Maelstrom routes without a word (no type, a string msg_id, 500 levels deep)
+    // sent node to node across hosts: routed, and named as warnings, once per node.
+    let run = echo_across_agents("odd_bodies.py");
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for kind in ["no-body-type", "non-integer-id"] {
+        let problems = run.problems(kind);
+        assert_eq!(problems.len(), 2, "{kind}: {:?}", run.results["problems"]);
+        assert!(problems.iter().all(|p| p["error"] == false), "{kind}");
+    }
+    // A node flooding its output on another host is named, as a warning.
+    let run = echo_across_agents("flood.py");
+    let flood = run.problems("flood");
+    assert!(!flood.is_empty(), "{:?}", run.problem_kinds());
+    assert_eq!(flood[0]["error"], false, "a flood alone is a warning");
+}
