@@ -705,6 +705,21 @@ pub fn hosts_section(out: &mut String, results: &Map<String, Value>) {
         );
     }
     out.push_str("</table>");
+    for host in hosts["hosts"].as_array().into_iter().flatten() {
+        for period in host["silent_periods_s"].as_array().into_iter().flatten() {
+            let from = period[0].as_f64().unwrap_or(f64::NAN);
+            let until = period[1]
+                .as_f64()
+                .map_or_else(|| "the end".to_owned(), |to| format!("{to:.1} s"));
+            let _ = write!(
+                out,
+                "<p>{} (<code>{}</code>) answered no clock probe from {from:.1} s to {}: its host could not be reached (a pulled cable, a frozen host); its nodes' messages waited meanwhile.</p>",
+                Esc(host["host"].as_str().unwrap_or("?")),
+                Esc(host["agent"].as_str().unwrap_or("?")),
+                Esc(&until)
+            );
+        }
+    }
     for (key, name) in [
         ("same_host", "within a host"),
         ("across_hosts", "across hosts"),
@@ -887,7 +902,8 @@ mod tests {
             "hosts": {
                 "hosts": [{"agent": "10.0.0.2:7077", "host": "<pi>", "nodes": ["n1"],
                     "clock_offset_ms": -2.5, "clock_uncertainty_ms": 0.25,
-                    "round_trip_ms": 0.5, "clock_probes": 9, "firewall": true}],
+                    "round_trip_ms": 0.5, "clock_probes": 9, "firewall": true,
+                    "silent_periods_s": [[4.0, 11.5]]}],
                 "measured_delay_ms": {"same_host": {"count": 0},
                     "across_hosts": {"count": 3, "p50": 1.0, "p99": 2.0, "max": 3.0}},
             }
@@ -896,6 +912,7 @@ mod tests {
         hosts_section(&mut out, &results);
         assert!(out.contains("-2.500 ms"), "{out}");
         assert!(out.contains("± 0.250 ms"), "{out}");
+        assert!(out.contains("from 4.0 s to 11.5 s"), "{out}");
         assert!(out.contains("&lt;pi&gt;"), "{out}");
         assert!(out.contains("across hosts"), "{out}");
         assert!(!out.contains("within a host"), "{out}");
