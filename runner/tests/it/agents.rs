@@ -93,6 +93,21 @@ impl Agent {
         Agent::start_with(&[], "127.0.0.1:0", key, allow, &["--no-firewall"])
     }
 
+    /// Send SIGINT (Ctrl-C) to the agent and wait for it to exit; true if it exited by itself
+    /// within 10 s.
+    pub fn interrupt(&mut self) -> bool {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
     /// What the agent has written to its standard error so far.
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()

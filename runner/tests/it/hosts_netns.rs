@@ -264,5 +264,76 @@ fn broadcast_across_three_namespaces_is_valid_with_and_without_partitions_and_ki
             );
         }
     }
+    // Ctrl-C on an agent in the middle of a run with partitions: it stops its node and
+    // removes its table; the controller says it lost that agent.
+    let mut agents = agents;
+    let tables = |i: usize| {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &spaces.host(i), "nft", "list", "tables"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    if firewall {
+        let controller_run = {
+            let (controller, hosts, key, gossip) = (
+                controller.clone(),
+                hosts.clone(),
+                key.clone(),
+                gossip.clone(),
+            );
+            std::thread::spawn(move || {
+                harness_test_in(
+                    &["ip", "netns", "exec", &controller],
+                    &[
+                        "-w",
+                        "broadcast",
+                        "--bin",
+                        gossip.to_str().unwrap(),
+                        "--node-count",
+                        "3",
+                        "--seed",
+                        "1",
+                        "--time-limit",
+                        "20",
+                        "--rate",
+                        "10",
+                        "--nemesis",
+                        "partition",
+                        "--nemesis-interval",
+                        "1",
+                        "--hosts",
+                        &hosts,
+                        "--key-file",
+                        key.to_str().unwrap(),
+                        "--no-progress",
+                    ],
+                )
+            })
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        let cuts = |a: &Agent| a.stderr().matches("in the firewall").count();
+        let before = cuts(&agents[0]);
+        while cuts(&agents[0]) == before && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(
+            cuts(&agents[0]) > before,
+            "no cut within 15 s: {}",
+            agents[0].stderr()
+        );
+        assert!(tables(0).contains("harness_agent_7077"), "{}", tables(0));
+        assert!(agents[0].interrupt(), "the agent did not stop on SIGINT");
+        assert!(!tables(0).contains("harness_agent_7077"), "{}", tables(0));
+        let run = controller_run.join().unwrap();
+        assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains("lost the connection to the agent at")
+                || run.stderr.contains("lost the connection to the agent at"),
+            "{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
     drop(agents);
 }
