@@ -6,6 +6,30 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+/// Lines per second above which a node is said to flood its stdout.
+pub const FLOOD_LINES_PER_SEC: u64 = 10_000;
+
+/// Counts a node's output lines in one-second windows, to name a flood: one per node, in the
+/// router for its own nodes and in each agent for its host's.
+#[derive(Debug, Clone, Default)]
+pub struct FloodWindow {
+    start: Option<u64>,
+    lines: u64,
+}
+
+impl FloodWindow {
+    /// Count a line written at `at` (nanoseconds on any steady clock); true exactly when it
+    /// is the [`FLOOD_LINES_PER_SEC`]-th of its window, so a flood is reported once a second.
+    pub fn count(&mut self, at: u64) -> bool {
+        if self.start.is_none_or(|start| at >= start + 1_000_000_000) {
+            self.start = Some(at);
+            self.lines = 0;
+        }
+        self.lines += 1;
+        self.lines == FLOOD_LINES_PER_SEC
+    }
+}
+
 /// A kind of misbehaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -207,6 +231,20 @@ impl Problems {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flood_is_ten_thousand_lines_within_one_second_reported_once_a_window() {
+        let mut window = FloodWindow::default();
+        let ms = 1_000_000;
+        // 9,999 lines in the first second: no flood; the window starts again at 1 s.
+        assert!(!(0..9_999).any(|i| window.count(i * 100_000)));
+        assert!(!window.count(1_000 * ms));
+        // 10,000 lines within the new window: the 10,000th is the flood, once.
+        let flagged: Vec<u64> = (1..10_001)
+            .filter(|i| window.count(1_000 * ms + i * 50_000))
+            .collect();
+        assert_eq!(flagged, [9_999]);
+    }
 
     #[test]
     fn counts_and_keeps_the_first_example_cut_short() {

@@ -394,9 +394,8 @@ struct Local {
     pending: VecDeque<InFlight>,
     /// Controller lines the current incarnation's pipe has taken.
     taken: u64,
-    /// Lines it wrote in the current one-second window, and when that began.
-    window_start: Option<Instant>,
-    window_lines: u64,
+    /// Its output lines, counted for floods.
+    flood: crate::problems::FloodWindow,
 }
 
 struct InFlight {
@@ -1071,17 +1070,9 @@ impl Run {
     /// Count a line node `node` wrote; at the flood threshold, tell the controller (which
     /// records it as a problem, as it does for a node of its own).
     fn count_line(&mut self, node: usize) {
+        let now = self.now();
         let local = &mut self.nodes[node];
-        let now = Instant::now();
-        if local
-            .window_start
-            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(1))
-        {
-            local.window_start = Some(now);
-            local.window_lines = 0;
-        }
-        local.window_lines += 1;
-        if local.window_lines == crate::run::FLOOD_LINES_PER_SEC {
+        if local.flood.count(now) {
             let incarnation = local.incarnation;
             self.tell(&Frame::Flood { node, incarnation });
         }

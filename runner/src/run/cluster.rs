@@ -240,12 +240,7 @@ impl Router {
 
     pub(super) fn count_line(&mut self, node: usize, at: u64) {
         let slot = &mut self.nodes[node];
-        if at >= slot.window_start + 1_000_000_000 {
-            slot.window_start = at;
-            slot.window_lines = 0;
-        }
-        slot.window_lines += 1;
-        if slot.window_lines == FLOOD_LINES_PER_SEC {
+        if slot.flood.count(at) {
             let id = slot.id.clone();
             self.rec.problems.record(&id, ProblemKind::Flood, at, || {
                 format!("more than {FLOOD_LINES_PER_SEC} lines within one second")

