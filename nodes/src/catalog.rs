@@ -21,7 +21,7 @@ use crate::crdt::g_set_lossy::GSetLossy;
 use crate::crdt::pn_counter::PnCounter;
 use crate::crdt::pn_counter_double_count::PnCounterDoubleCount;
 use crate::crdt::{Replica, ReplicaConfig};
-use crate::flags::Flags;
+use crate::flags::{Flag, Flags, ms_default};
 use crate::kv::gossip::{GossipKv, GossipKvConfig};
 use crate::kv::tob::TobKvConfig;
 use crate::node::Node;
@@ -38,8 +38,8 @@ pub struct Entry {
     pub about: &'static str,
     /// True for a node with a bug planted on purpose (the harness must catch it).
     pub planted_bug: bool,
-    /// The flags it takes (names without `--`).
-    pub flags: &'static [&'static str],
+    /// The flags it takes, with their defaults (its `--help`).
+    pub flags: &'static [Flag],
     build: fn(&Flags) -> Result<BoxedNode, String>,
 }
 
@@ -50,15 +50,42 @@ impl std::fmt::Debug for Entry {
 }
 
 impl Entry {
+    /// The node program's `--help`.
+    pub fn help(&self) -> String {
+        crate::flags::help(self.name, self.about, self.flags)
+    }
+
     /// A node built from `args` (the words after the node's name), or why it cannot be.
     pub fn build(&self, args: &[String]) -> Result<BoxedNode, String> {
-        let flags = Flags::parse(args, self.flags).map_err(|e| format!("{}: {e}", self.name))?;
+        let names: Vec<&str> = self.flags.iter().map(|f| f.name).collect();
+        let flags = Flags::parse(args, &names).map_err(|e| format!("{}: {e}", self.name))?;
         (self.build)(&flags).map_err(|e| format!("{}: {e}", self.name))
     }
 }
 
-const INTERVAL: &[&str] = &["interval-ms"];
-const TOTAL: &[&str] = &["interval-ms", "tick-ms"];
+/// `--interval-ms` of the nodes built on the quorum layer (FIFO, causal, the leader's total
+/// order).
+const INTERVAL: &[Flag] = &[Flag {
+    name: "interval-ms",
+    value: "N",
+    what: "how long the links batch messages before sending, in ms",
+    default: || ms_default(QuorumConfig::new(Watermark::Stable).link.interval),
+}];
+/// The flags of the Lamport total orders.
+const TOTAL: &[Flag] = &[
+    Flag {
+        name: "interval-ms",
+        value: "N",
+        what: "how long the links batch messages before sending, in ms",
+        default: || ms_default(TotalOrderConfig::default().quorum.link.interval),
+    },
+    Flag {
+        name: "tick-ms",
+        value: "N",
+        what: "at most one Lamport tick per this many ms (ticks let deliveries advance)",
+        default: || ms_default(TotalOrderConfig::default().tick),
+    },
+];
 
 /// The quorum settings of the FIFO, causal and leader nodes: `--interval-ms N`.
 fn quorum(f: &Flags, watermark: Watermark) -> Result<QuorumConfig, String> {
@@ -75,8 +102,8 @@ fn total_order(f: &Flags) -> Result<TotalOrderConfig, String> {
     config.tick = f.ms("tick-ms", config.tick)?;
     Ok(config)
 }
-const TOB: &[&str] = &TobKvConfig::FLAGS;
-const REPLICATED_TXN: &[&str] = &ReplicatedConfig::FLAGS;
+const TOB: &[Flag] = &TobKvConfig::FLAGS;
+const REPLICATED_TXN: &[Flag] = &ReplicatedConfig::FLAGS;
 
 /// The transactional replicas' settings: `--retry-ms N`.
 fn replicated_txn(f: &Flags, replication: Replication) -> Result<ReplicatedConfig, String> {
@@ -84,7 +111,7 @@ fn replicated_txn(f: &Flags, replication: Replication) -> Result<ReplicatedConfi
     config.retry = f.ms("retry-ms", config.retry)?;
     Ok(config)
 }
-const CRDT: &[&str] = &ReplicaConfig::FLAGS;
+const CRDT: &[Flag] = &ReplicaConfig::FLAGS;
 
 /// Every node, correct ones first, then the planted bugs.
 pub const CATALOG: &[Entry] = &[
@@ -106,7 +133,12 @@ pub const CATALOG: &[Entry] = &[
         name: "broadcast-eager",
         about: "eager reliable broadcast: every node relays every new value to every other",
         planted_bug: false,
-        flags: INTERVAL,
+        flags: &[Flag {
+            name: "interval-ms",
+            value: "N",
+            what: "how long the links batch messages before sending, in ms",
+            default: || ms_default(EagerConfig::default().link.interval),
+        }],
         build: |f| {
             let mut config = EagerConfig::default();
             config.link.interval = f.ms("interval-ms", config.link.interval)?;
@@ -117,7 +149,33 @@ pub const CATALOG: &[Entry] = &[
         name: "broadcast-gossip",
         about: "gossip with batching and anti-entropy, along a spanning tree or to random peers",
         planted_bug: false,
-        flags: &["peers", "fanout", "interval-ms", "anti-entropy-ms"],
+        flags: &[
+            Flag {
+                name: "peers",
+                value: "tree|random",
+                what: "where pushes go: down a spanning tree, or to random peers",
+                default: || "tree".into(),
+            },
+            Flag {
+                name: "fanout",
+                value: "N",
+                what: "children per node in the push tree, or random peers per push (default 3 \
+                       with --peers random)",
+                default: || GossipConfig::default().fanout.to_string(),
+            },
+            Flag {
+                name: "interval-ms",
+                value: "N",
+                what: "how often a node pushes what it learnt since the last push, in ms",
+                default: || ms_default(GossipConfig::default().interval),
+            },
+            Flag {
+                name: "anti-entropy-ms",
+                value: "N",
+                what: "time between anti-entropy exchanges of digests with a peer, in ms",
+                default: || ms_default(GossipConfig::default().anti_entropy),
+            },
+        ],
         build: |f| {
             let defaults = GossipConfig::default();
             let peers: Peers = f.get("peers", defaults.peers)?;
@@ -244,7 +302,20 @@ pub const CATALOG: &[Entry] = &[
         name: "kv-gossip",
         about: "a key-value store replicated by gossip, last writer wins: not linearizable",
         planted_bug: true,
-        flags: &["interval-ms", "anti-entropy-ms"],
+        flags: &[
+            Flag {
+                name: "interval-ms",
+                value: "N",
+                what: "how often a node gossips the writes it learnt, in ms",
+                default: || ms_default(GossipKvConfig::default().interval),
+            },
+            Flag {
+                name: "anti-entropy-ms",
+                value: "N",
+                what: "time between anti-entropy exchanges of the whole store, in ms",
+                default: || ms_default(GossipKvConfig::default().anti_entropy),
+            },
+        ],
         build: |f| {
             let mut config = GossipKvConfig::default();
             config.interval = f.ms("interval-ms", config.interval)?;
@@ -399,7 +470,13 @@ pub const CATALOG: &[Entry] = &[
         name: "txn-aborted-reads",
         about: "txn-single answering error 30 to every n-th writer, its writes kept: G1a aborted reads",
         planted_bug: true,
-        flags: &["abort-every"],
+        flags: &[Flag {
+            name: "abort-every",
+            value: "N",
+            what: "every Nth transaction that writes is answered as aborted, its writes kept \
+                   (the bug)",
+            default: || crate::txn::aborted_reads::ABORT_EVERY.to_string(),
+        }],
         build: |f| {
             let every = f.get("abort-every", crate::txn::aborted_reads::ABORT_EVERY)?;
             if every == 0 {
@@ -412,7 +489,13 @@ pub const CATALOG: &[Entry] = &[
         name: "txn-lost-updates",
         about: "txn-single reading at arrival, writing later unchecked: G-single lost updates",
         planted_bug: true,
-        flags: &["commit-delay-ms"],
+        flags: &[Flag {
+            name: "commit-delay-ms",
+            value: "N",
+            what: "how long after its reads a transaction's writes are applied, unchecked, in \
+                   ms (the bug)",
+            default: || ms_default(crate::txn::lost_updates::COMMIT_DELAY),
+        }],
         build: |f| {
             let delay = f.ms("commit-delay-ms", crate::txn::lost_updates::COMMIT_DELAY)?;
             Ok(Box::new(crate::txn::lost_updates::lost_updates(delay)))
@@ -444,6 +527,12 @@ pub fn build(name: &str, args: &[String]) -> Result<BoxedNode, String> {
 /// stdin/stdout; a bad flag is one line on stderr and exit code 2.
 pub fn main(name: &str) -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if crate::flags::asks_for_help(&args)
+        && let Some(entry) = entry(name)
+    {
+        print!("{}", entry.help());
+        return std::process::ExitCode::SUCCESS;
+    }
     match build(name, &args) {
         Ok(node) => crate::driver::run(node),
         Err(err) => {
@@ -456,6 +545,39 @@ pub fn main(name: &str) -> std::process::ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_node_helps_with_each_flag_and_a_default_it_accepts() {
+        for entry in CATALOG {
+            let help = entry.help();
+            assert!(help.starts_with(&format!("{}: {}", entry.name, entry.about)));
+            assert!(help.contains("-h, --help"), "{help}");
+            for flag in entry.flags {
+                let default = (flag.default)();
+                assert!(
+                    help.contains(&format!("--{} {}", flag.name, flag.value))
+                        && help.contains(&format!("[default: {default}]")),
+                    "{}: --{}\n{help}",
+                    entry.name,
+                    flag.name
+                );
+                // The default shown is one the node takes.
+                let args = [format!("--{}", flag.name), default.clone()];
+                assert!(
+                    entry.build(&args).is_ok(),
+                    "{} --{} {default}",
+                    entry.name,
+                    flag.name
+                );
+            }
+        }
+        let gossip = entry("broadcast-gossip").unwrap().help();
+        assert!(gossip.contains("--interval-ms N"), "{gossip}");
+        assert!(gossip.contains("[default: 150]"), "{gossip}");
+        assert!(gossip.contains("[default: 24]"), "{gossip}");
+        let eager = entry("broadcast-eager").unwrap().help();
+        assert!(eager.contains("[default: 250]"), "{eager}");
+    }
 
     #[test]
     fn every_binary_is_in_the_catalog_and_every_entry_has_a_binary() {

@@ -6,6 +6,53 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+/// One flag a node program takes: its name (without `--`), the value it takes, what it
+/// changes, and its default, computed from the node's own default settings (so `--help`
+/// cannot drift from the code).
+#[derive(Debug, Clone, Copy)]
+pub struct Flag {
+    pub name: &'static str,
+    /// The value's shape in the help: `N` for a number, `tree|random` for a choice.
+    pub value: &'static str,
+    pub what: &'static str,
+    pub default: fn() -> String,
+}
+
+/// A duration's milliseconds, as a flag's default.
+pub fn ms_default(d: Duration) -> String {
+    d.as_millis().to_string()
+}
+
+/// Whether the arguments ask for the help (`--help` or `-h`).
+pub fn asks_for_help(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--help" || a == "-h")
+}
+
+/// A node program's `--help`: what it is, how it is run, and each flag with its default.
+pub fn help(name: &str, about: &str, flags: &[Flag]) -> String {
+    let mut out = format!(
+        "{name}: {about}\n\nUsage: {name} [--FLAG VALUE]...\n\nA Maelstrom node: it reads JSON \
+         messages on standard input and writes them on standard output; run it under `harness \
+         test --bin`, or simulated with `harness test --sim --node {name}`.\n\nFlags:\n"
+    );
+    let width = flags
+        .iter()
+        .map(|f| f.name.len() + f.value.len() + 3)
+        .chain([10])
+        .max()
+        .unwrap_or(10);
+    for flag in flags {
+        let left = format!("--{} {}", flag.name, flag.value);
+        out.push_str(&format!(
+            "  {left:<width$}  {} [default: {}]\n",
+            flag.what,
+            (flag.default)()
+        ));
+    }
+    out.push_str(&format!("  {:<width$}  print this help\n", "-h, --help"));
+    out
+}
+
 /// A node program's arguments, checked against the flags it knows.
 #[derive(Debug, Clone, Copy)]
 pub struct Flags<'a> {

@@ -103,7 +103,12 @@ impl Default for ReplicaConfig {
 
 impl ReplicaConfig {
     /// The flags a CRDT node program takes.
-    pub const FLAGS: [&'static str; 1] = ["interval-ms"];
+    pub const FLAGS: [crate::flags::Flag; 1] = [crate::flags::Flag {
+        name: "interval-ms",
+        value: "N",
+        what: "how often the replica sends its state to every peer, in ms",
+        default: || crate::flags::ms_default(ReplicaConfig::default().interval),
+    }];
 
     /// The settings from a node program's flags: `--interval-ms N` (gossip interval, default
     /// 200).

@@ -75,7 +75,26 @@ pub struct TobKvConfig {
 
 impl TobKvConfig {
     /// The command-line flags of `lin-kv-tob` and `kv-stale-reads` (names without `--`).
-    pub const FLAGS: [&'static str; 3] = ["interval-ms", "tick-ms", "timeout-ms"];
+    pub const FLAGS: [crate::flags::Flag; 3] = [
+        crate::flags::Flag {
+            name: "interval-ms",
+            value: "N",
+            what: "how long the total order's links batch messages, in ms",
+            default: || crate::flags::ms_default(TobKvConfig::default().order.quorum.link.interval),
+        },
+        crate::flags::Flag {
+            name: "tick-ms",
+            value: "N",
+            what: "at most one Lamport tick per this many ms (ticks let deliveries advance)",
+            default: || crate::flags::ms_default(TobKvConfig::default().order.tick),
+        },
+        crate::flags::Flag {
+            name: "timeout-ms",
+            value: "N",
+            what: "how long an operation may wait to be applied before it fails, in ms",
+            default: || crate::flags::ms_default(TobKvConfig::default().timeout),
+        },
+    ];
 
     /// The settings from a node program's flags: `--interval-ms N` (batch interval of the
     /// links, default 50), `--tick-ms N` (at most one tick per this long, default 100),

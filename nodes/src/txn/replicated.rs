@@ -90,7 +90,12 @@ pub struct ReplicatedConfig {
 
 impl ReplicatedConfig {
     /// The flags of the node: `--retry-ms N`.
-    pub const FLAGS: [&'static str; 1] = ["retry-ms"];
+    pub const FLAGS: [crate::flags::Flag; 1] = [crate::flags::Flag {
+        name: "retry-ms",
+        value: "N",
+        what: "how often unacknowledged writes are sent to the peers again, in ms",
+        default: || crate::flags::ms_default(ReplicatedConfig::new(Replication::Committed).retry),
+    }];
 
     /// Default settings for `replication`.
     pub fn new(replication: Replication) -> Self {

@@ -146,3 +146,29 @@ fn g_counter_survives_service_errors_and_a_timeout() {
     let (status, _) = node.finish();
     assert!(status.success());
 }
+
+#[test]
+fn node_programs_answer_help_with_their_flags_and_refuse_unknown_ones() {
+    for (bin, flag) in [
+        (env!("CARGO_BIN_EXE_broadcast-gossip"), "--fanout N"),
+        (env!("CARGO_BIN_EXE_broadcast-eager"), "--interval-ms N"),
+        (env!("CARGO_BIN_EXE_lin-kv-tob"), "--timeout-ms N"),
+        (env!("CARGO_BIN_EXE_echo"), "-h, --help"),
+    ] {
+        for ask in ["--help", "-h"] {
+            let out = std::process::Command::new(bin).arg(ask).output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{bin} {ask}");
+            assert!(
+                text.contains(flag) && text.contains("Usage:"),
+                "{bin} {ask}:\n{text}"
+            );
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_broadcast-gossip"))
+        .arg("--nonsense")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known flags: --peers"));
+}
