@@ -137,13 +137,26 @@ impl Drop for Agent {
     }
 }
 
-/// A fresh key file in a fresh folder.
-pub fn key_file() -> (PathBuf, Key) {
+/// A fresh key file in a fresh folder, removed with this.
+pub struct KeyFile {
+    pub path: PathBuf,
+    pub key: Key,
+}
+
+impl Drop for KeyFile {
+    fn drop(&mut self) {
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub fn key_file() -> KeyFile {
     let dir = scratch_store();
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("key");
     let key = Key::create_file(&path).unwrap();
-    (path, key)
+    KeyFile { path, key }
 }
 
 fn controller_hello() -> Vec<u8> {
@@ -152,7 +165,8 @@ fn controller_hello() -> Vec<u8> {
 
 #[test]
 fn a_run_across_agents_is_checked_and_journals_messages_between_hosts() {
-    let (key, _) = key_file();
+    let key_guard = key_file();
+    let key = key_guard.path.clone();
     let node = test_node("durable_gossip.py");
     let (a, b) = (Agent::start(&key, &[&node]), Agent::start(&key, &[&node]));
     let hosts = format!("{},{}", a.addr, b.addr);
@@ -221,8 +235,10 @@ fn a_run_across_agents_is_checked_and_journals_messages_between_hosts() {
 
 #[test]
 fn an_agent_refuses_a_wrong_key_and_the_controller_says_so_with_exit_3() {
-    let (key, _) = key_file();
-    let (wrong, _) = key_file();
+    let key_guard = key_file();
+    let key = key_guard.path.clone();
+    let wrong_guard = key_file();
+    let wrong = wrong_guard.path.clone();
     let node = test_node("durable_gossip.py");
     let agent = Agent::start(&key, &[&node]);
     let err = link::connect(&agent.addr, &Key::generate(), &controller_hello())
@@ -259,7 +275,8 @@ fn an_agent_refuses_a_wrong_key_and_the_controller_says_so_with_exit_3() {
 
 #[test]
 fn a_frame_over_the_limit_closes_that_connection_and_nothing_else() {
-    let (key_path, key) = key_file();
+    let key_guard = key_file();
+    let (key_path, key) = (key_guard.path.clone(), key_guard.key.clone());
     let node = test_node("durable_gossip.py");
     let agent = Agent::start(&key_path, &[&node]);
     let mut link = link::connect(&agent.addr, &key, &controller_hello()).unwrap();
@@ -284,7 +301,8 @@ fn a_frame_over_the_limit_closes_that_connection_and_nothing_else() {
 
 #[test]
 fn an_agent_runs_only_the_programs_it_allows() {
-    let (key, _) = key_file();
+    let key_guard = key_file();
+    let key = key_guard.path.clone();
     let allowed = test_node("durable_gossip.py");
     let agent = Agent::start(&key, &[&allowed]);
     let other = node_bin("broadcast-gossip");
@@ -331,7 +349,8 @@ fn ssh_starts_the_agent_with_the_key_on_its_input_and_the_end_of_the_run_stops_i
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let (key, _) = key_file();
+    let key_guard = key_file();
+    let key = key_guard.path.clone();
     let node = test_node("durable_gossip.py");
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -385,7 +404,8 @@ fn ssh_starts_the_agent_with_the_key_on_its_input_and_the_end_of_the_run_stops_i
 
 /// `harness test -w echo` of the test node `script` on two nodes, one on each of two agents.
 fn echo_across_agents(script: &str) -> crate::harness::Run {
-    let (key, _) = key_file();
+    let key_guard = key_file();
+    let key = key_guard.path.clone();
     let node = test_node(script);
     let (a, b) = (Agent::start(&key, &[&node]), Agent::start(&key, &[&node]));
     harness_test(&[

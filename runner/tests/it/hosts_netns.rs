@@ -86,7 +86,8 @@ fn broadcast_across_three_namespaces_is_valid_with_and_without_partitions_and_ki
             return;
         }
     };
-    let (key, _) = key_file();
+    let key_guard = key_file();
+    let key = key_guard.path.clone();
     let gossip = node_bin("broadcast-gossip");
     let python = test_node("durable_gossip.py");
     let agents: Vec<Agent> = (0..HOSTS)
