@@ -293,6 +293,17 @@ pub fn host_nodes(host: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// The periods (start, end in seconds; no end when it lasted to the end of the run) in which
+/// one host of `results.json`'s `hosts` answered no clock probe.
+pub fn silent_periods(host: &Value) -> Vec<(f64, Option<f64>)> {
+    host["silent_periods_s"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|period| (period[0].as_f64().unwrap_or(f64::NAN), period[1].as_f64()))
+        .collect()
+}
+
 /// The summary's lines on the hosts of a `--hosts` run: each host's nodes and clock offset
 /// with its uncertainty, then the measured one-way delays of node-to-node messages.
 pub fn hosts_lines(hosts: &Value) -> Vec<String> {
@@ -317,9 +328,8 @@ pub fn hosts_lines(hosts: &Value) -> Vec<String> {
         ));
     }
     for host in hosts["hosts"].as_array().into_iter().flatten() {
-        for period in host["silent_periods_s"].as_array().into_iter().flatten() {
-            let from = period[0].as_f64().unwrap_or(f64::NAN);
-            lines.push(match period[1].as_f64() {
+        for (from, to) in silent_periods(host) {
+            lines.push(match to {
                 Some(to) => format!(
                     "  {} ({}) answered no clock probe from {from:.1} s to {to:.1} s ({:.1} s)",
                     host["host"].as_str().unwrap_or("?"),

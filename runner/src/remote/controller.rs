@@ -149,7 +149,6 @@ impl Agents {
         let (wake, wake_write) = wake_pipe().context("creating a pipe")?;
         let (tx, rx) = crossbeam_channel::unbounded();
         let hello = serde_json::to_vec(&Hello::Controller { version: VERSION })?;
-        let mut conns = Vec::new();
         let mut agents = Agents {
             conns: Vec::new(),
             placement,
@@ -190,7 +189,7 @@ impl Agents {
                 let _ = tx.send((index, incoming));
                 let _ = nix::unistd::write(wake.as_fd(), &[1]);
             })?;
-            conns.push(AgentConn {
+            agents.conns.push(AgentConn {
                 addr: addr.clone(),
                 host,
                 channel,
@@ -200,7 +199,6 @@ impl Agents {
                 gone: None,
             });
         }
-        agents.conns = conns;
         let bin = config
             .remote_bin
             .clone()

@@ -706,11 +706,8 @@ pub fn hosts_section(out: &mut String, results: &Map<String, Value>) {
     }
     out.push_str("</table>");
     for host in hosts["hosts"].as_array().into_iter().flatten() {
-        for period in host["silent_periods_s"].as_array().into_iter().flatten() {
-            let from = period[0].as_f64().unwrap_or(f64::NAN);
-            let until = period[1]
-                .as_f64()
-                .map_or_else(|| "the end".to_owned(), |to| format!("{to:.1} s"));
+        for (from, to) in crate::results::silent_periods(host) {
+            let until = to.map_or_else(|| "the end".to_owned(), |to| format!("{to:.1} s"));
             let _ = write!(
                 out,
                 "<p>{} (<code>{}</code>) answered no clock probe from {from:.1} s to {}: its host could not be reached (a pulled cable, a frozen host); its nodes' messages waited meanwhile.</p>",

@@ -163,19 +163,19 @@ impl RemoteRun {
     }
 }
 
-/// Count, median, 99th percentile and max of `ns`, in milliseconds.
+/// Count, median, 99th percentile and max of `ns`, in milliseconds (the quantiles the
+/// checkers take of latencies, on nanoseconds, so sub-millisecond delays keep their digits).
 fn quantiles(ns: &[u64]) -> Value {
-    if ns.is_empty() {
+    let mut ns = ns.to_vec();
+    let Some(q) = checker::set_full::quantiles(&mut ns) else {
         return serde_json::json!({"count": 0});
-    }
-    let mut sorted = ns.to_vec();
-    sorted.sort_unstable();
-    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize] as f64 / 1e6;
+    };
+    let ms = |key: &str| q[key] as f64 / 1e6;
     serde_json::json!({
-        "count": sorted.len(),
-        "p50": at(0.5),
-        "p99": at(0.99),
-        "max": at(1.0),
+        "count": ns.len(),
+        "p50": ms("0.5"),
+        "p99": ms("0.99"),
+        "max": ms("1"),
     })
 }
 
@@ -188,7 +188,7 @@ impl Router {
             && let Ok((agent, incoming)) = remote.agents.rx.try_recv()
         {
             match incoming {
-                Incoming::Frame(frame, received) => self.on_agent_frame(agent, *frame, received),
+                Incoming::Frame(frame, _) => self.on_agent_frame(agent, *frame),
                 Incoming::Closed(why) => {
                     let Some(remote) = self.remote.as_mut() else {
                         return;
@@ -216,7 +216,7 @@ impl Router {
         }
     }
 
-    fn on_agent_frame(&mut self, agent: usize, frame: Frame, received: u64) {
+    fn on_agent_frame(&mut self, agent: usize, frame: Frame) {
         match frame {
             Frame::Line {
                 node,
@@ -328,7 +328,6 @@ impl Router {
             Frame::Started { .. } | Frame::Ready { .. } => {}
             other => tracing::debug!("ignored a frame from agent {agent}: {other:?}"),
         }
-        let _ = received;
     }
 
     fn remote_exit(&mut self, node: usize, incarnation: u32, status: String) {

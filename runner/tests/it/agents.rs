@@ -159,6 +159,29 @@ pub fn key_file() -> KeyFile {
     KeyFile { path, key }
 }
 
+/// `harness test -w WORKLOAD --bin BIN --hosts HOSTS --key-file KEY` with `flags`.
+fn run_on_hosts(
+    workload: &str,
+    bin: &Path,
+    hosts: &str,
+    key: &Path,
+    flags: &[&str],
+) -> crate::harness::Run {
+    let mut args = vec![
+        "-w",
+        workload,
+        "--bin",
+        bin.to_str().unwrap(),
+        "--hosts",
+        hosts,
+        "--key-file",
+        key.to_str().unwrap(),
+        "--no-progress",
+    ];
+    args.extend_from_slice(flags);
+    harness_test(&args)
+}
+
 fn controller_hello() -> Vec<u8> {
     serde_json::to_vec(&Hello::Controller { version: VERSION }).unwrap()
 }
@@ -170,23 +193,13 @@ fn a_run_across_agents_is_checked_and_journals_messages_between_hosts() {
     let node = test_node("durable_gossip.py");
     let (a, b) = (Agent::start(&key, &[&node]), Agent::start(&key, &[&node]));
     let hosts = format!("{},{}", a.addr, b.addr);
-    let run = harness_test(&[
-        "-w",
+    let run = run_on_hosts(
         "broadcast",
-        "--bin",
-        node.to_str().unwrap(),
-        "--node-count",
-        "3",
-        "--time-limit",
-        "3",
-        "--rate",
-        "20",
-        "--hosts",
+        &node,
         &hosts,
-        "--key-file",
-        key.to_str().unwrap(),
-        "--no-progress",
-    ]);
+        &key,
+        &["--node-count", "3", "--time-limit", "3", "--rate", "20"],
+    );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.results["valid"], true);
     assert_eq!(run.results["run"]["backend"], "agents");
@@ -251,19 +264,13 @@ fn an_agent_refuses_a_wrong_key_and_the_controller_says_so_with_exit_3() {
         agent.stderr()
     );
     assert!(agent.stderr().contains("does not hold the same key"));
-    let run = harness_test(&[
-        "-w",
+    let run = run_on_hosts(
         "broadcast",
-        "--bin",
-        node.to_str().unwrap(),
-        "--time-limit",
-        "1",
-        "--hosts",
+        &node,
         &agent.addr,
-        "--key-file",
-        wrong.to_str().unwrap(),
-        "--no-progress",
-    ]);
+        &wrong,
+        &["--time-limit", "1"],
+    );
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stderr
@@ -306,19 +313,13 @@ fn an_agent_runs_only_the_programs_it_allows() {
     let allowed = test_node("durable_gossip.py");
     let agent = Agent::start(&key, &[&allowed]);
     let other = node_bin("broadcast-gossip");
-    let run = harness_test(&[
-        "-w",
+    let run = run_on_hosts(
         "broadcast",
-        "--bin",
-        other.to_str().unwrap(),
-        "--time-limit",
-        "1",
-        "--hosts",
+        &other,
         &agent.addr,
-        "--key-file",
-        key.to_str().unwrap(),
-        "--no-progress",
-    ]);
+        &key,
+        &["--time-limit", "1"],
+    );
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stderr
@@ -408,23 +409,13 @@ fn echo_across_agents(script: &str) -> crate::harness::Run {
     let key = key_guard.path.clone();
     let node = test_node(script);
     let (a, b) = (Agent::start(&key, &[&node]), Agent::start(&key, &[&node]));
-    harness_test(&[
-        "-w",
+    run_on_hosts(
         "echo",
-        "--bin",
-        node.to_str().unwrap(),
-        "--node-count",
-        "2",
-        "--time-limit",
-        "2",
-        "--rate",
-        "20",
-        "--hosts",
+        &node,
         &format!("{},{}", a.addr, b.addr),
-        "--key-file",
-        key.to_str().unwrap(),
-        "--no-progress",
-    ])
+        &key,
+        &["--node-count", "2", "--time-limit", "2", "--rate", "20"],
+    )
 }
 
 #[test]

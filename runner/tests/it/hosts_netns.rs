@@ -9,7 +9,7 @@
 //! Needs root and iproute2; prints `skipped` (and passes) without them. The namespaces, the
 //! route and the agents are removed at the end, also when the test fails.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::agents::{Agent, key_file};
@@ -70,6 +70,43 @@ impl Drop for Namespaces {
     }
 }
 
+/// The controller's side of the test: `harness test -w broadcast` in the controller's
+/// namespace against the three agents.
+#[derive(Clone)]
+struct Controller {
+    namespace: String,
+    hosts: String,
+    key: PathBuf,
+}
+
+impl Controller {
+    /// A run of `bin` with `flags` (beside the workload, the hosts and the key).
+    fn run(&self, bin: &Path, flags: &[&str]) -> crate::harness::Run {
+        let mut args = vec![
+            "-w",
+            "broadcast",
+            "--bin",
+            bin.to_str().unwrap(),
+            "--hosts",
+            &self.hosts,
+            "--key-file",
+            self.key.to_str().unwrap(),
+            "--no-progress",
+        ];
+        args.extend_from_slice(flags);
+        harness_test_in(&["ip", "netns", "exec", &self.namespace], &args)
+    }
+}
+
+/// The nftables tables of host namespace `ns`.
+fn tables(ns: &str) -> String {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, "nft", "list", "tables"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn nft_available() -> bool {
     Command::new("nft")
         .arg("--version")
@@ -106,17 +143,17 @@ fn broadcast_across_three_namespaces_is_valid_with_and_without_partitions_and_ki
         .map(|i| spaces.addr(i))
         .collect::<Vec<_>>()
         .join(",");
-    let controller = format!("{}-c", spaces.prefix);
+    let controller = Controller {
+        namespace: format!("{}-c", spaces.prefix),
+        hosts: hosts.clone(),
+        key: key.clone(),
+    };
     let firewall = nft_available();
     for bin in [&gossip, &python] {
         for nemesis in ["", "partition,kill"] {
-            let mut args = vec![
-                "-w",
-                "broadcast",
-                "--bin",
-                bin.to_str().unwrap(),
-                // One node per host, so every partition cuts links between hosts; and a seed
-                // whose fault plan has both partitions and kills within the 6 s.
+            // One node per host, so every partition cuts links between hosts; and a seed
+            // whose fault plan has both partitions and kills within the 6 s.
+            let mut flags = vec![
                 "--node-count",
                 "3",
                 "--seed",
@@ -129,16 +166,11 @@ fn broadcast_across_three_namespaces_is_valid_with_and_without_partitions_and_ki
                 "1.5",
                 "--recovery-time",
                 "3",
-                "--hosts",
-                &hosts,
-                "--key-file",
-                key.to_str().unwrap(),
-                "--no-progress",
             ];
             if !nemesis.is_empty() {
-                args.extend(["--nemesis", nemesis]);
+                flags.extend(["--nemesis", nemesis]);
             }
-            let run = harness_test_in(&["ip", "netns", "exec", &controller], &args);
+            let run = controller.run(bin, &flags);
             let what = format!("{} --nemesis {nemesis:?}", bin.display());
             assert_eq!(run.code, 0, "{what}\n{}\n{}", run.stdout, run.stderr);
             assert_eq!(run.results["valid"], true, "{what}");
@@ -188,12 +220,12 @@ fn broadcast_across_three_namespaces_is_valid_with_and_without_partitions_and_ki
     // controller says the host is silent and when it answers again, and the run is valid.
     let veth = "veth1".to_owned();
     let cable = {
-        let (controller, veth) = (controller.clone(), veth.clone());
+        let (namespace, veth) = (controller.namespace.clone(), veth.clone());
         std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_secs(3));
             let set = |state: &str| {
                 Command::new("ip")
-                    .args(["-n", &controller, "link", "set", &veth, state])
+                    .args(["-n", &namespace, "link", "set", &veth, state])
                     .status()
                     .is_ok_and(|s| s.success())
             };
@@ -202,13 +234,9 @@ fn broadcast_across_three_namespaces_is_valid_with_and_without_partitions_and_ki
             down && set("up")
         })
     };
-    let run = harness_test_in(
-        &["ip", "netns", "exec", &controller],
+    let run = controller.run(
+        &gossip,
         &[
-            "-w",
-            "broadcast",
-            "--bin",
-            gossip.to_str().unwrap(),
             "--node-count",
             "5",
             "--time-limit",
@@ -217,11 +245,6 @@ fn broadcast_across_three_namespaces_is_valid_with_and_without_partitions_and_ki
             "20",
             "--recovery-time",
             "5",
-            "--hosts",
-            &hosts,
-            "--key-file",
-            key.to_str().unwrap(),
-            "--no-progress",
         ],
     );
     assert!(
@@ -253,11 +276,7 @@ fn broadcast_across_three_namespaces_is_valid_with_and_without_partitions_and_ki
             "no agent cut a link in its firewall"
         );
         for i in 0..HOSTS {
-            let out = Command::new("ip")
-                .args(["netns", "exec", &spaces.host(i), "nft", "list", "tables"])
-                .output()
-                .unwrap();
-            let tables = String::from_utf8_lossy(&out.stdout);
+            let tables = tables(&spaces.host(i));
             assert!(
                 !tables.contains("harness_agent"),
                 "{}: {tables}",
@@ -268,29 +287,13 @@ fn broadcast_across_three_namespaces_is_valid_with_and_without_partitions_and_ki
     // Ctrl-C on an agent in the middle of a run with partitions: it stops its node and
     // removes its table; the controller says it lost that agent.
     let mut agents = agents;
-    let tables = |i: usize| {
-        let out = Command::new("ip")
-            .args(["netns", "exec", &spaces.host(i), "nft", "list", "tables"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     if firewall {
         let controller_run = {
-            let (controller, hosts, key, gossip) = (
-                controller.clone(),
-                hosts.clone(),
-                key.clone(),
-                gossip.clone(),
-            );
+            let (controller, gossip) = (controller.clone(), gossip.clone());
             std::thread::spawn(move || {
-                harness_test_in(
-                    &["ip", "netns", "exec", &controller],
+                controller.run(
+                    &gossip,
                     &[
-                        "-w",
-                        "broadcast",
-                        "--bin",
-                        gossip.to_str().unwrap(),
                         "--node-count",
                         "3",
                         "--seed",
@@ -303,11 +306,6 @@ fn broadcast_across_three_namespaces_is_valid_with_and_without_partitions_and_ki
                         "partition",
                         "--nemesis-interval",
                         "1",
-                        "--hosts",
-                        &hosts,
-                        "--key-file",
-                        key.to_str().unwrap(),
-                        "--no-progress",
                     ],
                 )
             })
@@ -323,9 +321,18 @@ fn broadcast_across_three_namespaces_is_valid_with_and_without_partitions_and_ki
             "no cut within 15 s: {}",
             agents[0].stderr()
         );
-        assert!(tables(0).contains("harness_agent_7077"), "{}", tables(0));
+        let first = spaces.host(0);
+        assert!(
+            tables(&first).contains("harness_agent_7077"),
+            "{}",
+            tables(&first)
+        );
         assert!(agents[0].interrupt(), "the agent did not stop on SIGINT");
-        assert!(!tables(0).contains("harness_agent_7077"), "{}", tables(0));
+        assert!(
+            !tables(&first).contains("harness_agent_7077"),
+            "{}",
+            tables(&first)
+        );
         let run = controller_run.join().unwrap();
         assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
         assert!(
