@@ -4,7 +4,8 @@ CARGO ?= cargo
 RELEASE := target/release
 HARNESS := $(RELEASE)/harness
 
-.PHONY: all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt test-txn compare lint fmt bench \
+.PHONY: all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt test-txn compare compare-growth \
+        compare-frontier lint fmt bench \
         bench-checker bench-txn bench-runner bench-sim bench-hosts bug-hunt report-check clean
 
 all: build
@@ -42,9 +43,22 @@ test-txn: build
 bug-hunt: build
 	scripts/bug-hunt.sh
 
-## compare: the Gossip Glomers broadcast setup, without faults and with partitions
+## compare: the Gossip Glomers broadcast setup, without faults and with partitions; gossip at the
+## cheapest setting of its frontier that meets the setup's latency target (make compare-frontier)
+GOSSIP_FRONTIER := --interval-ms 600 --anti-entropy-ms 4000
 compare: build
-	$(HARNESS) compare --preset glomers
+	$(HARNESS) compare --preset glomers --args-for "broadcast-gossip=$(GOSSIP_FRONTIER)"
+
+## compare-growth: copies per broadcast against n (5 to 100 nodes), eager and gossip unbatched,
+## simulated: eager's n(n-1) against gossip's about n
+compare-growth: build
+	$(HARNESS) compare --sim --bins broadcast-eager,broadcast-gossip --only "no faults" \
+	  --sweep node-count=5,10,25,50,100 --time-limit 5 --rate 10 --seed 20261202 -- --interval-ms 0
+
+## compare-frontier: gossip's messages per op against visibility latency on the Glomers setup,
+## over a grid of batching intervals, fanouts and both peer modes, simulated
+compare-frontier: build
+	$(HARNESS) compare --preset frontier --sim --seed 20261202
 
 ## bench: criterion benches of the hot paths (bench/README.md): protocol, routing, checkers
 bench:

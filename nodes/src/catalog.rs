@@ -136,12 +136,13 @@ pub const CATALOG: &[Entry] = &[
         flags: &[Flag {
             name: "interval-ms",
             value: "N",
-            what: "how long the links batch messages before sending, in ms",
+            what: "how long the links batch messages before sending, in ms; 0: no batching, \
+                   one message per copy of a value (the textbook)",
             default: || ms_default(EagerConfig::default().link.interval),
         }],
         build: |f| {
             let mut config = EagerConfig::default();
-            config.link.interval = f.ms("interval-ms", config.link.interval)?;
+            config.link.interval = f.ms_or_zero("interval-ms", config.link.interval)?;
             Ok(Box::new(Service::new(Eager::new(config))))
         },
     },
@@ -166,7 +167,8 @@ pub const CATALOG: &[Entry] = &[
             Flag {
                 name: "interval-ms",
                 value: "N",
-                what: "how often a node pushes what it learnt since the last push, in ms",
+                what: "how often a node pushes what it learnt since the last push, in ms; 0: \
+                       no batching, each value pushed at once in a message of its own",
                 default: || ms_default(GossipConfig::default().interval),
             },
             Flag {
@@ -182,7 +184,7 @@ pub const CATALOG: &[Entry] = &[
             let config = GossipConfig {
                 peers,
                 fanout: f.get("fanout", peers.default_fanout())?.max(1),
-                interval: f.ms("interval-ms", defaults.interval)?,
+                interval: f.ms_or_zero("interval-ms", defaults.interval)?,
                 anti_entropy: f.ms("anti-entropy-ms", defaults.anti_entropy)?,
                 ..defaults
             };

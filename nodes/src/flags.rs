@@ -115,8 +115,16 @@ impl<'a> Flags<'a> {
 
     /// A duration flag given in milliseconds (`--NAME N`), at least 1 ms; `default` when absent.
     pub fn ms(&self, name: &str, default: Duration) -> Result<Duration, String> {
+        Ok(self
+            .ms_or_zero(name, default)?
+            .max(Duration::from_millis(1)))
+    }
+
+    /// A duration flag given in milliseconds where 0 means "at once" (a batching interval: 0
+    /// turns batching off); `default` when absent.
+    pub fn ms_or_zero(&self, name: &str, default: Duration) -> Result<Duration, String> {
         let ms = self.get(name, default.as_millis() as u64)?;
-        Ok(Duration::from_millis(ms.max(1)))
+        Ok(Duration::from_millis(ms))
     }
 }
 
@@ -138,6 +146,18 @@ mod tests {
             Ok(Duration::from_millis(9))
         );
         assert_eq!(flags.get("absent", 5u32), Ok(5));
+        let a = args(&["--interval-ms", "0"]);
+        let flags = Flags::parse(&a, &["interval-ms"]).unwrap();
+        assert_eq!(
+            flags.ms("interval-ms", Duration::ZERO),
+            Ok(Duration::from_millis(1)),
+            "a period is at least 1 ms"
+        );
+        assert_eq!(
+            flags.ms_or_zero("interval-ms", Duration::from_millis(5)),
+            Ok(Duration::ZERO),
+            "a batching interval may be 0: no batching"
+        );
     }
 
     #[test]

@@ -438,12 +438,43 @@ mod tests {
         Cli::parse_from(argv).check
     }
 
-    fn temp_file(name: &str, text: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("check-cmd-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
+    /// A file or folder of one test, in a folder of its own that is removed when this is
+    /// dropped.
+    struct Scratch {
+        path: PathBuf,
+        root: PathBuf,
+    }
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            let root =
+                std::env::temp_dir().join(format!("check-cmd-{}-{name}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&root);
+            std::fs::create_dir_all(&root).unwrap();
+            Scratch {
+                path: root.join(name),
+                root,
+            }
+        }
+    }
+
+    impl std::ops::Deref for Scratch {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.path
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+
+    fn temp_file(name: &str, text: &str) -> Scratch {
+        let file = Scratch::new(name);
+        std::fs::write(&*file, text).unwrap();
+        file
     }
 
     fn run_text(list: &[&str]) -> (anyhow::Result<u8>, String) {
@@ -665,8 +696,6 @@ mod tests {
             "--json",
         ]);
         assert!(text.contains("\"messages_cut\""), "{text}");
-        let _ = std::fs::remove_file(history);
-        let _ = std::fs::remove_file(journal);
     }
 
     const ECHO: &str = r#"{"index":0,"time":1,"process":0,"node":"n0","type":"invoke","f":"echo","value":"a"}
@@ -674,10 +703,9 @@ mod tests {
 "#;
 
     /// A run folder holding `history`, and an `INCOMPLETE` file when `incomplete`.
-    fn run_folder(name: &str, history: &str, incomplete: bool) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("check-cmd-{}/{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+    fn run_folder(name: &str, history: &str, incomplete: bool) -> Scratch {
+        let dir = Scratch::new(name);
+        std::fs::create_dir_all(&*dir).unwrap();
         std::fs::write(dir.join("history.jsonl"), history).unwrap();
         if incomplete {
             std::fs::write(dir.join(crate::store::INCOMPLETE_FILE), "not finished\n").unwrap();
@@ -689,7 +717,7 @@ mod tests {
     fn the_history_of_a_run_that_did_not_finish_is_checked_but_unknown() {
         let dir = run_folder("incomplete", ECHO, true);
         let history = dir.join("history.jsonl");
-        for arg in [&dir, &history] {
+        for arg in [&*dir, history.as_path()] {
             let (code, text) = run_text(&[arg.to_str().unwrap()]);
             assert_eq!(code.unwrap(), 2, "{text}");
             assert!(
@@ -736,8 +764,6 @@ mod tests {
             format!("{:#}", code.unwrap_err()).contains("not a run folder"),
             "a folder without a history is no run"
         );
-        let _ = std::fs::remove_dir_all(dir);
-        let _ = std::fs::remove_dir_all(done);
     }
 
     #[test]
@@ -754,7 +780,6 @@ mod tests {
             text.contains("incomplete run: it was stopped early (interrupted by a signal)"),
             "{text}"
         );
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

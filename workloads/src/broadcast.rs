@@ -2,8 +2,11 @@
 //! algorithms"): a value given to one node (its *origin*) must be delivered by every node.
 //!
 //! Op mix (Maelstrom's): half `broadcast`, half `read`, drawn independently for each op. The
-//! broadcast values are the integers 0, 1, 2, ... in invocation order, so each is unique and
-//! a checker can tell them apart. Requests `broadcast {message}` -> `broadcast_ok` (the `ok`
+//! broadcast values are the integers [`FIRST_VALUE`], [`FIRST_VALUE`] + 1, ... in invocation
+//! order, so each is unique and a checker can tell them apart. (Maelstrom counts from 0; from a
+//! million, a value is also told apart from the sequence numbers, counters and message ids a
+//! node's own messages carry, so the harness can count how often each value crossed a link:
+//! [`checker::stats::Copies`].) Requests `broadcast {message}` -> `broadcast_ok` (the `ok`
 //! value is the message) and `read` -> `read_ok {messages}` (the `ok` value is the list, in
 //! the order the node delivered them). Every node gets `topology` first, and one final `read`
 //! after the recovery wait.
@@ -23,16 +26,27 @@ use checker::{Check, Event};
 
 use crate::{Spec, Workload, WorkloadKind, WorkloadOptions, client_events};
 
+/// The first broadcast value.
+pub const FIRST_VALUE: u64 = checker::stats::FIRST_BROADCAST_VALUE;
+
 /// The broadcast workload: the next value to broadcast.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Broadcast {
     next_value: u64,
 }
 
+impl Default for Broadcast {
+    fn default() -> Self {
+        Broadcast::new()
+    }
+}
+
 impl Broadcast {
-    /// A generator whose first broadcast value is 0.
+    /// A generator whose first broadcast value is [`FIRST_VALUE`].
     pub fn new() -> Self {
-        Broadcast::default()
+        Broadcast {
+            next_value: FIRST_VALUE,
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! `f`; its docstring says unknown, its code says false, and Maelstrom's verdicts follow the
 //! code). `never_succeeded` names those `f`s. Availability is `ok_count / count`.
 
+mod copies;
 mod net;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+pub use copies::{Copies, FIRST_BROADCAST_VALUE};
 pub use net::{NetCounts, NetStats};
 
 use crate::history::{Event, HistoryError};

@@ -15,6 +15,9 @@
 //! A message reaches about `1 - e^-fanout` of the nodes this way (about 95% for 3); the rest
 //! is left to anti-entropy.
 //!
+//! **Batching.** `--interval-ms 0` turns it off (the textbook variant): a push leaves at once,
+//! one message per value.
+//!
 //! **Both.** Every `--anti-entropy-ms` each node sends its digest to one random peer, which
 //! answers with what the node lacks (and asks back for what it lacks itself): this repairs
 //! pushes lost to message loss, partitions and crashes, whatever the tree or the draw.
@@ -43,7 +46,11 @@
 //! or with random peers `fanout` pushes per node that received something; per anti-entropy period, one digest per node (and a delta only when something is missing).
 //! Measured in the simulator (25 nodes, latency uniform in [0, 200] ms, 100 operations per second
 //! for 20 s, half of them reads; `tests/it/broadcast/cost.rs`): about 2.4 messages per client
-//! operation, stable latency p50 370 ms, max 545 ms (tree).
+//! operation, stable latency p50 370 ms, max 545 ms (tree). The defaults favour latency and
+//! quick repair (an exchange every 2 s converges within a short recovery even with one random
+//! peer per push); on the Gossip Glomers setup the cheapest setting that keeps visibility
+//! latency p50 under 400 ms and max under 800 ms is `--interval-ms 600 --anti-entropy-ms 4000`
+//! (`harness compare --preset frontier`, figures in the README), which `make compare` runs.
 //!
 //! **Partition.** Pushes across the cut are lost. Each side keeps delivering what its own
 //! nodes receive when the tree path is inside it; origins cut off from their parent get their
@@ -118,7 +125,8 @@ pub struct GossipConfig {
     pub peers: Peers,
     /// Children per node in the push tree, or random peers per push.
     pub fanout: usize,
-    /// At most one push per tree neighbour per interval.
+    /// At most one push per tree neighbour per interval; zero: no batching, each value pushed
+    /// at once (at the end of the step that received it) in a message of its own.
     pub interval: Duration,
     /// Time between two anti-entropy exchanges started by this node.
     pub anti_entropy: Duration,
@@ -202,7 +210,8 @@ pub struct GossipNode {
     /// Storage acknowledgements owed to each peer.
     owed: BTreeMap<String, Vec<MessageId>>,
     waiting: BTreeMap<MessageId, Waiting>,
-    push_timer: Option<TimerId>,
+    /// The push timer and when it fires.
+    push_timer: Option<(TimerId, Duration)>,
     anti_entropy_timer: Option<TimerId>,
 }
 
@@ -256,13 +265,33 @@ impl GossipNode {
         true
     }
 
+    /// Make sure the push timer runs while anything waits: at the next interval when
+    /// something is to be pushed or acknowledged, else (only storage acknowledgements awaited)
+    /// when the first of them is overdue, and at least an interval away. A timer set for later
+    /// is brought forward.
     fn arm_push(&mut self, ctx: &mut Ctx) {
-        let busy = !self.fresh.is_empty()
+        let to_send = !self.fresh.is_empty()
             || self.queued.values().any(|q| !q.is_empty())
-            || self.owed.values().any(|o| !o.is_empty())
-            || !self.waiting.is_empty();
-        if busy && self.push_timer.is_none() {
-            self.push_timer = Some(ctx.set_timer(self.config.interval));
+            || self.owed.values().any(|o| !o.is_empty());
+        let overdue_at = self
+            .waiting
+            .values()
+            .map(|w| w.asked_at + self.config.store_timeout)
+            .min();
+        let now = ctx.now();
+        let after = match (to_send, overdue_at) {
+            (true, _) => self.config.interval,
+            (false, Some(at)) => at.saturating_sub(now).max(self.config.interval),
+            (false, None) => return,
+        };
+        match self.push_timer {
+            Some((_, at)) if at <= now + after => {}
+            stale => {
+                if let Some((id, _)) = stale {
+                    ctx.cancel_timer(id);
+                }
+                self.push_timer = Some((ctx.set_timer(after), now + after));
+            }
         }
     }
 
@@ -277,9 +306,7 @@ impl GossipNode {
         for target in targets {
             let items = self.queued.remove(&target).unwrap_or_default();
             let acks = self.owed.remove(&target).unwrap_or_default();
-            if !items.is_empty() || !acks.is_empty() {
-                ctx.send(&target, &Gossip::Push { items, acks });
-            }
+            self.send_push(ctx, &target, items, acks);
         }
         let now = ctx.now();
         let overdue: Vec<MessageId> = self
@@ -327,7 +354,30 @@ impl GossipNode {
         for peer in chosen {
             let items = news_for(&peer);
             let acks = self.owed.remove(&peer).unwrap_or_default();
-            ctx.send(&peer, &Gossip::Push { items, acks });
+            self.send_push(ctx, &peer, items, acks);
+        }
+    }
+
+    /// Push `items` and `acks` to `peer`: in one message, or unbatched (`--interval-ms 0`) one
+    /// message per item, the acknowledgements riding with the first.
+    fn send_push(&self, ctx: &mut Ctx, peer: &str, items: Vec<Item>, acks: Vec<MessageId>) {
+        if items.is_empty() && acks.is_empty() {
+            return;
+        }
+        if !self.config.interval.is_zero() || items.len() <= 1 {
+            ctx.send(peer, &Gossip::Push { items, acks });
+            return;
+        }
+        let mut acks = Some(acks);
+        for item in items {
+            let acks = acks.take().unwrap_or_default();
+            ctx.send(
+                peer,
+                &Gossip::Push {
+                    items: vec![item],
+                    acks,
+                },
+            );
         }
     }
 
@@ -465,7 +515,7 @@ impl Algorithm for GossipNode {
     }
 
     fn timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
-        if self.push_timer == Some(timer) {
+        if self.push_timer.map(|(id, _)| id) == Some(timer) {
             self.push_timer = None;
             self.push(ctx);
             self.arm_push(ctx);

@@ -5,7 +5,9 @@
 //! acknowledges them; every `interval` the link sends each peer one `batch` message with the
 //! items that are new or whose last send is older than `retry`, plus the acknowledgements it
 //! owes that peer. So a link costs at most one message per peer per interval, however many
-//! items and acknowledgements it carries (batching).
+//! items and acknowledgements it carries (batching). With an interval of zero the link is the
+//! textbook's, unbatched: each item goes at once (at the end of the step that queued it) in a
+//! message of its own, the acknowledgements owed to that peer riding with the first.
 //!
 //! The receiver acknowledges every item it gets, even one it has seen (the first
 //! acknowledgement may have been lost), and hands each item to the algorithm once: it
@@ -45,7 +47,8 @@ const SESSIONS_KEPT: usize = 4;
 /// Timing of a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkConfig {
-    /// At most one batch per peer per `interval`.
+    /// At most one batch per peer per `interval`. Zero: no batching, as the textbook draws a
+    /// link: each item goes at once in a message of its own.
     pub interval: Duration,
     /// An unacknowledged item is sent again after this long.
     pub retry: Duration,
@@ -100,6 +103,13 @@ struct Pending<T> {
 struct Outbox<T> {
     next: u64,
     pending: BTreeMap<u64, Pending<T>>,
+}
+
+impl LinkConfig {
+    /// True when each item goes at once in a message of its own (`interval` zero).
+    pub fn unbatched(&self) -> bool {
+        self.interval.is_zero()
+    }
 }
 
 impl<T> Default for Outbox<T> {
@@ -312,13 +322,44 @@ impl<T: Clone + Serialize + DeserializeOwned> Link<T> {
                 .into_iter()
                 .map(|(session, seqs)| Ack { session, seqs })
                 .collect();
-            let notes = self.notes.remove(&peer).unwrap_or_default();
-            if !items.is_empty() || !acks.is_empty() || !notes.is_empty() {
+            let mut notes = self.notes.remove(&peer).unwrap_or_default();
+            if items.is_empty() && acks.is_empty() && notes.is_empty() {
+                continue;
+            }
+            if !self.config.unbatched() {
                 let batch = Wire::Batch {
                     session: self.session,
                     items,
                     acks,
                     notes,
+                };
+                ctx.send(&peer, &batch);
+                continue;
+            }
+            // Unbatched: one item (or note) per message; the acknowledgements ride with the
+            // first.
+            let mut acks = Some(acks);
+            let singles = items
+                .into_iter()
+                .map(|item| (vec![item], Vec::new()))
+                .chain(notes.drain(..).map(|note| (Vec::new(), vec![note])));
+            let mut sent = false;
+            for (items, notes) in singles {
+                let batch = Wire::Batch {
+                    session: self.session,
+                    items,
+                    acks: acks.take().unwrap_or_default(),
+                    notes,
+                };
+                ctx.send(&peer, &batch);
+                sent = true;
+            }
+            if let Some(acks) = acks.filter(|a| !a.is_empty() && !sent) {
+                let batch: Wire<T> = Wire::Batch {
+                    session: self.session,
+                    items: Vec::new(),
+                    acks,
+                    notes: Vec::new(),
                 };
                 ctx.send(&peer, &batch);
             }
@@ -533,6 +574,50 @@ mod tests {
         let arrival = other.receive(&mut b, &out[0]).unwrap();
         assert_eq!(arrival.notes, vec![4]);
         assert!(other.timer.is_none(), "a note is not acknowledged");
+    }
+
+    #[test]
+    fn unbatched_each_item_goes_at_once_alone_with_the_acks_on_the_first() {
+        let config = LinkConfig {
+            interval: Duration::ZERO,
+            ..LinkConfig::default()
+        };
+        assert!(config.unbatched());
+        let mut a = ctx("n0", 7);
+        let mut link: Link<u32> = Link::new(config);
+        link.start(&a);
+        // n1 sent us item 0: we owe it an acknowledgement.
+        let from_n1 = batch(
+            "n1",
+            "n0",
+            json!({"type": "batch", "session": 3, "items": [[0, 9]]}),
+        );
+        assert_eq!(link.receive(&mut a, &from_n1).unwrap().fresh, vec![9]);
+        link.send(&mut a, "n1", 5);
+        link.send(&mut a, "n1", 6);
+        // The timer is due at once: no waiting for an interval.
+        let (_, at) = link.timer.expect("armed");
+        assert_eq!(at, Duration::ZERO);
+        assert!(link.on_timer(&mut a, timer_of(&link)));
+        let out: Vec<serde_json::Value> = sent(&mut a).iter().map(|m| m.body.to_value()).collect();
+        assert_eq!(
+            out,
+            vec![
+                json!({"type": "batch", "session": 7, "items": [[0, 5]], "acks": [{"session": 3, "seqs": [[0, 0]]}]}),
+                json!({"type": "batch", "session": 7, "items": [[1, 6]], "acks": []}),
+            ]
+        );
+        // An acknowledgement alone goes alone.
+        let again = batch(
+            "n1",
+            "n0",
+            json!({"type": "batch", "session": 3, "items": [[1, 10]]}),
+        );
+        link.receive(&mut a, &again);
+        assert!(link.on_timer(&mut a, timer_of(&link)));
+        let out = sent(&mut a);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].body.to_value()["items"], json!([]));
     }
 
     #[test]

@@ -103,11 +103,18 @@ pub fn render(c: &Comparison) -> String {
          th{text-align:center}.note{color:#555;max-width:900px}ul.why li{margin:4px 0}\
          </style></head><body><h1>Broadcast algorithms side by side</h1>",
     );
+    let sweeps: Vec<String> = c
+        .sweeps
+        .iter()
+        .map(|s| format!(" {} took the values {}.", s.param, s.values.join(", ")))
+        .collect();
     let _ = write!(
         html,
-        "<p>Seed {} for every run.{}</p><h2>Scenarios</h2><ul>",
+        "<p>Seed {} for every run{}.{}{}</p><h2>Scenarios</h2><ul>",
         c.seed,
-        esc(&node_args_sentence(&c.node_args))
+        if c.sim { ", simulated" } else { "" },
+        esc(&node_args_sentence(&c.node_args)),
+        esc(&sweeps.concat())
     );
     for s in &c.scenarios {
         let faults = if s.nemesis.is_empty() {
@@ -135,7 +142,8 @@ pub fn render(c: &Comparison) -> String {
     }
     html.push_str(
         "</ul><h2>Results</h2><table><tr><th rowspan=2>variant</th><th rowspan=2>scenario</th>\
-         <th colspan=2>server msgs per</th><th colspan=2>broadcast latency</th>\
+         <th colspan=2>server msgs per</th><th rowspan=2>copies per broadcast</th>\
+         <th colspan=2>broadcast latency</th>\
          <th colspan=2>visibility latency</th><th colspan=3>stable latency</th>\
          <th rowspan=2>lost</th><th rowspan=2>duplicated</th><th colspan=3>order kept</th>\
          <th rowspan=2>promises</th><th rowspan=2>valid</th><th rowspan=2>run</th></tr>\
@@ -155,6 +163,7 @@ pub fn render(c: &Comparison) -> String {
         for figure in [
             num(r.msgs_per_op, 2),
             num(r.msgs_per_broadcast, 2),
+            num(r.copies_per_broadcast, 1),
             num(l.broadcast.p50_ms, 0),
             num(l.broadcast.max_ms, 0),
             num(l.visibility.p50_ms, 0),
@@ -180,7 +189,10 @@ pub fn render(c: &Comparison) -> String {
     }
     html.push_str(
         "</table><p class=note>Server msgs per op: server-to-server messages per client op \
-         (final reads included); per broadcast: per broadcast invocation. Broadcast latency: \
+         (final reads included); per broadcast: per broadcast invocation. Copies per \
+         broadcast: how many times each broadcast value crossed a link between servers, \
+         whatever batching packed into one message (n(n-1) for eager reliable broadcast). \
+         Broadcast latency: \
          from a broadcast's invocation to its broadcast_ok, what the client waits. Visibility \
          latency: from the invocation to the moment every read has the value. Stable latency: \
          Jepsen's set-full figure, from the moment the value was acknowledged (or first read) \
@@ -207,6 +219,7 @@ pub fn render(c: &Comparison) -> String {
         }
         html.push_str("</ul>");
     }
+    html.push_str(&super::charts::sweep_charts(c));
     html.push_str(&bars(
         "Server messages per client op",
         &c.rows,
@@ -262,10 +275,15 @@ mod tests {
         };
         Row {
             variant: variant.into(),
+            program: variant.into(),
+            node_args: Vec::new(),
+            settings: Vec::new(),
+            node_count: 5,
             scenario: "partitions and kills".into(),
             promises: None,
             msgs_per_op: Some(2.5),
             msgs_per_broadcast: Some(5.0),
+            copies_per_broadcast: Some(20.0),
             latencies: Latencies {
                 broadcast: spread,
                 visibility: spread,
@@ -289,6 +307,8 @@ mod tests {
         let c = Comparison {
             seed: 7,
             node_args: vec![],
+            sim: false,
+            sweeps: vec![],
             scenarios: vec![],
             rows: vec![
                 row("eager", Validity::Valid, None),

@@ -290,6 +290,9 @@ fn render_html(c: &LinKvComparison) -> String {
 
 /// Run the comparison; prints the table and returns the exit code.
 pub fn run(args: &CompareArgs, seed: u64) -> anyhow::Result<u8> {
+    if !args.sweep.is_empty() {
+        anyhow::bail!("--sweep draws broadcast costs; it does not go with --preset {PRESET}");
+    }
     let scenarios = scenarios(args)?;
     let bins = variants(args, &VARIANTS)?;
     println!(
@@ -302,7 +305,7 @@ pub fn run(args: &CompareArgs, seed: u64) -> anyhow::Result<u8> {
     let (outcomes, could_not_run) = run_all(&scenarios, &bins, args, seed, jobs, |_| None)?;
     let rows = outcomes
         .iter()
-        .map(|(i, bin, outcome)| row_for(&scenarios[*i], bin, outcome))
+        .map(|o| row_for(&scenarios[o.scenario], &o.bin, &o.run))
         .collect();
     let comparison = LinKvComparison {
         workload: PRESET,

@@ -17,8 +17,10 @@
 //! `--preset lin-kv` compares the key-value nodes instead, with columns of their own (see
 //! [`lin_kv`]).
 
+mod charts;
 mod html;
 pub mod lin_kv;
+pub mod sweep;
 pub(crate) mod table;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +37,7 @@ use crate::nemesis::{FaultKind, Target};
 use crate::net::LatencyDist;
 use crate::store::RunDir;
 
+pub use sweep::{ArgsFor, Point, Sweep};
 pub use table::render_table;
 
 /// The broadcast variants in the order of the course.
@@ -47,17 +50,62 @@ pub const VARIANTS: [&str; 6] = [
     "broadcast-total-lamport",
 ];
 
+/// The preset of the cost / latency frontier of gossip.
+pub const FRONTIER: &str = "frontier";
+
+/// The variants and sweeps of the frontier preset, unless the command line gives its own.
+fn frontier_defaults(args: &CompareArgs) -> anyhow::Result<CompareArgs> {
+    let mut args = args.clone();
+    if args.bins.is_empty() {
+        args.bins = vec![PathBuf::from("broadcast-gossip")];
+        if !args.sim {
+            let exe = std::env::current_exe().context("finding the harness binary")?;
+            let dir = exe.parent().unwrap_or(Path::new("."));
+            args.bins = vec![dir.join("broadcast-gossip")];
+        }
+    }
+    if args.sweep.is_empty() {
+        args.sweep = [
+            "interval-ms=100,200,300,400,500,600",
+            "fanout=2,3,4,24",
+            "peers=tree,random",
+            "anti-entropy-ms=2000,4000",
+        ]
+        .iter()
+        .map(|s| s.parse())
+        .collect::<anyhow::Result<_>>()?;
+    }
+    Ok(args)
+}
+
 /// The flags of `harness compare`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct CompareArgs {
-    /// Node programs to compare (comma list of paths). Default: every broadcast variant found
-    /// beside the harness binary.
+    /// Node programs to compare (comma list of paths; with --sim, names of reference nodes).
+    /// Default: every broadcast variant found beside the harness binary (with --sim: every
+    /// broadcast reference node).
     #[arg(long, value_delimiter = ',')]
     pub bins: Vec<PathBuf>,
+    /// Simulate every run (deterministic, virtual time; the reference nodes only): the same
+    /// seed gives the same figures on any machine, and node counts reach the thousands.
+    #[arg(long)]
+    pub sim: bool,
+    /// Run each variant at each value of a parameter: `node-count=5,10,25`, or a flag of the
+    /// node programs (`interval-ms=0,100,200`, `fanout=2,3`, `peers=tree,random`). Given
+    /// several times: every combination. compare.html draws cost and latency against the first.
+    #[arg(long, value_name = "PARAM=V1,V2,...")]
+    pub sweep: Vec<Sweep>,
+    /// Arguments for one node program only, after those every program gets (after `--`):
+    /// `PROGRAM=ARGS`, by file name (with --sim, reference node name), such as
+    /// `broadcast-gossip=--interval-ms 600 --anti-entropy-ms 4000`. Once per program.
+    #[arg(long, value_name = "PROGRAM=ARGS")]
+    pub args_for: Vec<ArgsFor>,
     /// `glomers`: the Gossip Glomers broadcast setup (25 nodes, latency 100 ms, 100 ops/s,
     /// 20 s), once without faults and once with partitions. `faults`: short runs on 5 nodes,
     /// one scenario per fault (partitions; kills of majorities and of every node; pauses; loss
-    /// and duplication; everything at once). `lin-kv`: the key-value nodes on 5 nodes under
+    /// and duplication; everything at once). `frontier`: broadcast-gossip on the Glomers setup
+    /// without faults, over a grid of batching intervals, fanouts, both peer modes and two
+    /// anti-entropy periods (unless --sweep says otherwise): the cost / latency frontier. `lin-kv`: the key-value nodes on 5 nodes under
     /// partitions.
     #[arg(long, default_value = "glomers")]
     pub preset: String,
@@ -202,16 +250,28 @@ pub struct Latencies {
     pub stable: Spread,
 }
 
-/// One variant under one scenario.
+/// One variant under one scenario (at one point of the sweeps).
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
+    /// How the variant is named in tables and charts: its program, "(unbatched)" for the
+    /// textbook variant, and the swept settings.
     pub variant: String,
+    /// The node program.
+    pub program: String,
+    /// The arguments its node processes got: after `--`, `--args-for`, the swept flags.
+    pub node_args: Vec<String>,
+    /// The swept settings of this run, `[param, value]` in the order of the sweeps.
+    pub settings: Point,
+    pub node_count: usize,
     pub scenario: String,
     pub promises: Option<String>,
     /// Server messages per client op (`net.servers.msgs_per_op`).
     pub msgs_per_op: Option<f64>,
     /// Server messages per broadcast (`net.servers.msgs_per_broadcast`).
     pub msgs_per_broadcast: Option<f64>,
+    /// Copies of broadcast values that crossed a link, per broadcast
+    /// (`net.servers.copies_per_broadcast`).
+    pub copies_per_broadcast: Option<f64>,
     pub latencies: Latencies,
     pub lost: Option<u64>,
     pub duplicated: Option<u64>,
@@ -233,12 +293,17 @@ pub struct Comparison {
     pub seed: u64,
     /// The arguments every node program got (after `--`).
     pub node_args: Vec<String>,
+    /// Whether the runs were simulated.
+    pub sim: bool,
+    /// The swept parameters (empty without `--sweep`).
+    pub sweeps: Vec<Sweep>,
     pub scenarios: Vec<Scenario>,
     pub rows: Vec<Row>,
 }
 
 fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
     let list = match args.preset.as_str() {
+        FRONTIER => vec![Scenario::broadcast("no faults", &[])],
         "glomers" => vec![
             Scenario::broadcast("no faults", &[]),
             Scenario::broadcast("partitions", &["partition"]),
@@ -271,13 +336,53 @@ fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
                 ),
             ]
         }
-        other => bail!("unknown --preset {other:?}; presets: glomers, faults, lin-kv"),
+        other => bail!("unknown --preset {other:?}; presets: glomers, faults, frontier, lin-kv"),
     };
     adjust(list, args)
 }
 
-/// The node programs to compare: `--bins`, or those of `names` found beside the harness.
+/// The node programs to compare: `--bins`, or those of `names` found beside the harness; with
+/// `--sim`, reference nodes by name (checked against the catalog). Every `--args-for` must
+/// name one of them.
 fn variants(args: &CompareArgs, names: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
+    let bins = programs(args, names)?;
+    for a in &args.args_for {
+        if !bins.iter().any(|b| name_of(b) == a.program) {
+            bail!(
+                "--args-for {}: no such program among the variants ({})",
+                a.program,
+                bins.iter()
+                    .map(|b| name_of(b))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    Ok(bins)
+}
+
+fn programs(args: &CompareArgs, names: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
+    if args.sim {
+        let chosen: Vec<PathBuf> = if args.bins.is_empty() {
+            names.iter().map(PathBuf::from).collect()
+        } else {
+            args.bins.clone()
+        };
+        for name in &chosen {
+            let name = name.to_string_lossy();
+            if ::nodes::catalog::CATALOG.iter().all(|e| e.name != name) {
+                bail!(
+                    "--sim runs reference nodes by name; {name:?} is none of: {}",
+                    ::nodes::catalog::CATALOG
+                        .iter()
+                        .map(|e| e.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        return Ok(chosen);
+    }
     if !args.bins.is_empty() {
         return args
             .bins
@@ -302,13 +407,20 @@ fn variants(args: &CompareArgs, names: &[&str]) -> anyhow::Result<Vec<PathBuf>> 
     Ok(found)
 }
 
-/// What the header line says of the arguments every node program gets (after `--`), if any.
+/// What the header line says of the arguments every node program gets (after `--`), if any,
+/// and of the sweeps.
 pub(crate) fn node_arguments(args: &CompareArgs) -> String {
-    if args.args.is_empty() {
-        String::new()
-    } else {
-        format!(", every node run with: {}", args.args.join(" "))
+    let mut out = String::new();
+    if !args.args.is_empty() {
+        out.push_str(&format!(", every node run with: {}", args.args.join(" ")));
     }
+    for s in &args.sweep {
+        out.push_str(&format!(", {} = {}", s.param, s.values.join(", ")));
+    }
+    if args.sim {
+        out.push_str(", simulated");
+    }
+    out
 }
 
 /// A node program's file name.
@@ -331,15 +443,29 @@ pub fn promise_of(bin: &Path) -> Option<OrderingMode> {
     }
 }
 
-/// The test configuration of one variant under one scenario, with the command line that
-/// reruns it alone.
+/// The test configuration of one variant under one scenario at one point of the sweeps, with
+/// the command line that reruns it alone.
 fn config_for(
     scenario: &Scenario,
+    point: &Point,
     bin: &Path,
     args: &CompareArgs,
     seed: u64,
     ordering: Option<OrderingMode>,
 ) -> anyhow::Result<TestConfig> {
+    let node_count = sweep::node_count(point).unwrap_or(scenario.node_count);
+    let mut node_args = args.args.clone();
+    node_args.extend_from_slice(sweep::own_args(&args.args_for, &name_of(bin)));
+    node_args.extend(sweep::node_flags(point));
+    let (program, sim) = if args.sim {
+        let name = bin.to_string_lossy();
+        (
+            vec!["--sim".into(), "--node".into(), name.to_string()],
+            Some(crate::config::SimProgram::reference(&name, &node_args)?),
+        )
+    } else {
+        (vec!["--bin".into(), bin.display().to_string()], None)
+    };
     let faults = scenario
         .nemesis
         .iter()
@@ -350,10 +476,11 @@ fn config_for(
         "test".into(),
         "-w".into(),
         scenario.workload.name().into(),
-        "--bin".into(),
-        bin.display().to_string(),
+    ];
+    command_line.extend(program);
+    command_line.extend([
         "--node-count".into(),
-        scenario.node_count.to_string(),
+        node_count.to_string(),
         "--concurrency".into(),
         format!("{}n", scenario.clients_per_node),
         "--time-limit".into(),
@@ -366,7 +493,7 @@ fn config_for(
         scenario.latency_dist.name().into(),
         "--recovery-time".into(),
         scenario.recovery_time_s.to_string(),
-    ];
+    ]);
     let mut workload_options = WorkloadOptions::default();
     if let Some(keys) = scenario.key_count {
         workload_options.lin_kv.key_count = keys.max(1);
@@ -392,22 +519,26 @@ fn config_for(
     if let Some(o) = ordering {
         command_line.extend(["--ordering".into(), o.name().into()]);
     }
-    if !args.args.is_empty() {
+    if !node_args.is_empty() {
         command_line.push("--".into());
-        command_line.extend(args.args.iter().cloned());
+        command_line.extend(node_args.iter().cloned());
     }
     Ok(TestConfig {
         workload: scenario.workload,
         workload_options,
-        bin: bin.to_owned(),
-        sim: None,
+        bin: if sim.is_some() {
+            PathBuf::new()
+        } else {
+            bin.to_owned()
+        },
+        sim,
         page: true,
-        args: args.args.clone(),
-        node_ids: (0..scenario.node_count).map(|i| format!("n{i}")).collect(),
+        args: node_args,
+        node_ids: (0..node_count).map(|i| format!("n{i}")).collect(),
         time_limit: Duration::from_secs_f64(scenario.time_limit_s),
         rate: scenario.rate,
         rate_requested: None,
-        clients: scenario.node_count * scenario.clients_per_node,
+        clients: node_count * scenario.clients_per_node,
         latency: Duration::from_millis(scenario.latency_ms),
         latency_dist: scenario.latency_dist,
         topology: scenario.topology.parse::<TopologyKind>()?,
@@ -432,12 +563,18 @@ fn config_for(
     })
 }
 
-/// One run of a comparison: the scenario's index, the node program, how the run ended.
-type Outcome = (usize, PathBuf, crate::results::RunOutcome);
+/// One run of a comparison: where it stands (scenario index, sweep point, node program) and
+/// how it ended.
+pub(crate) struct Outcome {
+    pub scenario: usize,
+    pub point: Point,
+    pub bin: PathBuf,
+    pub run: crate::results::RunOutcome,
+}
 
-/// Every variant under every scenario, one ordinary run each, `jobs` of them side by side.
-/// Returns the outcomes in order (scenario by scenario, variant by variant) and whether a run
-/// could not start.
+/// Every variant under every scenario at every point of the sweeps, one ordinary run each,
+/// `jobs` of them side by side. Returns the outcomes in order (scenario by scenario, variant
+/// by variant, point by point) and whether a run could not start.
 fn run_all(
     scenarios: &[Scenario],
     bins: &[PathBuf],
@@ -446,11 +583,14 @@ fn run_all(
     jobs: usize,
     ordering: impl Fn(&Path) -> Option<OrderingMode>,
 ) -> anyhow::Result<(Vec<Outcome>, bool)> {
+    let points = sweep::points(&args.sweep)?;
     let mut runs = Vec::new();
     for (i, scenario) in scenarios.iter().enumerate() {
         for bin in bins {
-            let config = config_for(scenario, bin, args, seed, ordering(bin))?;
-            runs.push((i, bin.clone(), config));
+            for point in &points {
+                let config = config_for(scenario, point, bin, args, seed, ordering(bin))?;
+                runs.push((i, (bin.clone(), point.clone()), config));
+            }
         }
     }
     let jobs = jobs.clamp(1, runs.len().max(1));
@@ -472,24 +612,24 @@ fn run_all(
             scope.spawn(|| {
                 loop {
                     let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let Some((i, bin, config)) = runs.get(k) else {
+                    let Some((i, (bin, point), config)) = runs.get(k) else {
                         break;
                     };
                     let scenario = &scenarios[*i];
+                    let program = name_of(bin);
+                    let own = sweep::own_args(&args.args_for, &program);
+                    let label = sweep::label(&program, &config.args, own, point);
                     if jobs == 1 {
                         eprintln!(
-                            "  {} / {}: {:.0} s + {:.0} s recovery ...",
-                            scenario.name,
-                            name_of(bin),
-                            scenario.time_limit_s,
-                            scenario.recovery_time_s
+                            "  {} / {label}: {:.0} s + {:.0} s recovery ...",
+                            scenario.name, scenario.time_limit_s, scenario.recovery_time_s
                         );
                     }
                     let outcome = crate::run::run_test(config.clone());
                     if jobs > 1
                         && let Ok(outcome) = &outcome
                     {
-                        eprintln!("  {} / {}: {}", scenario.name, name_of(bin), outcome.valid);
+                        eprintln!("  {} / {label}: {}", scenario.name, outcome.valid);
                     }
                     *results[k].lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
                 }
@@ -498,21 +638,33 @@ fn run_all(
     });
     let mut outcomes = Vec::new();
     let mut could_not_run = false;
-    for ((i, bin, _), result) in runs.into_iter().zip(results) {
-        let outcome = result
+    for ((scenario, (bin, point), _), result) in runs.into_iter().zip(results) {
+        let run = result
             .into_inner()
             .unwrap_or_else(|e| e.into_inner())
             .unwrap_or_else(|| Err(anyhow::anyhow!("a run did not finish")))?;
-        could_not_run |= outcome.exit_code == 3;
-        outcomes.push((i, bin, outcome));
+        could_not_run |= run.exit_code == 3;
+        outcomes.push(Outcome {
+            scenario,
+            point,
+            bin,
+            run,
+        });
     }
     Ok((outcomes, could_not_run))
 }
 
-/// How many runs of `preset` go side by side unless `--jobs` says otherwise: the short fault
-/// runs all at once (they are light: 5 nodes at 20 ops/s), the others one at a time.
-fn default_jobs(preset: &str) -> usize {
-    if preset == "faults" { usize::MAX } else { 1 }
+/// How many runs go side by side unless `--jobs` says otherwise: simulated runs one per core
+/// (their figures are virtual time, whatever the load); the short fault runs all at once (they
+/// are light: 5 nodes at 20 ops/s); the others one at a time.
+fn default_jobs(args: &CompareArgs) -> usize {
+    if args.sim {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    } else if args.preset == "faults" {
+        usize::MAX
+    } else {
+        1
+    }
 }
 
 /// Write `compare.json` and `compare.html` in a new `store/compare/<timestamp>/`
@@ -555,11 +707,8 @@ fn exit_code(could_not_run: bool, kept: bool) -> u8 {
     }
 }
 
-fn row_for(
-    scenario: &Scenario,
-    bin: &Path,
-    outcome: &crate::results::RunOutcome,
-) -> anyhow::Result<Row> {
+fn row_for(scenario: &Scenario, o: &Outcome, args_for: &[ArgsFor]) -> anyhow::Result<Row> {
+    let (bin, outcome) = (&o.bin, &o.run);
     let r = &outcome.results;
     let history = read_history_file(&outcome.dir.join("history.jsonl"))?;
     let verdict = |mode: OrderingMode| {
@@ -578,12 +727,26 @@ fn row_for(
             .as_str()
             .map_or_else(|| format!("the run is {}", outcome.valid), str::to_owned)
     });
+    let node_args: Vec<String> = r["run"]["args"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let own = sweep::own_args(args_for, &name_of(bin));
     Ok(Row {
-        variant: name_of(bin),
+        variant: sweep::label(&name_of(bin), &node_args, own, &o.point),
+        program: name_of(bin),
+        node_args,
+        settings: o.point.clone(),
+        node_count: sweep::node_count(&o.point).unwrap_or(scenario.node_count),
         scenario: scenario.name.clone(),
         promises: promise_of(bin).map(|o| o.name().to_owned()),
         msgs_per_op: r["net"]["servers"]["msgs_per_op"].as_f64(),
         msgs_per_broadcast: r["net"]["servers"]["msgs_per_broadcast"].as_f64(),
+        copies_per_broadcast: r["net"]["servers"]["copies_per_broadcast"].as_f64(),
         latencies: Latencies {
             broadcast: Spread::of(r, "broadcast_latencies"),
             visibility: Spread::of(r, "visibility_latencies"),
@@ -602,6 +765,28 @@ fn row_for(
     })
 }
 
+/// The runs of the cost / latency frontier, one line each: those no other valid run of their
+/// scenario beats on messages per op and visibility latency (p50 and max) at once.
+fn frontier_lines(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "\nfrontier (no other valid run of the scenario has as few messages per op and as low \
+         a visibility latency, p50 and max):\n",
+    );
+    for i in charts::frontier_rows(rows) {
+        let r = &rows[i];
+        let v = &r.latencies.visibility;
+        out.push_str(&format!(
+            "  {} ({}): {:.2} msgs/op, visible p50 {:.0} ms, max {:.0} ms\n",
+            r.variant,
+            r.scenario,
+            r.msgs_per_op.unwrap_or_default(),
+            v.p50_ms.unwrap_or_default(),
+            v.max_ms.unwrap_or_default()
+        ));
+    }
+    out
+}
+
 /// Run the comparison; prints the table and returns the exit code (0 when every variant is
 /// valid in every scenario, 1 otherwise, 3 when a run could not start).
 pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
@@ -614,6 +799,13 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
     if args.preset == lin_kv::PRESET {
         return lin_kv::run(args, seed);
     }
+    let frontier;
+    let args = if args.preset == FRONTIER {
+        frontier = frontier_defaults(args)?;
+        &frontier
+    } else {
+        args
+    };
     let scenarios = scenarios(args)?;
     let bins = variants(args, &VARIANTS)?;
     println!(
@@ -622,15 +814,17 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
         scenarios.len(),
         node_arguments(args)
     );
-    let jobs = args.jobs.unwrap_or_else(|| default_jobs(&args.preset));
+    let jobs = args.jobs.unwrap_or_else(|| default_jobs(args));
     let (outcomes, could_not_run) = run_all(&scenarios, &bins, args, seed, jobs, promise_of)?;
     let rows = outcomes
         .iter()
-        .map(|(i, bin, outcome)| row_for(&scenarios[*i], bin, outcome))
+        .map(|o| row_for(&scenarios[o.scenario], o, &args.args_for))
         .collect::<anyhow::Result<Vec<Row>>>()?;
     let comparison = Comparison {
         seed,
         node_args: args.args.clone(),
+        sim: args.sim,
+        sweeps: args.sweep.clone(),
         scenarios,
         rows,
     };
@@ -641,6 +835,9 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
         .collect();
     let dir = write_files(args, &comparison, &html::render(&comparison), &runs)?;
     print!("{}", render_table(&comparison.rows));
+    if !comparison.sweeps.is_empty() {
+        print!("{}", frontier_lines(&comparison.rows));
+    }
     println!("files: {}", dir.display());
     let all_valid = comparison.rows.iter().all(|r| r.valid == Validity::Valid);
     Ok(exit_code(could_not_run, all_valid))

@@ -67,9 +67,10 @@ struct Column {
 }
 
 /// The groups of columns, labelled on the first header line.
-const GROUPS: [&str; 8] = [
+const GROUPS: [&str; 9] = [
     "",
     "msgs per",
+    "copies",
     "broadcast",
     "visible",
     "stable",
@@ -78,7 +79,7 @@ const GROUPS: [&str; 8] = [
     "",
 ];
 
-const COLUMNS: [Column; 15] = [
+const COLUMNS: [Column; 16] = [
     Column {
         header: "variant",
         group: 0,
@@ -95,12 +96,7 @@ const COLUMNS: [Column; 15] = [
         left: false,
     },
     Column {
-        header: "p50",
-        group: 2,
-        left: false,
-    },
-    Column {
-        header: "max",
+        header: "/bcast",
         group: 2,
         left: false,
     },
@@ -122,43 +118,54 @@ const COLUMNS: [Column; 15] = [
     Column {
         header: "max",
         group: 4,
+        left: false,
+    },
+    Column {
+        header: "p50",
+        group: 5,
+        left: false,
+    },
+    Column {
+        header: "max",
+        group: 5,
         left: false,
     },
     Column {
         header: "lost",
-        group: 5,
+        group: 6,
         left: false,
     },
     Column {
         header: "dup",
-        group: 5,
+        group: 6,
         left: false,
     },
     Column {
         header: "fifo",
-        group: 6,
+        group: 7,
         left: false,
     },
     Column {
         header: "causal",
-        group: 6,
+        group: 7,
         left: false,
     },
     Column {
         header: "total",
-        group: 6,
+        group: 7,
         left: false,
     },
     Column {
         header: "valid",
-        group: 7,
+        group: 8,
         left: true,
     },
 ];
 
 /// What the columns mean, under the table.
-pub const LEGEND: [&str; 4] = [
+pub const LEGEND: [&str; 5] = [
     "msgs per op / bcast: server-to-server messages per client op (final reads included) / per broadcast",
+    "copies /bcast: how many times each broadcast value crossed a link, whatever the batching (eager: n(n-1))",
     "latencies in ms, p50 and max: broadcast = invoke to broadcast_ok; visible = invoke to visible in every read;",
     "  stable = Jepsen's stable latency, from acknowledged (or first read) to visible in every read",
     "order kept: ok = kept, BROKEN = violated, * = the order the variant promises",
@@ -179,6 +186,7 @@ fn cells(row: &Row) -> Vec<String> {
         row.variant.clone(),
         num(row.msgs_per_op, 2),
         num(row.msgs_per_broadcast, 2),
+        num(row.copies_per_broadcast, 1),
         num(l.broadcast.p50_ms, 0),
         num(l.broadcast.max_ms, 0),
         num(l.visibility.p50_ms, 0),
@@ -327,10 +335,15 @@ mod tests {
     fn row(variant: &str, promises: Option<&str>, total: Validity) -> Row {
         Row {
             variant: variant.into(),
+            program: variant.into(),
+            node_args: Vec::new(),
+            settings: Vec::new(),
+            node_count: 5,
             scenario: "partitions and kills".into(),
             promises: promises.map(str::to_owned),
             msgs_per_op: Some(12.09),
             msgs_per_broadcast: Some(124.18),
+            copies_per_broadcast: Some(20.0),
             latencies: Latencies {
                 broadcast: spread(1088.0, 5097.0),
                 visibility: spread(1190.0, 10846.0),
@@ -367,6 +380,7 @@ mod tests {
                 "broadcast-gossip",
                 "12.09",
                 "124.18",
+                "20.0",
                 "1088",
                 "5097",
                 "1190",

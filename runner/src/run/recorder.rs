@@ -49,6 +49,7 @@ impl Recorder {
         self.journal.send(at, id, src, via, dest, body);
         self.net
             .record(NetEventKind::Send, via.unwrap_or(src), dest);
+        self.net.record_body(via.unwrap_or(src), dest, body);
     }
 
     pub fn deliver(&mut self, at: u64, id: u64, src: &str, via: Option<&str>, dest: &str) {

@@ -14,14 +14,15 @@ use runner::remote::frame::{Frame, Hello, VERSION};
 use runner::remote::key::Key;
 use runner::remote::link::{self, LinkError, MAX_FRAME};
 
-use crate::harness::{harness_test, node_bin, scratch_store, test_node};
+use crate::harness::{ScratchDir, harness_test, node_bin, scratch_store, test_node};
 
 /// A `harness agent` started by a test, stopped (by its pid) when dropped.
 pub struct Agent {
     child: Child,
     pub addr: String,
     stderr: Arc<Mutex<String>>,
-    dir: PathBuf,
+    /// The agent's working folder, removed when the agent is.
+    _dir: ScratchDir,
 }
 
 impl Agent {
@@ -85,7 +86,7 @@ impl Agent {
             child,
             addr,
             stderr,
-            dir,
+            _dir: dir,
         }
     }
 
@@ -130,7 +131,6 @@ impl Drop for Agent {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
         if std::thread::panicking() {
             eprintln!("agent {} said:\n{}", self.addr, self.stderr());
         }
@@ -141,14 +141,7 @@ impl Drop for Agent {
 pub struct KeyFile {
     pub path: PathBuf,
     pub key: Key,
-}
-
-impl Drop for KeyFile {
-    fn drop(&mut self) {
-        if let Some(dir) = self.path.parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
+    _dir: ScratchDir,
 }
 
 pub fn key_file() -> KeyFile {
@@ -156,7 +149,11 @@ pub fn key_file() -> KeyFile {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("key");
     let key = Key::create_file(&path).unwrap();
-    KeyFile { path, key }
+    KeyFile {
+        path,
+        key,
+        _dir: dir,
+    }
 }
 
 /// `harness test -w WORKLOAD --bin BIN --hosts HOSTS --key-file KEY` with `flags`.
@@ -399,8 +396,6 @@ fn ssh_starts_the_agent_with_the_key_on_its_input_and_the_end_of_the_run_stops_i
     // The agent's own log is kept beside the run, and the agent is gone (its input closed).
     let log = std::fs::read_to_string(store.join("latest/agent-127.0.0.1.log")).unwrap();
     assert!(log.contains("standard input closed; stopping"), "{log}");
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_dir_all(&store);
 }
 
 /// `harness test -w echo` of the test node `script` on two nodes, one on each of two agents.

@@ -166,7 +166,6 @@ fn a_bare_bin_name_is_the_file_of_that_name_in_the_current_folder_as_in_maelstro
         results["run"]["bin"],
         echo.canonicalize().unwrap().to_str().unwrap()
     );
-    let _ = std::fs::remove_dir_all(&store);
 
     // A bare name that is not in the current folder is not looked for in PATH.
     let (code, _, stderr) = harness_in(folder, &["test", "-w", "echo", "--bin", "sh"]);

@@ -60,17 +60,7 @@ pub struct Run {
     pub results: Value,
     pub history: Vec<Event>,
     /// The scratch store holding `dir`; removed when the run is dropped, unless the test failed.
-    pub store: PathBuf,
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("run files kept in {}", self.store.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.store);
-        }
-    }
+    pub store: ScratchDir,
 }
 
 impl Run {
@@ -143,14 +133,48 @@ pub fn harness_test_in(prefix: &[&str], args: &[&str]) -> Run {
     }
 }
 
-/// A fresh, empty folder for a store, unique to this test process and call.
-pub fn scratch_store() -> PathBuf {
+/// A fresh, empty folder for a store, unique to this test process and call; removed when
+/// dropped, unless the test failed (then its path is printed, to look at).
+pub fn scratch_store() -> ScratchDir {
     static COUNTER: Mutex<u32> = Mutex::new(0);
     let mut n = COUNTER.lock().unwrap_or_else(|e| e.into_inner());
     *n += 1;
     let dir = std::env::temp_dir().join(format!("harness-it-{}-{}", std::process::id(), *n));
     let _ = std::fs::remove_dir_all(&dir);
-    dir
+    ScratchDir(dir)
+}
+
+/// A scratch folder of one test: see [`scratch_store`].
+#[derive(Debug)]
+pub struct ScratchDir(PathBuf);
+
+impl std::ops::Deref for ScratchDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for ScratchDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for ScratchDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("run files kept in {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// The history is whole: indices count up from 0, times never go back, and every client

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::harness::{harness_test, scratch_store, test_node};
+use crate::harness::{ScratchDir, harness_test, scratch_store, test_node};
 
 /// A process, named by its pid and its start time (so that a reused pid is not taken for it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ struct Record {
 /// What the test started: the harness and the processes the nodes recorded, SIGKILLed when the
 /// test ends, passed or failed; the scratch folders, removed when it passed.
 struct Scratch {
-    dir: PathBuf,
+    dir: ScratchDir,
     store: PathBuf,
     harness: Option<Child>,
 }
@@ -151,11 +151,6 @@ impl Drop for Scratch {
             if record.proc.alive() {
                 let _ = kill(Pid::from_raw(record.proc.pid), Signal::SIGKILL);
             }
-        }
-        if std::thread::panicking() {
-            eprintln!("scratch files kept in {}", self.dir.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod agents;
 mod bad_nodes;
 mod cli;
 mod compare;
+mod compare_sweep;
 mod compat;
 mod crdt;
 mod delivery;

@@ -70,7 +70,6 @@ fn check_determinism_runs_twice_and_says_the_files_agree() {
     let mut args = vec!["test", "--store", &store_arg, "--check-determinism"];
     args.extend_from_slice(BUSY);
     let (code, stdout, stderr) = harness(&args);
-    let _ = std::fs::remove_dir_all(&store);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stdout.contains(
@@ -154,7 +153,6 @@ fn a_failing_seeds_replay_command_fails_the_same_way() {
     for flag in ["--node-count", "--time-limit"] {
         assert!(number(&shrunk, flag) <= number(replay, flag), "{flag}");
     }
-    let _ = std::fs::remove_dir_all(&store);
 }
 
 #[test]
@@ -173,7 +171,6 @@ fn exploration_of_correct_nodes_raises_no_alarm() {
             args.extend(["--ordering", ordering]);
         }
         let (code, stdout, stderr) = harness(&args);
-        let _ = std::fs::remove_dir_all(&store);
         assert_eq!(code, 0, "{node}: {stdout}{stderr}");
         assert!(stdout.contains("60 seeds in"), "{stdout}");
         assert!(stdout.contains("no failure"), "{stdout}");
@@ -202,7 +199,6 @@ fn shards_split_the_seeds_without_overlap() {
         "--store",
         &store_arg,
     ]);
-    let _ = std::fs::remove_dir_all(&store);
     assert_eq!(code, 1, "{stdout}");
     let replay = stdout
         .lines()
@@ -362,7 +358,6 @@ fn a_simulated_node_that_panics_is_a_crashed_node() {
         .expect("the run runs");
     assert!(!run.valid());
     let problems = run.outcome.results["problems"].as_array().unwrap().clone();
-    let _ = std::fs::remove_dir_all(&store);
     assert!(
         problems.iter().any(|p| p["kind"] == "exited"
             && p["example"]
@@ -437,7 +432,6 @@ fn a_node_that_never_lets_time_move_is_stopped_as_a_livelock() {
         .store(&store)
         .run()
         .expect("the run ends");
-    let _ = std::fs::remove_dir_all(&store);
     assert_eq!(run.outcome.exit_code, 3, "{}", run.headline());
     let aborted = run.outcome.results["run"]["aborted"]
         .as_str()

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::harness::{harness, harness_test, scratch_store};
+use crate::harness::{ScratchDir, harness, harness_test, scratch_store};
 
 /// A simulated two-node run of `node` on `workload` against `models`, with random latencies
 /// (so that replication races with clients), then `extra`.
@@ -270,17 +270,18 @@ const G1C_EDN: &str = r#"; two clients, each reads the other's append
  {:process 1, :type :ok, :f :txn, :value [[:append :y 1] [:r :x [1]]]}]
 "#;
 
-fn write_file(name: &str, text: &str) -> PathBuf {
+/// `text` in a file `name` of a fresh folder, which goes when the returned guard does.
+fn write_file(name: &str, text: &str) -> (ScratchDir, PathBuf) {
     let dir = scratch_store();
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
-    path
+    (dir, path)
 }
 
 #[test]
 fn harness_check_reads_transactions_in_edn_and_json_lines() {
-    let edn = write_file("g1c.edn", G1C_EDN);
+    let (_edn_dir, edn) = write_file("g1c.edn", G1C_EDN);
     let edn = edn.to_str().unwrap();
     // The workload is detected from the ops; the default model is strict-serializable.
     let (code, stdout, stderr) = harness(&["check", edn]);
@@ -298,7 +299,7 @@ fn harness_check_reads_transactions_in_edn_and_json_lines() {
     ]);
     assert_eq!(code, 0, "{stdout}");
     // A history of another workload says the flag does not apply to it.
-    let echo = write_file(
+    let (_echo_dir, echo) = write_file(
         "echo.jsonl",
         r#"{"process":0,"type":"invoke","f":"echo","value":"a"}
 {"process":0,"type":"ok","f":"echo","value":"a"}
@@ -316,7 +317,7 @@ fn harness_check_reads_transactions_in_edn_and_json_lines() {
         "{stdout}"
     );
     // The same history as JSON lines, without index or time, checked with --json: pure JSON.
-    let jsonl = write_file(
+    let (_jsonl_dir, jsonl) = write_file(
         "g1c.jsonl",
         r#"{"process":0,"type":"invoke","f":"txn","value":[["append","x",1],["r","y",null]]}
 {"process":1,"type":"invoke","f":"txn","value":[["append","y",1],["r","x",null]]}
@@ -368,7 +369,7 @@ fn a_transactional_history_streamed_by_harness_check_gets_the_results_of_the_who
 
     // A history the streaming path does not expect is read the ordinary way, which says what
     // is wrong with it.
-    let mixed = write_file(
+    let (_mixed_dir, mixed) = write_file(
         "mixed.jsonl",
         r#"{"index":0,"process":0,"type":"invoke","f":"txn","value":[["r",1,null]]}
 {"process":0,"type":"ok","f":"txn","value":[["r",1,null]]}

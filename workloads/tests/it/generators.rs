@@ -69,7 +69,13 @@ fn broadcast_is_half_reads_with_unique_increasing_values() {
         .filter(|op| op.f == "broadcast")
         .map(|op| op.value.as_u64().unwrap())
         .collect();
-    assert_eq!(broadcasts, (0..broadcasts.len() as u64).collect::<Vec<_>>());
+    // From a million up (Maelstrom counts from 0): see `workloads::broadcast::FIRST_VALUE`.
+    let first = workloads::broadcast::FIRST_VALUE;
+    assert_eq!(first, 1_000_000);
+    assert_eq!(
+        broadcasts,
+        (first..first + broadcasts.len() as u64).collect::<Vec<_>>()
+    );
     assert!(
         (share(&ops, "read") - 0.5).abs() < 0.02,
         "{}",
