@@ -516,13 +516,18 @@ pub fn build(name: &str, args: &[String]) -> Result<BoxedNode, String> {
         Some(entry) => entry.build(args),
         None => Err(format!(
             "no node named {name:?}; the nodes are: {}",
-            CATALOG
-                .iter()
-                .map(|e| e.name)
-                .collect::<Vec<_>>()
-                .join(", ")
+            names()
         )),
     }
+}
+
+/// The names of every node of the catalog, comma-separated (for messages).
+pub fn names() -> String {
+    CATALOG
+        .iter()
+        .map(|e| e.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The `main` of node binary `name`: build it from the program's arguments and run it on

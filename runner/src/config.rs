@@ -441,11 +441,7 @@ impl TestConfig {
                 let [name] = args.node.as_slice() else {
                     bail!(
                         "--sim needs one --node NAME, the reference node to simulate: {}",
-                        ::nodes::catalog::CATALOG
-                            .iter()
-                            .map(|e| e.name)
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        ::nodes::catalog::names()
                     );
                 };
                 (

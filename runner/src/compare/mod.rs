@@ -4,7 +4,8 @@
 //! Each variant runs once per scenario as an ordinary `harness test -w broadcast` (its own
 //! folder in the store, with its history, journal, results and report); `--jobs` runs go side
 //! by side, each on its own thread with its own router and node processes. From each run the
-//! table takes: server messages per client op and per broadcast; the p50 and max of three
+//! table takes: server messages per client op and per broadcast; copies per broadcast (how
+//! many times each value crossed a link, [`checker::stats::Copies`]); the p50 and max of three
 //! latencies (broadcast: invoke to `broadcast_ok`; visibility: invoke to visible in every
 //! read; and Jepsen's stable latency, from acknowledged to visible in every read); lost and
 //! duplicated values; and the verdict of each ordering check (FIFO, causal, total) on that
@@ -13,6 +14,12 @@
 //! table, each run that is not valid gets one line: why (the `headline` of its
 //! `results.json`) and its folder. `compare.json` and `compare.html` go in
 //! `store/compare/<timestamp>/`; the page links each row to its run's `report.html`.
+//!
+//! `--sweep PARAM=V1,V2,...` runs every variant at every value of a parameter (the node count
+//! or a node flag; several make a grid, [`sweep`]), and `compare.html` then draws each figure
+//! against it and the cost / latency frontier (`charts.rs`); `--preset frontier` is such a grid
+//! of gossip's settings. `--sim` runs the reference nodes in the simulator instead of as
+//! processes; `--args-for PROGRAM=ARGS` gives one variant arguments of its own.
 //!
 //! `--preset lin-kv` compares the key-value nodes instead, with columns of their own (see
 //! [`lin_kv`]).
@@ -370,14 +377,10 @@ fn programs(args: &CompareArgs, names: &[&str]) -> anyhow::Result<Vec<PathBuf>> 
         };
         for name in &chosen {
             let name = name.to_string_lossy();
-            if ::nodes::catalog::CATALOG.iter().all(|e| e.name != name) {
+            if ::nodes::catalog::entry(&name).is_none() {
                 bail!(
                     "--sim runs reference nodes by name; {name:?} is none of: {}",
-                    ::nodes::catalog::CATALOG
-                        .iter()
-                        .map(|e| e.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    ::nodes::catalog::names()
                 );
             }
         }
