@@ -174,6 +174,19 @@ fn the_same_seed_gives_the_same_simulated_sweep_and_bad_sweeps_are_refused() {
         assert!(stderr.contains(says), "{sweep}: {stderr}");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["compare", "--sim", "--bins", "broadcast-eager"])
+        .args(["--args-for", "broadcast-gossip=--fanout 2"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(
+            "--args-for broadcast-gossip: no such program among the variants (broadcast-eager)"
+        ),
+        "{stderr}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args(["compare", "--sim", "--bins", "no-such-node"])
         .output()
         .unwrap();
@@ -275,4 +288,65 @@ fn a_real_run_counts_copies_in_results_and_harness_check_counts_the_same_from_th
     assert_eq!(code, 0, "{stdout}");
     let checked: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(checked["net"]["servers"]["copy_count"], copies, "{stdout}");
+}
+
+#[test]
+fn arguments_for_one_variant_reach_its_nodes_alone_and_name_it() {
+    let store = scratch_store();
+    let (code, stdout, json) = compare(
+        &store,
+        &[
+            "--sim",
+            "--bins",
+            "broadcast-eager,broadcast-gossip",
+            "--args-for",
+            "broadcast-gossip=--interval-ms 300 --anti-entropy-ms 4000",
+            "--only",
+            "no faults",
+            "--node-count",
+            "4",
+            "--time-limit",
+            "2",
+            "--recovery-time",
+            "2",
+            "--rate",
+            "10",
+            "--seed",
+            "2",
+            "--",
+            "--interval-ms",
+            "50",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}");
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["variant"], "broadcast-eager");
+    assert_eq!(
+        rows[0]["node_args"],
+        serde_json::json!(["--interval-ms", "50"])
+    );
+    assert_eq!(
+        rows[1]["variant"],
+        "broadcast-gossip --interval-ms 300 --anti-entropy-ms 4000"
+    );
+    // After the common arguments, so its own interval wins.
+    assert_eq!(
+        rows[1]["node_args"],
+        serde_json::json!([
+            "--interval-ms",
+            "50",
+            "--interval-ms",
+            "300",
+            "--anti-entropy-ms",
+            "4000"
+        ])
+    );
+    let results: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(rows[1]["run_dir"].as_str().unwrap()).join("results.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(results["run"]["args"], rows[1]["node_args"]);
 }
