@@ -90,6 +90,54 @@ fn bars(title: &str, rows: &[Row], value: impl Fn(&Row) -> Option<f64>, unit: &s
     svg
 }
 
+/// One bar chart per figure, one bar per run.
+fn bar_charts(c: &Comparison) -> String {
+    let mut html = String::new();
+    html.push_str(&bars(
+        "Server messages per client op",
+        &c.rows,
+        |r| r.msgs_per_op,
+        "",
+    ));
+    html.push_str(&bars(
+        "Server messages per broadcast",
+        &c.rows,
+        |r| r.msgs_per_broadcast,
+        "",
+    ));
+    html.push_str(&bars(
+        "Copies per broadcast: how many times each value crossed a link",
+        &c.rows,
+        |r| r.copies_per_broadcast,
+        "",
+    ));
+    html.push_str(&bars(
+        "Broadcast latency p50 (ms): invoke to broadcast_ok",
+        &c.rows,
+        |r| r.latencies.broadcast.p50_ms,
+        "ms",
+    ));
+    html.push_str(&bars(
+        "Visibility latency p50 (ms): invoke to visible in every read",
+        &c.rows,
+        |r| r.latencies.visibility.p50_ms,
+        "ms",
+    ));
+    html.push_str(&bars(
+        "Visibility latency max (ms)",
+        &c.rows,
+        |r| r.latencies.visibility.max_ms,
+        "ms",
+    ));
+    html.push_str(&bars(
+        "Stable latency max (ms): acknowledged to visible in every read",
+        &c.rows,
+        |r| r.latencies.stable.max_ms,
+        "ms",
+    ));
+    html
+}
+
 /// The page.
 pub fn render(c: &Comparison) -> String {
     let mut html = String::from(
@@ -219,43 +267,12 @@ pub fn render(c: &Comparison) -> String {
         }
         html.push_str("</ul>");
     }
-    html.push_str(&super::charts::sweep_charts(c));
-    html.push_str(&bars(
-        "Server messages per client op",
-        &c.rows,
-        |r| r.msgs_per_op,
-        "",
-    ));
-    html.push_str(&bars(
-        "Server messages per broadcast",
-        &c.rows,
-        |r| r.msgs_per_broadcast,
-        "",
-    ));
-    html.push_str(&bars(
-        "Broadcast latency p50 (ms): invoke to broadcast_ok",
-        &c.rows,
-        |r| r.latencies.broadcast.p50_ms,
-        "ms",
-    ));
-    html.push_str(&bars(
-        "Visibility latency p50 (ms): invoke to visible in every read",
-        &c.rows,
-        |r| r.latencies.visibility.p50_ms,
-        "ms",
-    ));
-    html.push_str(&bars(
-        "Visibility latency max (ms)",
-        &c.rows,
-        |r| r.latencies.visibility.max_ms,
-        "ms",
-    ));
-    html.push_str(&bars(
-        "Stable latency max (ms): acknowledged to visible in every read",
-        &c.rows,
-        |r| r.latencies.stable.max_ms,
-        "ms",
-    ));
+    if c.sweeps.is_empty() {
+        html.push_str(&bar_charts(c));
+    } else {
+        // A sweep's runs are drawn against the swept value instead of one bar each.
+        html.push_str(&super::charts::sweep_charts(c));
+    }
     html.push_str("</body></html>\n");
     html
 }

@@ -108,6 +108,9 @@ fn two_variants_side_by_side_with_their_files() {
         "{html}"
     );
     assert!(html.contains("Every node program ran with: --interval-ms 40."));
+    assert!(html.contains(
+        "<figcaption>Copies per broadcast: how many times each value crossed a link</figcaption>"
+    ));
     // Each row links to its run's report, relative to the compare folder.
     for row in rows {
         let run = std::path::PathBuf::from(row["run_dir"].as_str().unwrap());

@@ -98,6 +98,10 @@ fn unbatched_eager_sends_exactly_n_n_minus_1_copies_and_gossip_about_n() {
     ] {
         assert!(html.contains(piece), "{piece}");
     }
+    assert!(
+        !html.contains("<figcaption>Server messages per client op</figcaption>"),
+        "a sweep is drawn against the swept value, not one bar per run"
+    );
 }
 
 #[test]
