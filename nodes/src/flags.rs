@@ -89,6 +89,12 @@ impl<'a> Flags<'a> {
         Ok(Flags { args })
     }
 
+    /// Arguments read as they are, without checking them against known flags (to read one
+    /// flag of a command line meant for a node).
+    pub fn unchecked(args: &'a [String]) -> Flags<'a> {
+        Flags { args }
+    }
+
     /// The value of `--name`, parsed, or `default` when it is absent (the last one given wins).
     pub fn get<T>(&self, name: &str, default: T) -> Result<T, String>
     where

@@ -16,7 +16,7 @@ const COLORS: [&str; 8] = [
 const REFERENCE: &str = "#999";
 
 /// One figure of a run.
-type Figure = fn(&Row) -> Option<f64>;
+pub(super) type Figure = fn(&Row) -> Option<f64>;
 
 /// One line of a chart.
 struct Series {

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use checker::Validity;
 
+use super::charts::Figure;
 use super::{Comparison, Row};
 use crate::report::html::esc;
 
@@ -92,50 +93,43 @@ fn bars(title: &str, rows: &[Row], value: impl Fn(&Row) -> Option<f64>, unit: &s
 
 /// One bar chart per figure, one bar per run.
 fn bar_charts(c: &Comparison) -> String {
-    let mut html = String::new();
-    html.push_str(&bars(
-        "Server messages per client op",
-        &c.rows,
-        |r| r.msgs_per_op,
-        "",
-    ));
-    html.push_str(&bars(
-        "Server messages per broadcast",
-        &c.rows,
-        |r| r.msgs_per_broadcast,
-        "",
-    ));
-    html.push_str(&bars(
-        "Copies per broadcast: how many times each value crossed a link",
-        &c.rows,
-        |r| r.copies_per_broadcast,
-        "",
-    ));
-    html.push_str(&bars(
-        "Broadcast latency p50 (ms): invoke to broadcast_ok",
-        &c.rows,
-        |r| r.latencies.broadcast.p50_ms,
-        "ms",
-    ));
-    html.push_str(&bars(
-        "Visibility latency p50 (ms): invoke to visible in every read",
-        &c.rows,
-        |r| r.latencies.visibility.p50_ms,
-        "ms",
-    ));
-    html.push_str(&bars(
-        "Visibility latency max (ms)",
-        &c.rows,
-        |r| r.latencies.visibility.max_ms,
-        "ms",
-    ));
-    html.push_str(&bars(
-        "Stable latency max (ms): acknowledged to visible in every read",
-        &c.rows,
-        |r| r.latencies.stable.max_ms,
-        "ms",
-    ));
-    html
+    let figures: [(&str, Figure, &str); 7] = [
+        ("Server messages per client op", |r| r.msgs_per_op, ""),
+        (
+            "Server messages per broadcast",
+            |r| r.msgs_per_broadcast,
+            "",
+        ),
+        (
+            "Copies per broadcast: how many times each value crossed a link",
+            |r| r.copies_per_broadcast,
+            "",
+        ),
+        (
+            "Broadcast latency p50 (ms): invoke to broadcast_ok",
+            |r| r.latencies.broadcast.p50_ms,
+            "ms",
+        ),
+        (
+            "Visibility latency p50 (ms): invoke to visible in every read",
+            |r| r.latencies.visibility.p50_ms,
+            "ms",
+        ),
+        (
+            "Visibility latency max (ms)",
+            |r| r.latencies.visibility.max_ms,
+            "ms",
+        ),
+        (
+            "Stable latency max (ms): acknowledged to visible in every read",
+            |r| r.latencies.stable.max_ms,
+            "ms",
+        ),
+    ];
+    figures
+        .iter()
+        .map(|(title, figure, unit)| bars(title, &c.rows, figure, unit))
+        .collect()
 }
 
 /// The page.

@@ -102,27 +102,14 @@ pub fn node_flags(point: &Point) -> Vec<String> {
         .collect()
 }
 
-/// The value of node flag `name` in `args` (`--name V` or `--name=V`; the last wins).
-pub fn flag_value<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    let key = format!("--{name}");
-    let prefix = format!("{key}=");
-    let mut found = None;
-    for (i, arg) in args.iter().enumerate() {
-        if let Some(v) = arg.strip_prefix(&prefix) {
-            found = Some(v);
-        } else if *arg == key {
-            found = args.get(i + 1).map(String::as_str);
-        }
-    }
-    found
-}
-
 /// How a variant is named in tables and charts: its program, "(unbatched)" when its nodes run
 /// with `--interval-ms 0` (the textbook variant: one value per message), the arguments given to
 /// it alone (`--args-for`), and the point's settings.
 pub fn label(program: &str, node_args: &[String], own_args: &[String], point: &Point) -> String {
     let mut label = program.to_owned();
-    if flag_value(node_args, "interval-ms").is_some_and(|v| v.parse() == Ok(0u64)) {
+    // Absent reads as 1: only a given 0 is the unbatched variant.
+    let interval = ::nodes::flags::Flags::unchecked(node_args).get("interval-ms", 1u64);
+    if interval == Ok(0) {
         label.push_str(" (unbatched)");
     }
     for arg in own_args {

@@ -502,6 +502,7 @@ impl Router {
             rec: recorder::Recorder::new(
                 Journal::create(&dir.messages())?,
                 HistoryWriter::create(&dir.history())?,
+                config.workload == workloads::WorkloadKind::Broadcast,
             ),
             io,
             remote,

@@ -18,16 +18,21 @@ pub(super) struct Recorder {
     pub net: checker::stats::NetStats,
     /// The id of the next message.
     next_message: u64,
+    /// Whether message bodies are scanned for broadcast values (broadcast runs only: the
+    /// scan is work on every send).
+    count_copies: bool,
 }
 
 impl Recorder {
-    pub fn new(journal: Journal, history: HistoryWriter) -> Recorder {
+    /// A recorder writing to `journal` and `history`; `count_copies` for a broadcast run.
+    pub fn new(journal: Journal, history: HistoryWriter, count_copies: bool) -> Recorder {
         Recorder {
             journal,
             history,
             problems: Problems::default(),
             net: checker::stats::NetStats::default(),
             next_message: 0,
+            count_copies,
         }
     }
 
@@ -49,7 +54,9 @@ impl Recorder {
         self.journal.send(at, id, src, via, dest, body);
         self.net
             .record(NetEventKind::Send, via.unwrap_or(src), dest);
-        self.net.record_body(via.unwrap_or(src), dest, body);
+        if self.count_copies {
+            self.net.record_body(via.unwrap_or(src), dest, body);
+        }
     }
 
     pub fn deliver(&mut self, at: u64, id: u64, src: &str, via: Option<&str>, dest: &str) {

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{harness_test, node_bin, scratch_store};
+use crate::harness::{harness, harness_test, node_bin, scratch_store};
 
 /// `harness compare --store STORE ARGS`: exit code, stdout, and `compare.json`.
 fn compare(store: &std::path::Path, args: &[&str]) -> (i32, String, Value) {
@@ -169,32 +169,26 @@ fn the_same_seed_gives_the_same_simulated_sweep_and_bad_sweeps_are_refused() {
         ("node-count=0", "positive integer"),
         ("fanout", "PARAM=V1,V2"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
-            .args(["compare", "--sim", "--sweep", sweep])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(3), "{stderr}");
+        let (code, _, stderr) = harness(&["compare", "--sim", "--sweep", sweep]);
+        assert_eq!(code, 3, "{stderr}");
         assert!(stderr.contains(says), "{sweep}: {stderr}");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["compare", "--sim", "--bins", "broadcast-eager"])
-        .args(["--args-for", "broadcast-gossip=--fanout 2"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let (code, _, stderr) = harness(&[
+        "compare",
+        "--sim",
+        "--bins",
+        "broadcast-eager",
+        "--args-for",
+        "broadcast-gossip=--fanout 2",
+    ]);
+    assert_eq!(code, 3, "{stderr}");
     assert!(
         stderr.contains(
             "--args-for broadcast-gossip: no such program among the variants (broadcast-eager)"
         ),
         "{stderr}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["compare", "--sim", "--bins", "no-such-node"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (_, _, stderr) = harness(&["compare", "--sim", "--bins", "no-such-node"]);
     assert!(
         stderr.contains("\"no-such-node\" is none of: ") && stderr.contains("broadcast-gossip"),
         "{stderr}"
@@ -284,7 +278,7 @@ fn a_real_run_counts_copies_in_results_and_harness_check_counts_the_same_from_th
         values.iter().all(|v| *v >= 1_000_000),
         "broadcast values start at a million: {values:?}"
     );
-    let (code, stdout, _) = crate::harness::harness(&[
+    let (code, stdout, _) = harness(&[
         "check",
         run.dir.join("history.jsonl").to_str().unwrap(),
         "--json",
