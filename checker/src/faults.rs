@@ -22,7 +22,8 @@ pub struct NemesisEvent<'a> {
     pub time: u64,
     /// `kill`, `wipe`, `restart`, `pause`, `resume`, `start-partition`, ...
     pub f: &'a str,
-    /// The nodes it names, for the events whose value is a list of nodes.
+    /// The nodes it names, for the events whose value is a list of nodes or an object with
+    /// one under `nodes`.
     pub nodes: Vec<&'a str>,
     pub value: &'a Value,
 }
@@ -58,6 +59,7 @@ pub fn nemesis_events(events: &[Event]) -> Vec<NemesisEvent<'_>> {
             nodes: e
                 .value
                 .as_array()
+                .or_else(|| e.value.get("nodes").and_then(Value::as_array))
                 .map(|list| list.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default(),
             value: &e.value,

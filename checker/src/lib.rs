@@ -6,6 +6,7 @@
 
 pub mod broadcast;
 pub mod carriers;
+pub mod clocks;
 pub mod counter;
 pub mod echo;
 pub mod edn;

@@ -13,6 +13,10 @@ use serde::Serialize;
 use crate::node::TimerId;
 use crate::storage::{Stable, Write, valid_log_name};
 
+/// The time of day at which virtual time starts when no real clock is read (the simulator):
+/// 2026-01-01T00:00:00Z, as time since the Unix epoch.
+pub const WALL_CLOCK_EPOCH: Duration = Duration::from_secs(1_767_225_600);
+
 /// Something a node asked for while handling one event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
@@ -40,6 +44,8 @@ pub struct Ctx {
     id: String,
     node_ids: Vec<String>,
     now: Duration,
+    /// What the node's wall clock read at this event, when its driver knows the time of day.
+    wall: Option<Duration>,
     incarnation: u64,
     rng: ChaCha8Rng,
     pub(crate) next_msg_id: u64,
@@ -61,6 +67,7 @@ impl Ctx {
             id: String::new(),
             node_ids: Vec::new(),
             now: Duration::ZERO,
+            wall: None,
             incarnation,
             rng: ChaCha8Rng::seed_from_u64(seed),
             next_msg_id: 0,
@@ -94,6 +101,10 @@ impl Ctx {
         self.now = self.now.max(now);
     }
 
+    pub(crate) fn set_wall_clock(&mut self, wall: Duration) {
+        self.wall = Some(wall);
+    }
+
     /// This node's id (`"n0"`, ...). Empty before init.
     pub fn id(&self) -> &str {
         &self.id
@@ -115,6 +126,16 @@ impl Ctx {
     /// Time since the driver started: monotonic, and virtual under the simulator.
     pub fn now(&self) -> Duration {
         self.now
+    }
+
+    /// What this node's wall clock (time of day) reads, as time since the Unix epoch: the
+    /// course's physical clock (3.1). Unlike [`Ctx::now`] it may jump back or forward and run
+    /// fast or slow (a skewed or stepped clock, a leap second: the harness's `--nemesis
+    /// clock`), so use it for timestamps that must mean a time of day, never for timeouts.
+    /// A process reads the system's clock; the simulator gives each node a virtual one, and
+    /// a driver that has none reads [`WALL_CLOCK_EPOCH`] plus [`Ctx::now`].
+    pub fn wall_clock(&self) -> Duration {
+        self.wall.unwrap_or(WALL_CLOCK_EPOCH + self.now)
     }
 
     /// A number different for every start of this node program (the driver derives it from

@@ -120,6 +120,7 @@ pub fn run<N: Node>(node: N) -> std::process::ExitCode {
                 match rx.recv_timeout(wait) {
                     Ok(input) => input,
                     Err(RecvTimeoutError::Timeout) => {
+                        runtime.set_wall_clock(wall_clock());
                         let effects = runtime.advance(start.elapsed());
                         if out.carry_out(effects).is_err() {
                             return std::process::ExitCode::from(1);
@@ -142,6 +143,15 @@ pub fn run<N: Node>(node: N) -> std::process::ExitCode {
     }
 }
 
+/// The system's wall clock, as time since the Unix epoch (before the epoch: the epoch). Under
+/// the harness's clock faults this is the skewed clock (libfaketime bends this call only;
+/// the monotonic clock that times the node's timers is left alone).
+fn wall_clock() -> std::time::Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
 /// Handle `first` and every line already waiting (at most [`GROUP`]), with the timers due
 /// before each: one group commit. Returns the effects in order, and whether input ended.
 fn handle_group<N: Node>(
@@ -156,6 +166,7 @@ fn handle_group<N: Node>(
     while let Some(input) = next.take() {
         match input {
             Input::Line(line) => {
+                runtime.set_wall_clock(wall_clock());
                 effects.extend(runtime.advance(start.elapsed()));
                 effects.extend(runtime.handle_line(start.elapsed(), &line));
             }

@@ -33,7 +33,7 @@ pub mod txn;
 pub mod unique_ids;
 pub mod unique_ids_restart;
 
-pub use ctx::{Ctx, Effect};
+pub use ctx::{Ctx, Effect, WALL_CLOCK_EPOCH};
 pub use node::{Node, TimerId};
 pub use runtime::{Runtime, sends};
 pub use storage::{Stable, Write};

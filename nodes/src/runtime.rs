@@ -57,6 +57,12 @@ impl<N: Node> Runtime<N> {
         &mut self.node
     }
 
+    /// Say what the node's wall clock reads (time since the Unix epoch) for the events that
+    /// follow, until said again ([`Ctx::wall_clock`]).
+    pub fn set_wall_clock(&mut self, wall: Duration) {
+        self.ctx.set_wall_clock(wall);
+    }
+
     /// The node's context.
     pub fn ctx(&self) -> &Ctx {
         &self.ctx

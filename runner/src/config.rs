@@ -79,13 +79,15 @@ pub struct TestArgs {
     /// Topology suggested to the nodes: grid, line, total, tree2, tree3, tree4.
     #[arg(long, default_value = "grid")]
     pub topology: String,
-    /// Faults to inject: a comma list of partition, kill, pause, loss, duplicate, wipe.
+    /// Faults to inject: a comma list of partition, kill, pause, loss, duplicate, wipe, clock
+    /// (clock: nodes' wall clocks stepped, slewed, strobed or given a leap second; node
+    /// processes need libfaketime, Debian's faketime package).
     #[arg(long, default_value = "")]
     pub nemesis: String,
     /// Mean seconds between faults.
     #[arg(long, default_value_t = 10.0)]
     pub nemesis_interval: f64,
-    /// Which nodes kill, pause and wipe hit: a comma list of one, minority-third, minority,
+    /// Which nodes kill, pause, wipe and clock hit: a comma list of one, minority-third, minority,
     /// majority, all (default: one,minority-third,minority,majority).
     #[arg(long)]
     pub nemesis_targets: Option<String>,

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod config;
 pub mod determinism;
 pub mod explore;
+pub mod faketime;
 pub mod lifetime;
 pub mod named_arg;
 pub mod nemesis;

@@ -57,6 +57,8 @@ pub struct Launcher {
     /// Bytes a node's output queue may hold before messages to it are dropped.
     pub queue_bytes: usize,
     pub seed: u64,
+    /// Under `--nemesis clock`: each node's wall clock, bent through libfaketime.
+    pub fake_time: Option<crate::faketime::FakeTime>,
 }
 
 /// Why a message could not be queued for a node.
@@ -146,6 +148,9 @@ impl Launcher {
             )
             .env(nodes::storage::DATA_DIR_ENV, &data)
             .process_group(0);
+        if let Some(clocks) = &self.fake_time {
+            cmd.envs(clocks.env(id)?);
+        }
         if self.log_stderr {
             cmd.stderr(Stdio::piped());
         } else {
@@ -617,6 +622,7 @@ mod tests {
             log_stderr: false,
             queue_bytes: 64,
             seed: 1,
+            fake_time: None,
         };
         let mut p = launcher.spawn(0, "n0", 1).unwrap();
         assert_eq!(p.send("hello"), Ok(6));

@@ -6,7 +6,8 @@
 //! fail-recovery model with stable storage), a replaced disk (wipe: kill, then restart with an
 //! empty data directory, so the node comes back as new), and pauses for the timing model (a
 //! node that stops for a while, like a long GC pause, and then carries on as if nothing
-//! happened).
+//! happened), and bent wall clocks for physical time (clock: a node's clock stepped, slewed,
+//! strobed or given a leap second, until it is reset; see [`checker::clocks`]).
 //!
 //! [`plan`] draws the whole schedule before the run starts, from the seed alone, as a
 //! time-ordered list of [`ScheduledAction`]s. Each enabled fault kind runs as its own
@@ -31,7 +32,11 @@
 //! - a partition's shape is drawn from [`NemesisOptions::partition_shapes`] (those that need
 //!   more nodes than the cluster has are left out);
 //! - loss and duplication use fixed probabilities ([`NemesisOptions::loss`],
-//!   [`NemesisOptions::duplicate`]).
+//!   [`NemesisOptions::duplicate`]);
+//! - a clock fault takes nodes as a node fault does (`--nemesis-targets`), up or down (a
+//!   clock keeps running while its node is down), and draws what it does: a step of 0.2 to
+//!   5 s either way, a slew of 5% to 50% fast or slow, a strobe of 0.1 to 1 s every 50 to
+//!   200 ms, or a leap second inserted or removed; its stop resets the clocks it bent.
 //!
 //! Each action's history event (process `"nemesis"`, type `info`) has the `f` and `value` of
 //! `checker/src/history.rs`: [`Action::f`] and [`Action::value`].
@@ -52,6 +57,8 @@ pub use plan::plan;
 pub use shape::{PartitionShape, UnknownShape, majority, minority_third};
 pub use target::{Target, UnknownTarget};
 
+pub use checker::clocks::ClockFault;
+
 use crate::net::Grudge;
 
 /// A kind of fault, as `--nemesis` names it.
@@ -64,17 +71,19 @@ pub enum FaultKind {
     Loss,
     Duplicate,
     Wipe,
+    Clock,
 }
 
 impl FaultKind {
     /// Every fault kind.
-    pub const ALL: [FaultKind; 6] = [
+    pub const ALL: [FaultKind; 7] = [
         FaultKind::Partition,
         FaultKind::Kill,
         FaultKind::Pause,
         FaultKind::Loss,
         FaultKind::Duplicate,
         FaultKind::Wipe,
+        FaultKind::Clock,
     ];
 
     /// The name `--nemesis` takes.
@@ -86,6 +95,7 @@ impl FaultKind {
             FaultKind::Loss => "loss",
             FaultKind::Duplicate => "duplicate",
             FaultKind::Wipe => "wipe",
+            FaultKind::Clock => "clock",
         }
     }
 
@@ -120,7 +130,8 @@ impl fmt::Display for FaultKind {
 /// A fault name that is not one of [`FaultKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error(
-    "unknown fault {given:?} in --nemesis; valid faults: partition, kill, pause, loss, duplicate, wipe"
+    "unknown fault {given:?} in --nemesis; valid faults: {}",
+    FaultKind::ALL.map(FaultKind::name).join(", ")
 )]
 pub struct UnknownFault {
     pub given: String,
@@ -168,6 +179,13 @@ pub enum Action {
     StartDuplicate { p: f64 },
     /// Stop duplicating messages (`p` is the probability that was in force).
     StopDuplicate { p: f64 },
+    /// Bend these nodes' wall clocks (see [`checker::clocks`]).
+    StartClock {
+        nodes: Vec<String>,
+        fault: ClockFault,
+    },
+    /// Set these nodes' wall clocks right again (offset 0, normal rate).
+    ResetClock { nodes: Vec<String> },
 }
 
 impl Action {
@@ -185,6 +203,8 @@ impl Action {
             Action::StopLoss { .. } => "stop-loss",
             Action::StartDuplicate { .. } => "start-duplicate",
             Action::StopDuplicate { .. } => "stop-duplicate",
+            Action::StartClock { fault, .. } => fault.f(),
+            Action::ResetClock { .. } => "clock-reset",
         }
     }
 
@@ -206,9 +226,11 @@ impl Action {
             | Action::Wipe { nodes }
             | Action::Restart { nodes, .. }
             | Action::Pause { nodes }
-            | Action::Resume { nodes } => {
+            | Action::Resume { nodes }
+            | Action::ResetClock { nodes } => {
                 Value::Array(nodes.iter().cloned().map(Value::String).collect())
             }
+            Action::StartClock { nodes, fault } => fault.value(nodes),
             Action::StartLoss { p }
             | Action::StopLoss { p }
             | Action::StartDuplicate { p }
@@ -225,6 +247,7 @@ impl Action {
             Action::Pause { .. } | Action::Resume { .. } => FaultKind::Pause,
             Action::StartLoss { .. } | Action::StopLoss { .. } => FaultKind::Loss,
             Action::StartDuplicate { .. } | Action::StopDuplicate { .. } => FaultKind::Duplicate,
+            Action::StartClock { .. } | Action::ResetClock { .. } => FaultKind::Clock,
         }
     }
 
@@ -238,6 +261,7 @@ impl Action {
                 | Action::Pause { .. }
                 | Action::StartLoss { .. }
                 | Action::StartDuplicate { .. }
+                | Action::StartClock { .. }
         )
     }
 }
@@ -334,9 +358,9 @@ mod tests {
                 FaultKind::Pause
             ])
         );
-        let err = FaultKind::parse_list("partition,clock").unwrap_err();
+        let err = FaultKind::parse_list("partition,meteor").unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("\"clock\""), "{text}");
+        assert!(text.contains("\"meteor\""), "{text}");
         for kind in FaultKind::ALL {
             assert!(text.contains(kind.name()), "{text}");
         }

@@ -8,7 +8,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{
-    Action, FaultKind, NemesisError, NemesisOptions, PartitionShape, ScheduledAction, Target,
+    Action, ClockFault, FaultKind, NemesisError, NemesisOptions, PartitionShape, ScheduledAction,
+    Target,
 };
 
 /// The ChaCha stream the nemesis draws from, apart from every other user of the run's seed.
@@ -175,6 +176,17 @@ fn assign(
                 FaultKind::Duplicate => Action::StartDuplicate {
                     p: options.duplicate,
                 },
+                FaultKind::Clock => {
+                    // A clock runs whether its node is up or not: any node may be taken.
+                    let Some(targets) = targets(n, &BTreeSet::new(), &options.targets, rng) else {
+                        continue;
+                    };
+                    taken = targets;
+                    Action::StartClock {
+                        nodes: names(&taken),
+                        fault: clock_fault(rng),
+                    }
+                }
             };
             started[i] = Some((next_episode, taken));
             actions.push(ScheduledAction {
@@ -187,8 +199,10 @@ fn assign(
             let Some((number, taken)) = started[i].take() else {
                 continue;
             };
-            for t in &taken {
-                down.remove(t);
+            if episode.kind.hits_nodes() {
+                for t in &taken {
+                    down.remove(t);
+                }
             }
             let action = match episode.kind {
                 FaultKind::Partition => Action::StopPartition,
@@ -203,6 +217,9 @@ fn assign(
                 FaultKind::Duplicate => Action::StopDuplicate {
                     p: options.duplicate,
                 },
+                FaultKind::Clock => Action::ResetClock {
+                    nodes: names(&taken),
+                },
             };
             actions.push(ScheduledAction {
                 at: at_time,
@@ -212,6 +229,28 @@ fn assign(
         }
     }
     actions
+}
+
+/// What a clock fault does, drawn from `rng`: a step of 0.2 to 5 s either way (two in five),
+/// a slew of 5% to 50% fast or slow, a strobe of 0.1 to 1 s every 50 to 200 ms, or a leap
+/// second inserted or removed (one in five each).
+fn clock_fault(rng: &mut ChaCha8Rng) -> ClockFault {
+    let sign = |rng: &mut ChaCha8Rng| if rng.random_bool(0.5) { 1 } else { -1 };
+    match rng.random_range(0..5) {
+        0 | 1 => ClockFault::Step {
+            delta_ms: sign(rng) * rng.random_range(200..=5_000),
+        },
+        2 => ClockFault::Slew {
+            rate_ppm: sign(rng) * rng.random_range(50_000..=500_000),
+        },
+        3 => ClockFault::Strobe {
+            delta_ms: sign(rng) * rng.random_range(100..=1_000),
+            period_ms: rng.random_range(50..=200),
+        },
+        _ => ClockFault::Leap {
+            insert: rng.random_bool(0.5),
+        },
+    }
 }
 
 /// The nodes a node fault takes, in node order: one of the `allowed` targets that takes at
@@ -339,6 +378,60 @@ mod tests {
                 targets(5, &BTreeSet::new(), &majority, &mut rng).map(|t| t.len()),
                 Some(3)
             );
+        }
+    }
+
+    #[test]
+    fn clock_faults_bend_the_clocks_of_nodes_up_or_down_and_reset_them() {
+        let schedule = plan(
+            &options(&[FaultKind::Clock, FaultKind::Kill]),
+            &nodes(3),
+            11,
+        )
+        .unwrap();
+        let clocks: Vec<&ScheduledAction> = schedule
+            .iter()
+            .filter(|s| s.action.fault() == FaultKind::Clock)
+            .collect();
+        assert!(clocks.len() >= 4, "{clocks:?}");
+        let mut open: Option<(u64, Vec<String>)> = None;
+        for s in clocks {
+            match &s.action {
+                Action::StartClock { nodes, .. } => {
+                    assert!(open.is_none(), "one clock fault at a time");
+                    assert!((1..=2).contains(&nodes.len()), "{nodes:?}");
+                    open = Some((s.episode, nodes.clone()));
+                }
+                Action::ResetClock { nodes } => {
+                    let (episode, bent) = open.take().expect("a reset follows a fault");
+                    assert_eq!((s.episode, nodes), (episode, &bent));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(
+            open.is_none(),
+            "every bent clock is reset by the time limit"
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let drawn: Vec<ClockFault> = (0..200).map(|_| clock_fault(&mut rng)).collect();
+        for fault in &drawn {
+            match *fault {
+                ClockFault::Step { delta_ms } => {
+                    assert!((200..=5_000).contains(&delta_ms.abs()))
+                }
+                ClockFault::Slew { rate_ppm } => {
+                    assert!((50_000..=500_000).contains(&rate_ppm.abs()))
+                }
+                ClockFault::Strobe {
+                    delta_ms,
+                    period_ms,
+                } => assert!((100..=1_000).contains(&delta_ms.abs()) && period_ms >= 50),
+                ClockFault::Leap { .. } => {}
+            }
+        }
+        for f in ["clock-step", "clock-slew", "clock-strobe", "clock-leap"] {
+            assert!(drawn.iter().any(|d| d.f() == f), "{f} never drawn");
         }
     }
 

@@ -736,6 +736,7 @@ impl Agent {
                 log_stderr: false,
                 queue_bytes: crate::run::NODE_QUEUE_BYTES,
                 seed: setup.seed,
+                fake_time: None,
             },
             start: Instant::now(),
             dir,

@@ -110,7 +110,8 @@ pub struct Timeline {
     pub unmatched_stops: u64,
 }
 
-/// How a nemesis `f` starts or stops a fault kind. A `restart` ends a `kill` or a `wipe`.
+/// How a nemesis `f` starts or stops a fault kind. A `restart` ends a `kill` or a `wipe`; a
+/// `clock-reset` ends any `clock-` fault.
 fn nemesis_role(f: &str) -> (Role, String) {
     match f {
         "kill" => (Role::Start, "kill".into()),
@@ -118,6 +119,8 @@ fn nemesis_role(f: &str) -> (Role, String) {
         "restart" => (Role::Stop, RESTARTED.into()),
         "pause" => (Role::Start, "pause".into()),
         "resume" => (Role::Stop, "pause".into()),
+        "clock-reset" => (Role::Stop, "clock".into()),
+        _ if f.starts_with("clock-") => (Role::Start, "clock".into()),
         _ => {
             if let Some(kind) = f.strip_prefix("start-") {
                 (Role::Start, kind.into())

@@ -5,6 +5,7 @@
 //! brings the node back as new.
 
 use super::*;
+use crate::nemesis::ClockFault;
 use crate::remote::frame::NetChange;
 
 impl Router {
@@ -117,6 +118,14 @@ impl Router {
                 }
                 self.set_active("pause", None);
             }
+            NemesisAction::StartClock { nodes, fault } => {
+                self.change_clocks(nodes, Some(*fault));
+                self.set_active("clock", Some(&nodes.join(",")));
+            }
+            NemesisAction::ResetClock { nodes } => {
+                self.change_clocks(nodes, None);
+                self.set_active("clock", None);
+            }
             NemesisAction::StartLoss { p } => {
                 let _ = self.network.set_loss(*p);
                 self.remote_network(NetChange::Loss { p: *p });
@@ -182,6 +191,38 @@ impl Router {
         }
     }
 
+    /// Bend (or, with `None`, reset) the wall clocks of `nodes`; a process's moving clock is
+    /// then rewritten every [`clocks::TICK`].
+    fn change_clocks(&mut self, nodes: &[String], fault: Option<ClockFault>) {
+        let now = self.now();
+        for id in nodes {
+            let Some(node) = self.node_of(id) else {
+                continue;
+            };
+            if let Err(err) = self.clocks.change(node, fault, now) {
+                self.rec.problems.record(id, ProblemKind::Exited, now, || {
+                    format!("could not set its clock: {err}")
+                });
+            }
+        }
+        if self.clocks.needs_ticks() && !self.clocks.ticking {
+            self.clocks.ticking = true;
+            self.schedule(now + clocks::TICK.as_nanos() as u64, Timed::ClockTick);
+        }
+    }
+
+    /// A moving clock's [`clocks::TICK`]: rewrite it, and tick again while one moves.
+    pub(super) fn clock_tick(&mut self) {
+        let now = self.now();
+        if let Err(err) = self.clocks.tick(now) {
+            tracing::error!("rewriting the nodes' clocks: {err}");
+        }
+        self.clocks.ticking = self.clocks.needs_ticks();
+        if self.clocks.ticking {
+            self.schedule(now + clocks::TICK.as_nanos() as u64, Timed::ClockTick);
+        }
+    }
+
     pub(super) fn set_active(&mut self, fault: &str, detail: Option<&str>) {
         self.driver
             .active_faults
@@ -226,6 +267,10 @@ impl Router {
             if !down.is_empty() {
                 actions.push(NemesisAction::Restart { nodes: down, wiped });
             }
+        }
+        let bent = self.clocks.bent();
+        if !bent.is_empty() {
+            actions.push(NemesisAction::ResetClock { nodes: bent });
         }
         for action in actions {
             self.apply_fault(&action);

@@ -45,6 +45,7 @@ use crate::store::RunDir;
 use host::{Host, MakeNode, SimHost};
 use timers::{Timed, Timers};
 
+mod clocks;
 mod cluster;
 mod faults;
 mod host;
@@ -266,6 +267,8 @@ pub struct Router {
     lifetime: crate::lifetime::RunGuard,
     services: Vec<(String, Runtime<services::Service>)>,
     network: Network,
+    /// Every node's wall clock, as the clock nemesis bent it.
+    clocks: clocks::NodeClocks,
     /// The router's timed events.
     timers: Timers,
     next_setup_msg: u64,
@@ -418,7 +421,23 @@ impl Router {
                     EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_KEY),
                 )
                 .context("watching the signal pipe")?;
+            let fake_time = if config.faults.contains(&nemesis::FaultKind::Clock) {
+                if config.remote.is_some() {
+                    anyhow::bail!(
+                        "--nemesis clock cannot bend the clocks of nodes on agents (--hosts) yet; \
+                         run it on this machine, or under --sim"
+                    );
+                }
+                let lib = crate::faketime::find_library().map_err(anyhow::Error::msg)?;
+                Some(crate::faketime::FakeTime {
+                    lib,
+                    dir: dir.dir.join("clocks"),
+                })
+            } else {
+                None
+            };
             let launcher = Launcher {
+                fake_time,
                 bin: config.bin.clone(),
                 args: config.args.clone(),
                 log_dir: dir.node_logs(),
@@ -498,7 +517,12 @@ impl Router {
             deadlines: std::collections::BTreeSet::new(),
             deadline_of: vec![None; config.node_ids.len()],
         });
+        let clocks = clocks::NodeClocks::new(
+            &config.node_ids,
+            io.as_ref().and_then(|io| io.launcher.fake_time.clone()),
+        );
         Ok(Router {
+            clocks,
             rec: recorder::Recorder::new(
                 Journal::create(&dir.messages())?,
                 HistoryWriter::create(&dir.history())?,

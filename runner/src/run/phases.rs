@@ -114,6 +114,7 @@ impl Router {
                     self.invoke(client, op);
                 }
             }
+            Timed::ClockTick => self.clock_tick(),
             Timed::Nemesis(i) => {
                 if self.driver.phase == Phase::Workload {
                     let action = self.driver.plan[i].action.clone();

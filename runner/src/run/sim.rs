@@ -239,9 +239,11 @@ impl Router {
         node: usize,
         f: impl FnOnce(&mut Runtime<Box<dyn ::nodes::Node>>) -> Vec<Effect>,
     ) -> Vec<Effect> {
+        let wall = self.clocks.reading(node, self.now());
         let Some(Host::Sim(host)) = self.nodes[node].host.as_mut() else {
             return Vec::new();
         };
+        host.runtime.set_wall_clock(wall);
         let entered = NodeLogs::enter(node);
         let result = catch_unwind(AssertUnwindSafe(|| f(&mut host.runtime)));
         drop(entered);

@@ -27,6 +27,8 @@ pub(super) enum Timed {
     RetryFinal { client: usize },
     /// The next nemesis action.
     Nemesis(usize),
+    /// Rewrite the node processes' slewing or strobing clocks.
+    ClockTick,
     /// A node's `init` (or `topology`) went unanswered.
     SetupTimeout {
         node: usize,
