@@ -21,6 +21,7 @@ pub mod op;
 pub mod ordering;
 pub mod run;
 pub mod set_full;
+pub mod slo;
 pub mod stats;
 pub mod story;
 pub mod synth;

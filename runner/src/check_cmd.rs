@@ -351,6 +351,7 @@ fn check_workload(
             checks: &results,
             problems: &[],
             availability: None,
+            slo: None,
             abort: None,
             interrupted: false,
             valid: results.valid,

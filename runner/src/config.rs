@@ -97,6 +97,11 @@ pub struct TestArgs {
     /// Required availability: `total` (every op ok) or a fraction of ops that must be ok.
     #[arg(long)]
     pub availability: Option<String>,
+    /// A service-level objective to check, PERCENT%@LATENCY[/WINDOW]: in every window (5 s
+    /// unless given) at least PERCENT% of each client's requests answered within LATENCY
+    /// (e.g. 99%@500ms, 99.9%@200ms/10s).
+    #[arg(long, value_name = "OBJECTIVE")]
+    pub slo: Option<String>,
     /// For broadcast: also check the delivery order.
     #[arg(long, value_parser = crate::named_arg::named::<OrderingMode>())]
     pub ordering: Option<OrderingMode>,
@@ -278,6 +283,8 @@ pub struct TestConfig {
     pub nemesis_targets: Vec<Target>,
     pub recovery_time: Duration,
     pub availability: Option<Availability>,
+    /// `--slo`: the service-level objective to check.
+    pub slo: Option<checker::slo::Objective>,
     pub ordering: Option<OrderingMode>,
     /// Transactional workloads: the models to check (empty: strict-serializable).
     pub consistency_models: Vec<ConsistencyModel>,
@@ -434,6 +441,11 @@ impl TestConfig {
             .map(str::parse::<Availability>)
             .transpose()
             .map_err(anyhow::Error::msg)?;
+        let slo = args
+            .slo
+            .as_deref()
+            .map(str::parse::<checker::slo::Objective>)
+            .transpose()?;
         let (workload_options, consistency_models, unused) = workload_flags(args, workload)?;
         ignored_flags.extend(unused);
         let (bin, sim) = match (&args.bin, args.sim) {
@@ -486,6 +498,7 @@ impl TestConfig {
             nemesis_targets,
             recovery_time: seconds("recovery-time", args.recovery_time, true)?,
             availability,
+            slo,
             ordering,
             consistency_models,
             log_stderr: args.log_stderr,
@@ -861,6 +874,7 @@ mod tests {
             nemesis_targets: Target::DEFAULT.to_vec(),
             recovery_time: Duration::ZERO,
             availability: None,
+            slo: None,
             ordering: None,
             consistency_models: vec![],
             log_stderr: false,

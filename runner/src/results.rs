@@ -164,6 +164,14 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
         valid = valid.merge(check.valid);
         object.insert("availability".into(), serde_json::to_value(check)?);
     }
+    let slo = match &config.slo {
+        Some(objective) => Some(checker::slo::check_slo(report.events, objective)?),
+        None => None,
+    };
+    if let Some(check) = &slo {
+        valid = valid.merge(check.valid);
+        object.insert("slo".into(), serde_json::to_value(check)?);
+    }
     if report.problems.iter().any(|p| p.error) {
         valid = valid.merge(Validity::Invalid);
     }
@@ -229,6 +237,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
         checks: &checks,
         problems: &report.problems,
         availability: availability.as_ref(),
+        slo: slo.as_ref(),
         abort: report.abort.as_deref(),
         interrupted: report.interrupted,
         valid,
@@ -246,6 +255,10 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
 
     if !config.quiet {
         print_summary(report, &checks, &story, availability.as_ref(), valid);
+        // A missed objective is told with the story; one met gets its own line.
+        if let Some(slo) = slo.as_ref().filter(|s| s.valid == Validity::Valid) {
+            println!("{slo}");
+        }
         match &page {
             Ok(path) => println!("report: {}", path.display()),
             Err(err) => println!("report: not written: {err:#}"),

@@ -46,6 +46,8 @@ pub struct Evidence<'a> {
     pub checks: &'a RunResults,
     pub problems: &'a [Problem],
     pub availability: Option<&'a AvailabilityResult>,
+    /// The service-level objective's verdict (`--slo`).
+    pub slo: Option<&'a checker::slo::SloResult>,
     pub abort: Option<&'a str>,
     pub interrupted: bool,
     /// The run's verdict, all parts merged.
@@ -130,6 +132,11 @@ pub fn tell(e: &Evidence<'_>) -> RunStory {
         story.failures.push(line.clone());
         headlines.push(line);
     }
+    if let Some(slo) = e.slo.filter(|s| s.valid != Validity::Valid) {
+        let line = format!("the service-level objective was missed: {slo}");
+        story.failures.push(line.clone());
+        headlines.push(line);
+    }
     if let Some(stats) = &e.checks.stats {
         for (f, s) in stats.by_f.iter().filter(|(_, s)| s.ok_count == 0) {
             let line = format!(
@@ -205,6 +212,7 @@ mod tests {
             checks,
             problems,
             availability: None,
+            slo: None,
             abort: None,
             interrupted: false,
             valid: checks.valid,

@@ -550,6 +550,7 @@ fn config_for(
         nemesis_targets,
         recovery_time: Duration::from_secs_f64(scenario.recovery_time_s),
         availability: None,
+        slo: None,
         ordering,
         consistency_models: Vec::new(),
         log_stderr: false,

@@ -384,6 +384,99 @@ pub fn throughput_chart(out: &mut String, tl: &Timeline, end: u64) {
     out.push_str("</svg>");
 }
 
+/// One line of a [`series_chart`]: its name and its points (time in ns, value).
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(u64, f64)>,
+}
+
+/// Colours of the lines of a [`series_chart`], in series order (repeating).
+const SERIES_COLOURS: [&str; 8] = [
+    "#1e88e5", "#e53935", "#43a047", "#8e24aa", "#fb8c00", "#00897b", "#6d4c41", "#3949ab",
+];
+
+/// A chart of values over the run's time, one line per series (steps held from each point to
+/// the next), with the fault lanes, a dashed reference line (`reference`: its value and its
+/// label) and a legend. The y axis spans `y_range` (widened to hold every point).
+pub fn series_chart(
+    out: &mut String,
+    tl: &Timeline,
+    end: u64,
+    (id, y_title): (&str, &str),
+    series: &[Series],
+    y_range: (f64, f64),
+    reference: Option<(f64, &str)>,
+) {
+    let frame = Frame::new(tl, end, 180.0);
+    let values = series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+    let (lo, hi) = values.fold(y_range, |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let y = Linear::new((lo, hi), (frame.bottom, frame.top));
+    frame.open(out, id, y_title);
+    frame.faults(out, &tl.faults);
+    for v in y.ticks(4) {
+        let py = y.map(v);
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            py + 3.5,
+            fmt_num(v)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text class="axis-title" x="{LEFT}" y="{:.1}">{}</text>"#,
+        frame.top - 6.0,
+        Esc(y_title)
+    );
+    if let Some((value, label)) = reference {
+        let py = y.map(value);
+        let _ = write!(
+            out,
+            r#"<line class="timeout" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            WIDTH - RIGHT,
+            WIDTH - RIGHT - 4.0,
+            py - 4.0,
+            Esc(label)
+        );
+    }
+    let mut legend_x = LEFT + 260.0;
+    for (i, s) in series.iter().enumerate() {
+        let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
+        let mut path = String::new();
+        let mut last_y: Option<f64> = None;
+        for &(t, v) in &s.points {
+            let (px, py) = (frame.tx(t), y.map(v));
+            match last_y {
+                None => {
+                    let _ = write!(path, "M{px:.1},{py:.1}");
+                }
+                Some(ly) => {
+                    let _ = write!(path, " L{px:.1},{ly:.1} L{px:.1},{py:.1}");
+                }
+            }
+            last_y = Some(py);
+        }
+        let _ = write!(
+            out,
+            r#"<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.6"><title>{}</title></path>"#,
+            Esc(&s.name)
+        );
+        let _ = write!(
+            out,
+            r#"<rect x="{legend_x:.1}" y="{:.1}" width="10" height="3" fill="{colour}"/><text class="tick" x="{:.1}" y="{:.1}">{}</text>"#,
+            frame.top - 9.0,
+            legend_x + 13.0,
+            frame.top - 6.0,
+            Esc(&s.name)
+        );
+        legend_x += 24.0 + 6.5 * s.name.chars().count() as f64;
+    }
+    frame.time_axis(out);
+    out.push_str("</svg>");
+}
+
 #[cfg(test)]
 mod tests {
     use checker::parse_history;

@@ -320,6 +320,7 @@ pub fn render(name: &str, files: &RunFiles) -> String {
     out.push_str("</div>");
     fault_table(&mut out, &tl);
     out.push_str("</section>");
+    slo_section(&mut out, results, &tl, end);
 
     let window = match selection(results) {
         Selection::Window { from, to, .. } => Some((from, to)),
@@ -605,6 +606,70 @@ table.problems tr.error td:nth-child(3){color:#c62828;font-weight:600}
 pre.cmd{white-space:pre-wrap}
 "#;
 
+/// The service-level objective (`--slo`), when the run checked one: each client's share of
+/// requests answered in time, window by window, against the objective.
+fn slo_section(
+    out: &mut String,
+    results: &serde_json::Map<String, Value>,
+    tl: &Timeline,
+    end: u64,
+) {
+    let Some(slo) = results.get("slo") else {
+        return;
+    };
+    let objective = slo.get("objective").and_then(Value::as_str).unwrap_or("?");
+    let percent = objective
+        .split('%')
+        .next()
+        .and_then(|p| p.parse::<f64>().ok());
+    let mut series: Vec<charts::Series> = Vec::new();
+    for w in slo
+        .get("per_window")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(client), Some(start), Some(share)) = (
+            w.get("client").and_then(Value::as_str),
+            w.get("start_ms").and_then(Value::as_u64),
+            w.get("share").and_then(Value::as_f64),
+        ) else {
+            continue;
+        };
+        let name = format!("client of {client}");
+        let end_ms = w.get("end_ms").and_then(Value::as_u64).unwrap_or(start);
+        let at = |ms: u64| ms.saturating_mul(1_000_000).min(end);
+        let points = [(at(start), share * 100.0), (at(end_ms), share * 100.0)];
+        match series.iter_mut().find(|s| s.name == name) {
+            Some(s) => s.points.extend(points),
+            None => series.push(charts::Series {
+                name,
+                points: points.to_vec(),
+            }),
+        }
+    }
+    let verdict = slo
+        .get("missed")
+        .and_then(Value::as_u64)
+        .map_or("", |m| if m == 0 { "met" } else { "missed" });
+    let _ = write!(
+        out,
+        r#"<section id="slo"><h2>Service-level objective {}: {verdict}</h2><p>Each client's share of requests answered within the objective's latency, window by window; a window below the dashed line misses the objective.</p><div class="scroll">"#,
+        Esc(objective)
+    );
+    let label = objective.to_owned();
+    charts::series_chart(
+        out,
+        tl,
+        end,
+        ("slo-chart", "% of requests answered in time"),
+        &series,
+        (0.0, 100.0),
+        percent.map(|p| (p, label.as_str())),
+    );
+    out.push_str("</div></section>");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -763,6 +828,7 @@ mod tests {
             checks: &checks,
             problems: &[],
             availability: None,
+            slo: None,
             abort: None,
             interrupted: false,
             valid: checks.valid,

@@ -103,3 +103,32 @@ impl NodeClocks {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_simulated_clock_reads_the_virtual_time_of_day_plus_its_offset() {
+        let ids = vec!["n0".to_owned(), "n1".to_owned()];
+        let mut clocks = NodeClocks::new(&ids, None);
+        let t = 3_000_000_000;
+        clocks
+            .change(1, Some(ClockFault::Step { delta_ms: -1_500 }), t)
+            .unwrap();
+        let true_time = ::nodes::WALL_CLOCK_EPOCH + Duration::from_secs(4);
+        assert_eq!(clocks.reading(0, 4_000_000_000), true_time);
+        assert_eq!(
+            clocks.reading(1, 4_000_000_000),
+            true_time - Duration::from_millis(1_500)
+        );
+        assert_eq!(clocks.bent(), vec!["n1".to_owned()]);
+        assert!(!clocks.needs_ticks(), "no process clocks to rewrite");
+        clocks.change(1, None, 5_000_000_000).unwrap();
+        assert!(clocks.bent().is_empty());
+        assert_eq!(
+            clocks.reading(1, 6_000_000_000),
+            ::nodes::WALL_CLOCK_EPOCH + Duration::from_secs(6)
+        );
+    }
+}

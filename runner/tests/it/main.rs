@@ -3,6 +3,7 @@
 pub mod agents;
 mod bad_nodes;
 mod cli;
+mod clock_faults;
 mod compare;
 mod compare_sweep;
 mod compat;
@@ -18,5 +19,6 @@ mod pure;
 mod report;
 mod sim;
 mod sim_broadcast;
+mod slo;
 mod storage;
 mod txn;
