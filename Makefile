@@ -4,11 +4,16 @@ CARGO ?= cargo
 RELEASE := target/release
 HARNESS := $(RELEASE)/harness
 
-.PHONY: all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt test-txn compare compare-growth \
+.PHONY: setup all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt test-txn compare compare-growth \
         compare-frontier lint fmt bench \
         bench-checker bench-txn bench-runner bench-sim bench-hosts bug-hunt report-check clean
 
 all: build
+
+## setup: install the Debian packages some features use, when missing (root): faketime (clock
+## faults on node processes), nftables and iproute2 (the multi-host test)
+setup:
+	scripts/setup.sh
 
 ## build: every binary (the harness and the node programs), optimised
 build:
