@@ -9,6 +9,7 @@ pub mod carriers;
 pub mod counter;
 pub mod echo;
 pub mod edn;
+pub mod failure_detector;
 pub mod faults;
 pub mod formats;
 pub mod history;
