@@ -4,8 +4,9 @@
 //! run without faults suspects nobody, a pause longer than the timeout makes the others
 //! suspect a node that is up (no detector is perfect in partial synchrony) without making the
 //! run invalid, and the planted bug that never suspects a crashed peer is caught with the
-//! node it missed. One short run with real processes checks that the binary serves the
-//! workload.
+//! node it missed, and under latency spikes a fixed timeout keeps suspecting correct nodes
+//! while one that grows after each false suspicion soon stops (◇P's eventual accuracy). One
+//! short run with real processes checks that the binary serves the workload.
 //!
 //! Each simulated run: 5 nodes, 50 reads per second (about one per node every 100 ms), the
 //! detector's defaults (heartbeat 100 ms, timeout 500 ms).
@@ -196,4 +197,54 @@ fn the_binary_answers_every_final_read_with_real_processes() {
         .collect();
     assert_eq!(finals.len(), 3, "{}", run.stdout);
     assert!(finals.iter().all(|v| v.is_array()), "{finals:?}");
+}
+
+/// A simulated run of the detector for 30 s without faults under exponential latencies (mean
+/// 100 ms: now and then a heartbeat takes several times that), with `args` for the node.
+fn latency_spikes(args: &[&str]) -> Run {
+    let mut all = vec![
+        "--sim",
+        "-w",
+        "failure-detector",
+        "--node",
+        "failure-detector",
+        "--node-count",
+        "5",
+        "--time-limit",
+        "30",
+        "--rate",
+        "50",
+        "--latency",
+        "100",
+        "--latency-dist",
+        "exponential",
+        "--recovery-time",
+        "5",
+        "--seed",
+        "3",
+        "--no-progress",
+        "--",
+    ];
+    all.extend_from_slice(args);
+    harness_test(&all)
+}
+
+#[test]
+fn under_latency_spikes_a_fixed_timeout_keeps_suspecting_wrongly_and_a_growing_one_soon_stops() {
+    // The claim of ◇P: timeouts that grow after each false suspicion end up above the delays
+    // the network actually has, so false suspicions stop; a fixed timeout below some of them
+    // suspects correct nodes again and again.
+    let fixed = latency_spikes(&["--timeout-ms", "150", "--grow-ms", "0"]);
+    let growing = latency_spikes(&["--timeout-ms", "150", "--grow-ms", "100"]);
+    let count = |run: &Run| {
+        let s = &run.results["workload"]["false_suspicions"];
+        assert_eq!(s["count"], s["other"], "no fault to blame: {s}");
+        s["count"].as_u64().unwrap_or_default()
+    };
+    let (fixed_count, growing_count) = (count(&fixed), count(&growing));
+    assert!(
+        fixed_count > 10 * growing_count.max(1),
+        "fixed {fixed_count}, growing {growing_count}"
+    );
+    assert_eq!(growing.code, 0, "{}", growing.stdout);
 }
