@@ -11,7 +11,9 @@
 //!   *observer*): the completion time of O's first read invoked after the kill that names X,
 //!   minus the time of the kill. Reads *sample* the detector, so this is an upper bound, as
 //!   precise as the interval between O's reads (about node count / `--rate`). Quantiles of all
-//!   of them are in `detection_time_ms`.
+//!   of them are in `detection_time_ms`. A node already suspected when it is killed (cut off
+//!   by a partition just before) is detected at O's next read; an observer paused meanwhile
+//!   detects it only once it runs again.
 //! - **Missed detection (completeness).** A detector must suspect a crashed node within
 //!   [`DETECTION_BOUND`] (5 s, a fixed bound well above the reference node's timeouts) and keep
 //!   suspecting it: a read by O invoked at least that long after the kill (or after O itself
@@ -609,7 +611,8 @@ impl fmt::Display for DetectorResult {
         writeln!(
             f,
             "  false suspicions: {} ({} after a restart, {} during a pause, {} of a paused \
-             observer, {} during a partition, {} other), longest {}, in {} reads",
+             observer, {} during a partition, {} other), longest {}; {} names of a node that \
+             was up in reads",
             s.count,
             s.after_restart,
             s.during_pause,
