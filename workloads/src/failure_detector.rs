@@ -130,4 +130,14 @@ mod tests {
         );
         assert!(w.request(&Op::new("read", Value::Null)).is_err());
     }
+
+    #[test]
+    fn the_semantics_name_the_checker_s_detection_bound() {
+        let bound = checker::failure_detector::DETECTION_BOUND / 1_000_000_000;
+        assert!(
+            FailureDetector::SEMANTICS.contains(&format!("from {bound} s after the kill")),
+            "{}",
+            FailureDetector::SEMANTICS
+        );
+    }
 }
