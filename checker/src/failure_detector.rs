@@ -14,9 +14,9 @@
 //!   of them are in `detection_time_ms`. A node already suspected when it is killed (cut off
 //!   by a partition just before) is detected at O's next read; an observer paused meanwhile
 //!   detects it only once it runs again.
-//! - **Missed detection (completeness).** A detector must suspect a crashed node within
-//!   [`DETECTION_BOUND`] (5 s, a fixed bound well above the reference node's timeouts) and keep
-//!   suspecting it: a read by O invoked at least that long after the kill (or after O itself
+//! - **Missed detection (completeness).** A detector must suspect a crashed node within the
+//!   *detection bound* (`--detection-bound-ms`; [`DETECTION_BOUND`], 5 s, by default, well
+//!   above the reference node's largest timeout, 2 s) and keep suspecting it: a read by O invoked at least that long after the kill (or after O itself
 //!   last came back from a pause or a restart, as a node cannot watch while it is not running)
 //!   and completed before X's restart must name X. One that does not is a missed detection,
 //!   and the run is invalid.
@@ -39,6 +39,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -49,7 +50,8 @@ use crate::op::{Outcome, client_ops};
 use crate::set_full::{Quantiles, quantiles};
 use crate::validity::Validity;
 
-/// How long after a kill (ns) every correct observer's reads must name the killed node.
+/// How long after a kill (ns) every correct observer's reads must name the killed node, unless
+/// the run says otherwise.
 pub const DETECTION_BOUND: u64 = 5_000_000_000;
 
 /// How long before a false suspicion (ns) a fault may have ended and still explain it.
@@ -64,7 +66,7 @@ const MS: u64 = 1_000_000;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DetectorResult {
     pub valid: Validity,
-    /// [`DETECTION_BOUND`] in ms.
+    /// The detection bound in ms ([`DETECTION_BOUND`] unless the run set another).
     pub detection_bound_ms: u64,
     /// Kill (and wipe) episodes.
     pub kill_count: usize,
@@ -318,8 +320,15 @@ fn crashed(fault: &str) -> &'static str {
     if fault == "wipe" { "wiped" } else { "killed" }
 }
 
-/// Check a failure-detector history.
-pub fn check_failure_detector(events: &[Event]) -> Result<DetectorResult, HistoryError> {
+/// Check a failure-detector history, with a detection bound of `bound` ([`DETECTION_BOUND`]
+/// when `None`).
+pub fn check_failure_detector(
+    events: &[Event],
+    bound: Option<Duration>,
+) -> Result<DetectorResult, HistoryError> {
+    let bound = bound.map_or(DETECTION_BOUND, |b| {
+        u64::try_from(b.as_nanos()).unwrap_or(u64::MAX)
+    });
     let reads = reads(events)?;
     let mut nodes: BTreeSet<&str> = BTreeSet::new();
     for r in &reads {
@@ -364,7 +373,7 @@ pub fn check_failure_detector(events: &[Event]) -> Result<DetectorResult, Histor
             let detected_after_ms = first.map(|r| r.completed.saturating_sub(span.start) / MS);
             detection_times.extend(detected_after_ms);
             let back = faults.came_back(observer, span.start, stop);
-            let deadline = back.unwrap_or(span.start).saturating_add(DETECTION_BOUND);
+            let deadline = back.unwrap_or(span.start).saturating_add(bound);
             let miss = mine.iter().find(|r| {
                 r.invoked >= deadline && r.completed < stop && !r.suspects.contains(&node.as_str())
             });
@@ -382,11 +391,11 @@ pub fn check_failure_detector(events: &[Event]) -> Result<DetectorResult, Histor
                 } else {
                     r.suspects.join(", ")
                 };
-                let bound = DETECTION_BOUND as f64 / 1e9;
+                let bound_s = bound as f64 / 1e9;
                 errors.push(format!(
                     "{node} was {} at {} and {observer} still did not suspect it at {}, {} \
                      later{since}: its read (event {}) named {named}, and a failure detector \
-                     must suspect a crashed node within {bound} s and keep suspecting it",
+                     must suspect a crashed node within {bound_s} s and keep suspecting it",
                     crashed(fault),
                     seconds(span.start),
                     seconds(r.invoked),
@@ -518,7 +527,7 @@ pub fn check_failure_detector(events: &[Event]) -> Result<DetectorResult, Histor
     };
     Ok(DetectorResult {
         valid,
-        detection_bound_ms: DETECTION_BOUND / MS,
+        detection_bound_ms: bound / MS,
         kill_count: kills.len(),
         detection_count,
         missed_count,
@@ -720,7 +729,7 @@ mod tests {
                 json!([])
             }
         });
-        let r = check_failure_detector(&h).unwrap();
+        let r = check_failure_detector(&h, None).unwrap();
         assert_eq!(r.valid, Validity::Valid, "{r}");
         assert_eq!((r.kill_count, r.detection_count, r.missed_count), (1, 2, 0));
         let q = r.detection_time_ms.as_ref().unwrap();
@@ -744,7 +753,7 @@ mod tests {
                 json!([])
             }
         });
-        let r = check_failure_detector(&h).unwrap();
+        let r = check_failure_detector(&h, None).unwrap();
         assert_eq!(r.valid, Validity::Invalid, "{r}");
         assert_eq!(r.missed_count, 1);
         assert_eq!(
@@ -766,9 +775,21 @@ mod tests {
         let mut rows = reads_every_500_ms(100, 5000, |_, _| json!([]));
         rows.push((1000, -1, "", "info", "kill", json!(["n2"])));
         rows.push((4000, -1, "", "info", "restart", json!(["n2"])));
-        let r = check_failure_detector(&history(&with_finals(rows, 6000, json!([])))).unwrap();
+        let r =
+            check_failure_detector(&history(&with_finals(rows, 6000, json!([]))), None).unwrap();
         assert_eq!((r.valid, r.missed_count), (Validity::Valid, 0), "{r}");
         assert_eq!(r.kills[0].observers[0].detected_after_ms, None);
+        // With a bound of 8 s, no read of n0 past the bound came before n2's restart at 9 s.
+        let h = kill_n2(|_, _| json!([]));
+        let r = check_failure_detector(&h, Some(Duration::from_secs(8))).unwrap();
+        assert_eq!(
+            (r.valid, r.detection_bound_ms),
+            (Validity::Valid, 8000),
+            "{r}"
+        );
+        let r = check_failure_detector(&h, Some(Duration::from_secs(7))).unwrap();
+        assert_eq!(r.missed_count, 2, "{r}");
+        assert!(r.errors[0].contains("within 7 s"), "{}", r.errors[0]);
     }
 
     #[test]
@@ -784,7 +805,8 @@ mod tests {
         });
         rows.push((1500, -1, "", "info", "pause", json!(["n2"])));
         rows.push((4000, -1, "", "info", "resume", json!(["n2"])));
-        let r = check_failure_detector(&history(&with_finals(rows, 9000, json!([])))).unwrap();
+        let r =
+            check_failure_detector(&history(&with_finals(rows, 9000, json!([]))), None).unwrap();
         assert_eq!(r.valid, Validity::Valid, "{r}");
         let s = &r.false_suspicions;
         assert_eq!(
@@ -802,7 +824,8 @@ mod tests {
     #[test]
     fn a_suspicion_left_in_the_final_reads_is_invalid_and_said() {
         let rows = reads_every_500_ms(100, 3000, |_, _| json!([]));
-        let r = check_failure_detector(&history(&with_finals(rows, 5000, json!(["n2"])))).unwrap();
+        let r = check_failure_detector(&history(&with_finals(rows, 5000, json!(["n2"]))), None)
+            .unwrap();
         assert_eq!(
             (r.valid, r.final_suspicion_count),
             (Validity::Invalid, 2),
@@ -815,7 +838,7 @@ mod tests {
         );
         // No final read: unknown.
         let rows = reads_every_500_ms(100, 3000, |_, _| json!([]));
-        let r = check_failure_detector(&history(&rows)).unwrap();
+        let r = check_failure_detector(&history(&rows), None).unwrap();
         assert_eq!(r.valid, Validity::Unknown, "{r}");
     }
 }

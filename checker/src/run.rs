@@ -86,6 +86,9 @@ pub struct RunCheckOptions {
     pub net: Option<NetStats>,
     /// txn workloads: the models the history must meet (strict-serializable when empty).
     pub consistency_models: Vec<ConsistencyModel>,
+    /// failure-detector: how long after a kill every observer must suspect the killed node
+    /// ([`crate::failure_detector::DETECTION_BOUND`] when `None`).
+    pub detection_bound: Option<Duration>,
 }
 
 /// The workload checker's result.
@@ -193,7 +196,7 @@ pub fn run_checks(check: &Check, history: &[Event], opts: &RunCheckOptions) -> R
         }
         Check::Txn(kind) => check_txn(history, &txn_options(*kind, opts))
             .map_or_else(unchecked, |r| WorkloadResult::Txn(Box::new(r))),
-        Check::FailureDetector => check_failure_detector(history)
+        Check::FailureDetector => check_failure_detector(history, opts.detection_bound)
             .map_or_else(unchecked, |r| WorkloadResult::FailureDetector(Box::new(r))),
     };
     let per_broadcast = matches!(check, Check::SetFull(ops) if ops.delivery_order);

@@ -32,7 +32,7 @@ impl Spec for FailureDetector {
     const NAME: &'static str = "failure-detector";
     const ABOUT: &'static str =
         "suspect -> suspect_ok {suspects}: crashed nodes suspected in time, suspicions end";
-    const SEMANTICS: &'static str = "every observer's reads name a killed node from 5 s after the kill until its restart (completeness); no final read names a node that is up (eventual accuracy); detection times and false suspicions are measured, not judged";
+    const SEMANTICS: &'static str = "every observer's reads name a killed node from 5 s after the kill (--detection-bound-ms) until its restart (completeness); no final read names a node that is up (eventual accuracy); detection times and false suspicions are measured, not judged";
     const CHECK: Check = Check::FailureDetector;
 
     fn start(_options: &WorkloadOptions) -> Self {

@@ -14,7 +14,7 @@
 use checker::{EventType, Process};
 use serde_json::Value;
 
-use crate::harness::{Run, harness_test, node_bin};
+use crate::harness::{Run, harness, harness_test, node_bin};
 
 /// The detector's default timeout and heartbeat interval, in ms.
 const TIMEOUT_MS: u64 = 500;
@@ -166,6 +166,12 @@ fn a_detector_that_never_suspects_a_killed_peer_is_invalid_and_says_whom_it_miss
         "{first}"
     );
     assert!(run.stdout.contains(first), "{}", run.stdout);
+    // Every kill of this run is shorter than a minute: with that bound nothing is missed yet.
+    let history = run.dir.join("history.jsonl");
+    let history = history.to_str().expect("utf-8 path");
+    let (code, stdout, stderr) = harness(&["check", history, "--detection-bound-ms", "60000"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("0 missed (bound 60.0 s)"), "{stdout}");
 }
 
 #[test]
@@ -247,4 +253,50 @@ fn under_latency_spikes_a_fixed_timeout_keeps_suspecting_wrongly_and_a_growing_o
         "fixed {fixed_count}, growing {growing_count}"
     );
     assert_eq!(growing.code, 0, "{}", growing.stdout);
+}
+
+#[test]
+fn the_detection_bound_must_be_positive_and_is_named_as_ignored_by_other_workloads() {
+    let short = [
+        "--sim",
+        "--node-count",
+        "2",
+        "--time-limit",
+        "1",
+        "--recovery-time",
+        "0",
+        "--no-progress",
+    ];
+    let (code, _, stderr) = harness(&[
+        "test",
+        "--sim",
+        "-w",
+        "failure-detector",
+        "--node",
+        "failure-detector",
+        "--detection-bound-ms",
+        "0",
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("--detection-bound-ms must be positive"),
+        "{stderr}"
+    );
+    let mut args = vec![
+        "-w",
+        "echo",
+        "--node",
+        "echo",
+        "--detection-bound-ms",
+        "100",
+    ];
+    args.extend(short);
+    let run = harness_test(&args);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("--detection-bound-ms (not used by the echo workload)"),
+        "{}",
+        run.stdout
+    );
 }
