@@ -10,6 +10,7 @@ pub mod clocks;
 pub mod counter;
 pub mod echo;
 pub mod edn;
+pub mod failure_detector;
 pub mod faults;
 pub mod formats;
 pub mod history;

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::broadcast::{BroadcastHistory, SetOps};
 use crate::counter::{CounterResult, check_counter_as};
 use crate::echo::{EchoResult, check_echo};
+use crate::failure_detector::{DetectorResult, check_failure_detector};
 use crate::history::Event;
 use crate::kafka::{KafkaResult, check_kafka};
 use crate::lin::{LinOptions, LinResult, ModelKind, NilRead, check_linearizable};
@@ -48,6 +49,10 @@ pub enum Check {
     /// Isolation of transactions over lists or registers ([`crate::txn`]), against the
     /// models of [`RunCheckOptions::consistency_models`].
     Txn(TxnKind),
+    /// A failure detector's `suspect` reads against the kills, pauses and partitions of the
+    /// run: detection times, missed detections, false suspicions
+    /// ([`crate::failure_detector`]).
+    FailureDetector,
 }
 
 impl Check {
@@ -57,7 +62,11 @@ impl Check {
     pub fn is_told(&self) -> bool {
         matches!(
             self,
-            Check::SetFull(_) | Check::Counter { .. } | Check::Kafka | Check::Txn(_)
+            Check::SetFull(_)
+                | Check::Counter { .. }
+                | Check::Kafka
+                | Check::Txn(_)
+                | Check::FailureDetector
         )
     }
 }
@@ -77,6 +86,9 @@ pub struct RunCheckOptions {
     pub net: Option<NetStats>,
     /// txn workloads: the models the history must meet (strict-serializable when empty).
     pub consistency_models: Vec<ConsistencyModel>,
+    /// failure-detector: how long after a kill every observer must suspect the killed node
+    /// ([`crate::failure_detector::DETECTION_BOUND`] when `None`).
+    pub detection_bound: Option<Duration>,
 }
 
 /// The workload checker's result.
@@ -90,6 +102,7 @@ pub enum WorkloadResult {
     Kafka(Box<KafkaResult>),
     Linearizable(Box<LinResult>),
     Txn(Box<TxnResult>),
+    FailureDetector(Box<DetectorResult>),
     /// The history could not be checked (malformed, or a workload no one knows).
     Unchecked {
         valid: Validity,
@@ -107,17 +120,20 @@ impl WorkloadResult {
             WorkloadResult::Kafka(r) => r.valid,
             WorkloadResult::Linearizable(r) => r.valid,
             WorkloadResult::Txn(r) => r.valid,
+            WorkloadResult::FailureDetector(r) => r.valid,
             WorkloadResult::Unchecked { valid, .. } => *valid,
         }
     }
 
-    /// The story a result tells from itself alone (a counter's, kafka's, a txn check's); `None` for the
+    /// The story a result tells from itself alone (a counter's, kafka's, a txn check's, a
+    /// failure detector's); `None` for the
     /// rest (set-full's story needs the history and journal too).
     pub fn story(&self) -> Option<crate::story::Story> {
         match self {
             WorkloadResult::Counter(r) => Some(r.story()),
             WorkloadResult::Kafka(r) => Some(r.story()),
             WorkloadResult::Txn(r) => Some(r.story()),
+            WorkloadResult::FailureDetector(r) => Some(r.story()),
             _ => None,
         }
     }
@@ -180,6 +196,8 @@ pub fn run_checks(check: &Check, history: &[Event], opts: &RunCheckOptions) -> R
         }
         Check::Txn(kind) => check_txn(history, &txn_options(*kind, opts))
             .map_or_else(unchecked, |r| WorkloadResult::Txn(Box::new(r))),
+        Check::FailureDetector => check_failure_detector(history, opts.detection_bound)
+            .map_or_else(unchecked, |r| WorkloadResult::FailureDetector(Box::new(r))),
     };
     let per_broadcast = matches!(check, Check::SetFull(ops) if ops.delivery_order);
     gather(result, ordering, per_broadcast, history, opts)
@@ -268,6 +286,7 @@ impl fmt::Display for WorkloadResult {
             WorkloadResult::Kafka(r) => r.fmt(f),
             WorkloadResult::Linearizable(r) => write!(f, "linearizability: {r}"),
             WorkloadResult::Txn(r) => r.fmt(f),
+            WorkloadResult::FailureDetector(r) => r.fmt(f),
             WorkloadResult::Unchecked { error, .. } => writeln!(f, "not checked: {error}"),
         }
     }

@@ -21,6 +21,7 @@ use crate::crdt::g_set_lossy::GSetLossy;
 use crate::crdt::pn_counter::PnCounter;
 use crate::crdt::pn_counter_double_count::PnCounterDoubleCount;
 use crate::crdt::{Replica, ReplicaConfig};
+use crate::failure_detector::{DetectorConfig, FailureDetector};
 use crate::flags::{Flag, Flags, ms_default};
 use crate::kv::gossip::{GossipKv, GossipKvConfig};
 use crate::kv::tob::TobKvConfig;
@@ -112,6 +113,7 @@ fn replicated_txn(f: &Flags, replication: Replication) -> Result<ReplicatedConfi
     Ok(config)
 }
 const CRDT: &[Flag] = &ReplicaConfig::FLAGS;
+const DETECTOR: &[Flag] = &DetectorConfig::FLAGS;
 
 /// Every node, correct ones first, then the planted bugs.
 pub const CATALOG: &[Entry] = &[
@@ -301,6 +303,17 @@ pub const CATALOG: &[Entry] = &[
         },
     },
     Entry {
+        name: "failure-detector",
+        about: "heartbeats and timeouts that grow after a false suspicion: an eventually perfect failure detector",
+        planted_bug: false,
+        flags: DETECTOR,
+        build: |f| {
+            Ok(Box::new(FailureDetector::new(DetectorConfig::from_flags(
+                f,
+            )?)))
+        },
+    },
+    Entry {
         name: "kv-gossip",
         about: "a key-value store replicated by gossip, last writer wins: not linearizable",
         planted_bug: true,
@@ -442,6 +455,17 @@ pub const CATALOG: &[Entry] = &[
         planted_bug: true,
         flags: &[],
         build: |_| Ok(Box::new(crate::unique_ids_restart::unique_ids_restart())),
+    },
+    Entry {
+        name: "failure-detector-one-clock",
+        about: "a failure detector with one last-heard time for all peers: never suspects a crashed node while another is alive",
+        planted_bug: true,
+        flags: DETECTOR,
+        build: |f| {
+            Ok(Box::new(FailureDetector::one_clock(
+                DetectorConfig::from_flags(f)?,
+            )))
+        },
     },
     Entry {
         name: "txn-dirty-writes",

@@ -26,6 +26,7 @@ pub mod sim;
 pub mod storage;
 
 pub mod echo;
+pub mod failure_detector;
 pub mod g_counter;
 pub mod kafka;
 pub mod kv;

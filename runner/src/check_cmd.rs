@@ -58,6 +58,10 @@ pub struct CheckArgs {
     /// separated by commas (Elle's names) [default: strict-serializable].
     #[arg(long, value_name = "MODELS")]
     pub consistency_models: Option<String>,
+    /// With the failure-detector workload: how long after a kill, in ms, every other node must
+    /// suspect the killed node [default: 5000, as `harness test`].
+    #[arg(long, value_name = "MS")]
+    pub detection_bound_ms: Option<u64>,
     /// Give up with verdict unknown after this many seconds of linearizability search.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub time_limit: f64,
@@ -179,6 +183,12 @@ pub fn run_to(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         warnings.push(
             "--consistency-models applies to the transactional workloads (txn-list-append, \
              txn-rw-register) only: ignored"
+                .to_owned(),
+        );
+    }
+    if args.detection_bound_ms.is_some() && workload != Some(WorkloadKind::FailureDetector) {
+        warnings.push(
+            "--detection-bound-ms applies to the failure-detector workload only: ignored"
                 .to_owned(),
         );
     }
@@ -326,6 +336,7 @@ fn check_workload(
         memory_limit: args.budget()?.1,
         net,
         consistency_models,
+        detection_bound: crate::config::detection_bound(args.detection_bound_ms)?,
     };
     let results = match txns {
         Some(txns) => {

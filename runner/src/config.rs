@@ -136,6 +136,10 @@ pub struct TestArgs {
     /// commas (Elle's names; default strict-serializable).
     #[arg(long, value_name = "MODELS")]
     pub consistency_models: Option<String>,
+    /// failure-detector: how long after a kill, in ms, every other node must suspect the killed
+    /// node (default 5000).
+    #[arg(long, value_name = "MS")]
+    pub detection_bound_ms: Option<u64>,
     /// Transactional workloads: the most micro-operations per transaction (default 4).
     #[arg(long, value_name = "INT")]
     pub max_txn_length: Option<u64>,
@@ -288,6 +292,9 @@ pub struct TestConfig {
     pub ordering: Option<OrderingMode>,
     /// Transactional workloads: the models to check (empty: strict-serializable).
     pub consistency_models: Vec<ConsistencyModel>,
+    /// failure-detector: the detection bound (`--detection-bound-ms`; the checker's default
+    /// when `None`).
+    pub detection_bound: Option<Duration>,
     pub log_stderr: bool,
     pub log_net_send: bool,
     pub log_net_recv: bool,
@@ -448,6 +455,13 @@ impl TestConfig {
             .transpose()?;
         let (workload_options, consistency_models, unused) = workload_flags(args, workload)?;
         ignored_flags.extend(unused);
+        let detection_bound = detection_bound(args.detection_bound_ms)?;
+        if detection_bound.is_some() && workload != WorkloadKind::FailureDetector {
+            ignored_flags.push(IgnoredFlag {
+                flag: "--detection-bound-ms".into(),
+                why: format!("not used by the {workload} workload"),
+            });
+        }
         let (bin, sim) = match (&args.bin, args.sim) {
             (Some(bin), false) => (resolve_bin("--bin", bin)?, None),
             (None, true) if program.is_some() => (PathBuf::new(), program),
@@ -501,6 +515,7 @@ impl TestConfig {
             slo,
             ordering,
             consistency_models,
+            detection_bound,
             log_stderr: args.log_stderr,
             log_net_send: args.log_net_send,
             log_net_recv: args.log_net_recv,
@@ -691,6 +706,14 @@ pub fn workload_flags(
     Ok((options, models, ignored))
 }
 
+/// `--detection-bound-ms`: a positive number of milliseconds.
+pub fn detection_bound(ms: Option<u64>) -> anyhow::Result<Option<Duration>> {
+    match ms {
+        Some(0) => bail!("--detection-bound-ms must be positive"),
+        ms => Ok(ms.map(Duration::from_millis)),
+    }
+}
+
 /// Jepsen's flags given that mean nothing here.
 /// `--hosts` and the flags that go with it.
 fn remote_config(
@@ -825,6 +848,16 @@ mod tests {
     }
 
     #[test]
+    fn a_detection_bound_is_a_positive_number_of_milliseconds() {
+        assert!(detection_bound(Some(0)).is_err());
+        assert_eq!(
+            detection_bound(Some(7)).unwrap(),
+            Some(Duration::from_millis(7))
+        );
+        assert_eq!(detection_bound(None).unwrap(), None);
+    }
+
+    #[test]
     fn reproduce_replaces_the_seed_drops_the_test_count_and_keeps_node_args() {
         let config = TestConfig {
             command_line: [
@@ -877,6 +910,7 @@ mod tests {
             slo: None,
             ordering: None,
             consistency_models: vec![],
+            detection_bound: None,
             log_stderr: false,
             log_net_send: false,
             log_net_recv: false,

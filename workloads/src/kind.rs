@@ -87,6 +87,7 @@ workload_table! {
     Kafka => crate::kafka::Kafka,
     TxnListAppend => crate::txn::TxnListAppend,
     TxnRwRegister => crate::txn::TxnRwRegister,
+    FailureDetector => crate::failure_detector::FailureDetector,
 }
 
 impl WorkloadKind {

@@ -19,6 +19,7 @@
 pub mod broadcast;
 pub mod check;
 pub mod echo;
+pub mod failure_detector;
 pub mod g_counter;
 pub mod g_set;
 pub mod kafka;

@@ -553,6 +553,7 @@ fn config_for(
         slo: None,
         ordering,
         consistency_models: Vec::new(),
+        detection_bound: None,
         log_stderr: false,
         log_net_send: false,
         log_net_recv: false,

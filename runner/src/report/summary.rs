@@ -37,8 +37,9 @@ const EXPLAINING: [&str; 8] = [
 /// At most this many nested explanations are listed per checker.
 const MAX_EXPLANATIONS: usize = 30;
 
-/// The latencies of a broadcast or g-set run: key in `workload`, what it measures, its name.
-const LATENCIES: [(&str, &str, &str); 4] = [
+/// The latencies of a broadcast or g-set run, and the detection times of a failure-detector
+/// run: key in `workload`, what it measures, its name.
+const LATENCIES: [(&str, &str, &str); 5] = [
     (
         "broadcast_latencies",
         "invoke to broadcast_ok: what the client waits",
@@ -58,6 +59,11 @@ const LATENCIES: [(&str, &str, &str); 4] = [
         "stable_latencies",
         "Jepsen's: acknowledged or first read to visible in every read",
         "stable latency",
+    ),
+    (
+        "detection_time_ms",
+        "kill to the first read that names the killed node, per observer",
+        "detection time",
     ),
 ];
 
@@ -372,6 +378,23 @@ pub fn figures(out: &mut String, results: &Map<String, Value>, tl: &Timeline, sc
             &lost.to_string(),
             &format!("{add}s lost"),
             if lost > 0 { "bad" } else { "" },
+        );
+    }
+    if let Some(w) = workload.filter(|w| w.contains_key("false_suspicions")) {
+        let count = |v: Option<&Value>| v.and_then(Value::as_u64).unwrap_or(0);
+        let missed = count(w.get("missed_count"));
+        card(
+            out,
+            &missed.to_string(),
+            "missed detections",
+            if missed > 0 { "bad" } else { "" },
+        );
+        let false_suspicions = w.get("false_suspicions");
+        card(
+            out,
+            &count(false_suspicions.and_then(|s| s.get("count"))).to_string(),
+            "false suspicions",
+            "",
         );
     }
     card(out, &scan.all.drops.to_string(), "messages dropped", "");
@@ -870,6 +893,30 @@ mod tests {
         let mut none = String::new();
         slow_values(&mut none, &Map::new());
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_failure_detector_run_shows_its_detection_time_missed_detections_and_false_suspicions() {
+        let results = object(json!({"workload": {
+            "valid": true,
+            "missed_count": 0,
+            "detection_time_ms": {"0": 420, "0.5": 510, "0.95": 600, "0.99": 640, "1": 650},
+            "false_suspicions": {"count": 14},
+        }}));
+        let mut out = String::new();
+        figures(
+            &mut out,
+            &results,
+            &Timeline::default(),
+            &JournalScan::default(),
+        );
+        assert!(out.contains("detection time, median · max"), "{out}");
+        assert!(out.contains(r#"<div class="value">14</div><div class="label">false suspicions"#));
+        assert!(out.contains("<dt>detection time</dt>"), "{out}");
+        assert!(
+            out.contains(r#"<div class="label">missed detections"#),
+            "{out}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod compare_sweep;
 mod compat;
 mod crdt;
 mod delivery;
+mod failure_detector;
 pub mod harness;
 mod hosts_netns;
 mod interrupt;

@@ -473,6 +473,7 @@ fn handshake_and_final_reads() {
         let expected = match kind {
             // A fresh generator has sent to no key: its final poll asks for none.
             WorkloadKind::Kafka => Some(Op::new("poll", json!({"offsets": {}}))),
+            WorkloadKind::FailureDetector => Some(Op::new("suspect", Value::Null)),
             _ => expect_final.then(|| Op::new("read", Value::Null)),
         };
         assert_eq!(w.final_op(), expected, "{kind}");
