@@ -6,7 +6,8 @@
 //! fail-recovery model with stable storage), a replaced disk (wipe: kill, then restart with an
 //! empty data directory, so the node comes back as new), and pauses for the timing model (a
 //! node that stops for a while, like a long GC pause, and then carries on as if nothing
-//! happened).
+//! happened). A Byzantine node (fail-arbitrary: `--nemesis byzantine --byzantine N`) is no
+//! scheduled fault: its messages are altered from start to end ([`byzantine`]).
 //!
 //! [`plan`] draws the whole schedule before the run starts, from the seed alone, as a
 //! time-ordered list of [`ScheduledAction`]s. Each enabled fault kind runs as its own
@@ -36,6 +37,7 @@
 //! Each action's history event (process `"nemesis"`, type `info`) has the `f` and `value` of
 //! `checker/src/history.rs`: [`Action::f`] and [`Action::value`].
 
+pub mod byzantine;
 mod plan;
 mod shape;
 mod target;
@@ -48,6 +50,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
+pub use byzantine::Byzantine;
 pub use plan::plan;
 pub use shape::{PartitionShape, UnknownShape, majority, minority_third};
 pub use target::{Target, UnknownTarget};
@@ -64,17 +67,19 @@ pub enum FaultKind {
     Loss,
     Duplicate,
     Wipe,
+    Byzantine,
 }
 
 impl FaultKind {
     /// Every fault kind.
-    pub const ALL: [FaultKind; 6] = [
+    pub const ALL: [FaultKind; 7] = [
         FaultKind::Partition,
         FaultKind::Kill,
         FaultKind::Pause,
         FaultKind::Loss,
         FaultKind::Duplicate,
         FaultKind::Wipe,
+        FaultKind::Byzantine,
     ];
 
     /// The name `--nemesis` takes.
@@ -86,7 +91,20 @@ impl FaultKind {
             FaultKind::Loss => "loss",
             FaultKind::Duplicate => "duplicate",
             FaultKind::Wipe => "wipe",
+            FaultKind::Byzantine => "byzantine",
         }
+    }
+
+    /// Every fault's name, comma-separated, for messages.
+    pub fn names() -> String {
+        let names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
+        names.join(", ")
+    }
+
+    /// True for the faults the schedule starts and stops; false for `byzantine`, which is in
+    /// force for the whole run ([`byzantine`]).
+    pub fn is_scheduled(self) -> bool {
+        self != FaultKind::Byzantine
     }
 
     /// True for the faults that take nodes down: kill, pause, wipe.
@@ -120,7 +138,8 @@ impl fmt::Display for FaultKind {
 /// A fault name that is not one of [`FaultKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error(
-    "unknown fault {given:?} in --nemesis; valid faults: partition, kill, pause, loss, duplicate, wipe"
+    "unknown fault {given:?} in --nemesis; valid faults: {}",
+    FaultKind::names()
 )]
 pub struct UnknownFault {
     pub given: String,

@@ -31,7 +31,7 @@ pub fn plan(
 ) -> Result<Vec<ScheduledAction>, NemesisError> {
     let kinds: Vec<FaultKind> = FaultKind::ALL
         .into_iter()
-        .filter(|k| options.faults.contains(k))
+        .filter(|k| k.is_scheduled() && options.faults.contains(k))
         .collect();
     if kinds.is_empty() {
         return Ok(Vec::new());
@@ -175,6 +175,7 @@ fn assign(
                 FaultKind::Duplicate => Action::StartDuplicate {
                     p: options.duplicate,
                 },
+                FaultKind::Byzantine => continue,
             };
             started[i] = Some((next_episode, taken));
             actions.push(ScheduledAction {
@@ -203,6 +204,7 @@ fn assign(
                 FaultKind::Duplicate => Action::StopDuplicate {
                     p: options.duplicate,
                 },
+                FaultKind::Byzantine => continue,
             };
             actions.push(ScheduledAction {
                 at: at_time,
