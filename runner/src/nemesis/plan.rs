@@ -272,6 +272,22 @@ mod tests {
     }
 
     #[test]
+    fn byzantine_nodes_are_not_scheduled_and_leave_the_other_faults_schedule_as_it_was() {
+        assert_eq!(
+            plan(&options(&[FaultKind::Byzantine]), &nodes(3), 1),
+            Ok(vec![])
+        );
+        assert_eq!(
+            plan(
+                &options(&[FaultKind::Kill, FaultKind::Byzantine]),
+                &nodes(3),
+                7
+            ),
+            plan(&options(&[FaultKind::Kill]), &nodes(3), 7)
+        );
+    }
+
+    #[test]
     fn refusals_say_why() {
         let one = nodes(1);
         assert_eq!(

@@ -2,6 +2,7 @@
 
 pub mod agents;
 mod bad_nodes;
+mod byzantine;
 mod cli;
 mod compare;
 mod compare_sweep;
