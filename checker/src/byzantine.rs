@@ -208,6 +208,29 @@ pub struct ByzantineResult {
     pub violation_count: usize,
     /// The first violations, at most 16.
     pub violations: Vec<Violation>,
+    /// Broadcasts sent to correct nodes, and how many of them no correct node delivered (in
+    /// its final read): no rule's violation (a broadcast that was never acknowledged may be
+    /// lost), but where all are undelivered the correct nodes made no progress.
+    pub correct_origin_broadcasts: usize,
+    pub undelivered_count: usize,
+}
+
+impl ByzantineResult {
+    /// A sentence when the correct nodes delivered none of the broadcasts sent to them.
+    pub fn stalled(&self) -> Option<String> {
+        (self.correct_origin_broadcasts > 0
+            && self.undelivered_count == self.correct_origin_broadcasts)
+            .then(|| {
+                format!(
+                    "not live: no correct node ({}) delivered any of the {} broadcast(s) sent to \
+                     correct nodes, with {} Byzantine node(s) among them ({})",
+                    self.correct_nodes.join(", "),
+                    self.correct_origin_broadcasts,
+                    self.byzantine_nodes.len(),
+                    self.byzantine_nodes.join(", ")
+                )
+            })
+    }
 }
 
 /// Judge a Byzantine broadcast run (see the module documentation).
@@ -258,6 +281,7 @@ pub fn check_byzantine(
     let versions = run.versions();
     let none = BTreeSet::new();
     let mut violations = Vec::new();
+    let (mut correct_origin_broadcasts, mut undelivered_count) = (0, 0);
     for (&original, (origin, acknowledged)) in &originals {
         let made = versions.get(&original).unwrap_or(&none);
         let byzantine_origin = run.nodes.contains(origin);
@@ -307,6 +331,10 @@ pub fn check_byzantine(
             }
         }
         if !byzantine_origin {
+            correct_origin_broadcasts += 1;
+            if delivered.values().all(Vec::is_empty) {
+                undelivered_count += 1;
+            }
             for (node, got) in &delivered {
                 for &v in got.iter().filter(|&&v| v != original) {
                     add(
@@ -359,6 +387,8 @@ pub fn check_byzantine(
         altered: run.counts.clone(),
         violation_count,
         violations,
+        correct_origin_broadcasts,
+        undelivered_count,
     })
 }
 
@@ -371,6 +401,8 @@ impl ByzantineResult {
             correct_nodes: Vec::new(),
             altered: run.counts.clone(),
             violation_count: 0,
+            correct_origin_broadcasts: 0,
+            undelivered_count: 0,
             violations: vec![Violation {
                 rule: "unreadable",
                 original: Value::Null,
@@ -550,6 +582,24 @@ mod tests {
             let events = history(BYZANTINE_ORIGIN, &finals);
             assert_eq!(check(&events).valid, Validity::Valid, "{finals:?}");
         }
+    }
+
+    #[test]
+    fn correct_nodes_that_deliver_nothing_are_said_to_be_stalled_but_break_no_rule() {
+        let events = history(CORRECT_ORIGIN, &[("n0", "[]"), ("n1", "[]"), ("n2", "[]")]);
+        let r = check(&events);
+        assert_eq!(r.violations[0].rule, "validity", "n0 acknowledged it");
+        let unacknowledged = CORRECT_ORIGIN.replace(r#""type":"ok""#, r#""type":"info""#);
+        let events = history(&unacknowledged, &[("n0", "[]"), ("n1", "[]"), ("n2", "[]")]);
+        let r = check(&events);
+        assert_eq!(r.valid, Validity::Valid);
+        assert_eq!(
+            r.stalled().as_deref(),
+            Some(
+                "not live: no correct node (n0, n1, n2) delivered any of the 1 broadcast(s) sent \
+                 to correct nodes, with 1 Byzantine node(s) among them (n3)"
+            )
+        );
     }
 
     #[test]

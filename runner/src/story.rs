@@ -99,6 +99,12 @@ pub fn tell(e: &Evidence<'_>) -> RunStory {
             story.failures.push(line.clone());
             headlines.push(line);
         }
+        if e.valid != Validity::Valid
+            && let Some(line) = b.stalled()
+        {
+            story.failures.push(line.clone());
+            headlines.push(line);
+        }
         if b.violation_count > b.violations.len() {
             story.failures.push(format!(
                 "and {} more violation(s) of Byzantine reliable broadcast (results.json has \

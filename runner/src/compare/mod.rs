@@ -65,24 +65,12 @@ pub const VARIANTS: [&str; 6] = [
 pub const FRONTIER: &str = "frontier";
 
 /// The preset of Byzantine nodes: Bracha's broadcast against eager and gossip, with one
-/// Byzantine node among 4 (n = 3f + 1) and among 3 (n = 3f: too few).
+/// Byzantine node among 4 (n = 3f + 1) and among 3 (too few: Bracha's default f is then 0, and
+/// the liar breaks agreement; told `--faulty 1` with `--args-for`, it is not live instead).
 pub const BYZANTINE: &str = "byzantine";
 
 /// The variants of the byzantine preset: Bracha's, and the two that trust every peer.
 const BYZANTINE_VARIANTS: [&str; 3] = ["broadcast-bracha", "broadcast-eager", "broadcast-gossip"];
-
-/// The byzantine preset's defaults, unless the command line gives its own: simulated (one
-/// seed, the same figures everywhere), and Bracha told f = 1 (at n = 3 its default would be
-/// f = 0, whose quorums a single liar breaks more easily still).
-fn byzantine_defaults(args: &CompareArgs) -> anyhow::Result<CompareArgs> {
-    let mut args = args.clone();
-    let bracha = BYZANTINE_VARIANTS[0];
-    let runs_bracha = args.bins.is_empty() || args.bins.iter().any(|b| name_of(b) == bracha);
-    if runs_bracha && !args.args_for.iter().any(|a| a.program == bracha) {
-        args.args_for.push(format!("{bracha}=--faulty 1").parse()?);
-    }
-    Ok(args)
-}
 
 /// The variants and sweeps of the frontier preset, unless the command line gives its own.
 fn frontier_defaults(args: &CompareArgs) -> anyhow::Result<CompareArgs> {
@@ -137,8 +125,8 @@ pub struct CompareArgs {
     /// and duplication; everything at once). `frontier`: broadcast-gossip on the Glomers setup
     /// without faults, over a grid of batching intervals, fanouts, both peer modes and two
     /// anti-entropy periods (unless --sweep says otherwise): the cost / latency frontier.
-    /// `byzantine`: broadcast-bracha (told --faulty 1), eager and gossip with one Byzantine
-    /// node among 4 and among 3 (10 s, 10 ops/s). `lin-kv`: the key-value nodes on 5 nodes
+    /// `byzantine`: broadcast-bracha (its default f, floor((n - 1) / 3)), eager and gossip
+    /// with one Byzantine node among 4 and among 3 (10 s, 10 ops/s, simulated or not). `lin-kv`: the key-value nodes on 5 nodes
     /// under partitions.
     #[arg(long, default_value = "glomers")]
     pub preset: String,
@@ -855,13 +843,10 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
     if args.preset == lin_kv::PRESET {
         return lin_kv::run(args, seed);
     }
-    let adjusted;
+    let frontier;
     let args = if args.preset == FRONTIER {
-        adjusted = frontier_defaults(args)?;
-        &adjusted
-    } else if args.preset == BYZANTINE {
-        adjusted = byzantine_defaults(args)?;
-        &adjusted
+        frontier = frontier_defaults(args)?;
+        &frontier
     } else {
         args
     };
@@ -904,7 +889,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
     }
     println!("files: {}", dir.display());
     let kept = if args.preset == BYZANTINE {
-        // Only Bracha with n >= 3f + 1 (f = 1) promises anything with a liar among the nodes.
+        // Only Bracha with n >= 3f + 1 for f = 1 (n = 4) promises anything with one liar.
         comparison.rows.iter().all(|r| {
             r.valid == Validity::Valid || r.program != BYZANTINE_VARIANTS[0] || r.node_count < 4
         })
@@ -914,7 +899,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
     if args.preset == BYZANTINE {
         println!(
             "byzantine: only broadcast-bracha with n >= 3f + 1 (here n = 4, f = 1) must be \
-             valid; eager and gossip trust every peer, and n = 3 is too few for f = 1: {}",
+             valid; eager and gossip trust every peer, and n = 3 is too few for one liar: {}",
             if kept {
                 "as expected"
             } else {

@@ -98,11 +98,32 @@ fn eager_broadcast_with_one_byzantine_node_among_four_is_invalid_and_names_the_l
 }
 
 #[test]
-fn bracha_with_three_nodes_and_one_byzantine_node_breaks_on_some_seed() {
+fn bracha_with_three_nodes_told_f_1_stalls_on_some_seed() {
     // n = 3 = 3f: the echo quorum ceil((n + f + 1) / 2) = 3 needs the liar's echo too.
-    let broken = (1..=4)
-        .any(|seed| byzantine_run("broadcast-bracha", 3, seed, &["--", "--faulty", "1"]).code != 0);
-    assert!(broken, "one Byzantine node among three should break Bracha");
+    let stalled = (1..=4).any(|seed| {
+        let run = byzantine_run("broadcast-bracha", 3, seed, &["--", "--faulty", "1"]);
+        run.code == 1
+            && run.results["headline"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("not live"))
+    });
+    assert!(
+        stalled,
+        "one Byzantine node among three should stop Bracha told f = 1"
+    );
+}
+
+#[test]
+fn bracha_with_three_nodes_and_its_default_f_breaks_agreement_or_integrity_on_some_seed() {
+    // At n = 3 the default f is floor(2 / 3) = 0: one READY delivers, and the liar's does.
+    let broken = (1..=4).any(|seed| {
+        let run = byzantine_run("broadcast-bracha", 3, seed, &[]);
+        run.results["byzantine"]["valid"] == Value::Bool(false)
+    });
+    assert!(
+        broken,
+        "one Byzantine node among three should break Bracha's safety"
+    );
 }
 
 #[test]
