@@ -130,11 +130,16 @@ impl ByzantineRun {
             .min_by_key(|a| (a.dest != node, a.time));
         match made {
             Some(a) => format!(
-                "{} (Byzantine) {} in its message to {} at {}",
+                "{} (Byzantine) {} in its message to {} at {}{}",
                 a.node,
                 past(&a.how),
                 a.dest,
-                seconds(a.time)
+                seconds(a.time),
+                if a.dest == node {
+                    String::new()
+                } else {
+                    format!(", and other nodes relayed to {node}")
+                }
             ),
             None => "no alteration made".to_owned(),
         }
