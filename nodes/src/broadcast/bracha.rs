@@ -35,13 +35,14 @@
 //!
 //! **Cost.** Three all-to-all rounds per broadcast: n INITIALs, n² ECHOs and n² READYs
 //! (a node's messages to itself are handled without the network), about 2n² messages per
-//! broadcast, plus retransmissions.
+//! broadcast, and as many acknowledgements, plus retransmissions.
 //!
-//! **Loss.** Every `--retry-ms` a node sends again what it sent for each instance it has not
-//! delivered yet, and for a few rounds after it has ([`BrachaConfig::rounds_after_delivery`]);
-//! receivers ignore what they counted already. So a lost message is made up for, as long as
-//! losses do not last for longer than those rounds. A partition that outlasts them can leave
-//! an instance undelivered on the far side.
+//! **Loss and partitions.** The algorithm assumes reliable links, and gets them from fair-loss
+//! ones: each INITIAL, ECHO and READY is sent again to a peer every `--retry-ms` until that
+//! peer acknowledges it (`bracha_ack {kind, origin, epoch, seq}`, sent for every copy
+//! received); receivers ignore what they counted already. So a lost message, or one cut off by
+//! a partition, arrives once the network lets it. A Byzantine peer that never acknowledges
+//! costs one message per retry for each of its outstanding messages, nothing more.
 //!
 //! **Crash.** Nothing is kept on stable storage: a restarted node forgets what it delivered
 //! and the instances it took part in (its reads start empty, a new incarnation for the
@@ -64,11 +65,9 @@ use crate::node::TimerId;
 pub struct BrachaConfig {
     /// How many Byzantine nodes to tolerate (`--faulty`); `None`: ⌊(n − 1) / 3⌋.
     pub faulty: Option<usize>,
-    /// How often a node sends again what it sent for the instances it has not delivered
-    /// (`--retry-ms`); zero: never.
+    /// How often a node sends again what a peer has not acknowledged (`--retry-ms`); zero:
+    /// never.
     pub retry: Duration,
-    /// For how many retry rounds after its delivery a node still sends an instance's messages.
-    pub rounds_after_delivery: u32,
 }
 
 impl Default for BrachaConfig {
@@ -76,7 +75,6 @@ impl Default for BrachaConfig {
         BrachaConfig {
             faulty: None,
             retry: Duration::from_millis(1000),
-            rounds_after_delivery: 3,
         }
     }
 }
@@ -103,6 +101,32 @@ pub enum BrachaMsg {
         seq: u64,
         value: Value,
     },
+    /// A peer got this node's message of `kind` (initial, echo, ready) for the instance.
+    BrachaAck {
+        kind: String,
+        origin: String,
+        epoch: u64,
+        seq: u64,
+    },
+}
+
+impl BrachaMsg {
+    /// The kind's name in an acknowledgement, and the instance; `None` for an ack.
+    fn key(&self) -> Option<(&'static str, InstanceId)> {
+        let (kind, origin, epoch, seq) = match self {
+            BrachaMsg::BrachaInitial {
+                origin, epoch, seq, ..
+            } => ("initial", origin, epoch, seq),
+            BrachaMsg::BrachaEcho {
+                origin, epoch, seq, ..
+            } => ("echo", origin, epoch, seq),
+            BrachaMsg::BrachaReady {
+                origin, epoch, seq, ..
+            } => ("ready", origin, epoch, seq),
+            BrachaMsg::BrachaAck { .. } => return None,
+        };
+        Some((kind, (origin.clone(), *epoch, *seq)))
+    }
 }
 
 /// An instance's name: origin, epoch, seq.
@@ -121,8 +145,6 @@ struct Instance {
     readies: BTreeMap<String, String>,
     /// Values by their JSON text.
     values: BTreeMap<String, Value>,
-    /// Retry rounds left once delivered.
-    rounds_left: u32,
 }
 
 impl Instance {
@@ -138,8 +160,8 @@ pub struct Bracha {
     config: BrachaConfig,
     delivered: Delivered,
     instances: BTreeMap<InstanceId, Instance>,
-    /// The INITIALs this node originated, for retransmission.
-    initials: BTreeMap<InstanceId, Value>,
+    /// Messages sent and not yet acknowledged: (peer, kind, instance) -> the message.
+    unacked: BTreeMap<(String, &'static str, InstanceId), BrachaMsg>,
     /// Client requests waiting for their instance's delivery here.
     waiting: BTreeMap<InstanceId, Message>,
     epoch: u64,
@@ -174,6 +196,11 @@ impl Bracha {
         let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
         for peer in &peers {
             ctx.send(peer, msg);
+            if let Some((kind, id)) = msg.key()
+                && !self.config.retry.is_zero()
+            {
+                self.unacked.insert((peer.clone(), kind, id), msg.clone());
+            }
         }
         let own = ctx.id().to_owned();
         self.handle(ctx, &own, msg.clone());
@@ -200,6 +227,7 @@ impl Bracha {
                 seq,
                 value,
             } => (2, origin, epoch, seq, value),
+            BrachaMsg::BrachaAck { .. } => return,
         };
         if !ctx.node_ids().contains(&origin) {
             return;
@@ -262,7 +290,6 @@ impl Bracha {
                 self.send_to_all(ctx, &msg);
             }
         }
-        let rounds = self.config.rounds_after_delivery;
         let Some(instance) = self.instances.get_mut(id) else {
             return;
         };
@@ -276,7 +303,6 @@ impl Bracha {
             .map(|(_, value)| value.clone());
         if let Some(value) = deliver {
             instance.delivered = true;
-            instance.rounds_left = rounds;
             self.delivered.deliver(ctx.now(), value);
             if let Some(request) = self.waiting.remove(id) {
                 ctx.reply(&request, &Payload::BroadcastOk);
@@ -284,47 +310,10 @@ impl Bracha {
         }
     }
 
-    /// Send again what this node sent for the instances still in need of it.
-    fn retransmit(&mut self, ctx: &mut Ctx) {
-        let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
-        let mut out: Vec<BrachaMsg> = Vec::new();
-        for (id, instance) in &mut self.instances {
-            if instance.delivered {
-                if instance.rounds_left == 0 {
-                    continue;
-                }
-                instance.rounds_left -= 1;
-            }
-            let (origin, epoch, seq) = (id.0.clone(), id.1, id.2);
-            if let Some(value) = self.initials.get(id) {
-                out.push(BrachaMsg::BrachaInitial {
-                    origin: origin.clone(),
-                    epoch,
-                    seq,
-                    value: value.clone(),
-                });
-            }
-            if let Some(value) = &instance.echoed {
-                out.push(BrachaMsg::BrachaEcho {
-                    origin: origin.clone(),
-                    epoch,
-                    seq,
-                    value: value.clone(),
-                });
-            }
-            if let Some(value) = &instance.ready {
-                out.push(BrachaMsg::BrachaReady {
-                    origin,
-                    epoch,
-                    seq,
-                    value: value.clone(),
-                });
-            }
-        }
-        for msg in &out {
-            for peer in &peers {
-                ctx.send(peer, msg);
-            }
+    /// Send again what no peer has acknowledged.
+    fn retransmit(&self, ctx: &mut Ctx) {
+        for ((peer, _, _), msg) in &self.unacked {
+            ctx.send(peer, msg);
         }
     }
 }
@@ -353,7 +342,6 @@ impl Algorithm for Bracha {
     fn broadcast(&mut self, ctx: &mut Ctx, request: Message, value: Value) {
         let id: InstanceId = (ctx.id().to_owned(), self.epoch, self.next_seq);
         self.next_seq += 1;
-        self.initials.insert(id.clone(), value.clone());
         self.waiting.insert(id.clone(), request);
         let msg = BrachaMsg::BrachaInitial {
             origin: id.0,
@@ -373,9 +361,42 @@ impl Algorithm for Bracha {
             }
             return;
         }
-        if let Ok(parsed) = msg.body.parse_custom::<BrachaMsg>() {
-            let sender = msg.src.clone();
-            self.handle(ctx, &sender, parsed);
+        let Ok(parsed) = msg.body.parse_custom::<BrachaMsg>() else {
+            return;
+        };
+        match &parsed {
+            BrachaMsg::BrachaAck {
+                kind,
+                origin,
+                epoch,
+                seq,
+            } => {
+                let key = (
+                    msg.src.clone(),
+                    kind.as_str(),
+                    (origin.clone(), *epoch, *seq),
+                );
+                // The kind names one of three: anything else matches nothing.
+                for kind in ["initial", "echo", "ready"]
+                    .into_iter()
+                    .filter(|k| *k == key.1)
+                {
+                    self.unacked.remove(&(key.0.clone(), kind, key.2.clone()));
+                }
+            }
+            other => {
+                if let Some((kind, (origin, epoch, seq))) = other.key() {
+                    let ack = BrachaMsg::BrachaAck {
+                        kind: kind.to_owned(),
+                        origin,
+                        epoch,
+                        seq,
+                    };
+                    ctx.send(&msg.src, &ack);
+                }
+                let sender = msg.src.clone();
+                self.handle(ctx, &sender, parsed);
+            }
         }
     }
 
@@ -448,7 +469,6 @@ mod tests {
         let config = BrachaConfig {
             faulty: Some(1),
             retry: Duration::ZERO,
-            ..BrachaConfig::default()
         };
         let mut s = Script::start(Service::new(Bracha::new(config)), 1, &NODES, "lin-kv");
         s.outbox.clear();
@@ -488,6 +508,33 @@ mod tests {
     }
 
     #[test]
+    fn each_message_is_sent_again_until_its_peer_acknowledges_it() {
+        let mut s = Script::start(Service::new(Bracha::default()), 1, &NODES, "lin-kv");
+        s.outbox.clear();
+        s.deliver("n1", msg("bracha_initial", "n1", 1_000_000));
+        assert_eq!(sent(&mut s, "bracha_ack"), 1, "the INITIAL is acknowledged");
+        s.advance(Duration::from_millis(1000));
+        assert_eq!(
+            sent(&mut s, "bracha_echo"),
+            3,
+            "no peer acknowledged the ECHO"
+        );
+        for peer in ["n1", "n2"] {
+            s.deliver(
+                peer,
+                json!({"type": "bracha_ack", "kind": "echo", "origin": "n1", "epoch": 1, "seq": 0}),
+            );
+        }
+        s.deliver(
+            "n3",
+            json!({"type": "bracha_ack", "kind": "nonsense", "origin": "n1", "epoch": 1, "seq": 0}),
+        );
+        s.advance(Duration::from_millis(1000));
+        let again: Vec<String> = s.outbox.iter().map(|m| m.dest.clone()).collect();
+        assert_eq!(again, vec!["n3"], "only n3 has not acknowledged");
+    }
+
+    #[test]
     fn garbage_from_a_peer_neither_panics_nor_counts() {
         let mut s = node();
         for body in [
@@ -523,9 +570,9 @@ mod tests {
         s.deliver("n2", vote("bracha_echo"));
         assert_eq!(sent(&mut s, "bracha_ready"), 3, "its own echo and two more");
         s.deliver("n1", vote("bracha_ready"));
-        assert!(s.outbox.is_empty(), "two READYs: not yet");
+        assert_eq!(sent(&mut s, "broadcast_ok"), 0, "two READYs: not yet");
         s.deliver("n2", vote("bracha_ready"));
-        s.expect("c1", "broadcast_ok");
+        assert_eq!(sent(&mut s, "broadcast_ok"), 1);
         assert_eq!(delivered(&s), vec![json!(1_000_000)]);
     }
 }

@@ -77,6 +77,15 @@ fn bracha_with_four_nodes_and_one_equivocating_node_is_valid_on_every_seed() {
 }
 
 #[test]
+fn bracha_with_one_liar_among_four_stays_valid_under_loss_and_partitions() {
+    // Reliable links from fair-loss ones: each message is sent again until acknowledged.
+    for seed in 1..=4 {
+        let run = byzantine_run_with("broadcast-bracha", 4, seed, "byzantine,loss,partition", &[]);
+        assert_eq!(run.code, 0, "seed {seed}: {}", run.stdout);
+    }
+}
+
+#[test]
 fn eager_broadcast_with_one_byzantine_node_among_four_is_invalid_and_names_the_liar() {
     let run = byzantine_run("broadcast-eager", 4, 1, &[]);
     assert_eq!(run.code, 1, "{}", run.stdout);
