@@ -163,8 +163,8 @@ pub const CATALOG: &[Entry] = &[
             Flag {
                 name: "retry-ms",
                 value: "N",
-                what: "how often a node sends again what it sent for an instance not yet \
-                       delivered, in ms; 0: never",
+                what: "how often a node sends again what a peer has not acknowledged, in ms; \
+                       0: never",
                 default: || ms_default(BrachaConfig::default().retry),
             },
         ],
