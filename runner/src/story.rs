@@ -92,7 +92,18 @@ pub fn tell(e: &Evidence<'_>) -> RunStory {
         (result, _) => result.story(),
     };
     let mut headlines: Vec<String> = Vec::new();
-    // What the Byzantine nodes made the correct ones do wrong comes first: it is the cause.
+    if let Some(abort) = e.abort {
+        let line = format!("the harness could not run the test: {abort}");
+        story.failures.push(line.clone());
+        headlines.push(line);
+    }
+    if e.interrupted {
+        let line = "the run was interrupted before its end".to_owned();
+        story.failures.push(line.clone());
+        headlines.push(line);
+    }
+    // What the Byzantine nodes made the correct ones do wrong comes before what set-full
+    // saw: it is the cause.
     if let Some(b) = &e.checks.byzantine {
         for v in &b.violations {
             let line = format!("{} broken: {}", v.rule, v.explanation);
@@ -113,16 +124,6 @@ pub fn tell(e: &Evidence<'_>) -> RunStory {
                 b.violations.len()
             ));
         }
-    }
-    if let Some(abort) = e.abort {
-        let line = format!("the harness could not run the test: {abort}");
-        story.failures.push(line.clone());
-        headlines.push(line);
-    }
-    if e.interrupted {
-        let line = "the run was interrupted before its end".to_owned();
-        story.failures.push(line.clone());
-        headlines.push(line);
     }
     if let Some(s) = &workload_story {
         story.failures.extend(s.failures.iter().cloned());
