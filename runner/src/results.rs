@@ -198,6 +198,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
             "nemesis": config.faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
             "nemesis_targets": config.nemesis_targets.iter().map(|t| t.name()).collect::<Vec<_>>(),
             "nemesis_interval_s": config.nemesis_interval.as_secs_f64(),
+            "byzantine": config.byzantine,
             "recovery_time_s": config.recovery_time.as_secs_f64(),
             "ordering": config.ordering.map(|o| o.name()),
             "seed": config.seed,
