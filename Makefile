@@ -5,7 +5,7 @@ RELEASE := target/release
 HARNESS := $(RELEASE)/harness
 
 .PHONY: setup all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt test-txn compare compare-growth \
-        compare-frontier lint fmt bench \
+        compare-frontier compare-byzantine lint fmt bench \
         bench-checker bench-txn bench-runner bench-sim bench-hosts bug-hunt report-check clean
 
 all: build
@@ -59,6 +59,11 @@ compare: build
 compare-growth: build
 	$(HARNESS) compare --sim --bins broadcast-eager,broadcast-gossip --only "no faults" \
 	  --sweep node-count=5,10,25,50,100 --time-limit 5 --rate 10 --seed 20261202 -- --interval-ms 0
+
+## compare-byzantine: one Byzantine node (dropping, corrupting, forging, equivocating): Bracha's
+## broadcast valid with n = 4, f = 1; eager and gossip invalid; Bracha at n = 3 (3f) broken
+compare-byzantine: build
+	$(HARNESS) compare --preset byzantine --sim --seed 20261203
 
 ## compare-frontier: gossip's messages per op against visibility latency on the Glomers setup,
 ## over a grid of batching intervals, fanouts and both peer modes, simulated

@@ -34,7 +34,14 @@
 //! - `backlog`: the destination's input queue was full (it had stopped reading);
 //! - `queued`: the message was in the destination's input queue, never taken by its pipe,
 //!   when the node was killed, exited, closed its input, or the run ended;
-//! - `unknown-dest`: no node, service or client has that id.
+//! - `unknown-dest`: no node, service or client has that id;
+//! - `byzantine`: a Byzantine node's message that the harness dropped (`--nemesis byzantine`).
+//!
+//! A message of a Byzantine node that the harness altered, or made up, has a `byzantine` key
+//! on its `send`: `{"how": "corrupt"|"equivocate", "original": <the body the node wrote>}`
+//! (its `body` is what went on the wire), `{"how": "drop", "original": ...}` before its drop,
+//! or `{"how": "forge", "of": <id of the message it was copied from>}` for a message the node
+//! never wrote (see `runner/src/nemesis/byzantine.rs`).
 //!
 //! A body nested deeper than [`JOURNAL_MAX_BODY_DEPTH`] (a node may write one: Maelstrom
 //! accepts up to 1000 levels) is stored as a JSON *string* holding the body's text, so that

@@ -5,6 +5,7 @@
 //! JSON. Every checker's result carries a [`Validity`].
 
 pub mod broadcast;
+pub mod byzantine;
 pub mod carriers;
 pub mod clocks;
 pub mod counter;

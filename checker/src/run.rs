@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::broadcast::{BroadcastHistory, SetOps};
+use crate::byzantine::{ByzantineResult, ByzantineRun, check_byzantine, judged_events};
 use crate::counter::{CounterResult, check_counter_as};
 use crate::echo::{EchoResult, check_echo};
 use crate::failure_detector::{DetectorResult, check_failure_detector};
@@ -146,6 +147,10 @@ pub struct RunResults {
     pub workload: WorkloadResult,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ordering: Option<OrderingResult>,
+    /// A run with Byzantine nodes: the correct nodes held to Byzantine reliable broadcast
+    /// ([`crate::byzantine`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byzantine: Option<ByzantineResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<OpStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -166,6 +171,18 @@ fn unchecked(error: impl fmt::Display) -> WorkloadResult {
 /// reason.
 pub fn run_checks(check: &Check, history: &[Event], opts: &RunCheckOptions) -> RunResults {
     let mut ordering = None;
+    // A broadcast run with Byzantine nodes: set-full and the ordering judge the correct nodes
+    // only, and the Byzantine check the versions.
+    let byzantine_run = match check {
+        Check::SetFull(ops) if ops.delivery_order => ByzantineRun::of(history),
+        _ => None,
+    };
+    let judged = byzantine_run
+        .as_ref()
+        .map(|run| judged_events(history, run));
+    let byzantine = byzantine_run.as_ref().map(|run| {
+        check_byzantine(history, run).unwrap_or_else(|e| ByzantineResult::unchecked(run, e))
+    });
     let result = match check {
         Check::Echo => check_echo(history).map_or_else(unchecked, WorkloadResult::Echo),
         Check::UniqueIds => {
@@ -177,15 +194,17 @@ pub fn run_checks(check: &Check, history: &[Event], opts: &RunCheckOptions) -> R
         Check::Kafka => {
             check_kafka(history).map_or_else(unchecked, |r| WorkloadResult::Kafka(Box::new(r)))
         }
-        Check::SetFull(ops) => match BroadcastHistory::of(history, *ops) {
-            Ok(h) => {
-                if ops.delivery_order {
-                    ordering = opts.ordering.map(|mode| check_ordering(&h, mode));
+        Check::SetFull(ops) => {
+            match BroadcastHistory::of(judged.as_deref().unwrap_or(history), *ops) {
+                Ok(h) => {
+                    if ops.delivery_order {
+                        ordering = opts.ordering.map(|mode| check_ordering(&h, mode));
+                    }
+                    WorkloadResult::SetFull(Box::new(set_full(&h, false)))
                 }
-                WorkloadResult::SetFull(Box::new(set_full(&h, false)))
+                Err(e) => unchecked(e),
             }
-            Err(e) => unchecked(e),
-        },
+        }
         Check::LinearizableKv => {
             let mut lin = LinOptions::new(ModelKind::Kv);
             lin.nil_read = NilRead::Absent;
@@ -200,7 +219,12 @@ pub fn run_checks(check: &Check, history: &[Event], opts: &RunCheckOptions) -> R
             .map_or_else(unchecked, |r| WorkloadResult::FailureDetector(Box::new(r))),
     };
     let per_broadcast = matches!(check, Check::SetFull(ops) if ops.delivery_order);
-    gather(result, ordering, per_broadcast, history, opts)
+    let mut results = gather(result, ordering, per_broadcast, history, opts);
+    if let Some(b) = byzantine {
+        results.valid = results.valid.merge(b.valid);
+        results.byzantine = Some(b);
+    }
+    results
 }
 
 /// The results of a run whose history no checker can take (`why`: a workload no one knows),
@@ -270,6 +294,7 @@ fn gather(
     RunResults {
         workload: result,
         ordering,
+        byzantine: None,
         stats,
         net,
         valid,
@@ -297,6 +322,9 @@ impl fmt::Display for RunResults {
         write!(f, "{}", self.workload)?;
         if let Some(o) = &self.ordering {
             write!(f, "{o}")?;
+        }
+        if let Some(b) = &self.byzantine {
+            write!(f, "{b}")?;
         }
         if let Some(s) = &self.stats {
             write!(f, "{s}")?;

@@ -6,6 +6,7 @@
 //! breaks), lists the flags it takes, and builds the node from them.
 
 use crate::broadcast::Service;
+use crate::broadcast::bracha::{Bracha, BrachaConfig};
 use crate::broadcast::causal::Causal;
 use crate::broadcast::causal_forgets::CausalForgets;
 use crate::broadcast::eager::{Eager, EagerConfig};
@@ -146,6 +147,39 @@ pub const CATALOG: &[Entry] = &[
             let mut config = EagerConfig::default();
             config.link.interval = f.ms_or_zero("interval-ms", config.link.interval)?;
             Ok(Box::new(Service::new(Eager::new(config))))
+        },
+    },
+    Entry {
+        name: "broadcast-bracha",
+        about: "Bracha's reliable broadcast: INITIAL, ECHO, READY quorums; correct despite f \
+                Byzantine nodes when n >= 3f + 1",
+        planted_bug: false,
+        flags: &[
+            Flag {
+                name: "faulty",
+                value: "F|auto",
+                what: "how many Byzantine nodes to tolerate (quorums: ceil((n + f + 1) / 2) \
+                       echoes, f + 1 or 2f + 1 readies); auto: floor((n - 1) / 3)",
+                default: || "auto".into(),
+            },
+            Flag {
+                name: "retry-ms",
+                value: "N",
+                what: "how often a node sends again what a peer has not acknowledged, in ms; \
+                       0: never",
+                default: || ms_default(BrachaConfig::default().retry),
+            },
+        ],
+        build: |f| {
+            let mut config = BrachaConfig::default();
+            config.faulty = match f.get::<String>("faulty", "auto".into())?.as_str() {
+                "auto" => None,
+                given => Some(given.parse().map_err(|e| {
+                    format!("--faulty: cannot parse {given:?}: {e} (a number, or auto)")
+                })?),
+            };
+            config.retry = f.ms_or_zero("retry-ms", config.retry)?;
+            Ok(Box::new(Service::new(Bracha::new(config))))
         },
     },
     Entry {

@@ -79,11 +79,16 @@ pub struct TestArgs {
     /// Topology suggested to the nodes: grid, line, total, tree2, tree3, tree4.
     #[arg(long, default_value = "grid")]
     pub topology: String,
-    /// Faults to inject: a comma list of partition, kill, pause, loss, duplicate, wipe, clock
-    /// (clock: nodes' wall clocks stepped, slewed, strobed or given a leap second; node
-    /// processes need libfaketime, Debian's faketime package).
+    /// Faults to inject: a comma list of partition, kill, pause, loss, duplicate, wipe, clock,
+    /// byzantine (clock: nodes' wall clocks stepped, slewed, strobed or given a leap second;
+    /// node processes need libfaketime, Debian's faketime package; byzantine: with
+    /// --byzantine N).
     #[arg(long, default_value = "")]
     pub nemesis: String,
+    /// With --nemesis byzantine: how many nodes (drawn from the seed) send Byzantine messages
+    /// (dropped, corrupted, forged, equivocated) for the whole run; fewer than --node-count.
+    #[arg(long, value_name = "N")]
+    pub byzantine: Option<usize>,
     /// Mean seconds between faults.
     #[arg(long, default_value_t = 10.0)]
     pub nemesis_interval: f64,
@@ -285,6 +290,8 @@ pub struct TestConfig {
     pub nemesis_interval: Duration,
     /// How many nodes a node fault takes (`--nemesis-targets`).
     pub nemesis_targets: Vec<Target>,
+    /// How many nodes are Byzantine (`--byzantine`, with `--nemesis byzantine`; 0 without).
+    pub byzantine: usize,
     pub recovery_time: Duration,
     pub availability: Option<Availability>,
     /// `--slo`: the service-level objective to check.
@@ -434,6 +441,7 @@ impl TestConfig {
         } else {
             FaultKind::parse_list(&args.nemesis)?
         };
+        let byzantine = byzantine_count(args, &faults, node_ids.len())?;
         let nemesis_targets = match &args.nemesis_targets {
             Some(list) => Target::parse_list(list)?,
             None => Target::DEFAULT.to_vec(),
@@ -510,6 +518,7 @@ impl TestConfig {
             faults,
             nemesis_interval: seconds("nemesis-interval", args.nemesis_interval, false)?,
             nemesis_targets,
+            byzantine,
             recovery_time: seconds("recovery-time", args.recovery_time, true)?,
             availability,
             slo,
@@ -715,6 +724,29 @@ pub fn detection_bound(ms: Option<u64>) -> anyhow::Result<Option<Duration>> {
 }
 
 /// Jepsen's flags given that mean nothing here.
+/// `--byzantine N`: given with `--nemesis byzantine` only, at least 1, fewer than the nodes,
+/// and not with `--hosts` (there node-to-node messages go from agent to agent, past the
+/// harness).
+fn byzantine_count(args: &TestArgs, faults: &[FaultKind], nodes: usize) -> anyhow::Result<usize> {
+    let asked = faults.contains(&FaultKind::Byzantine);
+    match (asked, args.byzantine) {
+        (false, None) => Ok(0),
+        (false, Some(_)) => bail!("--byzantine N needs --nemesis byzantine"),
+        (true, None | Some(0)) => bail!(
+            "--nemesis byzantine needs --byzantine N, how many nodes are Byzantine (at least 1)"
+        ),
+        (true, Some(n)) if n >= nodes => bail!(
+            "--byzantine {n}: at most {} of the {nodes} nodes may be Byzantine (one stays correct)",
+            nodes.saturating_sub(1)
+        ),
+        (true, Some(_)) if args.hosts.is_some() => bail!(
+            "--nemesis byzantine does not work with --hosts: node-to-node messages go from agent \
+             to agent there, past the harness that would alter them"
+        ),
+        (true, Some(n)) => Ok(n),
+    }
+}
+
 /// `--hosts` and the flags that go with it.
 fn remote_config(
     args: &TestArgs,
@@ -905,6 +937,7 @@ mod tests {
             faults: vec![],
             nemesis_interval: Duration::from_secs(1),
             nemesis_targets: Target::DEFAULT.to_vec(),
+            byzantine: 0,
             recovery_time: Duration::ZERO,
             availability: None,
             slo: None,

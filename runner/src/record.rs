@@ -186,6 +186,27 @@ impl Journal {
         }
     }
 
+    /// A message the Byzantine nemesis altered or made up: [`Journal::send`] with a
+    /// `"byzantine"` key holding `note` (raw JSON: what was done, and the original).
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_altered(
+        &mut self,
+        time: u64,
+        id: u64,
+        src: &str,
+        via: Option<&str>,
+        dest: &str,
+        body: &str,
+        note: &str,
+    ) {
+        self.head(time, "send", id, src, via, dest);
+        self.scratch.extend_from_slice(b",\"body\":");
+        self.scratch.extend_from_slice(body.as_bytes());
+        self.scratch.extend_from_slice(b",\"byzantine\":");
+        self.scratch.extend_from_slice(note.as_bytes());
+        self.emit();
+    }
+
     /// A message reached its destination.
     pub fn deliver(&mut self, time: u64, id: u64, src: &str, via: Option<&str>, dest: &str) {
         self.head(time, "deliver", id, src, via, dest);

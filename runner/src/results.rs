@@ -207,6 +207,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
             "nemesis": config.faults.iter().map(|f| f.name()).collect::<Vec<_>>(),
             "nemesis_targets": config.nemesis_targets.iter().map(|t| t.name()).collect::<Vec<_>>(),
             "nemesis_interval_s": config.nemesis_interval.as_secs_f64(),
+            "byzantine": config.byzantine,
             "recovery_time_s": config.recovery_time.as_secs_f64(),
             "ordering": config.ordering.map(|o| o.name()),
             "seed": config.seed,
@@ -380,7 +381,7 @@ pub fn hosts_lines(hosts: &Value) -> Vec<String> {
 pub const SLOW_LINES: usize = 3;
 
 /// The checkers' results as the summary shows them: the op counts, the workload's result,
-/// the ordering verdict, the network, then what went wrong, told (the ordering violations
+/// the ordering verdict, the Byzantine nodes' (when there are some), the network, then what went wrong, told (the ordering violations
 /// are part of that story).
 pub fn checks_text(checks: &checker::RunResults, story: &RunStory) -> String {
     let mut out = String::new();
@@ -390,6 +391,12 @@ pub fn checks_text(checks: &checker::RunResults, story: &RunStory) -> String {
     out.push_str(&checks.workload.to_string());
     if let Some(ordering) = &checks.ordering {
         let text = ordering.to_string();
+        out.push_str(text.lines().next().unwrap_or(""));
+        out.push('\n');
+    }
+    if let Some(byzantine) = &checks.byzantine {
+        // The first line: its violations are part of the story below.
+        let text = byzantine.to_string();
         out.push_str(text.lines().next().unwrap_or(""));
         out.push('\n');
     }

@@ -77,9 +77,17 @@ pub fn tell(e: &Evidence<'_>) -> RunStory {
         .parse::<WorkloadKind>()
         .ok()
         .map(WorkloadKind::check_plan);
+    // A run with Byzantine nodes: set-full judged the correct nodes only, and so is told.
+    let judged = e
+        .checks
+        .byzantine
+        .as_ref()
+        .and_then(|_| checker::byzantine::ByzantineRun::of(e.events))
+        .map(|run| checker::byzantine::judged_events(e.events, &run));
+    let events = judged.as_deref().unwrap_or(e.events);
     let workload_story: Option<Story> = match (&e.checks.workload, plan) {
         (WorkloadResult::SetFull(sf), Some(Check::SetFull(ops))) => {
-            BroadcastHistory::of(e.events, ops)
+            BroadcastHistory::of(events, ops)
                 .ok()
                 .map(|h| broadcast_story(&h, sf, e.checks.ordering.as_ref(), e.journal))
         }
@@ -95,6 +103,29 @@ pub fn tell(e: &Evidence<'_>) -> RunStory {
         let line = "the run was interrupted before its end".to_owned();
         story.failures.push(line.clone());
         headlines.push(line);
+    }
+    // What the Byzantine nodes made the correct ones do wrong comes before what set-full
+    // saw: it is the cause.
+    if let Some(b) = &e.checks.byzantine {
+        for v in &b.violations {
+            let line = format!("{} broken: {}", v.rule, v.explanation);
+            story.failures.push(line.clone());
+            headlines.push(line);
+        }
+        if e.valid != Validity::Valid
+            && let Some(line) = b.stalled()
+        {
+            story.failures.push(line.clone());
+            headlines.push(line);
+        }
+        if b.violation_count > b.violations.len() {
+            story.failures.push(format!(
+                "and {} more violation(s) of Byzantine reliable broadcast (results.json has \
+                 the first {})",
+                b.violation_count - b.violations.len(),
+                b.violations.len()
+            ));
+        }
     }
     if let Some(s) = &workload_story {
         story.failures.extend(s.failures.iter().cloned());

@@ -67,10 +67,28 @@ impl Copies {
     }
 }
 
+/// The broadcast values of a body (integers in the counted range, see the module
+/// documentation), each with the byte range of its digits in `body`, in order: what the
+/// Byzantine nemesis replaces when it alters a message.
+pub fn broadcast_values(body: &str) -> Vec<(std::ops::Range<usize>, u64)> {
+    let mut out = Vec::new();
+    integer_spans(body, |n, span| {
+        if (FIRST_BROADCAST_VALUE..FIRST_BROADCAST_VALUE + WINDOW).contains(&n) {
+            out.push((span, n));
+        }
+    });
+    out
+}
+
 /// Call `f` with every non-negative integer of the JSON text `body` that is neither inside a
 /// string nor the value of a `msg_id` or `in_reply_to` key. Text that is not JSON is scanned
 /// the same way (it is a node's line; nothing here fails).
 fn integers(body: &str, mut f: impl FnMut(u64)) {
+    integer_spans(body, |n, _| f(n));
+}
+
+/// [`integers`], with the byte range of each integer's digits.
+fn integer_spans(body: &str, mut f: impl FnMut(u64, std::ops::Range<usize>)) {
     let bytes = body.as_bytes();
     let mut i = 0;
     // The last string seen and whether a ':' followed it: the key of the value that comes.
@@ -112,7 +130,7 @@ fn integers(body: &str, mut f: impl FnMut(u64)) {
                 let envelope =
                     key.is_some_and(|(s, e)| matches!(&bytes[s..e], b"msg_id" | b"in_reply_to"));
                 if !overflow && !fraction && !negative && !envelope {
-                    f(n);
+                    f(n, start..i);
                 }
                 key = None;
                 while i < bytes.len() && matches!(bytes[i], b'.' | b'e' | b'E' | b'+' | b'-') {
@@ -157,6 +175,15 @@ mod tests {
         assert_eq!(all("not json 1000007"), vec![1000007]);
         assert_eq!(all(r#"{"big":99999999999999999999999,"ok":7}"#), vec![7]);
         assert_eq!(all(r#"{"cut":"unterminated 1000001"#), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn broadcast_values_come_with_the_span_of_their_digits() {
+        let body = r#"{"type":"echo","msg_id":1000001,"value":1000002,"seq":3}"#;
+        let found = broadcast_values(body);
+        assert_eq!(found.len(), 1);
+        let (span, n) = found[0].clone();
+        assert_eq!((&body[span], n), ("1000002", 1_000_002));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use copies::{Copies, FIRST_BROADCAST_VALUE};
+pub use copies::{Copies, FIRST_BROADCAST_VALUE, broadcast_values};
 pub use net::{NetCounts, NetStats};
 
 use crate::history::{Event, HistoryError};

@@ -9,6 +9,7 @@
 //! | `broadcast-causal` | [`causal`] | causal: happens-before respected (vector clocks) |
 //! | `broadcast-total-leader` | [`total_leader`] | total order, by a leader's sequence numbers |
 //! | `broadcast-total-lamport` | [`total_lamport`] | total order, by Lamport timestamps |
+//! | `broadcast-bracha` | [`bracha`] | reliable despite f Byzantine nodes, when n ≥ 3f + 1 |
 //!
 //! Broken twins, each one change away from the correct node, each wrong only under some
 //! interleavings:
@@ -35,6 +36,7 @@
 //! - [`seqset`]: sets of sequence numbers as ranges.
 
 pub mod anti_entropy;
+pub mod bracha;
 pub mod causal;
 pub mod causal_forgets;
 pub mod delivered;

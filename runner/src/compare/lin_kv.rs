@@ -88,6 +88,7 @@ fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
         nemesis_interval_s: 1.5,
         // lin-kv has no final reads: nothing to recover for.
         recovery_time_s: 0.0,
+        byzantine: 0,
     }];
     adjust(list, args)
 }

@@ -83,7 +83,7 @@ impl Shape {
     }
 
     /// Seed `seed`'s shape, drawn around `given`: `nemesis` is the user's faults (or
-    /// [`DEFAULT_FAULTS`]), each in or out; targets a non-empty part of the user's; the fault
+    /// [`DEFAULT_FAULTS`]), each in or out (`byzantine` always in); targets a non-empty part of the user's; the fault
     /// interval between 0.3 s and the user's; latency 0 (one seed in four) or up to twice the
     /// user's (at least 50 ms), in any distribution; the rate between half and eight times the
     /// user's; one or two clients per node, or a number up to two per node; from half the
@@ -96,7 +96,12 @@ impl Shape {
         } else {
             given.nemesis.clone()
         };
-        let nemesis: Vec<FaultKind> = pool.into_iter().filter(|_| rng.random_bool(0.5)).collect();
+        // Byzantine nodes are always in when the user gave them: `--byzantine N`, a flag of
+        // the user's, goes with them.
+        let nemesis: Vec<FaultKind> = pool
+            .into_iter()
+            .filter(|k| *k == FaultKind::Byzantine || rng.random_bool(0.5))
+            .collect();
         let low_nodes = given.node_count.div_ceil(2).max(2).min(given.node_count);
         let node_count = rng.random_range(low_nodes..=given.node_count);
         // Only targets that take a node of a cluster this size (a third of 3 nodes is none).

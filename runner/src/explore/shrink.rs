@@ -16,6 +16,10 @@ pub const MAX_SHRINK_RUNS: usize = 150;
 pub fn candidates(shape: &Shape) -> Vec<Shape> {
     let mut out = Vec::new();
     for i in 0..shape.nemesis.len() {
+        // Byzantine nodes are the user's (`--byzantine N` goes with them): they stay.
+        if shape.nemesis[i] == crate::nemesis::FaultKind::Byzantine {
+            continue;
+        }
         let mut s = shape.clone();
         s.nemesis.remove(i);
         out.push(s);

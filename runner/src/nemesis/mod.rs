@@ -7,7 +7,9 @@
 //! empty data directory, so the node comes back as new), and pauses for the timing model (a
 //! node that stops for a while, like a long GC pause, and then carries on as if nothing
 //! happened), and bent wall clocks for physical time (clock: a node's clock stepped, slewed,
-//! strobed or given a leap second, until it is reset; see [`checker::clocks`]).
+//! strobed or given a leap second, until it is reset; see [`checker::clocks`]). A Byzantine
+//! node (fail-arbitrary: `--nemesis byzantine --byzantine N`) is no scheduled fault: its
+//! messages are altered from start to end ([`byzantine`]).
 //!
 //! [`plan`] draws the whole schedule before the run starts, from the seed alone, as a
 //! time-ordered list of [`ScheduledAction`]s. Each enabled fault kind runs as its own
@@ -41,6 +43,7 @@
 //! Each action's history event (process `"nemesis"`, type `info`) has the `f` and `value` of
 //! `checker/src/history.rs`: [`Action::f`] and [`Action::value`].
 
+pub mod byzantine;
 mod plan;
 mod shape;
 mod target;
@@ -53,6 +56,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
+pub use byzantine::Byzantine;
 pub use plan::plan;
 pub use shape::{PartitionShape, UnknownShape, majority, minority_third};
 pub use target::{Target, UnknownTarget};
@@ -72,11 +76,12 @@ pub enum FaultKind {
     Duplicate,
     Wipe,
     Clock,
+    Byzantine,
 }
 
 impl FaultKind {
     /// Every fault kind.
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 8] = [
         FaultKind::Partition,
         FaultKind::Kill,
         FaultKind::Pause,
@@ -84,6 +89,7 @@ impl FaultKind {
         FaultKind::Duplicate,
         FaultKind::Wipe,
         FaultKind::Clock,
+        FaultKind::Byzantine,
     ];
 
     /// The name `--nemesis` takes.
@@ -96,7 +102,20 @@ impl FaultKind {
             FaultKind::Duplicate => "duplicate",
             FaultKind::Wipe => "wipe",
             FaultKind::Clock => "clock",
+            FaultKind::Byzantine => "byzantine",
         }
+    }
+
+    /// Every fault's name, comma-separated, for messages.
+    pub fn names() -> String {
+        let names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
+        names.join(", ")
+    }
+
+    /// True for the faults the schedule starts and stops; false for `byzantine`, which is in
+    /// force for the whole run ([`byzantine`]).
+    pub fn is_scheduled(self) -> bool {
+        self != FaultKind::Byzantine
     }
 
     /// True for the faults that take nodes down: kill, pause, wipe.
@@ -131,7 +150,7 @@ impl fmt::Display for FaultKind {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error(
     "unknown fault {given:?} in --nemesis; valid faults: {}",
-    FaultKind::ALL.map(FaultKind::name).join(", ")
+    FaultKind::names()
 )]
 pub struct UnknownFault {
     pub given: String,

@@ -32,7 +32,7 @@ pub fn plan(
 ) -> Result<Vec<ScheduledAction>, NemesisError> {
     let kinds: Vec<FaultKind> = FaultKind::ALL
         .into_iter()
-        .filter(|k| options.faults.contains(k))
+        .filter(|k| k.is_scheduled() && options.faults.contains(k))
         .collect();
     if kinds.is_empty() {
         return Ok(Vec::new());
@@ -187,6 +187,7 @@ fn assign(
                         fault: clock_fault(rng),
                     }
                 }
+                FaultKind::Byzantine => continue,
             };
             started[i] = Some((next_episode, taken));
             actions.push(ScheduledAction {
@@ -220,6 +221,7 @@ fn assign(
                 FaultKind::Clock => Action::ResetClock {
                     nodes: names(&taken),
                 },
+                FaultKind::Byzantine => continue,
             };
             actions.push(ScheduledAction {
                 at: at_time,
@@ -306,6 +308,22 @@ mod tests {
     #[test]
     fn no_faults_no_schedule() {
         assert_eq!(plan(&options(&[]), &nodes(3), 1), Ok(vec![]));
+    }
+
+    #[test]
+    fn byzantine_nodes_are_not_scheduled_and_leave_the_other_faults_schedule_as_it_was() {
+        assert_eq!(
+            plan(&options(&[FaultKind::Byzantine]), &nodes(3), 1),
+            Ok(vec![])
+        );
+        assert_eq!(
+            plan(
+                &options(&[FaultKind::Kill, FaultKind::Byzantine]),
+                &nodes(3),
+                7
+            ),
+            plan(&options(&[FaultKind::Kill]), &nodes(3), 7)
+        );
     }
 
     #[test]

@@ -256,6 +256,28 @@ pub fn fault_label(kind: &str, value: &Value, node_ids: &[String]) -> String {
             )
         }
         Value::Null => kind.to_owned(),
+        // A Byzantine node's lie: "n3 equivocate to n1: 1000042 -> 900000007".
+        Value::Object(deed) if kind == "byzantine-alter" => {
+            let text = |k: &str| deed.get(k).and_then(Value::as_str).unwrap_or("?");
+            let changes: Vec<String> = deed
+                .get("changes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|c| format!("{} -> {}", c[0], c[1]))
+                .collect();
+            format!(
+                "{} {} to {}: {}",
+                text("node"),
+                text("how"),
+                text("dest"),
+                if changes.is_empty() {
+                    "dropped".to_owned()
+                } else {
+                    changes.join(", ")
+                }
+            )
+        }
         other => format!("{kind} {}", short_json(other, 60)),
     }
 }

@@ -359,7 +359,26 @@ impl Router {
                         .record(own, ProblemKind::NonIntegerId, at, || line.clone());
                 }
             }
-            if body.depth > checker::JOURNAL_MAX_BODY_DEPTH {
+            // A Byzantine node's message to another node: what the nemesis makes of it.
+            let fate = match (&mut self.byzantine, dest) {
+                (Some(byzantine), Some(Dest::Node(to)))
+                    if !forwarded
+                        && byzantine.is_byzantine(node)
+                        && body.depth <= checker::JOURNAL_MAX_BODY_DEPTH =>
+                {
+                    Some(byzantine.alter(node, to, route.body.get()))
+                }
+                _ => None,
+            };
+            if let Some(deed) = fate.as_ref().and_then(|f| f.message.as_ref()) {
+                let original = route.body.get();
+                let note = format!(
+                    "{{\"how\":\"{}\",\"original\":{original}}}",
+                    deed.how.name()
+                );
+                let sent = deed.body.as_deref().unwrap_or(original);
+                self.rec.send_altered(at, id, src, &route.dest, sent, &note);
+            } else if body.depth > checker::JOURNAL_MAX_BODY_DEPTH {
                 // Kept as the string of its text, so the journal stays readable.
                 let text = serde_json::to_string(route.body.get()).unwrap_or_default();
                 self.rec.send(at, id, src, via, &route.dest, &text);
@@ -384,12 +403,13 @@ impl Router {
                 }
                 Some(dest) => {
                     let claimed: Option<Box<str>> = forwarded.then(|| route.src.as_ref().into());
-                    Ok((dest, claimed))
+                    Ok((dest, claimed, fate))
                 }
             }
         };
         match target {
-            Ok((dest, claimed)) => {
+            Ok((dest, _, Some(fate))) => self.byzantine_send(at, id, node, dest, line, fate),
+            Ok((dest, claimed, None)) => {
                 if claimed.as_deref().is_some_and(checker::is_client) {
                     self.nodes[node].forwards += 1;
                 }

@@ -2,7 +2,8 @@
 //!
 //! A kill ends a node's process group; its data directory stays as it was (stable storage
 //! survives a crash). A wipe is a kill that also empties the data directory, so the restart
-//! brings the node back as new.
+//! brings the node back as new. A Byzantine node's messages are altered on their way out
+//! ([`Router::byzantine_send`], see [`crate::nemesis::byzantine`]).
 
 use super::*;
 use crate::nemesis::ClockFault;
@@ -150,6 +151,64 @@ impl Router {
         self.record_fault(f, value);
     }
 
+    /// Send message `id` (`line`) of Byzantine node `node` to `dest` as the nemesis decided
+    /// (`fate`): dropped, altered, or as written; and a forged one beside it. Every deed is a
+    /// `byzantine-alter` event in the history (the journal has the altered send already).
+    pub(super) fn byzantine_send(
+        &mut self,
+        at: u64,
+        id: u64,
+        node: usize,
+        dest: Dest,
+        line: String,
+        fate: crate::nemesis::byzantine::Fate,
+    ) {
+        use crate::nemesis::byzantine::How;
+        let from = self.nodes[node].id.clone();
+        match fate.message {
+            Some(deed) => {
+                let to = match deed.dest {
+                    d if d < self.nodes.len() => self.nodes[d].id.clone(),
+                    _ => String::new(),
+                };
+                self.record_fault("byzantine-alter", deed.history_value(&from, &to, id));
+                match (deed.how, deed.body) {
+                    (How::Drop, _) | (_, None) => {
+                        self.rec.drop(at, id, &from, None, &to, "byzantine")
+                    }
+                    (_, Some(body)) => {
+                        let line = envelope(&from, &to, &body);
+                        self.route(at, id, Peer::Node(node), None, dest, line);
+                    }
+                }
+            }
+            None => self.route(at, id, Peer::Node(node), None, dest, line),
+        }
+        if let Some(forged) = fate.forged
+            && let Some(body) = forged.body.as_deref()
+            && forged.dest < self.nodes.len()
+        {
+            let forged_id = self.rec.next_id();
+            let to = self.nodes[forged.dest].id.clone();
+            let note = format!("{{\"how\":\"forge\",\"of\":{id}}}");
+            self.rec
+                .send_altered(at, forged_id, &from, &to, body, &note);
+            self.record_fault(
+                "byzantine-alter",
+                forged.history_value(&from, &to, forged_id),
+            );
+            let line = envelope(&from, &to, body);
+            self.route(
+                at,
+                forged_id,
+                Peer::Node(node),
+                None,
+                Dest::Node(forged.dest),
+                line,
+            );
+        }
+    }
+
     /// SIGKILL node `id` (its process group) unless it is down already. True if it was up.
     fn kill(&mut self, id: &str) -> bool {
         let Some(node) = self.node_of(id) else {
@@ -277,4 +336,14 @@ impl Router {
         }
         self.driver.active_faults.clear();
     }
+}
+
+/// A protocol line from `src` to `dest` with `body` (raw JSON).
+fn envelope(src: &str, dest: &str, body: &str) -> String {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    format!(
+        "{{\"src\":{},\"dest\":{},\"body\":{body}}}",
+        quote(src),
+        quote(dest)
+    )
 }

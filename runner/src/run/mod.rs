@@ -269,6 +269,8 @@ pub struct Router {
     network: Network,
     /// Every node's wall clock, as the clock nemesis bent it.
     clocks: clocks::NodeClocks,
+    /// `--nemesis byzantine`: the Byzantine nodes and the lies their messages tell.
+    byzantine: Option<nemesis::Byzantine>,
     /// The router's timed events.
     timers: Timers,
     next_setup_msg: u64,
@@ -544,6 +546,9 @@ impl Router {
             lifetime: crate::lifetime::RunGuard::begin(),
             services,
             network,
+            byzantine: (config.byzantine > 0).then(|| {
+                nemesis::Byzantine::new(config.node_ids.len(), config.byzantine, config.seed)
+            }),
             timers: Timers::default(),
             next_setup_msg: 1,
             setups: FxHashMap::default(),
@@ -591,6 +596,14 @@ impl Router {
         // Start every node and initialise the services.
         for name in services::NAMES {
             self.init_service(name);
+        }
+        if let Some(byzantine) = &self.byzantine {
+            let names: Vec<Value> = byzantine
+                .nodes()
+                .into_iter()
+                .map(|i| Value::String(self.nodes[i].id.clone()))
+                .collect();
+            self.record_fault("byzantine", Value::Array(names));
         }
         for node in 0..self.nodes.len() {
             if let Err(err) = self.start_node(node) {

@@ -59,6 +59,26 @@ impl Recorder {
         }
     }
 
+    /// [`Recorder::send`] of a message the Byzantine nemesis altered or made up, with `note`
+    /// (what was done, and the original) in the journal.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_altered(
+        &mut self,
+        at: u64,
+        id: u64,
+        src: &str,
+        dest: &str,
+        body: &str,
+        note: &str,
+    ) {
+        self.journal
+            .send_altered(at, id, src, None, dest, body, note);
+        self.net.record(NetEventKind::Send, src, dest);
+        if self.count_copies {
+            self.net.record_body(src, dest, body);
+        }
+    }
+
     pub fn deliver(&mut self, at: u64, id: u64, src: &str, via: Option<&str>, dest: &str) {
         self.journal.deliver(at, id, src, via, dest);
         self.net

@@ -2,6 +2,7 @@
 
 pub mod agents;
 mod bad_nodes;
+mod byzantine;
 mod cli;
 mod clock_faults;
 mod compare;
