@@ -22,9 +22,11 @@
 //! processes; `--args-for PROGRAM=ARGS` gives one variant arguments of its own.
 //!
 //! `--preset lin-kv` compares the key-value nodes instead, with columns of their own (see
-//! [`lin_kv`]).
+//! [`lin_kv`]); `--preset clocks` compares last-writer-wins stamped by Lamport and by wall
+//! clocks under clock faults, over several seeds (see [`clocks`]).
 
 mod charts;
+pub mod clocks;
 mod html;
 pub mod lin_kv;
 pub mod sweep;
@@ -113,7 +115,8 @@ pub struct CompareArgs {
     /// and duplication; everything at once). `frontier`: broadcast-gossip on the Glomers setup
     /// without faults, over a grid of batching intervals, fanouts, both peer modes and two
     /// anti-entropy periods (unless --sweep says otherwise): the cost / latency frontier. `lin-kv`: the key-value nodes on 5 nodes under
-    /// partitions.
+    /// partitions. `clocks`: kv-gossip stamped by Lamport clocks and by wall clocks, without
+    /// faults and under clock faults, 5 seeds each, on the lww-register workload.
     #[arg(long, default_value = "glomers")]
     pub preset: String,
     /// Override the preset's node count.
@@ -343,7 +346,9 @@ fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
                 ),
             ]
         }
-        other => bail!("unknown --preset {other:?}; presets: glomers, faults, frontier, lin-kv"),
+        other => {
+            bail!("unknown --preset {other:?}; presets: glomers, faults, frontier, lin-kv, clocks")
+        }
     };
     adjust(list, args)
 }
@@ -801,6 +806,9 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
     });
     if args.preset == lin_kv::PRESET {
         return lin_kv::run(args, seed);
+    }
+    if args.preset == clocks::PRESET {
+        return clocks::run(args, seed);
     }
     let frontier;
     let args = if args.preset == FRONTIER {

@@ -3,6 +3,7 @@
 pub mod agents;
 mod bad_nodes;
 mod cli;
+mod clocks;
 mod compare;
 mod compare_sweep;
 mod compat;
