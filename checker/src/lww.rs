@@ -12,18 +12,24 @@
 //! client's order of completed ops and of reads-from. A write that ended `info` is part of the
 //! order only through the reads that returned its value.
 //!
-//! After the final reads (every fault healed, the replicas given time to converge), for each
-//! key:
+//! For each key:
 //!
+//! - **no lost write**: after the final reads (every fault healed, the replicas given time to
+//!   converge), its value was written by a write that no *acknowledged* write of the same key
+//!   causally follows (a key found absent at the end lost every acknowledged write);
+//! - **no causally stale read**: no read at a node returns a write older (causally) than one
+//!   that node had already shown, by acknowledging it or returning it to a read completed
+//!   before this read was invoked: the later write was lost there, even if later writes hide
+//!   it by the end. (A read at another node may still lag: only the node's own past counts.)
 //! - **converged**: every final read returns the same value;
-//! - **no lost write**: that value was written by a write that no *acknowledged* write of the
-//!   same key causally follows (a key found absent at the end lost every acknowledged write);
 //! - every value read was written by some write.
 //!
 //! Each lost write is told with the chain of ops that makes it causally later, the nodes and
 //! times of both writes, and, from [`crate::clocks`], what the clock nemesis had done to their
-//! clocks then. The check is sound for any store whose stamps extend causality (Lamport
-//! clocks): it flags nothing such a store can do once its replicas have converged.
+//! clocks then. The check is sound for any last-writer-wins store whose stamps extend causality
+//! (Lamport clocks) and that keeps what it acknowledged: such a store's node never replaces a
+//! value by one with a smaller stamp, and its replicas converge on the highest. A wipe (a node
+//! that loses its disk) can lose writes of any store.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -63,6 +69,26 @@ pub struct LostWrite {
     pub why: String,
 }
 
+/// A read that returned a write after its node had shown one that causally follows it: the
+/// later write was lost at that node (a last-writer-wins store never takes a value back).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaleRead {
+    pub key: Value,
+    pub node: Option<String>,
+    /// The value read, and the history index of the read's invocation.
+    pub read: Value,
+    pub read_index: u64,
+    /// The value the node had shown before (an acknowledged write there, or a read of it),
+    /// whose write causally follows the write of `read`.
+    pub shown: Value,
+    /// History indexes of the invocations on the causal chain from the write of `read` to the
+    /// write of `shown`.
+    pub chain: Vec<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skew: Option<String>,
+    pub why: String,
+}
+
 /// A key whose final reads disagree.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Divergence {
@@ -84,6 +110,11 @@ pub struct LwwResult {
     pub lost_write_count: usize,
     /// Per key whose final value lost a causally later write: the first such write found.
     pub lost_writes: Vec<LostWrite>,
+    /// Reads (during the run or at the end) of a write causally older than one their node
+    /// had already shown.
+    pub causally_stale_read_count: usize,
+    /// The first such read of each key.
+    pub causally_stale_reads: Vec<StaleRead>,
     pub diverged_count: usize,
     pub diverged: Vec<Divergence>,
     /// Reads of a value no write wrote, in sentences.
@@ -187,6 +218,16 @@ pub fn check_lww(events: &[Event]) -> Result<LwwResult, HistoryError> {
             .push((i, value));
     }
     let final_read_count = finals.values().map(|(_, r)| r.len()).sum();
+    // The last invocation of a write of each key: no causal search for its writes goes past.
+    let mut bounds: BTreeMap<String, u64> = BTreeMap::new();
+    for &w in writer.values() {
+        if let Some((key, _)) = pair(&ops[w]) {
+            let bound = bounds.entry(key.to_string()).or_default();
+            *bound = (*bound).max(ops[w].invoke.time);
+        }
+    }
+    let (causally_stale_reads, causally_stale_read_count) =
+        stale_reads(&ops, &next, &writer, &bounds, &clocks);
     let mut lost_writes = Vec::new();
     let mut diverged = Vec::new();
     for (key, reads) in finals.values() {
@@ -209,7 +250,8 @@ pub fn check_lww(events: &[Event]) -> Result<LwwResult, HistoryError> {
             });
             continue;
         }
-        if let Some(lost) = lost_write(&ops, &next, &writer, &clocks, key, first) {
+        let bound = bounds.get(&key.to_string()).copied().unwrap_or(0);
+        if let Some(lost) = lost_write(&ops, &next, &writer, bound, &clocks, key, first) {
             lost_writes.push(lost);
         }
     }
@@ -218,7 +260,11 @@ pub fn check_lww(events: &[Event]) -> Result<LwwResult, HistoryError> {
             Validity::Unknown,
             Some("no final read completed".to_owned()),
         )
-    } else if lost_writes.is_empty() && diverged.is_empty() && unexplained.is_empty() {
+    } else if lost_writes.is_empty()
+        && causally_stale_reads.is_empty()
+        && diverged.is_empty()
+        && unexplained.is_empty()
+    {
         (Validity::Valid, None)
     } else {
         (Validity::Invalid, None)
@@ -231,6 +277,8 @@ pub fn check_lww(events: &[Event]) -> Result<LwwResult, HistoryError> {
         final_read_count,
         lost_write_count: lost_writes.len(),
         lost_writes,
+        causally_stale_read_count,
+        causally_stale_reads,
         diverged_count: diverged.len(),
         diverged,
         unexplained_reads: unexplained,
@@ -241,10 +289,12 @@ pub fn check_lww(events: &[Event]) -> Result<LwwResult, HistoryError> {
 /// The acknowledged write of `key` that the write of `kept` (every final read's value; null
 /// for absent) lost, if any: the nearest one causally after it, or, for an absent key, its
 /// last acknowledged write.
+#[allow(clippy::too_many_arguments)]
 fn lost_write(
     ops: &[Op<'_>],
     next: &[Vec<usize>],
     writer: &BTreeMap<String, usize>,
+    bound: u64,
     clocks: &ClockTimeline,
     key: &Value,
     kept: &Value,
@@ -279,28 +329,9 @@ fn lost_write(
     }
     // A value no write wrote is told among the unexplained reads.
     let &start = writer.get(&kept.to_string())?;
-    // Breadth first from the kept write: the nearest acknowledged write of the key after it.
-    let mut parent: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut queue = VecDeque::from([start]);
-    let mut found = None;
-    while let Some(i) = queue.pop_front() {
-        if i != start && writes_key(i) {
-            found = Some(i);
-            break;
-        }
-        for &j in &next[i] {
-            if j != start && !parent.contains_key(&j) {
-                parent.insert(j, i);
-                queue.push_back(j);
-            }
-        }
-    }
-    let lost_at = found?;
-    let mut path = vec![lost_at];
-    while let Some(&p) = parent.get(path.last()?) {
-        path.push(p);
-    }
-    path.reverse();
+    // The nearest acknowledged write of the key after the kept one.
+    let path = causal_path(ops, next, start, bound, |i| i != start && writes_key(i))?;
+    let lost_at = *path.last()?;
     let (kept_op, lost_op) = (&ops[start], &ops[lost_at]);
     let (_, lost) = pair(lost_op)?;
     let skew = skew(clocks, kept_op, lost_op);
@@ -325,6 +356,139 @@ fn lost_write(
         skew,
         why,
     })
+}
+
+/// The shortest causal chain from op `start` to an op `target` accepts, breadth first, or None.
+/// Ops invoked after `bound` are not followed: every op reached through one is invoked later
+/// still (each edge leads to an op invoked after the first was invoked), so a search for the
+/// writes of a key stops at the key's last write.
+fn causal_path(
+    ops: &[Op<'_>],
+    next: &[Vec<usize>],
+    start: usize,
+    bound: u64,
+    target: impl Fn(usize) -> bool,
+) -> Option<Vec<usize>> {
+    let mut parent: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut queue = VecDeque::from([start]);
+    let mut found = None;
+    while let Some(i) = queue.pop_front() {
+        if target(i) {
+            found = Some(i);
+            break;
+        }
+        if ops[i].invoke.time > bound {
+            continue;
+        }
+        for &j in &next[i] {
+            if j != start && !parent.contains_key(&j) {
+                parent.insert(j, i);
+                queue.push_back(j);
+            }
+        }
+    }
+    let mut path = vec![found?];
+    while let Some(&p) = parent.get(path.last()?) {
+        path.push(p);
+    }
+    path.reverse();
+    Some(path)
+}
+
+/// The reads that returned a write causally older than one their node had already shown (by
+/// an acknowledged write there, or a read that returned it, completed before the read was
+/// invoked): per key, the first such read, and how many there were in all.
+fn stale_reads(
+    ops: &[Op<'_>],
+    next: &[Vec<usize>],
+    writer: &BTreeMap<String, usize>,
+    bounds: &BTreeMap<String, u64>,
+    clocks: &ClockTimeline,
+) -> (Vec<StaleRead>, usize) {
+    // Invocations and ok completions, in history order: (position, completed, op).
+    let mut events: Vec<(usize, bool, usize)> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        events.push((op.invoke_pos, false, i));
+        if let (Outcome::Ok, Some(pos)) = (op.outcome(), op.complete_pos) {
+            events.push((pos, true, i));
+        }
+    }
+    events.sort_unstable();
+    // Per node and key: each op that showed a write there (the op, the write), in order.
+    let mut shown: BTreeMap<(String, String), Vec<(usize, usize)>> = BTreeMap::new();
+    let mut reach: BTreeMap<(usize, usize), Option<Vec<usize>>> = BTreeMap::new();
+    let mut told: BTreeMap<String, StaleRead> = BTreeMap::new();
+    let mut count = 0;
+    for (_, completed, i) in events {
+        let op = &ops[i];
+        let (Some(node), Some((key, value))) = (op.node(), pair(op)) else {
+            continue;
+        };
+        let Some(&w) = writer.get(&value.to_string()) else {
+            continue;
+        };
+        let slot = (node.to_owned(), key.to_string());
+        if completed {
+            shown.entry(slot).or_default().push((i, w));
+            continue;
+        }
+        if op.f() != "read" || op.outcome() != Outcome::Ok {
+            continue;
+        }
+        let bound = bounds.get(&key.to_string()).copied().unwrap_or(0);
+        let Some(earlier) = shown.get(&slot) else {
+            continue;
+        };
+        let stale = earlier.iter().find_map(|&(by, later)| {
+            if later == w {
+                return None;
+            }
+            let path = reach
+                .entry((w, later))
+                .or_insert_with(|| causal_path(ops, next, w, bound, |j| j == later));
+            path.clone().map(|path| (by, later, path))
+        });
+        let Some((by, later, path)) = stale else {
+            continue;
+        };
+        count += 1;
+        if told.contains_key(&key.to_string()) {
+            continue;
+        }
+        let (_, shown_value) = pair(&ops[later]).unwrap_or((&Value::Null, &Value::Null));
+        let skew = skew(clocks, &ops[w], &ops[later]);
+        let how = if by == later {
+            format!(
+                "acknowledged the write of {shown_value} by {}",
+                who(&ops[by])
+            )
+        } else {
+            format!("shown {shown_value} to {}", who(&ops[by]))
+        };
+        let why = format!(
+            "key {key}: {} although {node} had already {how} ({}), a write that came after {}: \
+             last-writer-wins kept the earlier write{}",
+            step(op),
+            seconds(ops[by].invoke.time),
+            chain(ops, &path),
+            skew.as_deref()
+                .map_or_else(String::new, |s| format!("; {s}"))
+        );
+        told.insert(
+            key.to_string(),
+            StaleRead {
+                key: key.clone(),
+                node: Some(node.to_owned()),
+                read: value.clone(),
+                read_index: op.invoke.index,
+                shown: shown_value.clone(),
+                chain: path.iter().map(|&j| ops[j].invoke.index).collect(),
+                skew,
+                why,
+            },
+        );
+    }
+    (told.into_values().collect(), count)
 }
 
 /// The causal chain before the lost write (the last element of `path`), in words: the kept
@@ -423,6 +587,13 @@ impl LwwResult {
             "keys with a lost write",
         );
         tell(
+            self.causally_stale_reads
+                .iter()
+                .map(|r| r.why.as_str())
+                .collect(),
+            "keys read behind their nodes",
+        );
+        tell(
             self.diverged.iter().map(|d| d.why.as_str()).collect(),
             "keys whose replicas disagree",
         );
@@ -438,6 +609,17 @@ impl LwwResult {
                         "{} key{} lost an acknowledged write to a causally earlier one",
                         self.lost_write_count,
                         if self.lost_write_count == 1 { "" } else { "s" }
+                    ));
+                }
+                if self.causally_stale_read_count > 0 {
+                    counts.push(format!(
+                        "{} read{} of a write older than one the node had shown",
+                        self.causally_stale_read_count,
+                        if self.causally_stale_read_count == 1 {
+                            ""
+                        } else {
+                            "s"
+                        }
                     ));
                 }
                 if self.diverged_count > 0 {
@@ -476,17 +658,21 @@ impl fmt::Display for LwwResult {
         writeln!(
             f,
             "lww-register: {}: {} keys, {} writes ({} acknowledged), {} final reads; {} keys \
-             lost a causally later write, {} never converged",
+             lost a causally later write, {} reads were causally stale, {} keys never converged",
             self.valid,
             self.key_count,
             self.write_count,
             self.acknowledged_write_count,
             self.final_read_count,
             self.lost_write_count,
+            self.causally_stale_read_count,
             self.diverged_count
         )?;
         for l in &self.lost_writes {
             writeln!(f, "  {}", l.why)?;
+        }
+        for r in &self.causally_stale_reads {
+            writeln!(f, "  {}", r.why)?;
         }
         for d in &self.diverged {
             writeln!(f, "  {}", d.why)?;
@@ -617,11 +803,13 @@ mod tests {
              the higher stamp; by their nodes' clocks 12 was written at 6.71 s and 17 at 4.21 \
              s; n0's clock was +2.814 s off at 3.90 s (stepped +2.814 s at 3.10 s)"
         );
+        // n1's final read of 12 came after n1 had acknowledged 17: stale too.
+        assert_eq!(r.causally_stale_read_count, 1);
         let story = r.story();
         assert!(
             story.headline.as_deref().is_some_and(|h| h.starts_with(
-                "1 key lost an acknowledged write to a causally earlier one: key 1: the \
-                 acknowledged write of 17"
+                "1 key lost an acknowledged write to a causally earlier one, 1 read of a write \
+                 older than one the node had shown: key 1: the acknowledged write of 17"
             )),
             "{story:?}"
         );
@@ -736,5 +924,47 @@ mod tests {
                 .unwrap()
                 .contains("no final read completed")
         );
+    }
+
+    #[test]
+    fn a_node_that_shows_an_older_write_after_a_causally_later_one_is_caught_before_the_end() {
+        // n1 acknowledges 17, written after process 2 read 12 there; then shows 12 again. A
+        // later write (20) hides the loss from the final reads.
+        let mut rows = vec![
+            (100, Some(0), "n0", "invoke", "write", json!([1, 12])),
+            (101, Some(0), "n0", "ok", "write", json!([1, 12])),
+            (300, Some(2), "n1", "invoke", "read", json!([1, null])),
+            (301, Some(2), "n1", "ok", "read", json!([1, 12])),
+            (400, Some(2), "n1", "invoke", "write", json!([1, 17])),
+            (401, Some(2), "n1", "ok", "write", json!([1, 17])),
+            (500, Some(4), "n1", "invoke", "read", json!([1, null])),
+            (501, Some(4), "n1", "ok", "read", json!([1, 12])),
+            (600, Some(0), "n0", "invoke", "write", json!([1, 20])),
+            (601, Some(0), "n0", "ok", "write", json!([1, 20])),
+        ];
+        rows.extend(finals(1, json!(20), json!(20)));
+        let r = check(rows.clone());
+        assert_eq!(r.valid, Validity::Invalid, "{r}");
+        assert_eq!((r.lost_write_count, r.causally_stale_read_count), (0, 1));
+        let stale = &r.causally_stale_reads[0];
+        assert_eq!((&stale.read, &stale.shown), (&json!(12), &json!(17)));
+        assert_eq!(
+            stale.why,
+            "key 1: process 4 at n1 read 12 from key 1 (0.50 s) although n1 had already \
+             acknowledged the write of 17 by process 2 at n1 (0.40 s), a write that came after \
+             process 0 at n0 wrote 12 to key 1 (0.10 s), then process 2 at n1 read 12 from key \
+             1 (0.30 s): last-writer-wins kept the earlier write"
+        );
+        // The same read at another node, which never showed 17, is only behind: allowed.
+        let rows: Vec<Row> = rows
+            .into_iter()
+            .map(|mut row| {
+                if row.1 == Some(4) {
+                    row.2 = "n2";
+                }
+                row
+            })
+            .collect();
+        assert_eq!(check(rows).valid, Validity::Valid);
     }
 }

@@ -83,7 +83,7 @@ fn is_read(op: &Op) -> bool {
 impl Spec for LwwRegister {
     const NAME: &'static str = "lww-register";
     const ABOUT: &'static str = "read {key}, write {key, value} with unique values: last-writer-wins registers that must keep causally later writes";
-    const SEMANTICS: &'static str = "per key, the final reads agree and return a write that no acknowledged write causally follows";
+    const SEMANTICS: &'static str = "per key, the final reads agree and return a write that no acknowledged write causally follows, and no node shows a write causally older than one it showed before";
     const CHECK: Check = Check::LwwRegister;
 
     fn start(options: &WorkloadOptions) -> Self {

@@ -74,6 +74,7 @@ fn the_same_store_stamped_by_lamport_clocks_loses_no_write_on_those_seeds_and_mo
         let workload = &run.results["workload"];
         assert_eq!(workload["valid"], true, "seed {seed}");
         assert_eq!(workload["lost_write_count"], 0);
+        assert_eq!(workload["causally_stale_read_count"], 0);
         assert!(workload["acknowledged_write_count"].as_u64() > Some(100));
         // Every key it wrote was read at the end on every node.
         assert_eq!(
