@@ -25,7 +25,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use crate::op::{Completion, ErrorInfo, Op, OpError, complete_with, unexpected};
-use checker::Check;
+use checker::{Check, Event};
 
 use crate::{Spec, Workload, WorkloadKind, WorkloadOptions};
 
@@ -88,6 +88,21 @@ impl Spec for LwwRegister {
 
     fn start(options: &WorkloadOptions) -> Self {
         LwwRegister::new(options.lin_kv.key_count, options.keys.max_writes_per_key)
+    }
+
+    /// Reads and writes of `[key, value]` pairs with final reads (lin-kv has none, and has
+    /// `cas`).
+    fn shows(events: &[Event]) -> bool {
+        let mut finals = false;
+        for e in crate::client_events(events) {
+            match e.f.as_str() {
+                "read" | "write" if e.value.as_array().is_some_and(|a| a.len() == 2) => {
+                    finals |= e.is_final;
+                }
+                _ => return false,
+            }
+        }
+        finals
     }
 }
 
@@ -204,6 +219,20 @@ mod tests {
             .collect();
         assert_eq!(finals, (0..workload.next_key).collect::<Vec<_>>());
         assert!(writes.keys().all(|k| finals.contains(k)));
+    }
+
+    #[test]
+    fn histories_with_final_reads_of_pairs_and_no_cas_are_recognised() {
+        let events = |text: &str| checker::parse_history("h", text.as_bytes()).unwrap();
+        let mine = events(
+            r#"{"index":0,"time":1,"process":0,"node":"n0","type":"invoke","f":"write","value":[0,1]}
+{"index":1,"time":2,"process":0,"node":"n0","type":"ok","f":"write","value":[0,1]}
+{"index":2,"time":3,"process":1,"node":"n0","type":"invoke","f":"read","value":[0,null],"final":true}
+{"index":3,"time":4,"process":1,"node":"n0","type":"ok","f":"read","value":[0,1],"final":true}"#,
+        );
+        assert_eq!(WorkloadKind::detect(&mine), Some(WorkloadKind::LwwRegister));
+        // lin-kv's: no final reads.
+        assert!(!LwwRegister::shows(&mine[..2]));
     }
 
     #[test]

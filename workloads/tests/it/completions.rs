@@ -473,9 +473,12 @@ fn handshake_and_final_reads() {
         let expected = match kind {
             // A fresh generator has sent to no key: its final poll asks for none.
             WorkloadKind::Kafka => Some(Op::new("poll", json!({"offsets": {}}))),
+            // A read of each key used; a fresh generator's first key.
+            WorkloadKind::LwwRegister => Some(Op::new("read", json!([0, null]))),
             _ => expect_final.then(|| Op::new("read", Value::Null)),
         };
         assert_eq!(w.final_op(), expected, "{kind}");
+        assert_eq!(w.final_ops(), expected.into_iter().collect::<Vec<_>>(), "{kind}");
     }
 }
 
