@@ -9,10 +9,10 @@
 //! The protocol is lin-kv's without `cas`: `read {key}` -> `read_ok {value}` (error 20 when
 //! absent) and `write {key, value}` -> `write_ok`. History values as lin-kv's: `[key, null]`
 //! for a read's invocation and `[key, value]` for its completion and for writes; a read
-//! answered with error 20 completes `ok` with `[key, null]` (it observed the key absent). Every value
-//! written is unique (1, 2, 3, ... in the order drawn), so a read names the write it saw. Each
-//! client keeps to one node (the harness's rule), so a client that reads a value and then
-//! writes has its write causally after the one it read.
+//! answered with error 20 completes `ok` with `[key, null]` (it observed the key absent).
+//! Every value written is unique (1, 2, 3, ... in the order drawn), so a read names the write
+//! it saw. Each client keeps to one node (the harness's rule), so a client that reads a value
+//! and then writes has its write causally after the one it read.
 //!
 //! Op mix: half reads, half writes, on one of `--key-count` keys in use at once (default 2),
 //! drawn uniformly; a key takes `--max-writes-per-key` writes (default 16), then a fresh key

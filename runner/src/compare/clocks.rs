@@ -9,11 +9,11 @@
 //! converged.
 //!
 //! From each variant and scenario the table takes: the runs, how many were caught, the lost
-//! writes, causally stale reads and unconverged keys summed over the runs, the acknowledged writes, and server
-//! messages per op (the mean). Below it, for each variant and scenario caught, the checker's
-//! sentence about the first lost write of its first caught run (the causal chain, the two
-//! writers, the skew of their clocks) and that run's folder. A variant keeps causality unless
-//! its name says it stamps with wall clocks.
+//! writes, causally stale reads and unconverged keys summed over the runs, the acknowledged
+//! writes, and server messages per op (the mean). Below it, for each variant and scenario
+//! caught, the checker's headline of its first run that lost a write (else of its first caught
+//! run): the causal chain, the two writers, the skew of their clocks; and that run's folder. A
+//! variant keeps causality unless its name says it stamps with wall clocks.
 //!
 //! Under `--sim` the runs are deterministic and fast (a virtual clock per node); as processes
 //! the nodes' clocks are bent by libfaketime (Debian's faketime package). The exit code is 0
@@ -134,7 +134,12 @@ fn row_for(
     let undecided = runs
         .iter()
         .find(|(_, o)| !caught_run(&o.results) && o.results["workload"]["valid"] != true);
-    let reading = match (caught.first(), undecided) {
+    // A run that lost a write at the end tells the plainest story: prefer it.
+    let first = caught
+        .iter()
+        .find(|(_, o)| count(&o.results, "lost_write_count") > 0)
+        .or(caught.first());
+    let reading = match (first, undecided) {
         (Some((seed, o)), _) => Some(format!(
             "seed {seed}: {}",
             o.results["headline"]

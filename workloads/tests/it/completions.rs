@@ -478,7 +478,11 @@ fn handshake_and_final_reads() {
             _ => expect_final.then(|| Op::new("read", Value::Null)),
         };
         assert_eq!(w.final_op(), expected, "{kind}");
-        assert_eq!(w.final_ops(), expected.into_iter().collect::<Vec<_>>(), "{kind}");
+        assert_eq!(
+            w.final_ops(),
+            expected.into_iter().collect::<Vec<_>>(),
+            "{kind}"
+        );
     }
 }
 
