@@ -5,7 +5,7 @@ RELEASE := target/release
 HARNESS := $(RELEASE)/harness
 
 .PHONY: setup all build build-debug test test-broadcast test-glomers test-lin-kv test-crdt test-txn compare compare-growth \
-        compare-frontier compare-byzantine lint fmt bench \
+        compare-frontier compare-byzantine compare-clocks lint fmt bench \
         bench-checker bench-txn bench-runner bench-sim bench-hosts bug-hunt report-check clean
 
 all: build
@@ -69,6 +69,11 @@ compare-byzantine: build
 ## over a grid of batching intervals, fanouts and both peer modes, simulated
 compare-frontier: build
 	$(HARNESS) compare --preset frontier --sim --seed 20261202
+
+## compare-clocks: last-writer-wins stamped by Lamport clocks and by wall clocks, without faults
+## and under clock faults (5 seeds each), simulated: skew loses causally later writes
+compare-clocks: build
+	$(HARNESS) compare --preset clocks --sim --seed 20261203
 
 ## bench: criterion benches of the hot paths (bench/README.md): protocol, routing, checkers
 bench:

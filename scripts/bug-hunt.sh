@@ -34,6 +34,7 @@ HUNTS=(
   "txn-aborted-reads|txn-single|-w txn-list-append --consistency-models read-committed"
   "txn-intermediate-reads|txn-rc|-w txn-rw-register --consistency-models read-committed"
   "txn-lost-updates|txn-single|-w txn-list-append --consistency-models serializable"
+  "kv-gossip-wall-clock|kv-gossip|-w lww-register --nemesis clock"
 )
 
 now() { date +%s.%N; }

@@ -18,6 +18,7 @@ pub mod history;
 pub mod journal;
 pub mod kafka;
 pub mod lin;
+pub mod lww;
 pub mod names;
 pub mod op;
 pub mod ordering;

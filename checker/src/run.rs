@@ -18,6 +18,7 @@ use crate::failure_detector::{DetectorResult, check_failure_detector};
 use crate::history::Event;
 use crate::kafka::{KafkaResult, check_kafka};
 use crate::lin::{LinOptions, LinResult, ModelKind, NilRead, check_linearizable};
+use crate::lww::{LwwResult, check_lww};
 use crate::ordering::{OrderingMode, OrderingResult, check_ordering};
 use crate::set_full::{SetFullResult, set_full};
 use crate::stats::{NetStats, OpStats, op_stats};
@@ -47,6 +48,9 @@ pub enum Check {
     /// Linearizability of a key-value store ([`crate::lin`], model kv): keys start absent and
     /// a `null` read means absent, as the harness records lin-kv reads.
     LinearizableKv,
+    /// Last-writer-wins registers that keep causality: no acknowledged write lost to a write
+    /// it causally follows, and final reads that agree ([`crate::lww`]).
+    LwwRegister,
     /// Isolation of transactions over lists or registers ([`crate::txn`]), against the
     /// models of [`RunCheckOptions::consistency_models`].
     Txn(TxnKind),
@@ -66,6 +70,7 @@ impl Check {
             Check::SetFull(_)
                 | Check::Counter { .. }
                 | Check::Kafka
+                | Check::LwwRegister
                 | Check::Txn(_)
                 | Check::FailureDetector
         )
@@ -102,6 +107,7 @@ pub enum WorkloadResult {
     Counter(CounterResult),
     Kafka(Box<KafkaResult>),
     Linearizable(Box<LinResult>),
+    Lww(Box<LwwResult>),
     Txn(Box<TxnResult>),
     FailureDetector(Box<DetectorResult>),
     /// The history could not be checked (malformed, or a workload no one knows).
@@ -120,19 +126,21 @@ impl WorkloadResult {
             WorkloadResult::Counter(r) => r.valid,
             WorkloadResult::Kafka(r) => r.valid,
             WorkloadResult::Linearizable(r) => r.valid,
+            WorkloadResult::Lww(r) => r.valid,
             WorkloadResult::Txn(r) => r.valid,
             WorkloadResult::FailureDetector(r) => r.valid,
             WorkloadResult::Unchecked { valid, .. } => *valid,
         }
     }
 
-    /// The story a result tells from itself alone (a counter's, kafka's, a txn check's, a
-    /// failure detector's); `None` for the
+    /// The story a result tells from itself alone (a counter's, kafka's, lww-register's, a txn
+    /// check's, a failure detector's); `None` for the
     /// rest (set-full's story needs the history and journal too).
     pub fn story(&self) -> Option<crate::story::Story> {
         match self {
             WorkloadResult::Counter(r) => Some(r.story()),
             WorkloadResult::Kafka(r) => Some(r.story()),
+            WorkloadResult::Lww(r) => Some(r.story()),
             WorkloadResult::Txn(r) => Some(r.story()),
             WorkloadResult::FailureDetector(r) => Some(r.story()),
             _ => None,
@@ -212,6 +220,9 @@ pub fn run_checks(check: &Check, history: &[Event], opts: &RunCheckOptions) -> R
             lin.memory_limit = opts.memory_limit;
             check_linearizable(history, &lin)
                 .map_or_else(unchecked, |r| WorkloadResult::Linearizable(Box::new(r)))
+        }
+        Check::LwwRegister => {
+            check_lww(history).map_or_else(unchecked, |r| WorkloadResult::Lww(Box::new(r)))
         }
         Check::Txn(kind) => check_txn(history, &txn_options(*kind, opts))
             .map_or_else(unchecked, |r| WorkloadResult::Txn(Box::new(r))),
@@ -310,6 +321,7 @@ impl fmt::Display for WorkloadResult {
             WorkloadResult::Counter(r) => r.fmt(f),
             WorkloadResult::Kafka(r) => r.fmt(f),
             WorkloadResult::Linearizable(r) => write!(f, "linearizability: {r}"),
+            WorkloadResult::Lww(r) => r.fmt(f),
             WorkloadResult::Txn(r) => r.fmt(f),
             WorkloadResult::FailureDetector(r) => r.fmt(f),
             WorkloadResult::Unchecked { error, .. } => writeln!(f, "not checked: {error}"),

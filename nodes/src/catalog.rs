@@ -24,7 +24,7 @@ use crate::crdt::pn_counter_double_count::PnCounterDoubleCount;
 use crate::crdt::{Replica, ReplicaConfig};
 use crate::failure_detector::{DetectorConfig, FailureDetector};
 use crate::flags::{Flag, Flags, ms_default};
-use crate::kv::gossip::{GossipKv, GossipKvConfig};
+use crate::kv::gossip::{GossipKv, GossipKvConfig, Stamps};
 use crate::kv::tob::TobKvConfig;
 use crate::node::Node;
 use crate::txn::replicated::{ReplicatedConfig, ReplicatedTxn, Replication};
@@ -115,6 +115,32 @@ fn replicated_txn(f: &Flags, replication: Replication) -> Result<ReplicatedConfi
 }
 const CRDT: &[Flag] = &ReplicaConfig::FLAGS;
 const DETECTOR: &[Flag] = &DetectorConfig::FLAGS;
+
+/// kv-gossip's `--interval-ms`.
+const KV_GOSSIP_INTERVAL: Flag = Flag {
+    name: "interval-ms",
+    value: "N",
+    what: "how often a node gossips the writes it learnt, in ms",
+    default: || ms_default(GossipKvConfig::default().interval),
+};
+/// kv-gossip's `--anti-entropy-ms`.
+const KV_GOSSIP_ANTI_ENTROPY: Flag = Flag {
+    name: "anti-entropy-ms",
+    value: "N",
+    what: "time between anti-entropy exchanges of the whole store, in ms",
+    default: || ms_default(GossipKvConfig::default().anti_entropy),
+};
+
+/// kv-gossip with its timing flags and `stamps`.
+fn kv_gossip(f: &Flags, stamps: Stamps) -> Result<BoxedNode, String> {
+    let mut config = GossipKvConfig {
+        stamps,
+        ..GossipKvConfig::default()
+    };
+    config.interval = f.ms("interval-ms", config.interval)?;
+    config.anti_entropy = f.ms("anti-entropy-ms", config.anti_entropy)?;
+    Ok(Box::new(GossipKv::new(config)))
+}
 
 /// Every node, correct ones first, then the planted bugs.
 pub const CATALOG: &[Entry] = &[
@@ -352,25 +378,17 @@ pub const CATALOG: &[Entry] = &[
         about: "a key-value store replicated by gossip, last writer wins: not linearizable",
         planted_bug: true,
         flags: &[
+            KV_GOSSIP_INTERVAL,
+            KV_GOSSIP_ANTI_ENTROPY,
             Flag {
-                name: "interval-ms",
-                value: "N",
-                what: "how often a node gossips the writes it learnt, in ms",
-                default: || ms_default(GossipKvConfig::default().interval),
-            },
-            Flag {
-                name: "anti-entropy-ms",
-                value: "N",
-                what: "time between anti-entropy exchanges of the whole store, in ms",
-                default: || ms_default(GossipKvConfig::default().anti_entropy),
+                name: "stamps",
+                value: "lamport|wall",
+                what: "what stamps a write: the node's Lamport clock, or its wall clock (loses \
+                       writes when clocks are skewed)",
+                default: || Stamps::Lamport.name().into(),
             },
         ],
-        build: |f| {
-            let mut config = GossipKvConfig::default();
-            config.interval = f.ms("interval-ms", config.interval)?;
-            config.anti_entropy = f.ms("anti-entropy-ms", config.anti_entropy)?;
-            Ok(Box::new(GossipKv::new(config)))
-        },
+        build: |f| kv_gossip(f, f.get("stamps", Stamps::Lamport)?),
     },
     Entry {
         name: "kafka-lin-kv",
@@ -560,6 +578,14 @@ pub const CATALOG: &[Entry] = &[
             let delay = f.ms("commit-delay-ms", crate::txn::lost_updates::COMMIT_DELAY)?;
             Ok(Box::new(crate::txn::lost_updates::lost_updates(delay)))
         },
+    },
+    Entry {
+        name: "kv-gossip-wall-clock",
+        about: "kv-gossip stamping writes with wall clocks (--stamps wall): skewed clocks lose \
+                writes",
+        planted_bug: true,
+        flags: &[KV_GOSSIP_INTERVAL, KV_GOSSIP_ANTI_ENTROPY],
+        build: |f| kv_gossip(f, Stamps::Wall),
     },
 ];
 

@@ -57,6 +57,9 @@ pub struct Cluster<N> {
     pub client_inbox: Vec<Message>,
     /// Node-to-node messages sent so far.
     pub messages_sent: u64,
+    /// Each node's wall-clock offset from virtual time, in nanoseconds, when one was set
+    /// ([`Cluster::set_clock_offset`]).
+    clock_offsets: BTreeMap<String, i64>,
 }
 
 impl<N: Node> Cluster<N> {
@@ -89,6 +92,7 @@ impl<N: Node> Cluster<N> {
             next_client_msg: 0,
             client_inbox: Vec::new(),
             messages_sent: 0,
+            clock_offsets: BTreeMap::new(),
         };
         for id in &node_ids {
             cluster.start(id);
@@ -117,6 +121,24 @@ impl<N: Node> Cluster<N> {
         let effects = runtime.handle_message(self.now, init);
         self.nodes.insert(id.to_owned(), Some(runtime));
         self.dispatch(id, effects);
+    }
+
+    /// Set node `id`'s wall clock ([`crate::Ctx::wall_clock`]) to virtual time plus
+    /// `offset_ns` (behind when negative) from now on: a skewed physical clock.
+    pub fn set_clock_offset(&mut self, id: &str, offset_ns: i64) {
+        self.clock_offsets.insert(id.to_owned(), offset_ns);
+    }
+
+    /// What node `id`'s wall clock reads now, if it was set.
+    fn wall_clock(&self, id: &str) -> Option<Duration> {
+        let offset = *self.clock_offsets.get(id)?;
+        let true_time = crate::WALL_CLOCK_EPOCH + self.now;
+        let by = Duration::from_nanos(offset.unsigned_abs());
+        Some(if offset >= 0 {
+            true_time + by
+        } else {
+            true_time.saturating_sub(by)
+        })
     }
 
     /// Virtual time now.
@@ -250,9 +272,13 @@ impl<N: Node> Cluster<N> {
 
     fn deliver(&mut self, msg: Message) {
         let now = self.now;
+        let wall = self.wall_clock(&msg.dest);
         let Some(Some(runtime)) = self.nodes.get_mut(&msg.dest) else {
             return;
         };
+        if let Some(wall) = wall {
+            runtime.set_wall_clock(wall);
+        }
         let dest = msg.dest.clone();
         let effects = runtime.handle_message(now, msg);
         self.dispatch(&dest, effects);
@@ -289,9 +315,13 @@ impl<N: Node> Cluster<N> {
             let now = self.now;
             let ids: Vec<String> = self.nodes.keys().cloned().collect();
             for id in ids {
+                let wall = self.wall_clock(&id);
                 if let Some(Some(runtime)) = self.nodes.get_mut(&id)
                     && runtime.next_deadline().is_some_and(|d| d <= now)
                 {
+                    if let Some(wall) = wall {
+                        runtime.set_wall_clock(wall);
+                    }
                     let effects = runtime.advance(now);
                     self.dispatch(&id, effects);
                 }

@@ -36,6 +36,8 @@ pub struct Client {
     pub next_msg_id: u64,
     pub seq: u64,
     pub is_final: bool,
+    /// A final client's op, which it invokes again after a failure.
+    pub final_op: Option<Op>,
     /// msg_ids of this client's ops already completed by a reply, to tell a duplicate reply.
     pub answered: Vec<u64>,
     /// msg_ids of this client's ops it gave up on (timed out, or refused by a node that was
@@ -79,12 +81,12 @@ impl Clients {
     pub fn new(count: usize, nodes: usize) -> Self {
         let mut clients = Clients::default();
         for k in 0..count {
-            clients.add(k % nodes.max(1), false);
+            clients.add(k % nodes.max(1), None);
         }
         clients
     }
 
-    fn add(&mut self, node: usize, is_final: bool) -> usize {
+    fn add(&mut self, node: usize, final_op: Option<Op>) -> usize {
         let process = self.next_process;
         self.next_process += 1;
         let id = format!("c{}", process + 1);
@@ -97,16 +99,17 @@ impl Clients {
             state: ClientState::Idle,
             next_msg_id: 1,
             seq: 0,
-            is_final,
+            is_final: final_op.is_some(),
+            final_op,
             answered: Vec::new(),
             gave_up: Vec::new(),
         });
         index
     }
 
-    /// A final client for `node`, with a process id no other client has.
-    pub fn add_final(&mut self, node: usize) -> usize {
-        self.add(node, true)
+    /// A final client for `node` that invokes `op`, with a process id no other client has.
+    pub fn add_final(&mut self, node: usize, op: Op) -> usize {
+        self.add(node, Some(op))
     }
 
     /// Start `op` on client `index`; returns the request's msg_id and seq.
@@ -258,7 +261,7 @@ mod tests {
     #[test]
     fn final_clients_get_fresh_process_ids() {
         let mut clients = Clients::new(3, 3);
-        let f = clients.add_final(2);
+        let f = clients.add_final(2, Op::new("read", json!(null)));
         assert_eq!(clients.clients[f].process, 3);
         assert!(clients.clients[f].is_final);
         assert_eq!(clients.idle().count(), 3);

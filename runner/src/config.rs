@@ -110,8 +110,8 @@ pub struct TestArgs {
     /// For broadcast: also check the delivery order.
     #[arg(long, value_parser = crate::named_arg::named::<OrderingMode>())]
     pub ordering: Option<OrderingMode>,
-    /// For lin-kv, kafka and the transactional workloads: how many keys are in use at once
-    /// (2 for lin-kv, 10 for the others).
+    /// For lin-kv, lww-register, kafka and the transactional workloads: how many keys are in
+    /// use at once (2 for lin-kv and lww-register, 10 for the others).
     #[arg(long)]
     pub key_count: Option<usize>,
     /// Copy every node's stderr to the harness's stderr (it always goes to node-logs/).
@@ -148,7 +148,7 @@ pub struct TestArgs {
     /// Transactional workloads: the most micro-operations per transaction (default 4).
     #[arg(long, value_name = "INT")]
     pub max_txn_length: Option<u64>,
-    /// Transactional and kafka workloads: the most writes to one key (default 16).
+    /// Transactional, kafka and lww-register workloads: the most writes to one key (default 16).
     #[arg(long, value_name = "INT")]
     pub max_writes_per_key: Option<u64>,
     /// Run the nodes on other machines: the `harness agent` of each host, HOST[:PORT] (port
@@ -708,7 +708,7 @@ pub fn workload_flags(
             bail!("--max-writes-per-key must be at most {MAX_WRITES_PER_KEY}, not {most}");
         }
         options.keys.max_writes_per_key = most;
-        if !transactional && workload != WorkloadKind::Kafka {
+        if !transactional && !matches!(workload, WorkloadKind::Kafka | WorkloadKind::LwwRegister) {
             unused("--max-writes-per-key");
         }
     }

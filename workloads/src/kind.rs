@@ -84,6 +84,7 @@ workload_table! {
     GCounter => crate::g_counter::GCounter,
     PnCounter => crate::pn_counter::PnCounter,
     LinKv => crate::lin_kv::LinKv,
+    LwwRegister => crate::lww_register::LwwRegister,
     Kafka => crate::kafka::Kafka,
     TxnListAppend => crate::txn::TxnListAppend,
     TxnRwRegister => crate::txn::TxnRwRegister,

@@ -26,6 +26,7 @@ pub mod kafka;
 pub mod keys;
 pub mod kind;
 pub mod lin_kv;
+pub mod lww_register;
 pub mod op;
 pub mod pn_counter;
 pub mod topology;
@@ -74,6 +75,13 @@ pub trait Workload: Send {
 
     /// The op each node gets once after the recovery wait (`final: true`), if any.
     fn final_op(&self) -> Option<Op>;
+
+    /// Every op each node gets after the recovery wait, each by a final client of its own:
+    /// [`Workload::final_op`] alone unless the workload reads more than one thing at the end
+    /// (lww-register reads every key it used). Empty exactly when `final_op` is None.
+    fn final_ops(&self) -> Vec<Op> {
+        self.final_op().into_iter().collect()
+    }
 
     /// True when every node gets a `topology` message after `init`.
     fn sends_topology(&self) -> bool;

@@ -1,34 +1,57 @@
 //! `kv-gossip`: local reads and writes, replicated by gossip with last-writer-wins. Eventually
-//! consistent (the course's 7.3), **not** linearizable (7.2).
+//! consistent (the course's 7.3), **not** linearizable (7.2). With `--stamps wall` (the
+//! catalog's `kv-gossip-wall-clock`) it is the same store stamped by physical clocks, a
+//! planted bug: it loses writes when clocks are skewed.
 //!
 //! **Algorithm.** Each node answers every `read`, `write` and `cas` at once from its own copy
-//! of the store ([`Store`]). A write, or a cas that succeeds, stamps the key with the node's
-//! Lamport clock (the course's "Lamport clocks", 3.3), paired with the node id to break ties:
-//! the stamps of all writes are totally ordered and consistent with happens-before. Every
-//! `--interval-ms` a node pushes the keys it changed since its last push to every peer, and
-//! every `--anti-entropy-ms` it sends its whole state to one random peer, which repairs what a
-//! partition or a lost message kept away. A node receiving a value keeps it only if its stamp
-//! is higher than the one it holds: the last-writer-wins register of the course's 5.1
-//! ("reconciling replicas"), and it observes the stamp on its clock.
+//! of the store ([`Store`]). A write, or a cas that succeeds, stamps the key; the stamp is
+//! paired with the node id to break ties, so the stamps of all writes are totally ordered:
+//!
+//! - `--stamps lamport` (the default): the node's Lamport clock (the course's 3.3), which
+//!   observes every stamp the node receives;
+//! - `--stamps wall`: the node's wall clock (3.1, [`Ctx::wall_clock`]) in nanoseconds since
+//!   the epoch, as Cassandra stamps a write with its coordinator's time of day.
+//!
+//! A node keeps a value only if its stamp beats the one it holds: the last-writer-wins register
+//! of the course's 5.1 ("reconciling replicas"). A write whose stamp does not beat the key's
+//! current one is acknowledged and discarded at once (a Lamport stamp always beats it, since
+//! the clock has observed every stamp the node holds). Every `--interval-ms` a node pushes the
+//! keys it changed since its last push to every peer, and every `--anti-entropy-ms` it sends
+//! its whole state to one random peer, which repairs what a partition or a lost message kept
+//! away.
 //!
 //! **What it guarantees.** Convergence: once the writes stop and gossip has reached every node,
 //! all nodes hold, for each key, the value with the highest stamp, whatever the order in which
 //! updates arrived (taking the maximum is commutative, associative and idempotent). It is
-//! always available: a partition never stops a node from answering.
+//! always available: a partition never stops a node from answering. Lamport stamps are
+//! consistent with causality: a write made after its client saw another write (wrote it, or
+//! read it at this node) gets a higher stamp, so last-writer-wins never lets the earlier one
+//! win. Wall-clock stamps are not: a node whose clock is behind stamps a write that causally
+//! follows another with a *smaller* time, and last-writer-wins silently keeps the earlier write
+//! (and a node whose clock is ahead makes its writes win over later ones until true time
+//! catches up). The `lww-register` workload catches such a lost write and names the skew.
+//!
+//! **When it acknowledges.** At once, after the node appended the value to its stable log.
+//!
+//! **Topology.** Every node pushes to every other; anti-entropy picks a random peer.
 //!
 //! **Why it is not linearizable.** A read is served from local state, so after a write is
 //! acknowledged at one node, a read at another node that gossip has not reached yet returns
 //! the old value, although the write completed before the read began (a stale read). A `cas`
 //! checks only the local copy: two nodes can both see `from` and both succeed, and then
 //! last-writer-wins keeps one `to` and silently drops the other: a lost update that no single
-//! copy could produce. A stamp orders writes by causality, not by real time, so even the order
-//! it settles on may put a write that finished first after one that began later.
+//! copy could produce. A stamp orders writes by causality (or, with wall clocks, by what the
+//! clocks said), not by real time, so even the order it settles on may put a write that
+//! finished first after one that began later.
+//!
+//! **Partition.** Both sides keep answering; when it heals, anti-entropy brings each side the
+//! other's writes and the higher stamps win.
 //!
 //! **Crash.** Every value a node keeps (its own writes and the newer values gossip brings) is
 //! appended to its stable log `versions` before the node answers or gossips it; a restarted
-//! node merges the log back before it serves, so it never forgets an acknowledged write. A
-//! wiped node comes back empty and catches up by anti-entropy: its own writes that no peer
-//! had received yet are lost.
+//! node merges the log back before it serves (its Lamport clock observing every stamp), so it
+//! never forgets an acknowledged write. A wiped node comes back empty and catches up by
+//! anti-entropy: its own writes that no peer had received yet are lost.
 //!
 //! **Cost.** No message on the critical path; one push per interval to each peer while keys
 //! change, and one anti-entropy message per node per anti-entropy interval.
@@ -43,7 +66,7 @@ use serde_json::Value;
 
 use crate::clock::LamportClock;
 use crate::ctx::Ctx;
-use crate::kv::store::{KvOp, Store};
+use crate::kv::store::{KvOp, Store, key_id};
 use crate::node::{Node, TimerId};
 
 /// The stable log of the values a node keeps.
@@ -56,6 +79,40 @@ pub struct GossipKvConfig {
     pub interval: Duration,
     /// Time between two whole-state exchanges with one random peer.
     pub anti_entropy: Duration,
+    /// What stamps a write.
+    pub stamps: Stamps,
+}
+
+/// What stamps a write (`--stamps`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stamps {
+    /// The node's Lamport clock: consistent with causality.
+    #[default]
+    Lamport,
+    /// The node's wall clock, in nanoseconds since the epoch: wrong when clocks are skewed.
+    Wall,
+}
+
+impl Stamps {
+    /// The name `--stamps` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stamps::Lamport => "lamport",
+            Stamps::Wall => "wall",
+        }
+    }
+}
+
+impl std::str::FromStr for Stamps {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "lamport" => Ok(Stamps::Lamport),
+            "wall" => Ok(Stamps::Wall),
+            other => Err(format!("--stamps takes lamport or wall, not {other:?}")),
+        }
+    }
 }
 
 impl Default for GossipKvConfig {
@@ -63,11 +120,13 @@ impl Default for GossipKvConfig {
         GossipKvConfig {
             interval: Duration::from_millis(100),
             anti_entropy: Duration::from_millis(1000),
+            stamps: Stamps::Lamport,
         }
     }
 }
 
-/// The stamp of a key's value: a Lamport timestamp and the node that wrote it. Ordered by
+/// The stamp of a key's value: a Lamport timestamp (or, with [`Stamps::Wall`], the writer's
+/// wall clock in nanoseconds since the epoch) and the node that wrote it. Ordered by
 /// timestamp, then node id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Stamp {
@@ -140,19 +199,47 @@ impl GossipKv {
         })
     }
 
+    /// The stamp of a write at this node now: a Lamport tick, or the wall clock.
+    fn next_stamp(&mut self, ctx: &Ctx) -> Stamp {
+        let ts = match self.config.stamps {
+            Stamps::Lamport => self.clock.tick(),
+            Stamps::Wall => u64::try_from(ctx.wall_clock().as_nanos()).unwrap_or(u64::MAX),
+        };
+        Stamp {
+            ts,
+            node: ctx.id().to_owned(),
+        }
+    }
+
     fn on_request(&mut self, ctx: &mut Ctx, request: &Message, op: &KvOp) {
+        let name = key_id(op.key());
+        // A wall-clock stamp is drawn before the op: one that does not beat the key's current
+        // stamp loses at once. (A Lamport stamp always beats it; it is drawn after, only for
+        // an op that changes the key, so that reads and failed cas do not tick the clock.)
+        let early = match self.config.stamps {
+            Stamps::Wall if !op.is_read() => Some(self.next_stamp(ctx)),
+            _ => None,
+        };
+        if let Some(stamp) = &early
+            && self
+                .stamps
+                .get(&name)
+                .is_some_and(|(_, current)| stamp <= current)
+        {
+            // Last writer wins: the key holds a value with a higher stamp, so this write is
+            // acknowledged (the op's own answer) and discarded.
+            let answer = op.apply(self.store.get(op.key())).reply;
+            ctx.reply(request, &answer);
+            return;
+        }
         let answer = self.store.apply(op);
         let changed = matches!(answer, Payload::WriteOk | Payload::CasOk);
         if changed {
-            let key = match op {
-                KvOp::Read { key } | KvOp::Write { key, .. } | KvOp::Cas { key, .. } => key,
+            let stamp = match early {
+                Some(stamp) => stamp,
+                None => self.next_stamp(ctx),
             };
-            let stamp = Stamp {
-                ts: self.clock.tick(),
-                node: ctx.id().to_owned(),
-            };
-            let name = key.to_string();
-            self.stamps.insert(name.clone(), (key.clone(), stamp));
+            self.stamps.insert(name.clone(), (op.key().clone(), stamp));
             if let Some(version) = self.versioned(&name) {
                 ctx.persist(VERSIONS, &version);
             }
@@ -172,7 +259,9 @@ impl GossipKv {
 
     /// Keep `entry` if its stamp beats the key's current one. True if kept.
     fn keep(&mut self, entry: Versioned) -> bool {
-        self.clock.observe(entry.ts);
+        if self.config.stamps == Stamps::Lamport {
+            self.clock.observe(entry.ts);
+        }
         let stamp = Stamp {
             ts: entry.ts,
             node: entry.node,
@@ -352,6 +441,66 @@ mod tests {
         let n0 = c.node("n0").unwrap();
         assert_eq!(n0.store().get(&json!(1)), Some(&json!(5)));
         assert_eq!(n0.stamp(&json!(1)).map(|s| s.node.as_str()), Some("n0"));
+    }
+
+    fn stamped(stamps: Stamps, seed: u64) -> Cluster<GossipKv> {
+        Cluster::new(3, seed, Duration::from_millis(20), move |_| {
+            GossipKv::new(GossipKvConfig {
+                stamps,
+                ..GossipKvConfig::default()
+            })
+        })
+    }
+
+    /// The course (5.1): last-writer-wins by wall-clock timestamps loses a write that
+    /// causally follows another when the later writer's clock is behind; Lamport timestamps
+    /// are consistent with causality, so the same store keeps it.
+    fn write_after_reading_on_a_slow_clock(stamps: Stamps) -> Vec<Option<Value>> {
+        let mut c = stamped(stamps, 4);
+        c.set_clock_offset("n1", -3_000_000_000);
+        let w = c.request("c1", "n0", &write(5, 1));
+        assert_eq!(c.reply_to("c1", w).unwrap().body.payload, Payload::WriteOk);
+        c.run_for(Duration::from_millis(300));
+        // c2 reads 1 at n1, then writes 2: its write comes after 1, causally.
+        let r = c.request("c2", "n1", &read(5));
+        assert_eq!(read_value(c.reply_to("c2", r).unwrap()), Some(json!(1)));
+        let w = c.request("c2", "n1", &write(5, 2));
+        assert_eq!(c.reply_to("c2", w).unwrap().body.payload, Payload::WriteOk);
+        c.run_for(Duration::from_secs(3));
+        ["n0", "n1", "n2"]
+            .iter()
+            .map(|n| c.node(n).unwrap().store().get(&json!(5)).cloned())
+            .collect()
+    }
+
+    #[test]
+    fn lamport_stamps_keep_a_write_made_after_reading_another_on_a_slow_clock() {
+        assert_eq!(
+            write_after_reading_on_a_slow_clock(Stamps::Lamport),
+            vec![Some(json!(2)); 3]
+        );
+    }
+
+    #[test]
+    fn wall_clock_stamps_lose_a_write_made_after_reading_another_on_a_slow_clock() {
+        assert_eq!(
+            write_after_reading_on_a_slow_clock(Stamps::Wall),
+            vec![Some(json!(1)); 3],
+            "the acknowledged write of 2 is discarded everywhere"
+        );
+    }
+
+    #[test]
+    fn stamps_are_named_as_the_flag_takes_them() {
+        for stamps in [Stamps::Lamport, Stamps::Wall] {
+            assert_eq!(stamps.name().parse::<Stamps>(), Ok(stamps));
+        }
+        assert!(
+            "hlc"
+                .parse::<Stamps>()
+                .unwrap_err()
+                .contains("lamport or wall")
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! |---|---|---|---|
 //! | `lin-kv-tob` | [`tob`] | every op, reads included, through total-order broadcast | yes |
 //! | `lin-kv-leader` | [`leader`] | every op forwarded to one leader that applies it | yes, while the leader lives |
-//! | `kv-gossip` | [`gossip`] | local reads and writes, last-writer-wins gossip | no: eventually consistent |
+//! | `kv-gossip` | [`gossip`] | local reads and writes, last-writer-wins gossip, Lamport stamps | no: eventually consistent, keeps causally later writes |
+//! | `kv-gossip-wall-clock` | [`gossip`] (`--stamps wall`) | the same, stamped by wall clocks | no: skewed clocks lose causally later writes |
 //! | `kv-stale-reads` | [`stale_reads`] | writes through total order, reads from local state | no: stale reads |
 //! | `lin-kv-forgets-on-restart` | [`forgets_on_restart`] | the leader's, persisting each write only when the next comes | no: a kill of the leader loses the last write |
 

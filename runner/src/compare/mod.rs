@@ -26,9 +26,11 @@
 //! the n ≥ 3f + 1 bound.
 //!
 //! `--preset lin-kv` compares the key-value nodes instead, with columns of their own (see
-//! [`lin_kv`]).
+//! [`lin_kv`]); `--preset clocks` compares last-writer-wins stamped by Lamport and by wall
+//! clocks under clock faults, over several seeds (see [`clocks`]).
 
 mod charts;
+pub mod clocks;
 mod html;
 pub mod lin_kv;
 pub mod sweep;
@@ -126,8 +128,10 @@ pub struct CompareArgs {
     /// without faults, over a grid of batching intervals, fanouts, both peer modes and two
     /// anti-entropy periods (unless --sweep says otherwise): the cost / latency frontier.
     /// `byzantine`: broadcast-bracha (its default f, floor((n - 1) / 3)), eager and gossip
-    /// with one Byzantine node among 4 and among 3 (10 s, 10 ops/s, simulated or not). `lin-kv`: the key-value nodes on 5 nodes
-    /// under partitions.
+    /// with one Byzantine node among 4 and among 3 (10 s, 10 ops/s, simulated or not).
+    /// `lin-kv`: the key-value nodes on 5 nodes under partitions. `clocks`: kv-gossip stamped
+    /// by Lamport clocks and by wall clocks, without faults and under clock faults, 5 seeds
+    /// each, on the lww-register workload.
     #[arg(long, default_value = "glomers")]
     pub preset: String,
     /// Override the preset's node count.
@@ -378,7 +382,7 @@ fn scenarios(args: &CompareArgs) -> anyhow::Result<Vec<Scenario>> {
             vec![one_byzantine(4), one_byzantine(3)]
         }
         other => bail!(
-            "unknown --preset {other:?}; presets: glomers, faults, frontier, byzantine, lin-kv"
+            "unknown --preset {other:?}; presets: glomers, faults, frontier, byzantine, lin-kv, clocks"
         ),
     };
     adjust(list, args)
@@ -844,6 +848,9 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
     });
     if args.preset == lin_kv::PRESET {
         return lin_kv::run(args, seed);
+    }
+    if args.preset == clocks::PRESET {
+        return clocks::run(args, seed);
     }
     let frontier;
     let args = if args.preset == FRONTIER {

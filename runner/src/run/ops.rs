@@ -224,10 +224,12 @@ impl Router {
             self.driver.phase = Phase::Done;
             return;
         };
+        let ops = self.driver.ops.workload().final_ops();
         for node in 0..self.nodes.len() {
-            let index = self.driver.clients.add_final(node);
-            let op = self.driver.ops.workload().final_op().expect("checked");
-            self.invoke(index, op);
+            for op in &ops {
+                let index = self.driver.clients.add_final(node, op.clone());
+                self.invoke(index, op.clone());
+            }
         }
         // Retries of failed final ops stop at the final deadline; an op invoked just before
         // it still gets its full client timeout.

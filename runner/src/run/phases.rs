@@ -109,7 +109,7 @@ impl Router {
             }
             Timed::RetryFinal { client } => {
                 if self.driver.phase == Phase::Final
-                    && let Some(op) = self.driver.ops.workload().final_op()
+                    && let Some(op) = self.driver.clients.clients[client].final_op.clone()
                 {
                     self.invoke(client, op);
                 }

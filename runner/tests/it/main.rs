@@ -5,6 +5,7 @@ mod bad_nodes;
 mod byzantine;
 mod cli;
 mod clock_faults;
+mod clocks;
 mod compare;
 mod compare_sweep;
 mod compat;

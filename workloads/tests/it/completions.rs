@@ -474,9 +474,16 @@ fn handshake_and_final_reads() {
             // A fresh generator has sent to no key: its final poll asks for none.
             WorkloadKind::Kafka => Some(Op::new("poll", json!({"offsets": {}}))),
             WorkloadKind::FailureDetector => Some(Op::new("suspect", Value::Null)),
+            // A read of each key used; a fresh generator's first key.
+            WorkloadKind::LwwRegister => Some(Op::new("read", json!([0, null]))),
             _ => expect_final.then(|| Op::new("read", Value::Null)),
         };
         assert_eq!(w.final_op(), expected, "{kind}");
+        assert_eq!(
+            w.final_ops(),
+            expected.into_iter().collect::<Vec<_>>(),
+            "{kind}"
+        );
     }
 }
 
