@@ -24,6 +24,7 @@ pub mod set_full;
 pub mod stats;
 pub mod story;
 pub mod synth;
+pub mod time_sync;
 pub mod txn;
 pub mod unique_ids;
 pub mod validity;

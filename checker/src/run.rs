@@ -19,6 +19,7 @@ use crate::lin::{LinOptions, LinResult, ModelKind, NilRead, check_linearizable};
 use crate::ordering::{OrderingMode, OrderingResult, check_ordering};
 use crate::set_full::{SetFullResult, set_full};
 use crate::stats::{NetStats, OpStats, op_stats};
+use crate::time_sync::{TimeSyncOptions, TimeSyncResult, check_time_sync};
 use crate::txn::{
     ConsistencyModel, TxnHistory, TxnKind, TxnOptions, TxnResult, check_txn, check_txn_history,
 };
@@ -48,6 +49,9 @@ pub enum Check {
     /// Isolation of transactions over lists or registers ([`crate::txn`]), against the
     /// models of [`RunCheckOptions::consistency_models`].
     Txn(TxnKind),
+    /// Every node that says its clock is synchronised reads the true time, within
+    /// [`RunCheckOptions::time_sync`]'s target ([`crate::time_sync`]).
+    TimeSync,
 }
 
 impl Check {
@@ -77,6 +81,8 @@ pub struct RunCheckOptions {
     pub net: Option<NetStats>,
     /// txn workloads: the models the history must meet (strict-serializable when empty).
     pub consistency_models: Vec<ConsistencyModel>,
+    /// time-sync: the target skew and the convergence allowance.
+    pub time_sync: TimeSyncOptions,
 }
 
 /// The workload checker's result.
@@ -90,6 +96,7 @@ pub enum WorkloadResult {
     Kafka(Box<KafkaResult>),
     Linearizable(Box<LinResult>),
     Txn(Box<TxnResult>),
+    TimeSync(Box<TimeSyncResult>),
     /// The history could not be checked (malformed, or a workload no one knows).
     Unchecked {
         valid: Validity,
@@ -107,6 +114,7 @@ impl WorkloadResult {
             WorkloadResult::Kafka(r) => r.valid,
             WorkloadResult::Linearizable(r) => r.valid,
             WorkloadResult::Txn(r) => r.valid,
+            WorkloadResult::TimeSync(r) => r.valid,
             WorkloadResult::Unchecked { valid, .. } => *valid,
         }
     }
@@ -180,6 +188,8 @@ pub fn run_checks(check: &Check, history: &[Event], opts: &RunCheckOptions) -> R
         }
         Check::Txn(kind) => check_txn(history, &txn_options(*kind, opts))
             .map_or_else(unchecked, |r| WorkloadResult::Txn(Box::new(r))),
+        Check::TimeSync => check_time_sync(history, &opts.time_sync)
+            .map_or_else(unchecked, |r| WorkloadResult::TimeSync(Box::new(r))),
     };
     let per_broadcast = matches!(check, Check::SetFull(ops) if ops.delivery_order);
     gather(result, ordering, per_broadcast, history, opts)
@@ -268,6 +278,7 @@ impl fmt::Display for WorkloadResult {
             WorkloadResult::Kafka(r) => r.fmt(f),
             WorkloadResult::Linearizable(r) => write!(f, "linearizability: {r}"),
             WorkloadResult::Txn(r) => r.fmt(f),
+            WorkloadResult::TimeSync(r) => r.fmt(f),
             WorkloadResult::Unchecked { error, .. } => writeln!(f, "not checked: {error}"),
         }
     }

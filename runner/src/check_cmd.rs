@@ -326,6 +326,7 @@ fn check_workload(
         memory_limit: args.budget()?.1,
         net,
         consistency_models,
+        time_sync: Default::default(),
     };
     let results = match txns {
         Some(txns) => {

@@ -151,6 +151,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
         memory_limit: Some(LIN_MEMORY_BUDGET),
         net: Some(report.net.clone()),
         consistency_models: config.consistency_models.clone(),
+        time_sync: config.workload_options.time_sync.check(),
     };
     let checks = config.workload.check(report.events, &opts);
     let mut results = serde_json::to_value(&checks)?;

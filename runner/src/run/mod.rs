@@ -421,11 +421,14 @@ impl Router {
                     EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_KEY),
                 )
                 .context("watching the signal pipe")?;
-            let fake_time = if config.faults.contains(&nemesis::FaultKind::Clock) {
+            let fake_time = if config.faults.contains(&nemesis::FaultKind::Clock)
+                || config.workload.bends_clocks()
+            {
                 if config.remote.is_some() {
                     anyhow::bail!(
-                        "--nemesis clock cannot bend the clocks of nodes on agents (--hosts) yet; \
-                         run it on this machine, or under --sim"
+                        "--nemesis clock and the {} workload cannot bend the clocks of nodes on \
+                         agents (--hosts) yet; run them on this machine, or under --sim",
+                        workloads::WorkloadKind::TimeSync
                     );
                 }
                 let lib = crate::faketime::find_library().map_err(anyhow::Error::msg)?;
