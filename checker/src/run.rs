@@ -61,7 +61,11 @@ impl Check {
     pub fn is_told(&self) -> bool {
         matches!(
             self,
-            Check::SetFull(_) | Check::Counter { .. } | Check::Kafka | Check::Txn(_)
+            Check::SetFull(_)
+                | Check::Counter { .. }
+                | Check::Kafka
+                | Check::Txn(_)
+                | Check::TimeSync
         )
     }
 }
@@ -126,6 +130,7 @@ impl WorkloadResult {
             WorkloadResult::Counter(r) => Some(r.story()),
             WorkloadResult::Kafka(r) => Some(r.story()),
             WorkloadResult::Txn(r) => Some(r.story()),
+            WorkloadResult::TimeSync(r) => Some(r.story()),
             _ => None,
         }
     }

@@ -345,6 +345,40 @@ pub fn check_time_sync(
     Ok(result)
 }
 
+impl TimeSyncResult {
+    /// The failure told in words: the reads beyond the target, and the nodes that panicked.
+    pub fn story(&self) -> crate::story::Story {
+        let mut story = crate::story::Story::default();
+        let told = crate::story::TOLD;
+        story.failures = self
+            .errors
+            .iter()
+            .take(told)
+            .map(|e| e.why.clone())
+            .collect();
+        if self.error_count > told {
+            story.failures.push(format!(
+                "and {} more reads beyond the target skew",
+                self.error_count - told
+            ));
+        }
+        story
+            .failures
+            .extend(self.unfixed.iter().map(|u| u.why.clone()));
+        story.headline = match (self.valid, self.errors.first()) {
+            (Validity::Invalid, Some(e)) => Some(format!(
+                "{} read{} of a synchronised clock beyond the target skew of {} ms: {}",
+                self.error_count,
+                if self.error_count == 1 { "" } else { "s" },
+                self.target_skew_ms,
+                e.why
+            )),
+            _ => None,
+        };
+        story
+    }
+}
+
 impl fmt::Display for TimeSyncResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
