@@ -19,4 +19,5 @@ mod report;
 mod sim;
 mod sim_broadcast;
 mod storage;
+mod time_sync;
 mod txn;
