@@ -22,7 +22,9 @@
 //! target skew ([`TimeSyncOptions::target_skew`]) makes the run invalid, explained with the
 //! clock's history. A node that says `panicked` (it refused to correct an offset beyond its
 //! panic threshold) is reported by name with its offset, and is not a failure. A node that
-//! had reads after the allowance but never said either is unknown (unknown is never a pass).
+//! was read after the allowance but never said either then is listed
+//! (`never_synchronised`: still slewing, or just restarted); when no read at all could be
+//! judged the verdict is unknown (unknown is never a pass).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -122,6 +124,9 @@ pub struct TimeSyncResult {
     pub nodes: BTreeMap<String, NodeSync>,
     /// The nodes that panicked, by name, with their offsets.
     pub unfixed: Vec<Unfixed>,
+    /// The nodes that were read after the convergence allowance but never said synchronised
+    /// (or panicked) then.
+    pub never_synchronised: Vec<String>,
     pub error_count: usize,
     pub errors: Vec<SkewError>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -182,6 +187,7 @@ pub fn check_time_sync(
         judged_count: 0,
         nodes: BTreeMap::new(),
         unfixed: Vec::new(),
+        never_synchronised: Vec::new(),
         error_count: 0,
         errors: Vec::new(),
         unknown_reason: None,
@@ -328,16 +334,17 @@ pub fn check_time_sync(
             .filter(|n| !judged_skews.contains_key(*n) && !panicked_at.contains_key(*n))
             .map(String::as_str)
             .collect();
+        result.never_synchronised = silent.iter().map(|n| (*n).to_owned()).collect();
         if result.read_count == 0 || late_reads.is_empty() {
             result.valid = Validity::Unknown;
             result.unknown_reason = Some(format!(
                 "no read of a node's clock completed {} s after its last change",
                 options.convergence.as_secs_f64()
             ));
-        } else if !silent.is_empty() {
+        } else if result.judged_count == 0 && !silent.is_empty() {
             result.valid = Validity::Unknown;
             result.unknown_reason = Some(format!(
-                "{} never said synchronised (or panicked) after the convergence allowance",
+                "no node said synchronised after the convergence allowance ({} never did)",
                 silent.join(", ")
             ));
         }
@@ -366,6 +373,7 @@ impl TimeSyncResult {
             .failures
             .extend(self.unfixed.iter().map(|u| u.why.clone()));
         story.headline = match (self.valid, self.errors.first()) {
+            (Validity::Unknown, _) => self.unknown_reason.clone(),
             (Validity::Invalid, Some(e)) => Some(format!(
                 "{} read{} of a synchronised clock beyond the target skew of {} ms: {}",
                 self.error_count,
@@ -410,6 +418,13 @@ impl fmt::Display for TimeSyncResult {
         }
         for u in &self.unfixed {
             writeln!(f, "  not fixed: {}", u.why)?;
+        }
+        if !self.never_synchronised.is_empty() {
+            writeln!(
+                f,
+                "  never said synchronised after the allowance: {}",
+                self.never_synchronised.join(", ")
+            )?;
         }
         for e in &self.errors {
             writeln!(f, "  {}", e.why)?;
