@@ -271,8 +271,14 @@ pub fn check_time_sync(
                             seconds(to),
                             ahead_or_behind(s)
                         );
-                        if let Some(clock) = timeline.describe(node, to) {
-                            why.push_str(&format!("; {clock}"));
+                        match (timeline.describe(node, to), timeline.clock_at(node, to)) {
+                            (Some(clock), _) => why.push_str(&format!("; {clock}")),
+                            (None, Some(reset)) => why.push_str(&format!(
+                                "; {node}'s clock was set right at {}, and the node did not \
+                                 notice",
+                                seconds(reset.time)
+                            )),
+                            (None, None) => {}
                         }
                         result.errors.push(SkewError {
                             node: node.to_owned(),

@@ -456,6 +456,18 @@ pub const CATALOG: &[Entry] = &[
         build: |_| Ok(Box::new(crate::unique_ids_restart::unique_ids_restart())),
     },
     Entry {
+        name: "time-sync-once",
+        about: "time-sync that synchronises once and claims to be right ever after, whatever \
+                its clock does",
+        planted_bug: true,
+        flags: &crate::time_sync::TimeSyncConfig::FLAGS,
+        build: |f| {
+            Ok(Box::new(crate::time_sync::time_sync_once(
+                crate::time_sync::TimeSyncConfig::from_flags(f)?,
+            )))
+        },
+    },
+    Entry {
         name: "txn-dirty-writes",
         about: "txn-rc replicating each write alone, applied in arrival order: G0 write cycles",
         planted_bug: true,

@@ -215,6 +215,20 @@ pub struct TimeSync {
     /// The wall clock minus the monotonic clock at the last sample used (None before one).
     base: Option<i64>,
     poll_timer: Option<TimerId>,
+    /// The planted bug of `time-sync-once` ([`time_sync_once`]).
+    once: bool,
+}
+
+/// `time-sync-once`, a planted bug: it synchronises from its first answer, then never asks
+/// again nor looks at its wall clock against the monotonic one, and says `synchronised` ever
+/// after. A clock stepped later (the time-sync workload's initial offsets come after the
+/// nodes' `init`; a clock fault) leaves it off while it claims to be right: the checker must
+/// catch it.
+pub fn time_sync_once(config: TimeSyncConfig) -> TimeSync {
+    TimeSync {
+        once: true,
+        ..TimeSync::new(config)
+    }
 }
 
 impl TimeSync {
@@ -229,6 +243,7 @@ impl TimeSync {
             panicked: false,
             base: None,
             poll_timer: None,
+            once: false,
         }
     }
 
@@ -247,6 +262,8 @@ impl TimeSync {
         let correction = self.correction_at(mono);
         let state = if self.panicked {
             SyncState::Panicked
+        } else if self.once && self.base.is_some() {
+            SyncState::Synchronised
         } else {
             match self.base {
                 None => SyncState::Unsynchronised,
@@ -362,7 +379,10 @@ impl Node for TimeSync {
         match &msg.body.payload {
             Payload::ReadTime => {
                 let (time, state) = self.read(ctx);
-                if state == SyncState::Unsynchronised && self.base.is_some() && self.sent.is_empty()
+                if state == SyncState::Unsynchronised
+                    && self.base.is_some()
+                    && self.sent.is_empty()
+                    && !self.once
                 {
                     // The wall clock moved since the last sample: ask again now.
                     self.poll(ctx);
@@ -394,6 +414,9 @@ impl Node for TimeSync {
 
     fn on_timer(&mut self, ctx: &mut Ctx, timer: TimerId) {
         if Some(timer) == self.poll_timer {
+            if self.once && self.base.is_some() {
+                return;
+            }
             self.poll(ctx);
             self.poll_timer = Some(ctx.set_timer(self.config.poll));
         }

@@ -157,3 +157,40 @@ fn a_node_process_corrects_the_clock_libfaketime_bent_and_panics_beyond_the_thre
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_synchronised_but_one(&run);
 }
+
+#[test]
+fn a_node_that_claims_synchronised_after_its_clock_moved_makes_the_run_invalid_and_is_named() {
+    let run = harness_test(&[
+        "--sim",
+        "-w",
+        "time-sync",
+        "--node",
+        "time-sync-once",
+        "--node-count",
+        "4",
+        "--time-limit",
+        "8",
+        "--rate",
+        "20",
+        "--nemesis",
+        "clock",
+        "--nemesis-interval",
+        "1",
+        "--seed",
+        "3",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let errors = run.results["workload"]["errors"].as_array().unwrap();
+    let why = errors[0]["why"].as_str().unwrap();
+    assert!(
+        why.contains("said it was synchronised at") && why.contains("'s clock was"),
+        "{why}"
+    );
+    assert!(
+        run.results["headline"]
+            .as_str()
+            .is_some_and(|h| h.contains("beyond the target skew")),
+        "{}",
+        run.stdout
+    );
+}
