@@ -586,6 +586,33 @@ mod tests {
     }
 
     #[test]
+    fn the_skew_chart_draws_a_line_per_node_and_the_target() {
+        let lines = [
+            r#"{"index":0,"time":0,"process":"nemesis","type":"info","f":"clock-step","value":{"nodes":["n0"],"delta_ms":50,"true_time_us":1767225600000000}}"#,
+            r#"{"index":1,"time":0,"process":"nemesis","type":"info","f":"clock-step","value":{"nodes":["n1"],"delta_ms":3000,"true_time_us":1767225600000000}}"#,
+            r#"{"index":2,"time":1000000000,"process":0,"node":"n0","type":"invoke","f":"read_time","value":null}"#,
+            r#"{"index":3,"time":1001000000,"process":0,"node":"n0","type":"ok","f":"read_time","value":{"time":1767225601050500,"state":"slewing"}}"#,
+            r#"{"index":4,"time":4000000000,"process":1,"node":"n1","type":"invoke","f":"read_time","value":null}"#,
+            r#"{"index":5,"time":4001000000,"process":1,"node":"n1","type":"ok","f":"read_time","value":{"time":1767225604001000,"state":"synchronised"}}"#,
+        ];
+        let tl = timeline(&lines);
+        let events = checker::parse_history("h", lines.join("\n").as_bytes()).unwrap();
+        let result = checker::time_sync::check_time_sync(
+            &events,
+            &checker::time_sync::TimeSyncOptions::default(),
+        )
+        .unwrap();
+        let mut out = String::new();
+        skew_chart(&mut out, &tl, 5_000_000_000, &result);
+        assert!(out.starts_with(r#"<svg id="skew""#));
+        assert!(out.contains(r#"data-node="n0" data-reads="1""#), "{out}");
+        assert!(out.contains(r#"data-node="n1" data-reads="1""#), "{out}");
+        assert!(out.contains("target skew 25 ms"), "{out}");
+        // The initial offsets are not drawn as faults.
+        assert!(!out.contains("band"), "{out}");
+    }
+
+    #[test]
     fn unknown_fault_kinds_get_a_lane_and_no_class_from_the_file() {
         let tl = timeline(&[
             r#"{"index":0,"time":0,"process":"nemesis","type":"info","f":"start-<b>x</b>","value":null}"#,

@@ -65,6 +65,10 @@ fn every_workload_is_named_once_and_recognised_from_its_ops() {
                 (0, "n0", "invoke", "add", json!(-2)),
             ],
         ),
+        (
+            "time-sync",
+            vec![(0, "n0", "invoke", "read_time", json!(null))],
+        ),
     ];
     for (name, rows) in cases {
         let detected = WorkloadKind::detect(&history(&rows)).map(WorkloadKind::name);
