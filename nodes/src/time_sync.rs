@@ -158,9 +158,11 @@ impl TimeSyncConfig {
 /// it, `t3` the server's when it replied, `t4` the client's when the reply came. θ is what to
 /// add to the client's clock to read the server's.
 pub fn delay_and_offset(t1: i64, t2: i64, t3: i64, t4: i64) -> (i64, i64) {
+    let [t1, t2, t3, t4] = [t1, t2, t3, t4].map(i128::from);
     let delay = (t4 - t1) - (t3 - t2);
     let offset = ((t2 - t1) + (t3 - t4)) / 2;
-    (delay, offset)
+    let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+    (clamp(delay), clamp(offset))
 }
 
 /// Where the synchronisation stands, as `read_time_ok`'s `state` says it.
@@ -267,8 +269,18 @@ impl TimeSync {
         } else {
             match self.base {
                 None => SyncState::Unsynchronised,
-                Some(base) if (wall - mono - base).abs() > JUMP_NS => SyncState::Unsynchronised,
-                Some(_) if (self.target - correction).abs() > SETTLED_NS => SyncState::Slewing,
+                Some(base)
+                    if wall
+                        .saturating_sub(mono)
+                        .saturating_sub(base)
+                        .saturating_abs()
+                        > JUMP_NS =>
+                {
+                    SyncState::Unsynchronised
+                }
+                Some(_) if self.target.saturating_sub(correction).saturating_abs() > SETTLED_NS => {
+                    SyncState::Slewing
+                }
                 Some(_) => SyncState::Synchronised,
             }
         };
@@ -289,12 +301,16 @@ impl TimeSync {
     fn on_time(&mut self, ctx: &mut Ctx, sent: Sent, t2: u64, t3: u64) {
         let (t4, mono) = clocks(ctx);
         let (t2, t3) = (micros_to_ns(t2), micros_to_ns(t3));
-        if ((t4 - sent.wall) - (mono - sent.mono)).abs() > JUMP_NS {
+        if (t4.saturating_sub(sent.wall))
+            .saturating_sub(mono.saturating_sub(sent.mono))
+            .saturating_abs()
+            > JUMP_NS
+        {
             ctx.log("the wall clock moved during an exchange with the time server; sample dropped");
             return;
         }
         let (delay, offset) = delay_and_offset(sent.wall, t2, t3, t4);
-        let base = t4 - mono;
+        let base = t4.saturating_sub(mono);
         self.samples.push_back(Sample {
             offset,
             delay,
@@ -308,9 +324,9 @@ impl TimeSync {
         let Some(best) = self.samples.iter().min_by_key(|s| s.delay).copied() else {
             return;
         };
-        let theta = best.offset - (base - best.base);
+        let theta = best.offset.saturating_sub(base.saturating_sub(best.base));
         let correction = self.correction_at(mono);
-        let error = theta - correction;
+        let error = theta.saturating_sub(correction);
         let magnitude = error.unsigned_abs();
         self.base = Some(base);
         if magnitude >= self.config.panic.as_nanos() as u64 {
@@ -598,6 +614,40 @@ mod tests {
             (state.as_str(), error.abs() < 1_000),
             ("synchronised", true)
         );
+    }
+
+    #[test]
+    fn an_answer_with_absurd_times_is_no_panic_of_the_node() {
+        for (t2, t3) in [(u64::MAX, 0), (0, u64::MAX), (u64::MAX, u64::MAX)] {
+            let mut rt = Runtime::new(TimeSync::default(), 0, 0);
+            let init = json!({"type": "init", "msg_id": 1, "node_id": "n0", "node_ids": ["n0"]});
+            let effects = rt.handle_message(
+                Duration::ZERO,
+                Message::new("c0", "n0", serde_json::from_value(init).unwrap()),
+            );
+            let request = sends(&effects)
+                .into_iter()
+                .find(|m| m.dest == TIME_SERVER)
+                .unwrap()
+                .clone();
+            let reply = Body {
+                msg_id: None,
+                in_reply_to: request.body.msg_id,
+                payload: Payload::TimeOk { t1: None, t2, t3 },
+            };
+            rt.handle_message(
+                Duration::from_millis(1),
+                Message::new(TIME_SERVER, "n0", reply),
+            );
+            let read = Body {
+                msg_id: Some(2),
+                in_reply_to: None,
+                payload: Payload::ReadTime,
+            };
+            let effects =
+                rt.handle_message(Duration::from_millis(2), Message::new("c1", "n0", read));
+            assert_eq!(sends(&effects)[0].body.kind(), "read_time_ok");
+        }
     }
 
     #[test]
