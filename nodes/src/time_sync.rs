@@ -42,7 +42,8 @@
 //!
 //! **When it acknowledges.** `read_time` is answered at once with `read_time_ok {time,
 //! state}`: `time` the synchronised clock in microseconds since the Unix epoch; `state`
-//! `unsynchronised` (no sample yet, or the wall clock moved since the last one), `slewing`
+//! `unsynchronised` (fewer than [`TRUSTED`] samples yet, or the wall clock moved since the
+//! last one), `slewing`
 //! (the correction is still on its way), `synchronised`, or `panicked`.
 //!
 //! **Topology.** None: each node talks to the time server alone; `topology` is acknowledged
@@ -80,6 +81,11 @@ const JUMP_NS: i64 = 2_000_000;
 /// How close (ns) the correction must be to its target for the node to call itself
 /// synchronised rather than slewing.
 const SETTLED_NS: i64 = 1_000_000;
+
+/// How many samples the filter must hold before the node calls itself synchronised: one
+/// exchange may have had a slow leg, and its offset be off by half of it (ntpd, too, waits
+/// for several samples before it trusts its clock).
+pub const TRUSTED: usize = 4;
 
 /// The node's settings (its flags).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -278,6 +284,7 @@ impl TimeSync {
                 {
                     SyncState::Unsynchronised
                 }
+                Some(_) if self.samples.len() < TRUSTED => SyncState::Unsynchronised,
                 Some(_) if self.target.saturating_sub(correction).saturating_abs() > SETTLED_NS => {
                     SyncState::Slewing
                 }
@@ -598,6 +605,11 @@ mod tests {
         let mut rig = Rig::new(TimeSyncConfig::default(), 2_500);
         rig.run(Duration::from_millis(100), Duration::from_millis(10));
         let (_, error, state) = &rig.log[0];
+        // Corrected at once, trusted only after a few more samples.
+        assert_eq!(state, "unsynchronised");
+        assert!(error.abs() < 1_000, "{error} ns");
+        rig.run(Duration::from_secs(2), Duration::from_millis(10));
+        let (_, error, state) = rig.log.last().unwrap();
         assert_eq!(state, "synchronised");
         assert!(error.abs() < 1_000, "{error} ns");
         // A step of the wall clock later is seen at once and corrected at the next poll.

@@ -138,8 +138,7 @@ pub struct TestArgs {
     #[arg(long, value_name = "INT")]
     pub max_writes_per_key: Option<u64>,
     /// time-sync: how far (ms) a node that says its clock is synchronised may be from the
-    /// true time (default 25; NTP's offset errs by up to half the round trip, so raise it
-    /// with --latency).
+    /// true time (default 25 plus --latency: NTP's offset errs by up to half the round trip).
     #[arg(long, value_name = "MS")]
     pub target_skew_ms: Option<u64>,
     /// time-sync: how long (s) after a change of its clock (its initial offset, a clock
@@ -680,11 +679,15 @@ pub fn workload_flags(
         }
     }
     let time_sync = workload == WorkloadKind::TimeSync;
-    if let Some(ms) = args.target_skew_ms {
-        options.time_sync.target_skew_ms = ms;
-        if !time_sync {
-            unused("--target-skew-ms");
+    match args.target_skew_ms {
+        Some(ms) => {
+            options.time_sync.target_skew_ms = ms;
+            if !time_sync {
+                unused("--target-skew-ms");
+            }
         }
+        // NTP's offset errs by up to half the round trip: the latency's mean is room for it.
+        None => options.time_sync.target_skew_ms += args.latency,
     }
     if let Some(s) = args.convergence_s {
         options.time_sync.convergence_ms = seconds("convergence-s", s, true)?.as_millis() as u64;

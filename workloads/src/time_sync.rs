@@ -17,7 +17,7 @@
 //!
 //! Checked by [`checker::time_sync`]: after the convergence allowance (`--convergence-s`, 3 s
 //! by default) every read from a node that says it is synchronised must be within the target
-//! skew (`--target-skew-ms`, 25 ms by default: raise it with `--latency`, since NTP's offset
+//! skew (`--target-skew-ms`; by default 25 ms plus the `--latency` mean, since NTP's offset
 //! is off by up to half the round trip).
 
 use std::time::Duration;
