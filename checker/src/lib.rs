@@ -28,6 +28,7 @@ pub mod slo;
 pub mod stats;
 pub mod story;
 pub mod synth;
+pub mod time_sync;
 pub mod txn;
 pub mod unique_ids;
 pub mod validity;

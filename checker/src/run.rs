@@ -22,6 +22,7 @@ use crate::lww::{LwwResult, check_lww};
 use crate::ordering::{OrderingMode, OrderingResult, check_ordering};
 use crate::set_full::{SetFullResult, set_full};
 use crate::stats::{NetStats, OpStats, op_stats};
+use crate::time_sync::{TimeSyncOptions, TimeSyncResult, check_time_sync};
 use crate::txn::{
     ConsistencyModel, TxnHistory, TxnKind, TxnOptions, TxnResult, check_txn, check_txn_history,
 };
@@ -58,6 +59,9 @@ pub enum Check {
     /// run: detection times, missed detections, false suspicions
     /// ([`crate::failure_detector`]).
     FailureDetector,
+    /// Every node that says its clock is synchronised reads the true time, within
+    /// [`RunCheckOptions::time_sync`]'s target ([`crate::time_sync`]).
+    TimeSync,
 }
 
 impl Check {
@@ -73,6 +77,7 @@ impl Check {
                 | Check::LwwRegister
                 | Check::Txn(_)
                 | Check::FailureDetector
+                | Check::TimeSync
         )
     }
 }
@@ -95,6 +100,8 @@ pub struct RunCheckOptions {
     /// failure-detector: how long after a kill every observer must suspect the killed node
     /// ([`crate::failure_detector::DETECTION_BOUND`] when `None`).
     pub detection_bound: Option<Duration>,
+    /// time-sync: the target skew and the convergence allowance.
+    pub time_sync: TimeSyncOptions,
 }
 
 /// The workload checker's result.
@@ -110,6 +117,7 @@ pub enum WorkloadResult {
     Lww(Box<LwwResult>),
     Txn(Box<TxnResult>),
     FailureDetector(Box<DetectorResult>),
+    TimeSync(Box<TimeSyncResult>),
     /// The history could not be checked (malformed, or a workload no one knows).
     Unchecked {
         valid: Validity,
@@ -129,6 +137,7 @@ impl WorkloadResult {
             WorkloadResult::Lww(r) => r.valid,
             WorkloadResult::Txn(r) => r.valid,
             WorkloadResult::FailureDetector(r) => r.valid,
+            WorkloadResult::TimeSync(r) => r.valid,
             WorkloadResult::Unchecked { valid, .. } => *valid,
         }
     }
@@ -143,6 +152,7 @@ impl WorkloadResult {
             WorkloadResult::Lww(r) => Some(r.story()),
             WorkloadResult::Txn(r) => Some(r.story()),
             WorkloadResult::FailureDetector(r) => Some(r.story()),
+            WorkloadResult::TimeSync(r) => Some(r.story()),
             _ => None,
         }
     }
@@ -228,6 +238,8 @@ pub fn run_checks(check: &Check, history: &[Event], opts: &RunCheckOptions) -> R
             .map_or_else(unchecked, |r| WorkloadResult::Txn(Box::new(r))),
         Check::FailureDetector => check_failure_detector(history, opts.detection_bound)
             .map_or_else(unchecked, |r| WorkloadResult::FailureDetector(Box::new(r))),
+        Check::TimeSync => check_time_sync(history, &opts.time_sync)
+            .map_or_else(unchecked, |r| WorkloadResult::TimeSync(Box::new(r))),
     };
     let per_broadcast = matches!(check, Check::SetFull(ops) if ops.delivery_order);
     let mut results = gather(result, ordering, per_broadcast, history, opts);
@@ -324,6 +336,7 @@ impl fmt::Display for WorkloadResult {
             WorkloadResult::Lww(r) => r.fmt(f),
             WorkloadResult::Txn(r) => r.fmt(f),
             WorkloadResult::FailureDetector(r) => r.fmt(f),
+            WorkloadResult::TimeSync(r) => r.fmt(f),
             WorkloadResult::Unchecked { error, .. } => writeln!(f, "not checked: {error}"),
         }
     }

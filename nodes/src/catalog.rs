@@ -159,6 +159,18 @@ pub const CATALOG: &[Entry] = &[
         build: |_| Ok(Box::new(crate::unique_ids::UniqueIds::default())),
     },
     Entry {
+        name: "time-sync",
+        about: "an NTP client: polls the time server, slews small offsets, steps large ones, \
+                panics beyond its threshold",
+        planted_bug: false,
+        flags: &crate::time_sync::TimeSyncConfig::FLAGS,
+        build: |f| {
+            Ok(Box::new(crate::time_sync::TimeSync::new(
+                crate::time_sync::TimeSyncConfig::from_flags(f)?,
+            )))
+        },
+    },
+    Entry {
         name: "broadcast-eager",
         about: "eager reliable broadcast: every node relays every new value to every other",
         planted_bug: false,
@@ -516,6 +528,18 @@ pub const CATALOG: &[Entry] = &[
         build: |f| {
             Ok(Box::new(FailureDetector::one_clock(
                 DetectorConfig::from_flags(f)?,
+            )))
+        },
+    },
+    Entry {
+        name: "time-sync-once",
+        about: "time-sync that synchronises once and claims to be right ever after, whatever \
+                its clock does",
+        planted_bug: true,
+        flags: &crate::time_sync::TimeSyncConfig::FLAGS,
+        build: |f| {
+            Ok(Box::new(crate::time_sync::time_sync_once(
+                crate::time_sync::TimeSyncConfig::from_flags(f)?,
             )))
         },
     },

@@ -30,6 +30,7 @@ pub mod failure_detector;
 pub mod g_counter;
 pub mod kafka;
 pub mod kv;
+pub mod time_sync;
 pub mod txn;
 pub mod unique_ids;
 pub mod unique_ids_restart;

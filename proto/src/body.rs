@@ -44,8 +44,8 @@ pub struct Body {
 /// The `type` of a body and its fields.
 ///
 /// Requests and replies of every workload (echo, unique-ids, broadcast, g-set, g-counter,
-/// pn-counter, lin-kv, kafka, txn-list-append, txn-rw-register) and
-/// service (`lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`), the handshake, and errors. Optional fields
+/// pn-counter, lin-kv, kafka, txn-list-append, txn-rw-register, time-sync) and
+/// service (`lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`, `time-server`), the handshake, and errors. Optional fields
 /// are `None` when absent and are not written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -171,6 +171,31 @@ pub enum Payload {
     TsOk {
         ts: u64,
     },
+    /// `time-server`: ask for the true time of day (NTP's client request). `t1` is the
+    /// sender's clock when it sent the request, echoed back so the sender need not keep it.
+    /// Every time in these messages is an integer of microseconds since the Unix epoch (an
+    /// integer a JSON double still holds exactly).
+    Time {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        t1: Option<u64>,
+    },
+    /// `time-server`'s answer: `t2` when it received the request and `t3` when it sent this
+    /// reply, read from the true time; `t1` as the request gave it.
+    TimeOk {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        t1: Option<u64>,
+        t2: u64,
+        t3: u64,
+    },
+    /// time-sync: what the node's synchronised clock reads.
+    ReadTime,
+    /// The node's synchronised time (microseconds since the Unix epoch) and the state of its
+    /// synchronisation (`unsynchronised`, `slewing`, `synchronised`, `panicked`).
+    ReadTimeOk {
+        time: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        state: Option<String>,
+    },
     /// Any other body, fields kept as they came.
     #[serde(untagged)]
     Raw(RawBody),
@@ -183,7 +208,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::E
 }
 
 /// Every `type` that [`Payload`] declares.
-pub const KNOWN_TYPES: [&str; 31] = [
+pub const KNOWN_TYPES: [&str; 35] = [
     "init",
     "init_ok",
     "error",
@@ -215,6 +240,10 @@ pub const KNOWN_TYPES: [&str; 31] = [
     "txn_ok",
     "ts",
     "ts_ok",
+    "time",
+    "time_ok",
+    "read_time",
+    "read_time_ok",
 ];
 
 /// One micro-op of a transaction, `[f, key, value]` on the wire: `["r", 5, null]` asks for key
@@ -285,6 +314,10 @@ impl Payload {
             Payload::TxnOk { .. } => "txn_ok",
             Payload::Ts => "ts",
             Payload::TsOk { .. } => "ts_ok",
+            Payload::Time { .. } => "time",
+            Payload::TimeOk { .. } => "time_ok",
+            Payload::ReadTime => "read_time",
+            Payload::ReadTimeOk { .. } => "read_time_ok",
             Payload::Raw(raw) => &raw.kind,
         }
     }
@@ -572,6 +605,17 @@ mod tests {
             Payload::Generate,
             Payload::Ts,
             Payload::TsOk { ts: 1 },
+            Payload::Time { t1: Some(5) },
+            Payload::TimeOk {
+                t1: None,
+                t2: 6,
+                t3: 7,
+            },
+            Payload::ReadTime,
+            Payload::ReadTimeOk {
+                time: 8,
+                state: Some("synchronised".into()),
+            },
             Payload::ReadOk {
                 messages: Some(vec![]),
                 value: None,

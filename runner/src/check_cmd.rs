@@ -337,6 +337,7 @@ fn check_workload(
         net,
         consistency_models,
         detection_bound: crate::config::detection_bound(args.detection_bound_ms)?,
+        time_sync: Default::default(),
     };
     let results = match txns {
         Some(txns) => {

@@ -151,6 +151,18 @@ pub struct TestArgs {
     /// Transactional, kafka and lww-register workloads: the most writes to one key (default 16).
     #[arg(long, value_name = "INT")]
     pub max_writes_per_key: Option<u64>,
+    /// time-sync: how far (ms) a node that says its clock is synchronised may be from the
+    /// true time (default 25 plus --latency: NTP's offset errs by up to half the round trip).
+    #[arg(long, value_name = "MS")]
+    pub target_skew_ms: Option<u64>,
+    /// time-sync: how long (s) after a change of its clock (its initial offset, a clock
+    /// fault) a node's claim to be synchronised is not judged (default 3).
+    #[arg(long, value_name = "S")]
+    pub convergence_s: Option<f64>,
+    /// time-sync: how many nodes start with their clock beyond NTP's panic threshold, 1500
+    /// to 3000 s off (default 1; at most all but one).
+    #[arg(long, value_name = "N")]
+    pub unfixable: Option<u32>,
     /// Run the nodes on other machines: the `harness agent` of each host, HOST[:PORT] (port
     /// 7077 when none is given), comma-separated; nodes are assigned round-robin, so a host
     /// may be named several times. Clients, services, faults and checks stay here.
@@ -701,6 +713,29 @@ pub fn workload_flags(
         options.txn.max_length = most as usize;
         if !transactional {
             unused("--max-txn-length");
+        }
+    }
+    let time_sync = workload == WorkloadKind::TimeSync;
+    match args.target_skew_ms {
+        Some(ms) => {
+            options.time_sync.target_skew_ms = ms;
+            if !time_sync {
+                unused("--target-skew-ms");
+            }
+        }
+        // NTP's offset errs by up to half the round trip: the latency's mean is room for it.
+        None => options.time_sync.target_skew_ms += args.latency,
+    }
+    if let Some(s) = args.convergence_s {
+        options.time_sync.convergence_ms = seconds("convergence-s", s, true)?.as_millis() as u64;
+        if !time_sync {
+            unused("--convergence-s");
+        }
+    }
+    if let Some(n) = args.unfixable {
+        options.time_sync.unfixable = n;
+        if !time_sync {
+            unused("--unfixable");
         }
     }
     if let Some(most) = args.max_writes_per_key {

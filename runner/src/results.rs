@@ -152,6 +152,7 @@ pub fn write_and_summarise(report: &RunReport<'_>) -> anyhow::Result<RunOutcome>
         net: Some(report.net.clone()),
         consistency_models: config.consistency_models.clone(),
         detection_bound: config.detection_bound,
+        time_sync: config.workload_options.time_sync.check(),
     };
     let checks = config.workload.check(report.events, &opts);
     let mut results = serde_json::to_value(&checks)?;

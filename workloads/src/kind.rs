@@ -89,12 +89,19 @@ workload_table! {
     TxnListAppend => crate::txn::TxnListAppend,
     TxnRwRegister => crate::txn::TxnRwRegister,
     FailureDetector => crate::failure_detector::FailureDetector,
+    TimeSync => crate::time_sync::TimeSync,
 }
 
 impl WorkloadKind {
     /// The workload whose ops a history shows (the first in the table's order), if any.
     pub fn detect(events: &[Event]) -> Option<WorkloadKind> {
         WorkloadKind::ALL.into_iter().find(|w| w.shows(events))
+    }
+
+    /// True when the harness bends the nodes' wall clocks as the workload starts
+    /// ([`crate::Workload::initial_clock_offsets`]).
+    pub fn bends_clocks(self) -> bool {
+        matches!(self.check_plan(), Check::TimeSync)
     }
 
     /// True when `--ordering` applies: its reads list values in delivery order.

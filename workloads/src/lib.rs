@@ -29,6 +29,7 @@ pub mod lin_kv;
 pub mod lww_register;
 pub mod op;
 pub mod pn_counter;
+pub mod time_sync;
 pub mod topology;
 pub mod txn;
 pub mod unique_ids;
@@ -46,6 +47,7 @@ pub use op::{
     CLIENT_TIMEOUT, Completion, ErrorInfo, MALFORMED_REPLY, MALFORMED_REPLY_CODE, Op, OpError,
     Outcome,
 };
+pub use time_sync::TimeSyncOptions;
 pub use topology::TopologyKind;
 pub use txn::TxnOptions;
 
@@ -99,6 +101,13 @@ pub trait Workload: Send {
     fn observe(&mut self, _process: u64, _op: &Op, _completion: &Completion) -> Option<Op> {
         None
     }
+
+    /// The offset (ms) by which the harness bends each of `nodes` nodes' wall clocks as the
+    /// workload starts (recorded as clock steps), drawn from `rng`; empty (none bent) by
+    /// default. time-sync's nodes must correct them.
+    fn initial_clock_offsets(&self, _nodes: usize, _rng: &mut ChaCha8Rng) -> Vec<i64> {
+        Vec::new()
+    }
 }
 
 /// What a workload is, apart from a running generator: its name, its help, how its histories
@@ -134,6 +143,9 @@ pub struct WorkloadOptions {
     pub keys: KeyPoolOptions,
     /// How long transactions are (`--min-txn-length`, `--max-txn-length`).
     pub txn: TxnOptions,
+    /// time-sync: the target skew, the convergence allowance, the nodes beyond panic.
+    #[serde(default)]
+    pub time_sync: TimeSyncOptions,
 }
 
 /// A fresh generator for the workload `kind`.

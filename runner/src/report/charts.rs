@@ -260,6 +260,118 @@ pub fn latency_chart(out: &mut String, tl: &Timeline, end: u64, timeout_ms: f64)
     out.push_str("</svg>");
 }
 
+/// The colours of the skew chart's lines, one per node in turn (fixed here, never from a file).
+const NODE_COLOURS: [&str; 8] = [
+    "#1e88e5", "#e53935", "#2e7d32", "#f9a825", "#6a1b9a", "#00897b", "#8d6e63", "#37474f",
+];
+
+/// The smallest skew the skew chart draws apart from 0, in ms (a microsecond): a read inside
+/// its true interval is drawn on this floor.
+const SKEW_FLOOR_MS: f64 = 0.001;
+
+/// The skew chart of a time-sync run: for each node, the absolute skew of every read of its
+/// clock (x = when the read completed, y = |skew|, log scale), one line per node, with the
+/// target skew drawn across; a read whose node did not say `synchronised` is a hollow dot.
+pub fn skew_chart(
+    out: &mut String,
+    tl: &Timeline,
+    end: u64,
+    result: &checker::time_sync::TimeSyncResult,
+) {
+    let frame = Frame::new(tl, end, 300.0);
+    let target = result.target_skew_ms;
+    let abs_ms = |ns: i64| (ns.unsigned_abs() as f64 / 1e6).max(SKEW_FLOOR_MS);
+    let max = result
+        .nodes
+        .values()
+        .flat_map(|n| n.points.iter().map(|p| abs_ms(p.skew_ns)))
+        .fold(target.max(SKEW_FLOOR_MS), f64::max);
+    let hi = 10f64.powf(max.log10().ceil());
+    let y = Log::new((SKEW_FLOOR_MS, hi), (frame.bottom, frame.top));
+    frame.open(out, "skew", "skew of each node's clock over time");
+    frame.faults(out, &tl.faults);
+    for v in y.ticks() {
+        let py = y.map(v);
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            py + 3.5,
+            fmt_ms(v)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text class="axis-title" x="{LEFT}" y="{:.1}">|skew| from the true time (log scale; a read inside its true interval sits on the floor)</text>"#,
+        frame.top - 4.0
+    );
+    let py = y.map(target.max(SKEW_FLOOR_MS));
+    let _ = write!(
+        out,
+        r#"<line class="timeout" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="axis-title" x="{:.1}" y="{:.1}" text-anchor="end">target skew {}</text>"#,
+        WIDTH - RIGHT,
+        WIDTH - RIGHT - 4.0,
+        py - 5.0,
+        fmt_ms(target)
+    );
+    frame.time_axis(out);
+    for (i, (node, sync)) in result.nodes.iter().enumerate() {
+        let colour = NODE_COLOURS[i % NODE_COLOURS.len()];
+        let _ = write!(
+            out,
+            r#"<g class="node-skew" data-node="{}" data-reads="{}"><title>{}: {}</title><path fill="none" stroke="{colour}" stroke-width="1.5" d=""#,
+            Esc(node),
+            sync.points.len(),
+            Esc(node),
+            Esc(&sync.state)
+        );
+        for (j, p) in sync.points.iter().enumerate() {
+            let _ = write!(
+                out,
+                "{}{:.1} {:.1}",
+                if j == 0 { "M" } else { "L" },
+                frame.tx(p.time),
+                y.map(abs_ms(p.skew_ns))
+            );
+        }
+        out.push_str(r#""/>"#);
+        for p in &sync.points {
+            let fill = if p.state == "synchronised" {
+                colour
+            } else {
+                "#fff"
+            };
+            let _ = write!(
+                out,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{fill}" stroke="{colour}"/>"#,
+                frame.tx(p.time),
+                y.map(abs_ms(p.skew_ns))
+            );
+        }
+        // The node's name at the end of its line.
+        if let Some(last) = sync.points.last() {
+            let _ = write!(
+                out,
+                r#"<text class="tick" x="{:.1}" y="{:.1}" fill="{colour}">{}</text>"#,
+                (frame.tx(last.time) + 4.0).min(WIDTH - RIGHT - 20.0),
+                y.map(abs_ms(last.skew_ns)) - 4.0,
+                Esc(node)
+            );
+        }
+        out.push_str("</g>");
+    }
+    if result.nodes.is_empty() {
+        let _ = write!(
+            out,
+            r#"<text class="empty" x="{:.1}" y="{:.1}" text-anchor="middle">no read of a node's clock in the history</text>"#,
+            WIDTH / 2.0,
+            (frame.top + frame.bottom) / 2.0
+        );
+    }
+    out.push_str("</svg>");
+}
+
 /// Distinct points per outcome past which they are snapped to a coarser grid.
 pub const POINT_BUDGET: usize = 25_000;
 
@@ -564,6 +676,33 @@ mod tests {
         assert_eq!(out.matches(r#"<rect class="rate ok""#).count(), 1);
         assert_eq!(out.matches(r#"<rect class="rate fail""#).count(), 1);
         assert_eq!(out.matches(r#"<rect class="band partition""#).count(), 1);
+    }
+
+    #[test]
+    fn the_skew_chart_draws_a_line_per_node_and_the_target() {
+        let lines = [
+            r#"{"index":0,"time":0,"process":"nemesis","type":"info","f":"clock-step","value":{"nodes":["n0"],"delta_ms":50,"true_time_us":1767225600000000}}"#,
+            r#"{"index":1,"time":0,"process":"nemesis","type":"info","f":"clock-step","value":{"nodes":["n1"],"delta_ms":3000,"true_time_us":1767225600000000}}"#,
+            r#"{"index":2,"time":1000000000,"process":0,"node":"n0","type":"invoke","f":"read_time","value":null}"#,
+            r#"{"index":3,"time":1001000000,"process":0,"node":"n0","type":"ok","f":"read_time","value":{"time":1767225601050500,"state":"slewing"}}"#,
+            r#"{"index":4,"time":4000000000,"process":1,"node":"n1","type":"invoke","f":"read_time","value":null}"#,
+            r#"{"index":5,"time":4001000000,"process":1,"node":"n1","type":"ok","f":"read_time","value":{"time":1767225604001000,"state":"synchronised"}}"#,
+        ];
+        let tl = timeline(&lines);
+        let events = checker::parse_history("h", lines.join("\n").as_bytes()).unwrap();
+        let result = checker::time_sync::check_time_sync(
+            &events,
+            &checker::time_sync::TimeSyncOptions::default(),
+        )
+        .unwrap();
+        let mut out = String::new();
+        skew_chart(&mut out, &tl, 5_000_000_000, &result);
+        assert!(out.starts_with(r#"<svg id="skew""#));
+        assert!(out.contains(r#"data-node="n0" data-reads="1""#), "{out}");
+        assert!(out.contains(r#"data-node="n1" data-reads="1""#), "{out}");
+        assert!(out.contains("target skew 25 ms"), "{out}");
+        // The initial offsets are not drawn as faults.
+        assert!(!out.contains("band"), "{out}");
     }
 
     #[test]

@@ -318,6 +318,13 @@ pub fn render(name: &str, files: &RunFiles) -> String {
     out.push_str(r#"</div><h2>Throughput</h2><div class="scroll">"#);
     charts::throughput_chart(&mut out, &tl, end);
     out.push_str("</div>");
+    if let Some(sync) = time_sync(results, &files.history) {
+        out.push_str(
+            r#"<h2>Skew of each node's clock</h2><p class="window">Each read of a node's clock: how far it was from the true time interval of the read, a line per node; hollow dots are reads whose node did not say it was synchronised.</p><div class="scroll">"#,
+        );
+        charts::skew_chart(&mut out, &tl, end, &sync);
+        out.push_str("</div>");
+    }
     fault_table(&mut out, &tl);
     out.push_str("</section>");
     slo_section(&mut out, results, &tl, end);
@@ -355,6 +362,23 @@ pub fn render(name: &str, files: &RunFiles) -> String {
     summary::run_section(&mut out, results);
     out.push_str("</main></body></html>\n");
     out
+}
+
+/// A time-sync run's skews, checked again from the history with the target and allowance
+/// `results.json` names (its `workload.target_skew_ms` and `workload.convergence_s`); None
+/// for other workloads.
+fn time_sync(
+    results: &Map<String, Value>,
+    history: &[Event],
+) -> Option<checker::time_sync::TimeSyncResult> {
+    let workload = results.get("workload")?;
+    let target = workload.get("target_skew_ms")?.as_f64()?;
+    let convergence = workload.get("convergence_s")?.as_f64()?;
+    let options = checker::time_sync::TimeSyncOptions {
+        target_skew: std::time::Duration::try_from_secs_f64(target / 1e3).ok()?,
+        convergence: std::time::Duration::try_from_secs_f64(convergence).ok()?,
+    };
+    checker::time_sync::check_time_sync(history, &options).ok()
 }
 
 /// The colours of the outcomes and the fault kinds, with counts.

@@ -194,6 +194,11 @@ impl Timeline {
 
     /// `starts[i]` is the value that started `faults[i]`, to pair a restart with its kill.
     fn nemesis_event(&mut self, event: &Event, node_ids: &[String], starts: &mut Vec<String>) {
+        if event.value.get(checker::time_sync::TRUE_TIME_KEY).is_some() {
+            // A clock set as the workload starts (time-sync's initial offsets): the
+            // workload's premise, not a fault.
+            return;
+        }
         let (role, kind) = nemesis_role(&event.f);
         let value = short_json(&event.value, 2000);
         match role {

@@ -519,6 +519,11 @@ impl Router {
                 self.rec.deliver(now, id, name, via, dest_name);
                 match proto::parse_line(&line) {
                     Ok(msg) => {
+                        if self.sim.is_none() {
+                            // The time server reads the true time of day.
+                            let wall = self.true_time_of_day();
+                            self.services[service].1.set_wall_clock(wall);
+                        }
                         let effects = self.services[service]
                             .1
                             .handle_message(Duration::from_nanos(now), msg);

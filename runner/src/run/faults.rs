@@ -9,6 +9,10 @@ use super::*;
 use crate::nemesis::ClockFault;
 use crate::remote::frame::NetChange;
 
+/// The ChaCha stream the initial clock offsets are drawn from, apart from every other user of
+/// the run's seed.
+const INITIAL_CLOCKS_STREAM: u64 = 0x7153_c10c;
+
 impl Router {
     pub(super) fn record_fault(&mut self, f: &str, value: Value) {
         let now = self.now();
@@ -267,6 +271,45 @@ impl Router {
         if self.clocks.needs_ticks() && !self.clocks.ticking {
             self.clocks.ticking = true;
             self.schedule(now + clocks::TICK.as_nanos() as u64, Timed::ClockTick);
+        }
+    }
+
+    /// As the workload starts: bend each node's clock by the offset the workload draws from
+    /// the seed (time-sync's), each a clock step in the history whose value also says the true
+    /// time of day ([`checker::time_sync::TRUE_TIME_KEY`]), so the checker can tell how far
+    /// off a node's reading was.
+    pub(super) fn bend_initial_clocks(&mut self) {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
+        rng.set_stream(INITIAL_CLOCKS_STREAM);
+        let offsets = self
+            .driver
+            .ops
+            .workload()
+            .initial_clock_offsets(self.nodes.len(), &mut rng);
+        let true_time_us = self.true_time_of_day().as_micros() as u64;
+        for (node, delta_ms) in offsets.into_iter().enumerate() {
+            if delta_ms == 0 || node >= self.nodes.len() {
+                continue;
+            }
+            let nodes = vec![self.nodes[node].id.clone()];
+            let fault = ClockFault::Step { delta_ms };
+            self.change_clocks(&nodes, Some(fault));
+            let mut value = fault.value(&nodes);
+            value[checker::time_sync::TRUE_TIME_KEY] = Value::from(true_time_us);
+            self.record_fault(fault.f(), value);
+        }
+    }
+
+    /// The true time of day now, as time since the Unix epoch: the simulator's
+    /// [`::nodes::WALL_CLOCK_EPOCH`] plus virtual time, or this machine's clock (which node
+    /// processes read too, bent by their offsets).
+    pub(super) fn true_time_of_day(&self) -> Duration {
+        if self.sim.is_some() {
+            ::nodes::WALL_CLOCK_EPOCH + Duration::from_nanos(self.now())
+        } else {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
         }
     }
 

@@ -1,4 +1,4 @@
-//! The services (`lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`), hosted in-process as nodes.
+//! The services (`lin-kv`, `seq-kv`, `lww-kv`, `lin-tso`, `time-server`), hosted in-process as nodes.
 
 use super::*;
 

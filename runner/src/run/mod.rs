@@ -423,11 +423,14 @@ impl Router {
                     EpollEvent::new(EpollFlags::EPOLLIN, SIGNAL_KEY),
                 )
                 .context("watching the signal pipe")?;
-            let fake_time = if config.faults.contains(&nemesis::FaultKind::Clock) {
+            let fake_time = if config.faults.contains(&nemesis::FaultKind::Clock)
+                || config.workload.bends_clocks()
+            {
                 if config.remote.is_some() {
                     anyhow::bail!(
-                        "--nemesis clock cannot bend the clocks of nodes on agents (--hosts) yet; \
-                         run it on this machine, or under --sim"
+                        "--nemesis clock and the {} workload cannot bend the clocks of nodes on \
+                         agents (--hosts) yet; run them on this machine, or under --sim",
+                        workloads::WorkloadKind::TimeSync
                     );
                 }
                 let lib = crate::faketime::find_library().map_err(anyhow::Error::msg)?;
@@ -486,7 +489,13 @@ impl Router {
             .iter()
             .map(|name| {
                 let service = services::service(name).expect("a known service");
-                ((*name).to_owned(), Runtime::new(service, rng.random(), 1))
+                // The time server makes no random choice, so it draws no seed: every later
+                // draw from the run's seed is what it was before the service existed.
+                let seed = match service.kind() {
+                    services::ServiceKind::TimeServer => 0,
+                    _ => rng.random(),
+                };
+                ((*name).to_owned(), Runtime::new(service, seed, 1))
             })
             .collect();
         let ops = OpSchedule::new(

@@ -65,6 +65,7 @@ impl Router {
             self.schedule(at, Timed::Nemesis(i));
         }
         self.driver.workload_start = base;
+        self.bend_initial_clocks();
         let first = self.driver.ops.next_at();
         if first < limit {
             self.schedule(base + first, Timed::Invoke);

@@ -205,12 +205,15 @@ impl Router {
         true
     }
 
-    /// Fire simulated node `node`'s timers (and RPC timeouts) due at `at`.
+    /// Fire simulated node `node`'s timers (and RPC timeouts) due at `at`. An overdue timer
+    /// (its node was paused) fires now, as a resumed process's would: its monotonic clock,
+    /// its wall clock and the time of what it sends all read now.
     fn sim_advance(&mut self, node: usize, at: u64) {
         if !matches!(self.nodes[node].state, NodeState::Up | NodeState::Starting) {
             self.sim_wake(node);
             return;
         }
+        let at = at.max(self.now());
         let effects = self.sim_call(node, |rt| rt.advance(Duration::from_nanos(at)));
         self.sim_wake(node);
         self.sim_effects(node, at, effects);

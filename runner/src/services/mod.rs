@@ -1,6 +1,7 @@
 //! The services nodes can call: `lin-kv`, `seq-kv`, `lww-kv` and `lin-tso`, Maelstrom's
 //! building blocks with the consistency each name promises (the course's 7.2
-//! "Linearizability" and 7.3 "Eventual consistency"; sequential consistency in between).
+//! "Linearizability" and 7.3 "Eventual consistency"; sequential consistency in between), and
+//! `time-server`, a reference clock for clock synchronisation (3.2).
 //!
 //! Each service is a [`nodes::Node`]: the runner hosts it in a [`nodes::Runtime`] in-process,
 //! sends it `init {node_id: "lin-kv", node_ids: [...]}`, routes node requests to it through the
@@ -9,7 +10,8 @@
 //! comes from the runtime's seeded rng.
 //!
 //! Requests and replies are Maelstrom's (see [`kv`] for the key-value ones; `lin-tso` answers
-//! `ts` with `ts_ok {ts}`). A request of a type the service does not serve gets error 10
+//! `ts` with `ts_ok {ts}`; `time-server` answers `time {t1}` with `time_ok {t1, t2, t3}`, see
+//! [`time_server`]). A request of a type the service does not serve gets error 10
 //! (not-supported); a key-value `read` without a key gets error 12 (malformed-request), as does
 //! a declared request whose fields do not fit (the runtime answers those). A request that
 //! carries no `msg_id` is carried out but not answered: nobody waits for it. Replies sent to a
@@ -20,6 +22,7 @@ pub mod lin_kv;
 pub mod lin_tso;
 pub mod lww_kv;
 pub mod seq_kv;
+pub mod time_server;
 
 use nodes::{Ctx, Node, TimerId};
 use proto::{ErrorCode, Message, Payload};
@@ -28,6 +31,7 @@ pub use lin_kv::LinKv;
 pub use lin_tso::LinTso;
 pub use lww_kv::LwwKv;
 pub use seq_kv::SeqKv;
+pub use time_server::TimeServer;
 
 use kv::KvOp;
 
@@ -38,18 +42,20 @@ pub enum ServiceKind {
     SeqKv,
     LwwKv,
     LinTso,
+    TimeServer,
 }
 
 /// The node ids of every service.
-pub const NAMES: [&str; 4] = ["lin-kv", "seq-kv", "lww-kv", "lin-tso"];
+pub const NAMES: [&str; 5] = ["lin-kv", "seq-kv", "lww-kv", "lin-tso", "time-server"];
 
 impl ServiceKind {
     /// Every service, in the order of [`NAMES`].
-    pub const ALL: [ServiceKind; 4] = [
+    pub const ALL: [ServiceKind; 5] = [
         ServiceKind::LinKv,
         ServiceKind::SeqKv,
         ServiceKind::LwwKv,
         ServiceKind::LinTso,
+        ServiceKind::TimeServer,
     ];
 
     /// The node id of the service.
@@ -59,6 +65,7 @@ impl ServiceKind {
             ServiceKind::SeqKv => "seq-kv",
             ServiceKind::LwwKv => "lww-kv",
             ServiceKind::LinTso => "lin-tso",
+            ServiceKind::TimeServer => "time-server",
         }
     }
 
@@ -76,6 +83,7 @@ pub enum Service {
     SeqKv(SeqKv),
     LwwKv(LwwKv),
     LinTso(LinTso),
+    TimeServer(TimeServer),
 }
 
 impl Service {
@@ -86,6 +94,7 @@ impl Service {
             ServiceKind::SeqKv => Service::SeqKv(SeqKv::new()),
             ServiceKind::LwwKv => Service::LwwKv(LwwKv::new()),
             ServiceKind::LinTso => Service::LinTso(LinTso::new()),
+            ServiceKind::TimeServer => Service::TimeServer(TimeServer),
         }
     }
 
@@ -96,6 +105,7 @@ impl Service {
             Service::SeqKv(_) => ServiceKind::SeqKv,
             Service::LwwKv(_) => ServiceKind::LwwKv,
             Service::LinTso(_) => ServiceKind::LinTso,
+            Service::TimeServer(_) => ServiceKind::TimeServer,
         }
     }
 
@@ -105,6 +115,7 @@ impl Service {
             Service::SeqKv(s) => s,
             Service::LwwKv(s) => s,
             Service::LinTso(s) => s,
+            Service::TimeServer(s) => s,
         }
     }
 }
@@ -136,6 +147,14 @@ fn kv_request(payload: &Payload) -> Option<Result<KvOp, String>> {
 /// A `ts` request.
 fn ts_request(payload: &Payload) -> Option<Result<(), String>> {
     matches!(payload, Payload::Ts).then_some(Ok(()))
+}
+
+/// A `time` request: its `t1`, if it has one.
+fn time_request(payload: &Payload) -> Option<Result<Option<u64>, String>> {
+    match payload {
+        Payload::Time { t1 } => Some(Ok(*t1)),
+        _ => None,
+    }
 }
 
 /// The request in `msg` as `take` reads it. Anything else is dealt with here: replies are

@@ -24,4 +24,5 @@ mod sim;
 mod sim_broadcast;
 mod slo;
 mod storage;
+mod time_sync;
 mod txn;

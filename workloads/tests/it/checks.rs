@@ -69,6 +69,10 @@ fn every_workload_is_named_once_and_recognised_from_its_ops() {
             "failure-detector",
             vec![(0, "n0", "invoke", "suspect", json!(null))],
         ),
+        (
+            "time-sync",
+            vec![(0, "n0", "invoke", "read_time", json!(null))],
+        ),
     ];
     for (name, rows) in cases {
         let detected = WorkloadKind::detect(&history(&rows)).map(WorkloadKind::name);
