@@ -66,6 +66,9 @@ fn check(
                 Action::StartPartition { grudge, shape } => {
                     assert!(!grudge.is_empty(), "{shape} cuts something");
                 }
+                Action::StartClock { nodes, .. } => {
+                    assert!(!nodes.is_empty() && nodes.len() <= n, "{nodes:?}");
+                }
                 _ => unreachable!(),
             }
             if !options.targets.contains(&Target::All) {
@@ -108,6 +111,9 @@ fn check(
                     assert_eq!(a, b)
                 }
                 (Action::StartPartition { .. }, Action::StopPartition) => {}
+                (Action::StartClock { nodes: a, .. }, Action::ResetClock { nodes: b }) => {
+                    assert_eq!(a, b, "a reset sets right the clocks its fault bent");
+                }
                 (a, b) => panic!("{a:?} stopped by {b:?}"),
             }
         }
