@@ -257,7 +257,8 @@ pub fn check_time_sync(
         *late_reads.entry(node.to_owned()).or_default() = true;
         match state.as_str() {
             "panicked" => {
-                panicked_at.insert(node.to_owned(), to);
+                // The first read that said so, once past the convergence allowance.
+                panicked_at.entry(node.to_owned()).or_insert(to);
             }
             "synchronised" => {
                 entry.judged += 1;
@@ -317,7 +318,7 @@ pub fn check_time_sync(
     for (node, &at) in &panicked_at {
         let offset = timeline.offset_at(node, at);
         let mut why = format!(
-            "{node} could not synchronise: it panicked at {}, its clock {} off",
+            "{node} could not synchronise: it said it had panicked (refused to correct its clock) at {}, its clock {} off",
             seconds(at),
             signed_offset(offset)
         );
