@@ -10,6 +10,7 @@
 #   BUG_BUDGET=60        seconds of exploration per bug (shrinking not included)
 #   CORRECT_SEEDS=10000  seeds per correct twin
 #   STORE=store          where the shrunk runs are written
+#   ONLY=bug,bug         only these planted bugs (and their twins)
 set -u
 cd "$(dirname "$0")/.."
 HARNESS=${HARNESS:-target/release/harness}
@@ -35,7 +36,20 @@ HUNTS=(
   "txn-intermediate-reads|txn-rc|-w txn-rw-register --consistency-models read-committed"
   "txn-lost-updates|txn-single|-w txn-list-append --consistency-models serializable"
   "kv-gossip-wall-clock|kv-gossip|-w lww-register --nemesis clock"
+  "failure-detector-one-clock|failure-detector|-w failure-detector"
+  "time-sync-once|time-sync|-w time-sync --nemesis clock"
 )
+if [ -n "${ONLY:-}" ]; then
+  chosen=()
+  for hunt in "${HUNTS[@]}"; do
+    case ",$ONLY," in *",${hunt%%|*},"*) chosen+=("$hunt") ;; esac
+  done
+  if [ ${#chosen[@]} -eq 0 ]; then
+    echo "bug-hunt: ONLY=$ONLY names no planted bug of this script" >&2
+    exit 2
+  fi
+  HUNTS=("${chosen[@]}")
+fi
 
 now() { date +%s.%N; }
 status=0

@@ -152,6 +152,44 @@ impl<'a> Frame<'a> {
         }
     }
 
+    /// The y axis: a grid line and a label at each tick (`(y, label)`), and its title above
+    /// the plot.
+    fn y_axis(
+        &self,
+        out: &mut String,
+        ticks: impl IntoIterator<Item = (f64, String)>,
+        title: &str,
+    ) {
+        for (py, label) in ticks {
+            let _ = write!(
+                out,
+                r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+                WIDTH - RIGHT,
+                LEFT - 6.0,
+                py + 3.5,
+                Esc(&label)
+            );
+        }
+        let _ = write!(
+            out,
+            r#"<text class="axis-title" x="{LEFT}" y="{:.1}">{}</text>"#,
+            self.top - 4.0,
+            Esc(title)
+        );
+    }
+
+    /// A dashed line across the plot at `py` (a timeout, a target), labelled at its right end.
+    fn reference(&self, out: &mut String, py: f64, label: &str) {
+        let _ = write!(
+            out,
+            r#"<line class="timeout" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="axis-title" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            WIDTH - RIGHT,
+            WIDTH - RIGHT - 4.0,
+            py - 5.0,
+            Esc(label)
+        );
+    }
+
     /// The time axis below the plot, with vertical grid lines.
     fn time_axis(&self, out: &mut String) {
         let seconds = self.end as f64 / 1e9;
@@ -191,35 +229,21 @@ pub fn latency_chart(out: &mut String, tl: &Timeline, end: u64, timeout_ms: f64)
     let y = latency_scale(&values, (frame.bottom, frame.top));
     frame.open(out, "latency", "latency of every client op over time");
     frame.faults(out, &tl.faults);
-    for v in y.ticks() {
-        let py = y.map(v);
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            py + 3.5,
-            fmt_ms(v)
-        );
-    }
     let scale_name = if y.is_log() { "log scale" } else { "linear" };
-    let _ = write!(
+    frame.y_axis(
         out,
-        r#"<text class="axis-title" x="{LEFT}" y="{:.1}">latency ({scale_name})</text>"#,
-        frame.top - 4.0
+        y.ticks().into_iter().map(|v| (y.map(v), fmt_ms(v))),
+        &format!("latency ({scale_name})"),
     );
     if tl
         .ops
         .iter()
         .any(|o| matches!(o.outcome, Outcome::Info | Outcome::Unanswered))
     {
-        let py = y.map(timeout_ms);
-        let _ = write!(
+        frame.reference(
             out,
-            r#"<line class="timeout" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="axis-title" x="{:.1}" y="{:.1}" text-anchor="end">client timeout: info and unanswered ops are drawn here</text>"#,
-            WIDTH - RIGHT,
-            WIDTH - RIGHT - 4.0,
-            py - 5.0
+            y.map(timeout_ms),
+            "client timeout: info and unanswered ops are drawn here",
         );
     }
     frame.time_axis(out);
@@ -260,8 +284,9 @@ pub fn latency_chart(out: &mut String, tl: &Timeline, end: u64, timeout_ms: f64)
     out.push_str("</svg>");
 }
 
-/// The colours of the skew chart's lines, one per node in turn (fixed here, never from a file).
-const NODE_COLOURS: [&str; 8] = [
+/// The colours of a chart's lines, one per node or series in turn (fixed here, never from a
+/// file).
+const LINE_COLOURS: [&str; 8] = [
     "#1e88e5", "#e53935", "#2e7d32", "#f9a825", "#6a1b9a", "#00897b", "#8d6e63", "#37474f",
 ];
 
@@ -290,34 +315,19 @@ pub fn skew_chart(
     let y = Log::new((SKEW_FLOOR_MS, hi), (frame.bottom, frame.top));
     frame.open(out, "skew", "skew of each node's clock over time");
     frame.faults(out, &tl.faults);
-    for v in y.ticks() {
-        let py = y.map(v);
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            py + 3.5,
-            fmt_ms(v)
-        );
-    }
-    let _ = write!(
+    frame.y_axis(
         out,
-        r#"<text class="axis-title" x="{LEFT}" y="{:.1}">|skew| from the true time (log scale; a read inside its true interval sits on the floor)</text>"#,
-        frame.top - 4.0
+        y.ticks().into_iter().map(|v| (y.map(v), fmt_ms(v))),
+        "|skew| from the true time (log scale; a read inside its true interval sits on the floor)",
     );
-    let py = y.map(target.max(SKEW_FLOOR_MS));
-    let _ = write!(
+    frame.reference(
         out,
-        r#"<line class="timeout" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="axis-title" x="{:.1}" y="{:.1}" text-anchor="end">target skew {}</text>"#,
-        WIDTH - RIGHT,
-        WIDTH - RIGHT - 4.0,
-        py - 5.0,
-        fmt_ms(target)
+        y.map(target.max(SKEW_FLOOR_MS)),
+        &format!("target skew {}", fmt_ms(target)),
     );
     frame.time_axis(out);
     for (i, (node, sync)) in result.nodes.iter().enumerate() {
-        let colour = NODE_COLOURS[i % NODE_COLOURS.len()];
+        let colour = LINE_COLOURS[i % LINE_COLOURS.len()];
         let _ = write!(
             out,
             r#"<g class="node-skew" data-node="{}" data-reads="{}"><title>{}: {}</title><path fill="none" stroke="{colour}" stroke-width="1.5" d=""#,
@@ -453,22 +463,10 @@ pub fn throughput_chart(out: &mut String, tl: &Timeline, end: u64) {
     let y = Linear::new((0.0, nice_ceil(max_rate)), (frame.bottom, frame.top));
     frame.open(out, "throughput", "client ops completed per second");
     frame.faults(out, &tl.faults);
-    for v in y.ticks(4) {
-        let py = y.map(v);
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            py + 3.5,
-            fmt_num(v)
-        );
-    }
-    let _ = write!(
+    frame.y_axis(
         out,
-        r#"<text class="axis-title" x="{LEFT}" y="{:.1}">ops completed per second (bins of {} s)</text>"#,
-        frame.top - 6.0,
-        fmt_num(width)
+        y.ticks(4).into_iter().map(|v| (y.map(v), fmt_num(v))),
+        &format!("ops completed per second (bins of {} s)", fmt_num(width)),
     );
     for (i, bin) in counts.iter().enumerate() {
         let x0 = frame.x.map(i as f64 * width);
@@ -502,11 +500,6 @@ pub struct Series {
     pub points: Vec<(u64, f64)>,
 }
 
-/// Colours of the lines of a [`series_chart`], in series order (repeating).
-const SERIES_COLOURS: [&str; 8] = [
-    "#1e88e5", "#e53935", "#43a047", "#8e24aa", "#fb8c00", "#00897b", "#6d4c41", "#3949ab",
-];
-
 /// A chart of values over the run's time, one line per series (steps held from each point to
 /// the next), with the fault lanes, a dashed reference line (`reference`: its value and its
 /// label) and a legend. The y axis spans `y_range` (widened to hold every point).
@@ -525,37 +518,17 @@ pub fn series_chart(
     let y = Linear::new((lo, hi), (frame.bottom, frame.top));
     frame.open(out, id, y_title);
     frame.faults(out, &tl.faults);
-    for v in y.ticks(4) {
-        let py = y.map(v);
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            py + 3.5,
-            fmt_num(v)
-        );
-    }
-    let _ = write!(
+    frame.y_axis(
         out,
-        r#"<text class="axis-title" x="{LEFT}" y="{:.1}">{}</text>"#,
-        frame.top - 6.0,
-        Esc(y_title)
+        y.ticks(4).into_iter().map(|v| (y.map(v), fmt_num(v))),
+        y_title,
     );
     if let Some((value, label)) = reference {
-        let py = y.map(value);
-        let _ = write!(
-            out,
-            r#"<line class="timeout" x1="{LEFT}" y1="{py:.1}" x2="{:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            WIDTH - RIGHT,
-            WIDTH - RIGHT - 4.0,
-            py - 4.0,
-            Esc(label)
-        );
+        frame.reference(out, y.map(value), label);
     }
     let mut legend_x = LEFT + 260.0;
     for (i, s) in series.iter().enumerate() {
-        let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
+        let colour = LINE_COLOURS[i % LINE_COLOURS.len()];
         let mut path = String::new();
         let mut last_y: Option<f64> = None;
         for &(t, v) in &s.points {
