@@ -23,6 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 use workloads::WorkloadKind;
 
+use super::kv_page::num;
 use super::table::align;
 use super::{
     CompareArgs, Scenario, adjust, exit_code, name_of, node_arguments, run_all, variants,
@@ -156,10 +157,6 @@ fn verdict(v: Validity) -> &'static str {
     }
 }
 
-fn num(x: Option<f64>, digits: usize) -> String {
-    x.map_or_else(|| "-".to_owned(), |x| format!("{x:.digits$}"))
-}
-
 /// The table, one line per variant and scenario, then the readings.
 pub fn render_table(rows: &[LinKvRow]) -> String {
     let header = [
@@ -216,15 +213,8 @@ pub fn render_table(rows: &[LinKvRow]) -> String {
 
 /// `compare.html`: the scenarios, the table and the readings on one page.
 fn render_html(c: &LinKvComparison) -> String {
-    let mut html = String::from(
-        "<!doctype html><html><head><meta charset='utf-8'><title>lin-kv comparison</title>\
-         <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}\
-         table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;\
-         text-align:right}td:first-child,td:nth-child(2),th:first-child,th:nth-child(2)\
-         {text-align:left}.ok{color:#1a7f37}.bad{color:#c62828;font-weight:bold}\
-         .unk{color:#a66f00}li{margin:8px 0}</style></head><body>\
-         <h1>Key-value stores: linearizable or not</h1>",
-    );
+    let mut html =
+        super::kv_page::head("lin-kv comparison", "Key-value stores: linearizable or not");
     let _ = write!(
         html,
         "<p>Seed {} for every run.{}</p><ul>",
@@ -232,21 +222,7 @@ fn render_html(c: &LinKvComparison) -> String {
         esc(&super::html::node_args_sentence(&c.node_args))
     );
     for s in &c.scenarios {
-        let _ = write!(
-            html,
-            "<li><b>{}</b>: {} nodes, {} clients per node, {} ops/s for {} s on {} keys at a \
-             time, latency {} ms ({}), {} every {} s on average</li>",
-            esc(&s.name),
-            s.node_count,
-            s.clients_per_node,
-            s.rate,
-            s.time_limit_s,
-            s.key_count.unwrap_or_default(),
-            s.latency_ms,
-            esc(s.latency_dist.name()),
-            esc(&s.nemesis.join(", ")),
-            s.nemesis_interval_s
-        );
+        super::kv_page::scenario_item(&mut html, s);
     }
     html.push_str(
         "</ul><table><tr><th>variant</th><th>scenario</th><th>linearizable</th>\
@@ -275,17 +251,13 @@ fn render_html(c: &LinKvComparison) -> String {
             esc(&r.run_dir.join("report.html").display().to_string())
         );
     }
-    html.push_str("</table><h2>Readings</h2><ul>");
-    for r in c.rows.iter().filter(|r| r.reading.is_some()) {
-        let _ = write!(
-            html,
-            "<li><b>{}</b> ({}): {}</li>",
-            esc(&r.variant),
-            esc(&r.scenario),
-            esc(r.reading.as_deref().unwrap_or_default())
-        );
-    }
-    html.push_str("</ul></body></html>\n");
+    super::kv_page::readings_and_end(
+        &mut html,
+        c.rows.iter().filter_map(|r| {
+            let reading = r.reading.as_deref()?;
+            Some((r.variant.as_str(), r.scenario.as_str(), reading))
+        }),
+    );
     html
 }
 

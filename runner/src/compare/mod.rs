@@ -32,7 +32,8 @@
 mod charts;
 pub mod clocks;
 mod html;
-pub mod lin_kv;
+mod kv_page;
+mod lin_kv;
 pub mod sweep;
 pub(crate) mod table;
 
