@@ -4,12 +4,12 @@
 //! whenever the clock nemesis changes it. The monotonic clock is left alone
 //! (`FAKETIME_DONT_FAKE_MONOTONIC`), as the course says of monotonic clocks.
 //!
-//! This reaches any dynamically linked program (C, Rust, Python, Java, ...); a statically
-//! linked one (Go, by default) reads the kernel's clock directly and keeps the true time.
+//! This reaches any program that asks the C library for the time (C, Rust, Python, Java,
+//! ...); one that reads the kernel's clock without it (Go) keeps the true time.
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Names the library when it is not in one of the usual places.
 pub const LIB_ENV: &str = "HARNESS_LIBFAKETIME";
@@ -100,22 +100,24 @@ fn spec(offset_ns: i64) -> String {
     format!("{sign}{}.{:09}\n", abs / 1_000_000_000, abs % 1_000_000_000)
 }
 
-/// True when `path` holds a spec this module writes (for tests and checks).
-pub fn read_offset(path: &Path) -> Option<i64> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let text = text.trim();
-    let (sign, rest) = match text.strip_prefix('-') {
-        Some(rest) => (-1, rest),
-        None => (1, text.strip_prefix('+')?),
-    };
-    let (secs, nanos) = rest.split_once('.')?;
-    let ns = secs.parse::<i64>().ok()? * 1_000_000_000 + nanos.parse::<i64>().ok()?;
-    Some(sign * ns)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+
+    /// The offset a control file written by [`FakeTime::write_offset`] holds.
+    fn read_offset(path: &Path) -> Option<i64> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let text = text.trim();
+        let (sign, rest) = match text.strip_prefix('-') {
+            Some(rest) => (-1, rest),
+            None => (1, text.strip_prefix('+')?),
+        };
+        let (secs, nanos) = rest.split_once('.')?;
+        let ns = secs.parse::<i64>().ok()? * 1_000_000_000 + nanos.parse::<i64>().ok()?;
+        Some(sign * ns)
+    }
 
     #[test]
     fn offsets_are_written_as_libfaketime_reads_them_and_read_back() {
